@@ -1,0 +1,75 @@
+/**
+ * Admin authentication (SPEC 6): `Authorization: Bearer <ADMIN_TOKEN>` (root, compared in
+ * constant time, off when the secret is unset) or an admin key holding the route's permission.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { extractCredential } from "../gateway/credential";
+import { clientIp } from "../gateway/request-facts";
+import { ApiError } from "../http/errors";
+import type { AdminPermission } from "../keys/admin-permissions";
+import { secretsEqual } from "../keys/hash";
+import type { CompiledPolicy } from "../policy/compiled";
+import { ADMIN_KEY_TYPE } from "../policy/schema";
+import { verifyDeps } from "../services/deps";
+import { verifyKey } from "../services/verify-key";
+
+const ROOT_PERMISSIONS = ["*"];
+
+const DENIALS = {
+  malformed_key: ["invalid_key", "No admin credential matches this token."],
+  invalid_key: ["invalid_key", "No admin credential matches this token."],
+  key_revoked: ["key_revoked", "This admin key has been revoked."],
+  key_disabled: ["key_disabled", "This admin key is disabled."],
+  key_expired: ["key_expired", "This admin key has expired."],
+  ip_not_allowed: ["ip_not_allowed", "The client IP is not in this admin key's allowlist."],
+  wrong_key_type: ["wrong_key_type", "The admin API needs the admin token or an admin key (pc_admin_...)."],
+  insufficient_permissions: [
+    "insufficient_permissions",
+    "This admin key lacks the permission this call needs.",
+  ],
+} as const;
+
+/** Authenticates the caller and requires `permission`; sets `admin` for the route. */
+export function adminAuth(compiled: CompiledPolicy, permission: AdminPermission): MiddlewareHandler<AppEnv> {
+  return async function adminAuth(c, next) {
+    const credential = extractCredential(["bearer"], c.req.raw.headers, new URLSearchParams());
+    if (credential.kind !== "found") {
+      throw new ApiError(
+        "missing_credential",
+        "The admin API needs `Authorization: Bearer <admin token or admin key>`.",
+      );
+    }
+    const requestId = c.get("requestId");
+    const rootToken = c.env.ADMIN_TOKEN;
+    if (rootToken && (await secretsEqual(credential.value, rootToken))) {
+      c.set("admin", {
+        actor: { type: "root" },
+        workspaceId: null,
+        permissions: ROOT_PERMISSIONS,
+        requestId,
+      });
+      return next();
+    }
+    const verification = await verifyKey(verifyDeps(c.env), compiled, credential.value, {
+      keyTypes: [ADMIN_KEY_TYPE],
+      permissions: [permission],
+      anyPermissions: [],
+      ip: clientIp(c.req.raw.headers),
+      workspaceId: null,
+    });
+    if (verification.code !== "valid") {
+      const [code, detail] = DENIALS[verification.code];
+      throw new ApiError(code, detail);
+    }
+    const { record, decision } = verification;
+    c.set("keyId", record.id);
+    c.set("admin", {
+      actor: { type: "admin_key", id: record.id },
+      workspaceId: record.workspaceId,
+      permissions: decision.permissions,
+      requestId,
+    });
+    return next();
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * Schemas of the admin API: they validate input and, through @hono/zod-openapi, are the
+ * OpenAPI document. Times are ISO 8601 UTC on the wire.
+ */
+import { z } from "@hono/zod-openapi";
+import { parseRange } from "../keys/ip-allowlist";
+import { PERMISSION_PATTERN } from "../policy/schema";
+
+/** Serialised size limit of a key's `meta`, bytes. */
+export const META_LIMIT_BYTES = 4096;
+/** Page size bounds of list endpoints. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+
+export const Permission = z
+  .string()
+  .regex(PERMISSION_PATTERN, "a permission is `resource:action`, `resource:*`, a word or `*`")
+  .openapi({ example: "transactions:read" });
+
+const Count = z.number().int().nonnegative();
+
+export const Limits = z
+  .strictObject({
+    second: Count.optional(),
+    minute: Count.optional(),
+    hour: Count.optional(),
+    day: Count.optional(),
+    month: Count.optional(),
+  })
+  .openapi("Limits", { example: { minute: 60, day: 1000 } });
+
+export const Refill = z
+  .strictObject({ interval: z.enum(["day", "month"]), amount: Count })
+  .openapi("CreditRefill");
+
+export const Credits = z
+  .strictObject({ remaining: Count, refill: Refill.nullable().default(null) })
+  .openapi("Credits");
+
+const Cidr = z
+  .string()
+  .refine((value) => parseRange(value) !== null, "an IPv4 or IPv6 address or CIDR range");
+
+const OwnerId = z.string().regex(/^[\x21-\x7e]{1,128}$/, "visible ASCII, at most 128 characters");
+
+/** Any JSON value; a named component, so that the document refers to it instead of unfolding it. */
+const JsonValue = z.json().openapi("JsonValue", { description: "Any JSON value" });
+
+const Meta = z
+  .record(z.string(), JsonValue)
+  .refine(
+    (meta) => new TextEncoder().encode(JSON.stringify(meta)).length <= META_LIMIT_BYTES,
+    `at most ${META_LIMIT_BYTES} bytes serialised`,
+  )
+  .openapi({ example: { team: "billing" } });
+
+const RoleName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9_.:-]");
+const IsoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
+const PlanName = z.string().min(1).max(64);
+
+export const Id = (prefix: "key" | "ws") =>
+  z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9]{20}$`), `a ${prefix}_ id`);
+
+/** Fields a key is created with, shared by create and import. */
+const keySettings = {
+  name: z.string().max(200).optional(),
+  ownerId: OwnerId.optional(),
+  permissions: z.array(Permission).max(200).optional(),
+  roles: z.array(RoleName).max(50).optional(),
+  meta: Meta.optional(),
+  plan: PlanName.optional(),
+  limits: Limits.optional(),
+  credits: Credits.optional(),
+  ipAllowlist: z.array(Cidr).max(100).optional(),
+  expiresAt: IsoTime.optional(),
+};
+
+export const CreateKeyBody = z
+  .strictObject({
+    workspaceId: z.string().min(1),
+    type: z.string().min(1),
+    ...keySettings,
+  })
+  .openapi("CreateKey");
+
+export const ImportKeyBody = z
+  .strictObject({
+    workspaceId: z.string().min(1),
+    type: z.string().min(1),
+    key: z.string().min(1).max(512).optional(),
+    hash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits (SHA-256 of the whole key)")
+      .optional(),
+    ...keySettings,
+  })
+  .refine((body) => (body.key === undefined) !== (body.hash === undefined), {
+    message: "give exactly one of `key` and `hash`",
+    path: ["key"],
+  })
+  .openapi("ImportKey");
+
+export const PatchKeyBody = z
+  .strictObject({
+    name: z.string().max(200).nullable().optional(),
+    ownerId: OwnerId.nullable().optional(),
+    permissions: z.array(Permission).max(200).optional(),
+    roles: z.array(RoleName).max(50).optional(),
+    meta: Meta.optional(),
+    plan: PlanName.nullable().optional(),
+    limits: Limits.optional(),
+    expiresAt: IsoTime.nullable().optional(),
+    enabled: z.boolean().optional(),
+    ipAllowlist: z.array(Cidr).max(100).optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: "name at least one field to change" })
+  .openapi("PatchKey");
+
+export const KeyRecordSchema = z
+  .object({
+    id: z.string().openapi({ example: "key_3ZQ0bV1tV2y4fRkq9mXa" }),
+    workspaceId: z.string(),
+    type: z.string(),
+    name: z.string().nullable(),
+    start: z.string().openapi({ example: "sk_live_AbCd" }),
+    ownerId: z.string().nullable(),
+    permissions: z.array(z.string()),
+    roles: z.array(z.string()),
+    meta: z.record(z.string(), JsonValue),
+    plan: z.string().nullable(),
+    limits: Limits,
+    credits: Credits.nullable(),
+    ipAllowlist: z.array(z.string()),
+    enabled: z.boolean(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    rotatedFrom: z.string().nullable(),
+  })
+  .openapi("Key");
+
+export const CreatedKeySchema = KeyRecordSchema.extend({
+  key: z.string().openapi({ description: "The key itself. Shown once, never again." }),
+}).openapi("CreatedKey");
+
+export const KeyListSchema = z
+  .object({ items: z.array(KeyRecordSchema), cursor: z.string().nullable() })
+  .openapi("KeyList");
+
+export const KeyListQuery = z.object({
+  workspaceId: z.string().optional(),
+  ownerId: z.string().optional(),
+  type: z.string().optional(),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+});
+
+export const WorkspaceSchema = z
+  .object({
+    id: z.string().openapi({ example: "ws_8fJ2kq0aLm3nB5cD7eF9" }),
+    name: z.string(),
+    plan: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Workspace");
+
+export const CreateWorkspaceBody = z
+  .strictObject({ name: z.string().min(1).max(200), plan: PlanName.nullable().optional() })
+  .openapi("CreateWorkspace");
+
+export const PatchWorkspaceBody = z
+  .strictObject({ name: z.string().min(1).max(200).optional(), plan: PlanName.nullable().optional() })
+  .refine((body) => Object.keys(body).length > 0, { message: "name at least one field to change" })
+  .openapi("PatchWorkspace");
+
+export const WorkspaceListSchema = z
+  .object({ items: z.array(WorkspaceSchema), cursor: z.string().nullable() })
+  .openapi("WorkspaceList");
+
+export const PageQuery = z.object({
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ example: "bad_request" }),
+    detail: z.string(),
+    requestId: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+export const KeyIdParam = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, example: "key_3ZQ0bV1tV2y4fRkq9mXa" }),
+});
+
+export const WorkspaceIdParam = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, example: "ws_8fJ2kq0aLm3nB5cD7eF9" }),
+});

@@ -1,0 +1,48 @@
+/**
+ * Records as the admin API shows them: ISO 8601 times, never a secret or a hash.
+ */
+import type { KeyRecord } from "../keys/record";
+import type { Workspace } from "../storage/workspaces";
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : iso(ms);
+}
+
+export function keyView(record: KeyRecord) {
+  return {
+    id: record.id,
+    workspaceId: record.workspaceId,
+    type: record.type,
+    name: record.name,
+    start: record.start,
+    ownerId: record.ownerId,
+    permissions: record.permissions,
+    roles: record.roles,
+    meta: record.meta,
+    plan: record.plan,
+    limits: record.limits,
+    credits: record.credits,
+    ipAllowlist: record.ipAllowlist,
+    enabled: record.enabled,
+    expiresAt: isoOrNull(record.expiresAt),
+    revokedAt: isoOrNull(record.revokedAt),
+    createdAt: iso(record.createdAt),
+    updatedAt: iso(record.updatedAt),
+    lastUsedAt: isoOrNull(record.lastUsedAt),
+    rotatedFrom: record.rotatedFrom,
+  };
+}
+
+export function workspaceView(workspace: Workspace) {
+  return {
+    id: workspace.id,
+    name: workspace.name,
+    plan: workspace.plan,
+    createdAt: iso(workspace.createdAt),
+    updatedAt: iso(workspace.updatedAt),
+  };
+}

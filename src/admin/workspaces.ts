@@ -1,0 +1,97 @@
+/**
+ * Admin routes for workspaces.
+ */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import type { CompiledPolicy } from "../policy/compiled";
+import { WorkspaceService } from "../services/workspaces";
+import { adminAuth } from "./auth";
+import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
+import {
+  CreateWorkspaceBody,
+  PageQuery,
+  PatchWorkspaceBody,
+  WorkspaceIdParam,
+  WorkspaceListSchema,
+  WorkspaceSchema,
+} from "./schemas";
+import { workspaceView } from "./views";
+
+const TAGS = ["Workspaces"];
+
+export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
+  const service = (db: D1Database) => new WorkspaceService(db, compiled.policy);
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/workspaces",
+      tags: TAGS,
+      summary: "Create a workspace (root only)",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "workspaces:write")] as const,
+      request: { body: jsonBody(CreateWorkspaceBody) },
+      responses: { 201: jsonResponse(WorkspaceSchema, "The new workspace"), ...problems(400, 413) },
+    }),
+    async (c) => {
+      const workspace = await service(c.env.DB).create(c.get("admin"), c.req.valid("json"));
+      return c.json(workspaceView(workspace), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/workspaces",
+      tags: TAGS,
+      summary: "List workspaces",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "workspaces:read")] as const,
+      request: { query: PageQuery },
+      responses: { 200: jsonResponse(WorkspaceListSchema, "A page of workspaces"), ...problems(400) },
+    }),
+    async (c) => {
+      const { cursor, limit } = c.req.valid("query");
+      const page = await service(c.env.DB).list(c.get("admin"), cursor, limit);
+      return c.json({ items: page.items.map(workspaceView), cursor: page.cursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/workspaces/{id}",
+      tags: TAGS,
+      summary: "Get a workspace",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "workspaces:read")] as const,
+      request: { params: WorkspaceIdParam },
+      responses: { 200: jsonResponse(WorkspaceSchema, "The workspace"), ...problems(404) },
+    }),
+    async (c) => {
+      const workspace = await service(c.env.DB).get(c.get("admin"), c.req.valid("param").id);
+      return c.json(workspaceView(workspace), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/workspaces/{id}",
+      tags: TAGS,
+      summary: "Change a workspace's name or plan",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "workspaces:write")] as const,
+      request: { params: WorkspaceIdParam, body: jsonBody(PatchWorkspaceBody) },
+      responses: { 200: jsonResponse(WorkspaceSchema, "The changed workspace"), ...problems(400, 404, 413) },
+    }),
+    async (c) => {
+      const workspace = await service(c.env.DB).update(
+        c.get("admin"),
+        c.req.valid("param").id,
+        c.req.valid("json"),
+      );
+      return c.json(workspaceView(workspace), 200);
+    },
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * Composes the Worker: one Hono app per policy, built once per isolate.
+ *
+ *   P/health, P/admin/..., P/v1/verify      Portcullis' own surfaces
+ *   every other path                         the protected API (routes/proxy.ts)
+ *
+ * An invalid policy yields an app that answers every request 500 `policy_invalid`.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { adminApp } from "./admin/app";
+import type { AppEnv } from "./env";
+import { ApiError } from "./http/errors";
+import { onError } from "./http/on-error";
+import { requestLog } from "./http/request-log";
+import { validationHook } from "./http/validation";
+import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
+import { loadPolicy } from "./policy/load";
+import { health } from "./routes/health";
+import { proxyHandler } from "./routes/proxy";
+import { registerVerifyRoute } from "./routes/verify";
+
+/** Longest inbound `X-Request-Id` that is kept (SPEC 1). */
+const REQUEST_ID_LIMIT = 128;
+
+function baseApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ limitLength: REQUEST_ID_LIMIT }), requestLog());
+  app.onError(onError);
+  return app;
+}
+
+function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
+  const base = compiled.policy.basePath;
+  const app = baseApp();
+  app.use(async (c, next) => {
+    c.set("policy", compiled.policy);
+    await next();
+  });
+
+  const surfaces = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  surfaces.get("/health", health);
+  registerVerifyRoute(surfaces, compiled);
+  surfaces.route("/admin", adminApp(compiled));
+  surfaces.all("*", () => {
+    throw new ApiError("not_found", `No Portcullis endpoint at this path under ${base}.`);
+  });
+
+  app.route(base, surfaces);
+  app.all("*", proxyHandler(compiled));
+  return app;
+}
+
+function invalidPolicyApp(field: string, message: string): Hono<AppEnv> {
+  const app = baseApp();
+  app.all("*", () => {
+    throw new ApiError("policy_invalid", `The policy is invalid at ${field}: ${message}`, {
+      errors: [{ field, message }],
+    });
+  });
+  return app;
+}
+
+let cached: { raw: unknown; app: Hono<AppEnv> } | null = null;
+
+/** The app for this `POLICY` value; rebuilt only when the value changes. */
+export function appFor(raw: unknown): Hono<AppEnv> {
+  if (cached && cached.raw === raw) return cached.app;
+  const loaded = loadPolicy(raw);
+  const app = loaded.ok
+    ? buildApp(compilePolicy(loaded.policy))
+    : invalidPolicyApp(loaded.field, loaded.message);
+  cached = { raw, app };
+  return app;
+}

@@ -1,0 +1,38 @@
+/**
+ * The Worker's bindings (wrangler.toml) and the Hono environment every route shares.
+ */
+import type { KeyGate } from "./gate/key-gate";
+import type { Policy } from "./policy/schema";
+import type { AdminContext } from "./services/admin-context";
+
+export interface Env {
+  /** Key records (hashed), workspaces and the audit log. */
+  DB: D1Database;
+  /** One object per key, addressed by the key's SHA-256: revocation state and counters. */
+  KEY_GATE: DurableObjectNamespace<KeyGate>;
+  /** The policy: a TOML table from wrangler.toml or a JSON string (`--var POLICY:'{...}'`). */
+  POLICY?: unknown;
+  /** Root admin credential; root access is off when unset. */
+  ADMIN_TOKEN?: string;
+  /** HS256 secret for the `X-Portcullis-Assertion` JWT sent to the origin. */
+  ORIGIN_SIGNING_SECRET?: string;
+}
+
+/** Per-request values set by middleware and read by routes and the request log. */
+export interface AppVariables {
+  requestId: string;
+  policy: Policy;
+  /** The decision code for the request log (`valid` or an error code). */
+  decision?: string;
+  /** The id of the key that made the request, for the request log. */
+  keyId?: string;
+  /** The matched route pattern, for the request log. */
+  route?: string;
+  /** The authenticated admin caller, set by the admin auth middleware. */
+  admin: AdminContext;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: AppVariables;
+}

@@ -1,0 +1,36 @@
+/**
+ * How the Worker reaches a key's Durable Object: the object for a key hash, seen through the
+ * `KeyGateApi` interface. The verify path and the admin services depend on this interface, not
+ * on the namespace binding.
+ */
+import type { KeyRecord } from "../keys/record";
+import type { GateCheck, GatePolicy, GateState } from "./decide";
+import type { AuthorizeOutcome, ChangeContext, KeyGate, KeyPatch, WriteOutcome } from "./key-gate";
+
+/** The RPC methods of `KeyGate`, which implements this interface. */
+export interface KeyGateApi {
+  authorize(check: GateCheck, policy: GatePolicy): Promise<AuthorizeOutcome>;
+  read(): Promise<KeyRecord | null>;
+  create(
+    initial: GateState,
+    hash: string,
+    action: "key.create" | "key.import" | "key.rotate",
+    context: ChangeContext,
+  ): Promise<WriteOutcome>;
+  update(patch: KeyPatch, context: ChangeContext): Promise<WriteOutcome>;
+  revoke(context: ChangeContext): Promise<WriteOutcome>;
+  remove(context: ChangeContext): Promise<WriteOutcome>;
+}
+
+export interface GateDirectory {
+  /** The Durable Object of the key with this SHA-256 hex. */
+  forHash(hash: string): KeyGateApi;
+}
+
+export function gateDirectory(namespace: DurableObjectNamespace<KeyGate>): GateDirectory {
+  return {
+    // The generated stub types turn each union result into a union of promises; `KeyGate`
+    // implements `KeyGateApi`, so the interface states the stub's real signatures.
+    forHash: (hash) => namespace.get(namespace.idFromName(hash)) as unknown as KeyGateApi,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Forwarding an allowed request to the origin (SPEC 5). Bodies stream both ways; the origin gets
+ * the normalised path, the query, the identity headers and the `X-Forwarded-*` headers, never
+ * the credential (unless `hideCredentials = false`) nor an inbound `X-Portcullis-*` header.
+ */
+import { ApiError } from "../http/errors";
+import type { CredentialSource } from "../policy/schema";
+import { removeCredential } from "./credential";
+import { echo } from "./echo";
+import { RESERVED_HEADER_PREFIX } from "./identity";
+
+export interface OriginRequest {
+  /** The inbound request: method, headers and body. */
+  inbound: Request;
+  /** The normalised path that was matched. */
+  path: string;
+  /** The raw inbound query string, without `?`. */
+  rawQuery: string;
+  /** Credential sources to remove, empty when none or `hideCredentials = false`. */
+  credentialSources: readonly CredentialSource[];
+  /** Headers Portcullis adds: identity, assertion, request id, `X-Forwarded-*`. */
+  added: Record<string, string>;
+}
+
+/** Builds the headers and query the origin receives. */
+function prepare(request: OriginRequest): { headers: Headers; query: string } {
+  const headers = new Headers();
+  request.inbound.headers.forEach((value, name) => {
+    if (!name.startsWith(RESERVED_HEADER_PREFIX) && name !== "host") headers.append(name, value);
+  });
+  const query = removeCredential(request.credentialSources, headers, request.rawQuery);
+  for (const [name, value] of Object.entries(request.added)) headers.set(name, value);
+  return { headers, query };
+}
+
+function targetUrl(origin: string, path: string, query: string): string {
+  const url = new URL(origin);
+  url.pathname = url.pathname.replace(/\/$/, "") + path;
+  url.search = query;
+  return url.toString();
+}
+
+/** Sends the request on and returns the origin's response with mutable headers. */
+export async function forwardToOrigin(
+  origin: string,
+  request: OriginRequest,
+  timeoutMs: number,
+): Promise<Response> {
+  const { headers, query } = prepare(request);
+  const hasBody = request.inbound.method !== "GET" && request.inbound.method !== "HEAD";
+  const init: RequestInit = {
+    method: request.inbound.method,
+    headers,
+    body: hasBody ? request.inbound.body : null,
+    redirect: "manual",
+  };
+  if (origin === "echo") {
+    return echo(new Request(targetUrl("http://echo.invalid", request.path, query), init));
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await fetch(targetUrl(origin, request.path, query), {
+      ...init,
+      signal: controller.signal,
+    });
+    return new Response(response.body, response);
+  } catch (error) {
+    if (controller.signal.aborted) {
+      throw new ApiError("origin_timeout", `The origin did not answer within ${timeoutMs / 1000} s.`);
+    }
+    console.error(JSON.stringify({ event: "origin_failed", error: String(error) }));
+    throw new ApiError("origin_unreachable", "The origin could not be reached.");
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Who made an allowed request, as the origin learns it (SPEC 5): `X-Portcullis-*` headers and,
+ * when `ORIGIN_SIGNING_SECRET` is set, the `X-Portcullis-Assertion` JWT that proves the request
+ * came through Portcullis.
+ */
+import { sign } from "hono/jwt";
+
+export interface Identity {
+  /** Key id, or the session's subject. */
+  subject: string;
+  keyId: string | null;
+  workspaceId: string | null;
+  type: string;
+  ownerId: string | null;
+  permissions: string[];
+  plan: string | null;
+}
+
+/** Lifetime of the assertion JWT, seconds. */
+const ASSERTION_LIFETIME_SECONDS = 60;
+
+/** Inbound headers with this prefix are never passed on: only Portcullis may set them. */
+export const RESERVED_HEADER_PREFIX = "x-portcullis-";
+
+export function identityHeaders(identity: Identity): Record<string, string> {
+  const headers: Record<string, string> = {
+    "X-Portcullis-Key-Type": identity.type,
+    "X-Portcullis-Permissions": identity.permissions.join(" "),
+  };
+  if (identity.keyId) headers["X-Portcullis-Key-Id"] = identity.keyId;
+  else headers["X-Portcullis-Subject"] = identity.subject;
+  if (identity.workspaceId) headers["X-Portcullis-Workspace-Id"] = identity.workspaceId;
+  if (identity.ownerId) headers["X-Portcullis-Owner-Id"] = identity.ownerId;
+  if (identity.plan) headers["X-Portcullis-Plan"] = identity.plan;
+  return headers;
+}
+
+export async function signAssertion(
+  identity: Identity,
+  request: { method: string; path: string },
+  secret: string,
+  now: number,
+): Promise<string> {
+  const iat = Math.floor(now / 1000);
+  return sign(
+    {
+      iss: "portcullis",
+      sub: identity.subject,
+      keyId: identity.keyId,
+      workspaceId: identity.workspaceId,
+      type: identity.type,
+      permissions: identity.permissions,
+      method: request.method,
+      path: request.path,
+      iat,
+      exp: iat + ASSERTION_LIFETIME_SECONDS,
+    },
+    secret,
+    "HS256",
+  );
+}

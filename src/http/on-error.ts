@@ -1,0 +1,39 @@
+/**
+ * The app's one error handler: every failure leaves as problem+json through `renderProblem`.
+ * Hono's own exceptions (malformed JSON, body limit, content type) are mapped to SPEC codes;
+ * anything unexpected is a 500 `internal` whose detail reveals nothing.
+ */
+import type { ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../env";
+import { StorageUnavailable } from "../storage/guard";
+import { ApiError, renderProblem, unavailable } from "./errors";
+
+function toApiError(error: Error): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof StorageUnavailable) {
+    console.error(JSON.stringify({ event: "dependency_failed", error: error.message }));
+    return unavailable();
+  }
+  if (error instanceof HTTPException) {
+    if (error.status === 413) return new ApiError("payload_too_large", "The request body is too large.");
+    if (error.status === 415) {
+      return new ApiError("bad_request", "The body must be JSON, sent with Content-Type: application/json.", {
+        errors: [{ field: "body", message: "expected Content-Type: application/json" }],
+      });
+    }
+    if (error.status === 400) {
+      return new ApiError("bad_request", error.message || "The request is invalid.", {
+        errors: [{ field: "body", message: error.message || "invalid" }],
+      });
+    }
+  }
+  console.error(JSON.stringify({ event: "unhandled_error", error: String(error) }));
+  return new ApiError("internal", "An internal error occurred.");
+}
+
+export const onError: ErrorHandler<AppEnv> = (error, c) => {
+  const apiError = toApiError(error);
+  c.set("decision", apiError.code);
+  return renderProblem(apiError, c.get("requestId"));
+};

@@ -1,0 +1,14 @@
+/**
+ * The Worker entry: the Hono app for the deployment's policy, and the Durable Object class.
+ */
+
+import { appFor } from "./app";
+import type { Env } from "./env";
+
+export { KeyGate } from "./gate/key-gate";
+
+export default {
+  fetch(request, env, ctx) {
+    return appFor(env.POLICY).fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,53 @@
+/**
+ * Permission strings (SPEC 6): `resource:action` or a plain word; a held `*` grants everything,
+ * a held `resource:*` every action on `resource`.
+ */
+
+/** Whether holding `held` grants `wanted`. */
+export function grants(held: string, wanted: string): boolean {
+  if (held === "*" || held === wanted) return true;
+  if (!held.endsWith(":*")) return false;
+  const resource = held.slice(0, -1); // keeps the colon: "transactions:"
+  return wanted.startsWith(resource);
+}
+
+/** Whether any permission in `held` grants `wanted`. */
+export function holds(held: readonly string[], wanted: string): boolean {
+  return held.some((permission) => grants(permission, wanted));
+}
+
+export interface PermissionCheck {
+  /** All of these are required. */
+  permissions: readonly string[];
+  /** At least one of these is required (when non-empty). */
+  anyPermissions: readonly string[];
+}
+
+export function satisfies(held: readonly string[], check: PermissionCheck): boolean {
+  return (
+    check.permissions.every((wanted) => holds(held, wanted)) &&
+    (check.anyPermissions.length === 0 || check.anyPermissions.some((wanted) => holds(held, wanted)))
+  );
+}
+
+/**
+ * A key's effective permissions: what it holds, limited by its type's ceiling. The result
+ * grants exactly what both the held set and the ceiling grant: a held `*` under a ceiling of
+ * `["assess"]` becomes `["assess"]`, a held `tx:read` under `["tx:*"]` stays `tx:read`.
+ */
+export function capPermissions(held: readonly string[], ceiling: readonly string[] | undefined): string[] {
+  if (!ceiling) return unique(held);
+  return unique([
+    ...held.filter((permission) => holds(ceiling, permission)),
+    ...ceiling.filter((permission) => holds(held, permission)),
+  ]);
+}
+
+/** The permissions of `wanted` that `ceiling` does not grant. */
+export function beyondCeiling(wanted: readonly string[], ceiling: readonly string[] | undefined): string[] {
+  return ceiling ? wanted.filter((permission) => !holds(ceiling, permission)) : [];
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,52 @@
+/**
+ * The key record: what Portcullis knows about a key besides its hash. Times are epoch
+ * milliseconds here and ISO 8601 at the API edge.
+ */
+import type { Limits } from "../policy/schema";
+
+/** A JSON value, as kept in a key's `meta`. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+export interface CreditRefill {
+  interval: "day" | "month";
+  amount: number;
+}
+
+export interface Credits {
+  remaining: number;
+  refill: CreditRefill | null;
+}
+
+export interface KeyRecord {
+  id: string;
+  workspaceId: string;
+  type: string;
+  name: string | null;
+  /** Display hint: the prefix, `_` and the first four characters after it. */
+  start: string;
+  ownerId: string | null;
+  permissions: string[];
+  roles: string[];
+  meta: Record<string, Json>;
+  plan: string | null;
+  limits: Limits;
+  credits: Credits | null;
+  ipAllowlist: string[];
+  enabled: boolean;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt: number | null;
+  rotatedFrom: string | null;
+}
+
+/** Rows 5-7 of SPEC 4.1, in order: the key's own state, whatever the request. */
+export type LifecycleCode = "key_revoked" | "key_disabled" | "key_expired";
+
+export function lifecycleCode(record: KeyRecord, now: number): LifecycleCode | null {
+  if (record.revokedAt !== null) return "key_revoked";
+  if (!record.enabled) return "key_disabled";
+  if (record.expiresAt !== null && record.expiresAt <= now) return "key_expired";
+  return null;
+}

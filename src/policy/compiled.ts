@@ -1,0 +1,48 @@
+/**
+ * A validated policy prepared for the request path: key formats sorted for prefix matching,
+ * routes compiled, and the per-key-type view the Durable Object decides with. Built once per
+ * isolate and policy.
+ */
+import type { GatePolicy } from "../gate/decide";
+import { type CompiledRoute, compileRoutes } from "../gateway/routes";
+import { compileFormats, type KeyFormat } from "../keys/format";
+import { ADMIN_KEY_PREFIX, ADMIN_KEY_TYPE, type Policy } from "./schema";
+
+export interface CompiledPolicy {
+  policy: Policy;
+  /** Formats of every key type, the built-in admin type included, longest prefix first. */
+  formats: KeyFormat[];
+  routes: CompiledRoute[];
+  /** The policy view for keys of a type. */
+  gatePolicy(type: string): GatePolicy;
+}
+
+export const ADMIN_FORMAT: KeyFormat = { type: ADMIN_KEY_TYPE, prefix: ADMIN_KEY_PREFIX, checksum: true };
+
+export function compilePolicy(policy: Policy): CompiledPolicy {
+  const formats = compileFormats([
+    ADMIN_FORMAT,
+    ...Object.entries(policy.keyTypes).map(([type, config]) => ({
+      type,
+      prefix: config.prefix,
+      checksum: config.checksum,
+    })),
+  ]);
+  const views = new Map<string, GatePolicy>();
+  for (const [type, config] of Object.entries(policy.keyTypes)) {
+    views.set(type, {
+      allowedPermissions: config.allowedPermissions,
+      typePlan: config.plan,
+      plans: policy.plans,
+      defaultPlan: policy.defaultPlan,
+    });
+  }
+  // Admin keys are governed by their admin permissions alone: no plan, no ceiling.
+  const adminView: GatePolicy = { plans: {} };
+  return {
+    policy,
+    formats,
+    routes: compileRoutes(policy),
+    gatePolicy: (type) => views.get(type) ?? adminView,
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The decision for a request to the protected API, in the order of SPEC 4.1:
+ *
+ *   path (400) -> route (404) -> credential (401) -> key: verifyKey -> allowed or the first denial
+ *
+ * Used by the proxy and by forward-auth, which differ only in where the request's facts come
+ * from and in what they do with an allowed request.
+ */
+import type { KeyDecision } from "../gate/decide";
+import { type CredentialResult, extractCredential } from "../gateway/credential";
+import type { Identity } from "../gateway/identity";
+import { normalizePath } from "../gateway/path";
+import { type CompiledRoute, matchRoute } from "../gateway/routes";
+import type { ErrorCode } from "../http/errors";
+import type { KeyRecord } from "../keys/record";
+import type { CompiledPolicy } from "../policy/compiled";
+import type { CredentialSource } from "../policy/schema";
+import { type VerifyDeps, verifyKey } from "./verify-key";
+
+/** The original request, as seen by the proxy or reported to forward-auth. */
+export interface RequestFacts {
+  method: string;
+  /** URL pathname: dot segments and backslashes already resolved by the URL parser. */
+  pathname: string;
+  /** Query string without `?`, as received. */
+  rawQuery: string;
+  headers: Headers;
+  clientIp: string | null;
+}
+
+export interface Allowed {
+  ok: true;
+  route: CompiledRoute;
+  /** The normalised path the route matched; the origin receives exactly this. */
+  path: string;
+  /** Null on public routes. */
+  identity: Identity | null;
+  /** Where the credential came from, to be removed before forwarding. */
+  credentialSources: CredentialSource[];
+  record: KeyRecord | null;
+  decision: KeyDecision | null;
+}
+
+export interface Denied {
+  ok: false;
+  code: ErrorCode;
+  detail: string;
+  route: CompiledRoute | null;
+  record: KeyRecord | null;
+}
+
+export type Access = Allowed | Denied;
+
+const DETAILS: Partial<Record<ErrorCode, string>> = {
+  malformed_key: "The credential is not a well-formed key of any configured type.",
+  invalid_key: "No key matches this credential.",
+  key_revoked: "The key has been revoked.",
+  key_disabled: "The key is disabled.",
+  key_expired: "The key has expired.",
+  ip_not_allowed: "The client IP is not in the key's allowlist.",
+  wrong_key_type: "This key type is not accepted on this route.",
+  insufficient_permissions: "The key lacks a permission this route requires.",
+};
+
+function deny(
+  code: ErrorCode,
+  detail: string,
+  route: CompiledRoute | null = null,
+  record: KeyRecord | null = null,
+): Denied {
+  return { ok: false, code, detail, route, record };
+}
+
+function describeSources(sources: readonly CredentialSource[]): string {
+  return sources
+    .map((source) =>
+      source === "bearer" ? "Authorization: Bearer" : source === "x-api-key" ? "X-API-Key" : source,
+    )
+    .join(", ");
+}
+
+export function keyIdentity(record: KeyRecord, decision: KeyDecision): Identity {
+  return {
+    subject: record.id,
+    keyId: record.id,
+    workspaceId: record.workspaceId,
+    type: record.type,
+    ownerId: record.ownerId,
+    permissions: decision.permissions,
+    plan: decision.plan,
+  };
+}
+
+export async function authorizeRequest(
+  deps: VerifyDeps,
+  compiled: CompiledPolicy,
+  facts: RequestFacts,
+): Promise<Access> {
+  const { policy } = compiled;
+  const normalized = normalizePath(facts.pathname, policy.allowEncodedSlashes);
+  if (!normalized.ok) return deny("bad_request", `Invalid path: ${normalized.reason}.`);
+  const match = matchRoute(compiled.routes, facts.method, normalized.segments);
+  if (!match)
+    return deny("route_not_found", `No route of the policy matches ${facts.method} ${normalized.path}.`);
+  const route = match.compiled;
+  if (route.route.public) {
+    return {
+      ok: true,
+      route,
+      path: normalized.path,
+      identity: null,
+      credentialSources: [],
+      record: null,
+      decision: null,
+    };
+  }
+
+  const sources = route.route.credentials ?? policy.credentials;
+  const credential: CredentialResult = extractCredential(
+    sources,
+    facts.headers,
+    new URLSearchParams(facts.rawQuery),
+  );
+  if (credential.kind === "none") {
+    return deny("missing_credential", `No credential found; send it in: ${describeSources(sources)}.`, route);
+  }
+  if (credential.kind === "ambiguous") {
+    return deny("ambiguous_credentials", "The request carries two different credentials.", route);
+  }
+
+  const verification = await verifyKey(deps, compiled, credential.value, {
+    keyTypes: route.route.keyTypes ?? null,
+    permissions: route.route.permissions,
+    anyPermissions: route.route.anyPermissions,
+    ip: facts.clientIp,
+    workspaceId: null,
+  });
+  if (verification.code !== "valid") {
+    return deny(
+      verification.code,
+      DETAILS[verification.code] ?? verification.code,
+      route,
+      verification.record,
+    );
+  }
+  return {
+    ok: true,
+    route,
+    path: normalized.path,
+    identity: keyIdentity(verification.record, verification.decision),
+    credentialSources: policy.hideCredentials ? credential.sources : [],
+    record: verification.record,
+    decision: verification.decision,
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * Key administration (SPEC 6): create, import, list, get, patch, revoke, delete. Input is
+ * checked against the policy here; every write then goes through the key's Durable Object,
+ * which applies the consistency rule and writes the audit entry with the change.
+ */
+import type { GateDirectory, KeyGateApi } from "../gate/client";
+import type { GateState } from "../gate/decide";
+import type { KeyPatch, WriteOutcome } from "../gate/key-gate";
+import { ApiError, type FieldError, unavailable } from "../http/errors";
+import { isAdminPermission } from "../keys/admin-permissions";
+import { generateKey, type KeyFormat, keyStart, parseKey } from "../keys/format";
+import { sha256Hex } from "../keys/hash";
+import { beyondCeiling, holds } from "../keys/permissions";
+import { newId } from "../keys/random";
+import type { Credits, Json, KeyRecord } from "../keys/record";
+import { ADMIN_FORMAT, type CompiledPolicy } from "../policy/compiled";
+import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
+import { KeyStore, type StoredKey } from "../storage/keys";
+import { WorkspaceStore } from "../storage/workspaces";
+import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
+import { decodeCursor, encodeCursor } from "./cursor";
+import { badRequest, checkPlan } from "./validation";
+
+export interface KeySettings {
+  name?: string;
+  ownerId?: string;
+  permissions?: string[];
+  roles?: string[];
+  meta?: Record<string, Json>;
+  plan?: string;
+  limits?: Limits;
+  credits?: Credits;
+  ipAllowlist?: string[];
+  expiresAt?: string;
+}
+
+export interface NewKey extends KeySettings {
+  workspaceId: string;
+  type: string;
+}
+
+export interface ImportedKey extends NewKey {
+  key?: string;
+  hash?: string;
+}
+
+export interface KeyChange {
+  name?: string | null;
+  ownerId?: string | null;
+  permissions?: string[];
+  roles?: string[];
+  meta?: Record<string, Json>;
+  plan?: string | null;
+  limits?: Limits;
+  expiresAt?: string | null;
+  enabled?: boolean;
+  ipAllowlist?: string[];
+}
+
+export interface KeyQuery {
+  workspaceId?: string;
+  ownerId?: string;
+  type?: string;
+  cursor?: string;
+  limit: number;
+}
+
+interface ListCursor {
+  createdAt: number;
+  id: string;
+}
+
+function isListCursor(value: unknown): value is ListCursor {
+  const cursor = value as ListCursor;
+  return (
+    typeof cursor === "object" &&
+    cursor !== null &&
+    typeof cursor.createdAt === "number" &&
+    typeof cursor.id === "string"
+  );
+}
+
+/** SPEC 6: a change to a revoked key is refused with 409, not the 401 a request gets. */
+function revokedConflict(): ApiError {
+  return new ApiError("key_revoked", "The key is revoked; a revoked key cannot be changed.", { status: 409 });
+}
+
+/** Runs a Durable Object call; a failing object denies (503), it never allows. */
+async function reach<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    console.error(JSON.stringify({ event: "gate_failed", error: String(error) }));
+    throw unavailable();
+  }
+}
+
+function unwrap(outcome: WriteOutcome, id: string): KeyRecord {
+  if (outcome.ok) return outcome.record;
+  switch (outcome.code) {
+    case "not_found":
+      throw notFound("key", id);
+    case "key_revoked":
+      throw revokedConflict();
+    case "conflict":
+      throw new ApiError("conflict", "A key with this hash already exists.");
+    case "unavailable":
+      throw unavailable("The change could not be stored; nothing was loosened. Retry the request.");
+  }
+}
+
+export class KeyService {
+  private readonly keys: KeyStore;
+  private readonly workspaces: WorkspaceStore;
+
+  constructor(
+    db: D1Database,
+    private readonly compiled: CompiledPolicy,
+    private readonly gates: GateDirectory,
+  ) {
+    this.keys = new KeyStore(db);
+    this.workspaces = new WorkspaceStore(db);
+  }
+
+  async create(context: AdminContext, input: NewKey): Promise<{ record: KeyRecord; key: string }> {
+    const format = this.formatOf(input.type);
+    const key = generateKey(format);
+    const record = await this.store(
+      context,
+      input,
+      await sha256Hex(key),
+      keyStart(key, format),
+      "key.create",
+    );
+    return { record, key };
+  }
+
+  async import(context: AdminContext, input: ImportedKey): Promise<KeyRecord> {
+    const format = this.formatOf(input.type);
+    let hash: string;
+    let start: string;
+    if (input.key !== undefined) {
+      if (parseKey(input.key, [format]) === null) {
+        throw badRequest("key", `not a well-formed key of type "${input.type}" (prefix "${format.prefix}_")`);
+      }
+      hash = await sha256Hex(input.key);
+      start = keyStart(input.key, format);
+    } else {
+      hash = input.hash as string;
+      start = `${format.prefix}_`;
+    }
+    return this.store(context, input, hash, start, "key.import");
+  }
+
+  async list(context: AdminContext, query: KeyQuery): Promise<{ items: KeyRecord[]; cursor: string | null }> {
+    if (query.workspaceId && !canSee(context, query.workspaceId)) return { items: [], cursor: null };
+    const items = await this.keys.list({
+      workspaceId: context.workspaceId ?? query.workspaceId,
+      ownerId: query.ownerId,
+      type: query.type,
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, isListCursor),
+      limit: query.limit,
+    });
+    const last = items.at(-1);
+    const cursor =
+      items.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
+    return { items, cursor };
+  }
+
+  async get(context: AdminContext, id: string): Promise<KeyRecord> {
+    return (await this.find(context, id)).record;
+  }
+
+  async update(context: AdminContext, id: string, change: KeyChange): Promise<KeyRecord> {
+    const stored = await this.find(context, id);
+    const { record } = stored;
+    if (record.revokedAt !== null) {
+      throw revokedConflict();
+    }
+    if (change.permissions) this.checkGrant(context, record.type, change.permissions);
+    checkPlan(this.compiled.policy, change.plan);
+    const patch: KeyPatch = {
+      ...(change.name !== undefined && { name: change.name }),
+      ...(change.ownerId !== undefined && { ownerId: change.ownerId }),
+      ...(change.permissions && { permissions: change.permissions }),
+      ...(change.roles && { roles: change.roles }),
+      ...(change.meta && { meta: change.meta }),
+      ...(change.plan !== undefined && { plan: change.plan }),
+      ...(change.limits && { limits: change.limits }),
+      ...(change.expiresAt !== undefined && {
+        expiresAt: change.expiresAt === null ? null : Date.parse(change.expiresAt),
+      }),
+      ...(change.enabled !== undefined && { enabled: change.enabled }),
+      ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
+    };
+    return unwrap(await reach(this.gate(stored).update(patch, changeContext(context))), id);
+  }
+
+  async revoke(context: AdminContext, id: string): Promise<KeyRecord> {
+    const stored = await this.find(context, id);
+    return unwrap(await reach(this.gate(stored).revoke(changeContext(context))), id);
+  }
+
+  async remove(context: AdminContext, id: string): Promise<void> {
+    const stored = await this.find(context, id);
+    unwrap(await reach(this.gate(stored).remove(changeContext(context))), id);
+  }
+
+  private async store(
+    context: AdminContext,
+    input: NewKey,
+    hash: string,
+    start: string,
+    action: "key.create" | "key.import",
+  ): Promise<KeyRecord> {
+    const workspace = canSee(context, input.workspaceId)
+      ? await this.workspaces.find(input.workspaceId)
+      : null;
+    if (!workspace) throw notFound("workspace", input.workspaceId);
+    const keyType = this.compiled.policy.keyTypes[input.type];
+    const permissions = input.permissions ?? keyType?.defaultPermissions ?? [];
+    this.checkGrant(context, input.type, permissions);
+    checkPlan(this.compiled.policy, input.plan);
+    const now = Date.now();
+    let expiresAt: number | null = null;
+    if (input.expiresAt !== undefined) {
+      expiresAt = Date.parse(input.expiresAt);
+      if (expiresAt <= now) throw badRequest("expiresAt", "must be in the future");
+    } else if (keyType?.expiresInSeconds) {
+      expiresAt = now + keyType.expiresInSeconds * 1000;
+    }
+    const record: KeyRecord = {
+      id: newId("key"),
+      workspaceId: workspace.id,
+      type: input.type,
+      name: input.name ?? null,
+      start,
+      ownerId: input.ownerId ?? null,
+      permissions,
+      roles: input.roles ?? [],
+      meta: input.meta ?? {},
+      plan: input.plan ?? null,
+      limits: input.limits ?? {},
+      credits: input.credits ?? null,
+      ipAllowlist: input.ipAllowlist ?? [],
+      enabled: true,
+      expiresAt,
+      revokedAt: null,
+      createdAt: now,
+      updatedAt: now,
+      lastUsedAt: null,
+      rotatedFrom: null,
+    };
+    const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions: {} };
+    const outcome = await reach(this.gates.forHash(hash).create(state, hash, action, changeContext(context)));
+    return unwrap(outcome, record.id);
+  }
+
+  /** The key record, if it exists, is not deleted and the caller may see it; else 404. */
+  private async find(context: AdminContext, id: string): Promise<StoredKey> {
+    const stored = await this.keys.findById(id);
+    if (!stored || stored.deleted || !canSee(context, stored.record.workspaceId)) throw notFound("key", id);
+    return stored;
+  }
+
+  private gate(stored: StoredKey): KeyGateApi {
+    return this.gates.forHash(stored.hash);
+  }
+
+  private formatOf(type: string): KeyFormat {
+    if (type === ADMIN_KEY_TYPE) return ADMIN_FORMAT;
+    const format = this.compiled.formats.find((candidate) => candidate.type === type);
+    if (!format) {
+      const known = Object.keys(this.compiled.policy.keyTypes).join(", ");
+      throw badRequest("type", `unknown key type "${type}" (known: ${known}, admin)`);
+    }
+    return format;
+  }
+
+  /**
+   * Permissions a key may be given: within its type's ceiling, admin permissions only for admin
+   * keys, and for an admin-key caller nothing it does not hold itself.
+   */
+  private checkGrant(context: AdminContext, type: string, permissions: string[]): void {
+    if (type === ADMIN_KEY_TYPE) {
+      const unknown = permissions.filter((p) => !isAdminPermission(p));
+      if (unknown.length > 0) throw badRequest("permissions", `not admin permissions: ${unknown.join(", ")}`);
+      const beyond = permissions.filter((p) => !holds(context.permissions, p));
+      if (beyond.length > 0) {
+        throw new ApiError(
+          "insufficient_permissions",
+          `An admin key can grant only what it holds; it lacks: ${beyond.join(", ")}.`,
+        );
+      }
+      return;
+    }
+    const ceiling = this.compiled.policy.keyTypes[type]?.allowedPermissions;
+    const beyond = beyondCeiling(permissions, ceiling);
+    if (beyond.length > 0) {
+      const errors: FieldError[] = beyond.map((p) => ({
+        field: "permissions",
+        message: `"${p}" is beyond the ceiling of key type "${type}"`,
+      }));
+      throw new ApiError(
+        "permission_not_allowed",
+        `Key type "${type}" does not allow: ${beyond.join(", ")}.`,
+        { errors },
+      );
+    }
+  }
+}

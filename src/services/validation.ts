@@ -1,0 +1,17 @@
+/**
+ * Checks of admin input against the policy, shared by the admin services.
+ */
+import { ApiError } from "../http/errors";
+import type { Policy } from "../policy/schema";
+
+export function badRequest(field: string, message: string): ApiError {
+  return new ApiError("bad_request", `Invalid ${field}: ${message}.`, { errors: [{ field, message }] });
+}
+
+/** A plan named in admin input must be one of the policy's plans. */
+export function checkPlan(policy: Policy, plan: string | null | undefined): void {
+  if (plan && !(plan in policy.plans)) {
+    const known = Object.keys(policy.plans).join(", ") || "none defined";
+    throw badRequest("plan", `unknown plan "${plan}" (known: ${known})`);
+  }
+}

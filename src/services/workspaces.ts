@@ -1,0 +1,106 @@
+/**
+ * Workspaces: created by root, read and renamed or re-planned by root or their own admin keys.
+ * Each change is written with its audit entry in one D1 batch.
+ */
+import { ApiError } from "../http/errors";
+import { newId } from "../keys/random";
+import type { Policy } from "../policy/schema";
+import { AuditStore } from "../storage/audit";
+import { commit } from "../storage/guard";
+import { type Workspace, WorkspaceStore } from "../storage/workspaces";
+import { type AdminContext, canSee, notFound } from "./admin-context";
+import { decodeCursor, encodeCursor } from "./cursor";
+import { checkPlan } from "./validation";
+
+export interface WorkspaceChange {
+  name?: string;
+  plan?: string | null;
+}
+
+export class WorkspaceService {
+  private readonly workspaces: WorkspaceStore;
+  private readonly audit: AuditStore;
+
+  constructor(
+    private readonly db: D1Database,
+    private readonly policy: Policy,
+  ) {
+    this.workspaces = new WorkspaceStore(db);
+    this.audit = new AuditStore(db);
+  }
+
+  async create(context: AdminContext, input: WorkspaceChange & { name: string }): Promise<Workspace> {
+    if (context.actor.type !== "root") {
+      throw new ApiError("insufficient_permissions", "Only the root token can create workspaces.");
+    }
+    checkPlan(this.policy, input.plan);
+    const now = Date.now();
+    const workspace: Workspace = {
+      id: newId("ws"),
+      name: input.name,
+      plan: input.plan ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await commit(this.db, [
+      this.workspaces.insert(workspace),
+      this.audit.insert({
+        id: newId("aud"),
+        at: now,
+        workspaceId: workspace.id,
+        actor: context.actor,
+        action: "workspace.create",
+        targetId: workspace.id,
+        requestId: context.requestId,
+        before: null,
+        after: workspace,
+      }),
+    ]);
+    return workspace;
+  }
+
+  /** The workspace, if it exists and the caller may see it; else 404. */
+  async get(context: AdminContext, id: string): Promise<Workspace> {
+    const workspace = canSee(context, id) ? await this.workspaces.find(id) : null;
+    if (!workspace) throw notFound("workspace", id);
+    return workspace;
+  }
+
+  async list(
+    context: AdminContext,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ items: Workspace[]; cursor: string | null }> {
+    const after =
+      cursor === undefined ? null : decodeCursor(cursor, (v): v is string => typeof v === "string");
+    const items = await this.workspaces.list(context.workspaceId, after, limit);
+    const last = items.at(-1);
+    return { items, cursor: items.length === limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async update(context: AdminContext, id: string, change: WorkspaceChange): Promise<Workspace> {
+    checkPlan(this.policy, change.plan);
+    const before = await this.get(context, id);
+    const after: Workspace = {
+      ...before,
+      name: change.name ?? before.name,
+      plan: change.plan === undefined ? before.plan : change.plan,
+      updatedAt: Date.now(),
+    };
+    await commit(this.db, [
+      this.workspaces.update(after),
+      this.audit.insert({
+        id: newId("aud"),
+        at: after.updatedAt,
+        workspaceId: id,
+        actor: context.actor,
+        action: "workspace.update",
+        targetId: id,
+        requestId: context.requestId,
+        before,
+        after,
+      }),
+    ]);
+    return after;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The audit log (SPEC 6): one entry per admin change, written in the same D1 batch as the
+ * change. Entries never hold a secret: records carry only a key's hash-free fields.
+ */
+import { d1 } from "./guard";
+import { parseJson } from "./json";
+
+export type AuditAction =
+  | "workspace.create"
+  | "workspace.update"
+  | "key.create"
+  | "key.import"
+  | "key.update"
+  | "key.credits"
+  | "key.revoke"
+  | "key.rotate"
+  | "key.delete"
+  | "role.upsert"
+  | "role.delete";
+
+export type Actor = { type: "root" } | { type: "admin_key"; id: string };
+
+export interface AuditEntry {
+  id: string;
+  at: number;
+  workspaceId: string;
+  actor: Actor;
+  action: AuditAction;
+  targetId: string;
+  requestId: string;
+  before: unknown;
+  after: unknown;
+}
+
+interface AuditRow {
+  seq: number;
+  id: string;
+  at: number;
+  workspace_id: string;
+  actor_type: "root" | "admin_key";
+  actor_id: string | null;
+  action: AuditAction;
+  target_id: string;
+  request_id: string;
+  before: string | null;
+  after: string | null;
+}
+
+export class AuditStore {
+  constructor(private readonly db: D1Database) {}
+
+  /** Idempotent by entry id, so that a retried write does not record a change twice. */
+  insert(entry: AuditEntry): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT OR IGNORE INTO audit_log
+           (id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+      )
+      .bind(
+        entry.id,
+        entry.at,
+        entry.workspaceId,
+        entry.actor.type,
+        entry.actor.type === "admin_key" ? entry.actor.id : null,
+        entry.action,
+        entry.targetId,
+        entry.requestId,
+        entry.before === null ? null : JSON.stringify(entry.before),
+        entry.after === null ? null : JSON.stringify(entry.after),
+      );
+  }
+
+  /** Newest first; `before` is the `seq` cursor of the previous page. */
+  async list(
+    workspaceId: string | null,
+    before: number | null,
+    limit: number,
+  ): Promise<{ seq: number; entry: AuditEntry }[]> {
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT * FROM audit_log
+         WHERE (?1 IS NULL OR workspace_id = ?1) AND (?2 IS NULL OR seq < ?2)
+         ORDER BY seq DESC LIMIT ?3`,
+        )
+        .bind(workspaceId, before, limit)
+        .all<AuditRow>(),
+    );
+    return results.map((row) => ({
+      seq: row.seq,
+      entry: {
+        id: row.id,
+        at: row.at,
+        workspaceId: row.workspace_id,
+        actor: row.actor_type === "root" ? { type: "root" } : { type: "admin_key", id: row.actor_id ?? "" },
+        action: row.action,
+        targetId: row.target_id,
+        requestId: row.request_id,
+        before: parseJson<unknown>(row.before, null),
+        after: parseJson<unknown>(row.after, null),
+      },
+    }));
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * D1 queries for key records. Keys are found by the SHA-256 of the whole key; a deleted key
+ * leaves a tombstone row so that its hash stays reserved.
+ */
+
+import type { Credits, Json, KeyRecord } from "../keys/record";
+import type { Limits } from "../policy/schema";
+import { d1 } from "./guard";
+import { parseJson } from "./json";
+
+interface KeyRow {
+  id: string;
+  hash: string;
+  workspace_id: string;
+  type: string;
+  start: string;
+  name: string | null;
+  owner_id: string | null;
+  permissions: string;
+  roles: string;
+  meta: string;
+  plan: string | null;
+  limits: string;
+  credits: string | null;
+  ip_allowlist: string;
+  enabled: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
+  updated_at: number;
+  last_used_at: number | null;
+  rotated_from: string | null;
+  deleted_at: number | null;
+}
+
+export interface StoredKey {
+  record: KeyRecord;
+  hash: string;
+  /** Deleted through the admin API: the record is gone, the hash stays reserved. */
+  deleted: boolean;
+}
+
+export interface KeyFilter {
+  workspaceId?: string;
+  ownerId?: string;
+  type?: string;
+  /** Keyset cursor: the last (created_at, id) of the previous page. */
+  after?: { createdAt: number; id: string };
+  limit: number;
+}
+
+function toStored(row: KeyRow): StoredKey {
+  return {
+    hash: row.hash,
+    deleted: row.deleted_at !== null,
+    record: {
+      id: row.id,
+      workspaceId: row.workspace_id,
+      type: row.type,
+      name: row.name,
+      start: row.start,
+      ownerId: row.owner_id,
+      permissions: parseJson<string[]>(row.permissions, []),
+      roles: parseJson<string[]>(row.roles, []),
+      meta: parseJson<Record<string, Json>>(row.meta, {}),
+      plan: row.plan,
+      limits: parseJson<Limits>(row.limits, {}),
+      credits: parseJson<Credits | null>(row.credits, null),
+      ipAllowlist: parseJson<string[]>(row.ip_allowlist, []),
+      enabled: row.enabled === 1,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      lastUsedAt: row.last_used_at,
+      rotatedFrom: row.rotated_from,
+    },
+  };
+}
+
+/** The mutable columns of a record, in the order of `?2`… in insert and update. */
+function columns(record: KeyRecord): unknown[] {
+  return [
+    record.name,
+    record.ownerId,
+    JSON.stringify(record.permissions),
+    JSON.stringify(record.roles),
+    JSON.stringify(record.meta),
+    record.plan,
+    JSON.stringify(record.limits),
+    record.credits === null ? null : JSON.stringify(record.credits),
+    JSON.stringify(record.ipAllowlist),
+    record.enabled ? 1 : 0,
+    record.expiresAt,
+    record.revokedAt,
+    record.updatedAt,
+  ];
+}
+
+export class KeyStore {
+  constructor(private readonly db: D1Database) {}
+
+  async findByHash(hash: string): Promise<StoredKey | null> {
+    const row = await d1(() =>
+      this.db.prepare("SELECT * FROM keys WHERE hash = ?1").bind(hash).first<KeyRow>(),
+    );
+    return row ? toStored(row) : null;
+  }
+
+  async findById(id: string): Promise<StoredKey | null> {
+    const row = await d1(() => this.db.prepare("SELECT * FROM keys WHERE id = ?1").bind(id).first<KeyRow>());
+    return row ? toStored(row) : null;
+  }
+
+  async list(filter: KeyFilter): Promise<KeyRecord[]> {
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT * FROM keys
+         WHERE deleted_at IS NULL
+           AND (?1 IS NULL OR workspace_id = ?1)
+           AND (?2 IS NULL OR owner_id = ?2)
+           AND (?3 IS NULL OR type = ?3)
+           AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
+         ORDER BY created_at DESC, id DESC
+         LIMIT ?6`,
+        )
+        .bind(
+          filter.workspaceId ?? null,
+          filter.ownerId ?? null,
+          filter.type ?? null,
+          filter.after?.createdAt ?? null,
+          filter.after?.id ?? null,
+          filter.limit,
+        )
+        .all<KeyRow>(),
+    );
+    return results.map((row) => toStored(row).record);
+  }
+
+  insert(record: KeyRecord, hash: string): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT INTO keys (name, owner_id, permissions, roles, meta, plan, limits, credits,
+           ip_allowlist, enabled, expires_at, revoked_at, updated_at,
+           id, hash, workspace_id, type, start, created_at, last_used_at, rotated_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+           ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)`,
+      )
+      .bind(
+        ...columns(record),
+        record.id,
+        hash,
+        record.workspaceId,
+        record.type,
+        record.start,
+        record.createdAt,
+        record.lastUsedAt,
+        record.rotatedFrom,
+      );
+  }
+
+  update(record: KeyRecord): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `UPDATE keys SET name = ?1, owner_id = ?2, permissions = ?3, roles = ?4, meta = ?5,
+           plan = ?6, limits = ?7, credits = ?8, ip_allowlist = ?9, enabled = ?10,
+           expires_at = ?11, revoked_at = ?12, updated_at = ?13
+         WHERE id = ?14`,
+      )
+      .bind(...columns(record), record.id);
+  }
+
+  /** Removes what the record says about its owner and keeps the hash reserved. */
+  tombstone(id: string, at: number): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `UPDATE keys SET deleted_at = ?2, revoked_at = COALESCE(revoked_at, ?2), updated_at = ?2,
+           name = NULL, owner_id = NULL, meta = '{}', permissions = '[]', roles = '[]'
+         WHERE id = ?1`,
+      )
+      .bind(id, at);
+  }
+
+  async hashExists(hash: string): Promise<boolean> {
+    const row = await d1(() =>
+      this.db.prepare("SELECT 1 AS found FROM keys WHERE hash = ?1").bind(hash).first(),
+    );
+    return row !== null;
+  }
+}

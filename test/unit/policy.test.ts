@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { loadPolicy } from "../../src/policy/load";
+import { TEST_POLICY } from "../fixtures/policy";
+
+describe("policy", () => {
+  it("fills the defaults of SPEC 2", () => {
+    const loaded = loadPolicy({ keyTypes: { server: { prefix: "sk" } }, routes: [{ path: "/*" }] });
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.policy).toMatchObject({
+      basePath: "/_portcullis",
+      requireHttps: true,
+      credentials: ["bearer", "x-api-key"],
+      hideCredentials: true,
+      allowEncodedSlashes: false,
+      unmatched: "deny",
+      limiterFailure: "closed",
+      keyTypes: { server: { prefix: "sk", checksum: true } },
+      routes: [{ path: "/*", public: false, auth: ["key"], cost: 1, permissions: [], anyPermissions: [] }],
+    });
+    expect(loaded.policy.origin).toBeUndefined();
+  });
+
+  it("accepts a JSON string as well as an object", () => {
+    expect(loadPolicy(JSON.stringify(TEST_POLICY)).ok).toBe(true);
+    expect(loadPolicy(TEST_POLICY).ok).toBe(true);
+  });
+
+  it.each([
+    ["a reserved prefix", { keyTypes: { a: { prefix: "pc_admin" } }, routes: [] }, "keyTypes.a.prefix"],
+    [
+      "a duplicate prefix",
+      { keyTypes: { a: { prefix: "sk" }, b: { prefix: "sk" } }, routes: [] },
+      "keyTypes.b.prefix",
+    ],
+    [
+      "an unknown route key type",
+      { keyTypes: {}, routes: [{ path: "/x", keyTypes: ["nope"] }] },
+      "routes.0.keyTypes",
+    ],
+    ["a misspelt field", { keyTypes: {}, routes: [], orign: "echo" }, "POLICY"],
+    ["a bad origin", { keyTypes: {}, routes: [], origin: "ftp://x" }, "origin"],
+    ["a `*` in the middle of a path", { keyTypes: {}, routes: [{ path: "/a/*/b" }] }, "routes.0.path"],
+    [
+      "a bad permission",
+      { keyTypes: {}, routes: [{ path: "/a", permissions: ["a b"] }] },
+      "routes.0.permissions.0",
+    ],
+  ])("names the field of %s", (_, policy, field) => {
+    const loaded = loadPolicy(policy);
+    expect(loaded.ok).toBe(false);
+    if (!loaded.ok) expect(loaded.field).toBe(field);
+  });
+
+  it("reports a missing or unparsable POLICY", () => {
+    expect(loadPolicy(undefined)).toMatchObject({ ok: false, field: "POLICY" });
+    expect(loadPolicy("{not json")).toMatchObject({ ok: false, field: "POLICY" });
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Helpers for tests that drive the Worker in the Workers runtime.
+ */
+import { createExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import worker from "../../src/index";
+import { ROOT_TOKEN } from "../fixtures/policy";
+
+export const BASE = "https://api.example.test";
+export const ADMIN = `${BASE}/_portcullis/admin/v1`;
+
+export interface Json {
+  // biome-ignore lint/suspicious/noExplicitAny: test bodies are inspected freely
+  [key: string]: any;
+}
+
+export function adminRequest(method: string, path: string, body?: unknown, token = ROOT_TOKEN): Request {
+  const headers: Record<string, string> = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return new Request(`${ADMIN}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export async function admin(method: string, path: string, body?: unknown, token = ROOT_TOKEN) {
+  const response = await exports.default.fetch(adminRequest(method, path, body, token));
+  const text = await response.text();
+  const json: Json = text ? JSON.parse(text) : {};
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+export async function createWorkspace(name = "acme", plan?: string): Promise<string> {
+  const { status, json } = await admin("POST", "/workspaces", { name, ...(plan && { plan }) });
+  expect(status, JSON.stringify(json)).toBe(201);
+  return json.id as string;
+}
+
+export async function createKey(
+  workspaceId: string,
+  fields: Json = {},
+): Promise<{ key: string; id: string; record: Json }> {
+  const { status, json } = await admin("POST", "/keys", { workspaceId, type: "server", ...fields });
+  expect(status, JSON.stringify(json)).toBe(201);
+  return { key: json.key, id: json.id, record: json };
+}
+
+export function call(path: string, init: RequestInit & { key?: string } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.key) headers.set("Authorization", `Bearer ${init.key}`);
+  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers }));
+}
+
+export async function expectProblem(response: Response, status: number, code: string): Promise<Json> {
+  const body = (await response.json()) as Json;
+  expect(response.status, JSON.stringify(body)).toBe(status);
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  expect(response.headers.get("x-portcullis-code")).toBe(code);
+  expect(body).toMatchObject({ status, code, type: `urn:portcullis:problem:${code}` });
+  expect(body.requestId).toBe(response.headers.get("x-request-id"));
+  return body;
+}
+
+/** A D1 binding that records each statement prepared through it. */
+export function countingDb(db: D1Database): { db: D1Database; statements: string[] } {
+  const statements: string[] = [];
+  const wrapped = {
+    prepare(sql: string) {
+      statements.push(sql);
+      return db.prepare(sql);
+    },
+    batch(list: D1PreparedStatement[]) {
+      return db.batch(list);
+    },
+    exec(sql: string) {
+      statements.push(sql);
+      return db.exec(sql);
+    },
+  } as unknown as D1Database;
+  return { db: wrapped, statements };
+}
+
+/** A Durable Object namespace that counts the objects asked for. */
+export function countingGates(namespace: typeof env.KEY_GATE) {
+  let gets = 0;
+  const wrapped = {
+    idFromName: (name: string) => namespace.idFromName(name),
+    get: (id: DurableObjectId) => {
+      gets += 1;
+      return namespace.get(id);
+    },
+  } as unknown as typeof env.KEY_GATE;
+  return { namespace: wrapped, gets: () => gets };
+}
+
+/** Calls the Worker directly with some bindings replaced (failing or counting ones). */
+export async function direct(request: Request, overrides: Partial<typeof env> = {}): Promise<Response> {
+  return worker.fetch(
+    request as Request<unknown, IncomingRequestCfProperties>,
+    { ...env, ...overrides },
+    createExecutionContext(),
+  );
+}

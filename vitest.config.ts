@@ -1,0 +1,47 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { ROOT_TOKEN, SIGNING_SECRET, TEST_POLICY } from "./test/fixtures/policy.ts";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("migrations");
+  return {
+    test: {
+      reporters: ["default", "json"],
+      outputFile: { json: "test-results/vitest.json" },
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  POLICY: JSON.stringify(TEST_POLICY),
+                  ADMIN_TOKEN: ROOT_TOKEN,
+                  ORIGIN_SIGNING_SECRET: SIGNING_SECRET,
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            // One runtime for all files: files share no state they rely on, and startup dominates.
+            isolate: false,
+            include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+            setupFiles: ["test/worker/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "e2e",
+            include: ["test/e2e/**/*.test.ts"],
+            environment: "node",
+            globalSetup: ["test/e2e/global-setup.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
+    },
+  };
+});
