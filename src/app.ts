@@ -11,12 +11,14 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { adminApp } from "./admin/app";
 import type { AppEnv } from "./env";
+import { corsMiddleware } from "./gateway/cors";
 import { ApiError } from "./http/errors";
 import { onError } from "./http/on-error";
 import { requestLog } from "./http/request-log";
 import { validationHook } from "./http/validation";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
 import { loadPolicy } from "./policy/load";
+import { authorizeHandler } from "./routes/authorize";
 import { health } from "./routes/health";
 import { proxyHandler } from "./routes/proxy";
 import { registerVerifyRoute } from "./routes/verify";
@@ -38,9 +40,20 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
     c.set("policy", compiled.policy);
     await next();
   });
+  const browserCors = corsMiddleware(compiled.policy);
+  if (browserCors) {
+    // The protected API and the key holder's own endpoint are called from browsers.
+    app.use(async (c, next) => {
+      const own = c.req.path.startsWith(`${base}/`) && c.req.path !== `${base}/v1/self`;
+      return own ? next() : browserCors(c, next);
+    });
+  }
 
   const surfaces = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   surfaces.get("/health", health);
+  const authorize = authorizeHandler(compiled);
+  surfaces.all("/v1/authorize", authorize);
+  surfaces.all("/v1/authorize/*", authorize);
   registerVerifyRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
   surfaces.all("*", () => {

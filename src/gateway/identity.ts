@@ -22,7 +22,7 @@ const ASSERTION_LIFETIME_SECONDS = 60;
 /** Inbound headers with this prefix are never passed on: only Portcullis may set them. */
 export const RESERVED_HEADER_PREFIX = "x-portcullis-";
 
-export function identityHeaders(identity: Identity): Record<string, string> {
+function identityHeaders(identity: Identity): Record<string, string> {
   const headers: Record<string, string> = {
     "X-Portcullis-Key-Type": identity.type,
     "X-Portcullis-Permissions": identity.permissions.join(" "),
@@ -35,7 +35,7 @@ export function identityHeaders(identity: Identity): Record<string, string> {
   return headers;
 }
 
-export async function signAssertion(
+async function signAssertion(
   identity: Identity,
   request: { method: string; path: string },
   secret: string,
@@ -58,4 +58,23 @@ export async function signAssertion(
     secret,
     "HS256",
   );
+}
+
+/** The headers an allowed request carries to the origin (or back to a forward-auth caller). */
+export async function identityFor(
+  access: { identity: Identity | null; path: string },
+  method: string,
+  secret: string | undefined,
+): Promise<Record<string, string>> {
+  if (!access.identity) return {};
+  const headers = identityHeaders(access.identity);
+  if (secret) {
+    headers["X-Portcullis-Assertion"] = await signAssertion(
+      access.identity,
+      { method, path: access.path },
+      secret,
+      Date.now(),
+    );
+  }
+  return headers;
 }

@@ -5,8 +5,8 @@
 import type { Handler } from "hono";
 import type { AppEnv } from "../env";
 import { forwardToOrigin } from "../gateway/forward";
-import { identityHeaders, signAssertion } from "../gateway/identity";
-import { clientIp } from "../gateway/request-facts";
+import { identityFor } from "../gateway/identity";
+import { directFacts } from "../gateway/request-facts";
 import { ApiError } from "../http/errors";
 import type { CompiledPolicy } from "../policy/compiled";
 import { authorizeRequest } from "../services/authorize-request";
@@ -17,15 +17,8 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
   const { policy } = compiled;
   return async function proxy(c) {
     const request = c.req.raw;
-    const url = new URL(request.url);
-    const ip = clientIp(request.headers);
-    const access = await authorizeRequest(verifyDeps(c.env), compiled, {
-      method: request.method,
-      pathname: url.pathname,
-      rawQuery: url.search.slice(1),
-      headers: request.headers,
-      clientIp: ip,
-    });
+    const facts = directFacts(request);
+    const access = await authorizeRequest(verifyDeps(c.env), compiled, facts);
     if (access.route) c.set("route", access.route.pattern);
     if (access.record) c.set("keyId", access.record.id);
     if (!access.ok) throw new ApiError(access.code, access.detail);
@@ -35,28 +28,17 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
 
     const added: Record<string, string> = {
       "X-Request-Id": c.get("requestId"),
-      "X-Forwarded-Proto": url.protocol.slice(0, -1),
-      "X-Forwarded-Host": url.host,
+      "X-Forwarded-Proto": facts.scheme,
+      "X-Forwarded-Host": facts.host,
+      ...(await identityFor(access, facts.method, c.env.ORIGIN_SIGNING_SECRET)),
     };
-    if (ip) added["X-Forwarded-For"] = ip;
-    if (access.identity) {
-      Object.assign(added, identityHeaders(access.identity));
-      const secret = c.env.ORIGIN_SIGNING_SECRET;
-      if (secret) {
-        added["X-Portcullis-Assertion"] = await signAssertion(
-          access.identity,
-          { method: request.method, path: access.path },
-          secret,
-          Date.now(),
-        );
-      }
-    }
+    if (facts.clientIp) added["X-Forwarded-For"] = facts.clientIp;
     const response = await forwardToOrigin(
       policy.origin,
       {
         inbound: request,
         path: access.path,
-        rawQuery: url.search.slice(1),
+        rawQuery: facts.rawQuery,
         credentialSources: access.credentialSources,
         added,
       },

@@ -6,27 +6,30 @@
  * Used by the proxy and by forward-auth, which differ only in where the request's facts come
  * from and in what they do with an allowed request.
  */
+
+/** Hosts that may use plain HTTP whatever `requireHttps` says (local development). */
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function hostname(host: string): string {
+  return host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : (host.split(":")[0] ?? host);
+}
+
+/** A CORS preflight: the browser asks before the real request and sends no credential. */
+function isPreflight(facts: RequestFacts): boolean {
+  return facts.method === "OPTIONS" && facts.headers.has("access-control-request-method");
+}
+
 import type { KeyDecision } from "../gate/decide";
 import { type CredentialResult, extractCredential } from "../gateway/credential";
 import type { Identity } from "../gateway/identity";
 import { normalizePath } from "../gateway/path";
+import type { RequestFacts } from "../gateway/request-facts";
 import { type CompiledRoute, matchRoute } from "../gateway/routes";
 import type { ErrorCode } from "../http/errors";
 import type { KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { CredentialSource } from "../policy/schema";
 import { type VerifyDeps, verifyKey } from "./verify-key";
-
-/** The original request, as seen by the proxy or reported to forward-auth. */
-export interface RequestFacts {
-  method: string;
-  /** URL pathname: dot segments and backslashes already resolved by the URL parser. */
-  pathname: string;
-  /** Query string without `?`, as received. */
-  rawQuery: string;
-  headers: Headers;
-  clientIp: string | null;
-}
 
 export interface Allowed {
   ok: true;
@@ -103,7 +106,12 @@ export async function authorizeRequest(
   if (!match)
     return deny("route_not_found", `No route of the policy matches ${facts.method} ${normalized.path}.`);
   const route = match.compiled;
-  if (route.route.public) {
+  if (policy.requireHttps && facts.scheme !== "https" && !LOCAL_HOSTS.has(hostname(facts.host))) {
+    return deny("https_required", "This API is served over HTTPS only.", route);
+  }
+  // Without `cors`, preflights go to the origin unauthenticated (SPEC 2); with it, the CORS
+  // middleware has answered them already.
+  if (route.route.public || isPreflight(facts)) {
     return {
       ok: true,
       route,

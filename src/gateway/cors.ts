@@ -1,0 +1,40 @@
+/**
+ * CORS for browser keys (SPEC 2), with Hono's CORS middleware: with `cors` set, Portcullis
+ * answers preflights (OPTIONS with `Access-Control-Request-Method`) for allowed origins itself
+ * and adds the CORS headers to every response it makes for them, denials included, so that a
+ * browser can read a 401. Without `cors`, preflights go to the origin unauthenticated.
+ */
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import type { AppEnv } from "../env";
+import type { Policy } from "../policy/schema";
+
+/** Response headers a browser script may read. */
+const EXPOSED_HEADERS = [
+  "X-Request-Id",
+  "X-Portcullis-Code",
+  "WWW-Authenticate",
+  "Retry-After",
+  "RateLimit",
+  "RateLimit-Policy",
+  "X-Credits-Remaining",
+];
+
+/** The CORS middleware of the policy, or null when `cors` is absent. */
+export function corsMiddleware(policy: Policy): MiddlewareHandler<AppEnv> | null {
+  const config = policy.cors;
+  if (!config) return null;
+  const handler = cors({
+    origin: config.origins,
+    exposeHeaders: EXPOSED_HEADERS,
+    ...(config.methods && { allowMethods: config.methods }),
+    ...(config.headers && { allowHeaders: config.headers }),
+    ...(config.maxAgeSeconds !== undefined && { maxAge: config.maxAgeSeconds }),
+  });
+  return async function browserCors(c, next) {
+    if (!c.req.header("origin")) return next();
+    // Hono answers every OPTIONS as a preflight; a plain OPTIONS request is the origin's.
+    if (c.req.method === "OPTIONS" && !c.req.header("access-control-request-method")) return next();
+    return handler(c, next);
+  };
+}
