@@ -16,6 +16,23 @@ export interface Identity {
   plan: string | null;
 }
 
+/**
+ * Every identity header Portcullis may send. Forward-auth answers carry all of them, empty
+ * when one does not apply, so that a proxy copying them onto the request overwrites whatever a
+ * client sent under the same names (Traefik and Caddy leave a header alone when the answer
+ * lacks it).
+ */
+export const IDENTITY_HEADERS = [
+  "X-Portcullis-Key-Id",
+  "X-Portcullis-Workspace-Id",
+  "X-Portcullis-Key-Type",
+  "X-Portcullis-Owner-Id",
+  "X-Portcullis-Permissions",
+  "X-Portcullis-Plan",
+  "X-Portcullis-Subject",
+  "X-Portcullis-Assertion",
+] as const;
+
 /** Lifetime of the assertion JWT, seconds. */
 const ASSERTION_LIFETIME_SECONDS = 60;
 

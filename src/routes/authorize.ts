@@ -7,7 +7,7 @@
  */
 import type { Handler } from "hono";
 import type { AppEnv } from "../env";
-import { identityFor } from "../gateway/identity";
+import { IDENTITY_HEADERS, identityFor } from "../gateway/identity";
 import { forwardedFacts } from "../gateway/request-facts";
 import { ApiError, statusOf } from "../http/errors";
 import type { CompiledPolicy } from "../policy/compiled";
@@ -36,7 +36,8 @@ export function authorizeHandler(compiled: CompiledPolicy): Handler<AppEnv> {
       throw new ApiError(access.code, access.detail, nginxSafe ? { status: 403 } : {});
     }
     c.set("decision", "valid");
-    const headers = await identityFor(access, facts?.method ?? request.method, c.env.ORIGIN_SIGNING_SECRET);
-    return c.body(null, 200, headers);
+    const identity = await identityFor(access, facts?.method ?? request.method, c.env.ORIGIN_SIGNING_SECRET);
+    const headers: Record<string, string> = Object.fromEntries(IDENTITY_HEADERS.map((name) => [name, ""]));
+    return c.body(null, 200, { ...headers, ...identity });
   };
 }

@@ -15,7 +15,7 @@ declare module "vitest" {
 }
 
 export async function setup(project: TestProject) {
-  const origin = await startOrigin();
+  const origin = await startOrigin(E2E_SIGNING_SECRET);
   const portcullis = await startWranglerDev({
     vars: {
       POLICY: JSON.stringify(e2ePolicy(origin.url)),

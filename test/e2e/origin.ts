@@ -4,11 +4,15 @@
  *
  *   /slow?ms=N        answers after N ms (origin timeouts)
  *   /download?bytes=N streams N bytes
- *   anything else     200 JSON {method, path, query, headers, bodyBytes, bodySha256}
+ *   anything else     200 JSON {method, path, query, headers, bodyBytes, bodySha256, assertion}
+ *
+ * `assertion` is what the origin makes of `X-Portcullis-Assertion`: the claims when the JWT
+ * verifies with the shared secret, `{invalid: reason}` when it does not, null when absent.
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { verify } from "hono/jwt";
 
 export interface Origin {
   url: string;
@@ -34,40 +38,58 @@ function download(response: ServerResponse, bytes: number): void {
   pump();
 }
 
-async function describe(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+async function checkAssertion(token: string | undefined, secret: string): Promise<unknown> {
+  if (!token) return null;
+  try {
+    return await verify(token, secret, "HS256");
+  } catch (error) {
+    return { invalid: String(error) };
+  }
+}
+
+/** The JSON description of a request, read to its end. */
+async function describe(request: IncomingMessage, url: URL, secret: string): Promise<string> {
   const hash = createHash("sha256");
   let bodyBytes = 0;
   for await (const chunk of request) {
     hash.update(chunk as Buffer);
     bodyBytes += (chunk as Buffer).length;
   }
-  const body = JSON.stringify({
+  return JSON.stringify({
     method: request.method,
     path: url.pathname,
     query: url.search.slice(1),
     headers: request.headers,
     bodyBytes,
     bodySha256: hash.digest("hex"),
+    assertion: await checkAssertion(request.headers["x-portcullis-assertion"] as string | undefined, secret),
   });
-  response.writeHead(200, { "content-type": "application/json", "x-origin": "test-origin" });
-  response.end(body);
 }
 
-function handle(request: IncomingMessage, response: ServerResponse): void {
-  const url = new URL(request.url ?? "/", "http://origin.invalid");
-  if (url.pathname === "/slow") {
-    setTimeout(() => void describe(request, response, url), Number(url.searchParams.get("ms") ?? 1000));
-    return;
-  }
-  if (url.pathname === "/download") {
-    download(response, Number(url.searchParams.get("bytes") ?? 0));
-    return;
-  }
-  void describe(request, response, url);
+function handler(secret: string) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? "/", "http://origin.invalid");
+    if (url.pathname === "/download") {
+      download(response, Number(url.searchParams.get("bytes") ?? 0));
+      return;
+    }
+    try {
+      const body = await describe(request, url, secret);
+      if (url.pathname === "/slow")
+        await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get("ms"))));
+      if (response.destroyed) return;
+      response.writeHead(200, { "content-type": "application/json", "x-origin": "test-origin" });
+      response.end(body);
+    } catch {
+      // The client went away (a timeout test): nothing to answer.
+      response.destroy();
+    }
+  };
 }
 
-export async function startOrigin(port = 0): Promise<Origin> {
-  const server: Server = createServer(handle);
+/** Starts the origin on a free loopback port; `secret` is the assertion's HS256 key. */
+export async function startOrigin(secret: string, port = 0): Promise<Origin> {
+  const server: Server = createServer((request, response) => void handler(secret)(request, response));
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const { port: bound } = server.address() as AddressInfo;

@@ -6,6 +6,7 @@
 import { exports } from "cloudflare:workers";
 import { verify } from "hono/jwt";
 import { describe, expect, it } from "vitest";
+import { IDENTITY_HEADERS } from "../../src/gateway/identity";
 import { SIGNING_SECRET } from "../fixtures/policy";
 import { admin, createKey, createWorkspace, expectProblem } from "./helpers";
 
@@ -132,9 +133,18 @@ describe("forward-auth", () => {
     await expectProblem(await envoy("/public/..%2fapi/products", "GET"), 400, "bad_request");
   });
 
-  it("allows public routes without identity headers", async () => {
+  it("allows public routes, with every identity header present and empty", async () => {
     const response = await traefik("/public/status", null);
     expect(response.status).toBe(200);
-    expect(response.headers.get("x-portcullis-key-id")).toBeNull();
+    for (const name of IDENTITY_HEADERS) expect(response.headers.get(name), name).toBe("");
+  });
+
+  it("sends every identity header on an allowed key, empty where it does not apply", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const response = await traefik("/api/products", key);
+    expect(response.headers.get("x-portcullis-owner-id")).toBe("");
+    expect(response.headers.get("x-portcullis-plan")).toBe("");
+    expect(response.headers.get("x-portcullis-key-type")).toBe("server");
   });
 });

@@ -1,0 +1,67 @@
+/**
+ * Forwarding over real HTTP: bodies stream both ways, the origin can prove a request came
+ * through Portcullis, and a slow origin is answered 504.
+ */
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { type Json, newKey, portcullis } from "./fixtures";
+
+/** 50 MiB: larger than any buffer Portcullis could reasonably hold per request. */
+const LARGE = 50 * 1024 * 1024;
+
+describe("forwarding over real HTTP", () => {
+  it("streams a 50 MiB upload to the origin intact", async () => {
+    const { key } = await newKey();
+    const body = Buffer.alloc(LARGE);
+    for (let i = 0; i < body.length; i += 4096) body[i] = i % 251;
+    const response = await fetch(portcullis("/api/upload"), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/octet-stream" },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const seen = (await response.json()) as Json;
+    expect(seen.bodyBytes).toBe(LARGE);
+    expect(seen.bodySha256).toBe(createHash("sha256").update(body).digest("hex"));
+  });
+
+  it("streams a 50 MiB download from the origin intact", async () => {
+    const { key } = await newKey();
+    const response = await fetch(portcullis(`/download?bytes=${LARGE}`), { headers: { "X-API-Key": key } });
+    expect(response.status).toBe(200);
+    let bytes = 0;
+    const reader = response.body?.getReader();
+    for (;;) {
+      const chunk = await reader?.read();
+      if (!chunk || chunk.done) break;
+      bytes += chunk.value.byteLength;
+    }
+    expect(bytes).toBe(LARGE);
+  });
+
+  it("sends an assertion JWT that the origin verifies with the shared secret", async () => {
+    const { key, id, workspaceId } = await newKey();
+    const seen = (await (
+      await fetch(portcullis("/api/products"), { headers: { "X-API-Key": key } })
+    ).json()) as Json;
+    expect(seen.assertion).toMatchObject({
+      iss: "portcullis",
+      sub: id,
+      keyId: id,
+      workspaceId,
+      type: "server",
+      permissions: ["products:read", "products:write"],
+      method: "GET",
+      path: "/api/products",
+    });
+    expect(seen.assertion.exp - seen.assertion.iat).toBe(60);
+  });
+
+  it("answers 504 origin_timeout when the origin is too slow", async () => {
+    const { key } = await newKey();
+    const response = await fetch(portcullis("/slow?ms=4000"), { headers: { "X-API-Key": key } });
+    expect(response.status).toBe(504);
+    expect(response.headers.get("x-portcullis-code")).toBe("origin_timeout");
+    expect(await response.json()).toMatchObject({ code: "origin_timeout", status: 504 });
+  });
+});
