@@ -12,6 +12,7 @@ import { ApiError } from "../http/errors";
 import { validationHook } from "../http/validation";
 import type { CompiledPolicy } from "../policy/compiled";
 import { registerKeyRoutes } from "./keys";
+import { registerRoleRoutes } from "./roles";
 import { registerWorkspaceRoutes } from "./workspaces";
 
 /** Largest admin request body, bytes. */
@@ -35,6 +36,7 @@ export function adminApp(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
 
   registerWorkspaceRoutes(app, compiled);
   registerKeyRoutes(app, compiled);
+  registerRoleRoutes(app, compiled);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
     type: "http",

@@ -54,7 +54,7 @@ const Meta = z
   )
   .openapi({ example: { team: "billing" } });
 
-const RoleName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9_.:-]");
+export const RoleName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9_.:-]");
 const IsoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
 const PlanName = z.string().min(1).max(64);
 
@@ -203,4 +203,27 @@ export const KeyIdParam = z.object({
 
 export const WorkspaceIdParam = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "ws_8fJ2kq0aLm3nB5cD7eF9" }),
+});
+
+export const RoleSchema = z
+  .object({
+    workspaceId: z.string(),
+    name: z.string(),
+    permissions: z.array(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Role");
+
+export const UpsertRoleBody = z
+  .strictObject({ workspaceId: z.string().min(1), name: RoleName, permissions: z.array(Permission).max(200) })
+  .openapi("UpsertRole");
+
+export const RoleListSchema = z.object({ items: z.array(RoleSchema) }).openapi("RoleList");
+
+/** `workspaceId` of role calls: required for root, an admin key's own workspace by default. */
+export const RoleWorkspaceQuery = z.object({ workspaceId: z.string().optional() });
+
+export const RoleNameParam = z.object({
+  name: RoleName.openapi({ param: { name: "name", in: "path" }, example: "billing-admin" }),
 });

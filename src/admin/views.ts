@@ -2,6 +2,7 @@
  * Records as the admin API shows them: ISO 8601 times, never a secret or a hash.
  */
 import type { KeyRecord } from "../keys/record";
+import type { Role } from "../storage/roles";
 import type { Workspace } from "../storage/workspaces";
 
 function iso(ms: number): string {
@@ -44,5 +45,15 @@ export function workspaceView(workspace: Workspace) {
     plan: workspace.plan,
     createdAt: iso(workspace.createdAt),
     updatedAt: iso(workspace.updatedAt),
+  };
+}
+
+export function roleView(role: Role) {
+  return {
+    workspaceId: role.workspaceId,
+    name: role.name,
+    permissions: role.permissions,
+    createdAt: iso(role.createdAt),
+    updatedAt: iso(role.updatedAt),
   };
 }

@@ -2,7 +2,8 @@
  * Admin routes for workspaces.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import type { AppEnv, Env } from "../env";
+import { gateDirectory } from "../gate/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { WorkspaceService } from "../services/workspaces";
 import { adminAuth } from "./auth";
@@ -20,7 +21,7 @@ import { workspaceView } from "./views";
 const TAGS = ["Workspaces"];
 
 export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
-  const service = (db: D1Database) => new WorkspaceService(db, compiled.policy);
+  const service = (env: Env) => new WorkspaceService(env.DB, compiled.policy, gateDirectory(env.KEY_GATE));
 
   app.openapi(
     createRoute({
@@ -34,7 +35,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
       responses: { 201: jsonResponse(WorkspaceSchema, "The new workspace"), ...problems(400, 413) },
     }),
     async (c) => {
-      const workspace = await service(c.env.DB).create(c.get("admin"), c.req.valid("json"));
+      const workspace = await service(c.env).create(c.get("admin"), c.req.valid("json"));
       return c.json(workspaceView(workspace), 201);
     },
   );
@@ -52,7 +53,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid("query");
-      const page = await service(c.env.DB).list(c.get("admin"), cursor, limit);
+      const page = await service(c.env).list(c.get("admin"), cursor, limit);
       return c.json({ items: page.items.map(workspaceView), cursor: page.cursor }, 200);
     },
   );
@@ -69,7 +70,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
       responses: { 200: jsonResponse(WorkspaceSchema, "The workspace"), ...problems(404) },
     }),
     async (c) => {
-      const workspace = await service(c.env.DB).get(c.get("admin"), c.req.valid("param").id);
+      const workspace = await service(c.env).get(c.get("admin"), c.req.valid("param").id);
       return c.json(workspaceView(workspace), 200);
     },
   );
@@ -86,7 +87,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
       responses: { 200: jsonResponse(WorkspaceSchema, "The changed workspace"), ...problems(400, 404, 413) },
     }),
     async (c) => {
-      const workspace = await service(c.env.DB).update(
+      const workspace = await service(c.env).update(
         c.get("admin"),
         c.req.valid("param").id,
         c.req.valid("json"),

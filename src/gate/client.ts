@@ -5,7 +5,14 @@
  */
 import type { KeyRecord } from "../keys/record";
 import type { GateCheck, GatePolicy, GateState } from "./decide";
-import type { AuthorizeOutcome, ChangeContext, KeyGate, KeyPatch, WriteOutcome } from "./key-gate";
+import type {
+  AuthorizeOutcome,
+  ChangeContext,
+  ContextChange,
+  KeyGate,
+  KeyPatch,
+  WriteOutcome,
+} from "./key-gate";
 
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {
@@ -17,7 +24,12 @@ export interface KeyGateApi {
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
   ): Promise<WriteOutcome>;
-  update(patch: KeyPatch, context: ChangeContext): Promise<WriteOutcome>;
+  update(
+    patch: KeyPatch,
+    rolePermissions: Record<string, string[]> | null,
+    context: ChangeContext,
+  ): Promise<WriteOutcome>;
+  updateContext(change: ContextChange): Promise<void>;
   revoke(context: ChangeContext): Promise<WriteOutcome>;
   remove(context: ChangeContext): Promise<WriteOutcome>;
 }

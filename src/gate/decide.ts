@@ -15,6 +15,8 @@ export interface GateState {
   workspacePlan: string | null;
   /** Permissions of each role the key holds, by role name. */
   rolePermissions: Record<string, string[]>;
+  /** When `rolePermissions` was last read from D1 or pushed by a role edit, epoch ms. */
+  rolesCheckedAt: number;
 }
 
 /** The parts of the policy a decision needs, sent by the Worker with each call. */

@@ -10,6 +10,7 @@ import { onlyRestricts } from "../keys/change";
 import type { KeyRecord } from "../keys/record";
 import { type Actor, type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
+import { permissionsByRole, RoleStore } from "../storage/roles";
 import type { KeyGateApi } from "./client";
 import { decide, type GateCheck, type GatePolicy, type GateState, type KeyDecision } from "./decide";
 
@@ -19,6 +20,12 @@ const STATE = "state";
 const REPAIR = "repair";
 /** Delay before retrying a failed D1 write, ms. */
 const REPAIR_RETRY_MS = 5_000;
+/**
+ * Longest time a key's copy of its roles' permissions is trusted, ms. Role edits are pushed to
+ * every key holding the role before the admin call returns; this bound covers a push that
+ * failed and a key created while its role was being edited.
+ */
+export const ROLE_REFRESH_MS = 30_000;
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -26,6 +33,13 @@ export interface ChangeContext {
   requestId: string;
   /** Id of the audit entry to write. */
   auditId: string;
+}
+
+/** Context a key's decision needs besides its record, changed by workspace and role edits. */
+export interface ContextChange {
+  workspacePlan?: string | null;
+  /** New permissions of a role, or null when the role was deleted. */
+  role?: { name: string; permissions: string[] | null };
 }
 
 /** The fields `PATCH /keys/:id` may change. */
@@ -69,6 +83,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   private writes: Promise<unknown> = Promise.resolve();
   private keys: KeyStore;
   private audit: AuditStore;
+  private roles: RoleStore;
   /** The clock; tests replace it to cross window edges without sleeping. */
   now: () => number = () => Date.now();
 
@@ -76,6 +91,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     super(ctx, env);
     this.keys = new KeyStore(env.DB);
     this.audit = new AuditStore(env.DB);
+    this.roles = new RoleStore(env.DB);
     ctx.blockConcurrencyWhile(async () => {
       this.state = (await ctx.storage.get<StoredState>(STATE)) ?? null;
     });
@@ -83,9 +99,27 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   /** Decides one request for this key (rows 5-10 of SPEC 4.1). */
   async authorize(check: GateCheck, policy: GatePolicy): Promise<AuthorizeOutcome> {
-    const state = this.state;
-    if (!state) return null;
-    return { decision: decide(state, check, policy, this.now()), record: state.record };
+    if (!this.state) return null;
+    const now = this.now();
+    const state = await this.freshRoles(this.state, now);
+    return { decision: decide(state, check, policy, now), record: state.record };
+  }
+
+  /** Applies a workspace plan change or a role edit pushed by the admin API. */
+  async updateContext(change: ContextChange): Promise<void> {
+    await this.serialize(async () => {
+      const state = this.state;
+      if (!state) return;
+      const next: StoredState = { ...state };
+      if (change.workspacePlan !== undefined) next.workspacePlan = change.workspacePlan;
+      if (change.role) {
+        const { [change.role.name]: _, ...others } = state.rolePermissions;
+        next.rolePermissions = change.role.permissions
+          ? { ...others, [change.role.name]: change.role.permissions }
+          : others;
+      }
+      await this.persist(next);
+    });
   }
 
   /** The key's current record, or null when this object holds none. */
@@ -110,8 +144,18 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     });
   }
 
-  async update(patch: KeyPatch, context: ChangeContext): Promise<WriteOutcome> {
-    return this.change(context, "key.update", (record, now) => ({ ...record, ...patch, updatedAt: now }));
+  /** Changes the key's settings; `rolePermissions` comes with a change of `roles`. */
+  async update(
+    patch: KeyPatch,
+    rolePermissions: Record<string, string[]> | null,
+    context: ChangeContext,
+  ): Promise<WriteOutcome> {
+    return this.change(
+      context,
+      "key.update",
+      (record, now) => ({ ...record, ...patch, updatedAt: now }),
+      rolePermissions ? { rolePermissions, rolesCheckedAt: this.now() } : {},
+    );
   }
 
   /** Revokes for good; revoking a revoked key changes nothing and returns it as it is. */
@@ -134,6 +178,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       context,
       "key.delete",
       (record, now) => ({ ...record, revokedAt: record.revokedAt ?? now, updatedAt: now }),
+      {},
       { allowRevoked: true, deleted: true },
     );
   }
@@ -157,14 +202,24 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     context: ChangeContext,
     action: AuditAction,
     next: (record: KeyRecord, now: number) => KeyRecord,
+    extra: Partial<GateState>,
     options: { allowRevoked?: boolean; deleted?: boolean } = {},
   ): Promise<WriteOutcome> {
     return this.serialize(async () => {
       const record = this.state?.deleted ? null : this.state?.record;
       if (!record) return { ok: false, code: "not_found" };
       if (record.revokedAt !== null && !options.allowRevoked) return { ok: false, code: "key_revoked" };
-      return this.apply(record, context, action, next, options.deleted ?? false);
+      return this.apply(record, context, action, next, options.deleted ?? false, extra);
     });
+  }
+
+  /** Re-reads the roles' permissions from D1 once `ROLE_REFRESH_MS` has passed. */
+  private async freshRoles(state: StoredState, now: number): Promise<StoredState> {
+    if (state.record.roles.length === 0 || now - state.rolesCheckedAt < ROLE_REFRESH_MS) return state;
+    const roles = await this.roles.find(state.record.workspaceId, state.record.roles);
+    const next = { ...state, rolePermissions: permissionsByRole(roles), rolesCheckedAt: now };
+    await this.persist(next);
+    return next;
   }
 
   /**
@@ -178,6 +233,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     action: AuditAction,
     next: (record: KeyRecord, now: number) => KeyRecord,
     deleted = false,
+    extra: Partial<GateState> = {},
   ): Promise<WriteOutcome> {
     const state = this.state as StoredState;
     const after = next(before, this.now());
@@ -186,8 +242,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       audit: this.auditEntry(after, action, before, deleted ? null : after, context),
       deleted,
     };
+    const nextState: StoredState = { ...state, ...extra, record: after, deleted };
     if (deleted || onlyRestricts(before, after)) {
-      await this.persist({ ...state, record: after, deleted });
+      await this.persist(nextState);
       try {
         await this.env.DB.batch(this.statements(pending));
       } catch (error) {
@@ -203,7 +260,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
         console.error(JSON.stringify({ event: "d1_write_failed", keyId: after.id, error: String(error) }));
         return { ok: false, code: "unavailable" };
       }
-      await this.persist({ ...state, record: after, deleted });
+      await this.persist(nextState);
     }
     return { ok: true, record: after };
   }

@@ -16,6 +16,7 @@ import type { Credits, Json, KeyRecord } from "../keys/record";
 import { ADMIN_FORMAT, type CompiledPolicy } from "../policy/compiled";
 import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
 import { KeyStore, type StoredKey } from "../storage/keys";
+import { permissionsByRole, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -112,6 +113,7 @@ function unwrap(outcome: WriteOutcome, id: string): KeyRecord {
 export class KeyService {
   private readonly keys: KeyStore;
   private readonly workspaces: WorkspaceStore;
+  private readonly roles: RoleStore;
 
   constructor(
     db: D1Database,
@@ -120,6 +122,7 @@ export class KeyService {
   ) {
     this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
+    this.roles = new RoleStore(db);
   }
 
   async create(context: AdminContext, input: NewKey): Promise<{ record: KeyRecord; key: string }> {
@@ -177,7 +180,13 @@ export class KeyService {
     if (record.revokedAt !== null) {
       throw revokedConflict();
     }
-    if (change.permissions) this.checkGrant(context, record.type, change.permissions);
+    const rolePermissions = change.roles
+      ? await this.rolePermissions(record.workspaceId, record.type, change.roles)
+      : null;
+    if (change.permissions || rolePermissions) {
+      const own = change.permissions ?? record.permissions;
+      this.checkGrant(context, record.type, [...own, ...Object.values(rolePermissions ?? {}).flat()]);
+    }
     checkPlan(this.compiled.policy, change.plan);
     const patch: KeyPatch = {
       ...(change.name !== undefined && { name: change.name }),
@@ -193,7 +202,7 @@ export class KeyService {
       ...(change.enabled !== undefined && { enabled: change.enabled }),
       ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
     };
-    return unwrap(await reach(this.gate(stored).update(patch, changeContext(context))), id);
+    return unwrap(await reach(this.gate(stored).update(patch, rolePermissions, changeContext(context))), id);
   }
 
   async revoke(context: AdminContext, id: string): Promise<KeyRecord> {
@@ -219,7 +228,8 @@ export class KeyService {
     if (!workspace) throw notFound("workspace", input.workspaceId);
     const keyType = this.compiled.policy.keyTypes[input.type];
     const permissions = input.permissions ?? keyType?.defaultPermissions ?? [];
-    this.checkGrant(context, input.type, permissions);
+    const rolePermissions = await this.rolePermissions(workspace.id, input.type, input.roles ?? []);
+    this.checkGrant(context, input.type, [...permissions, ...Object.values(rolePermissions).flat()]);
     checkPlan(this.compiled.policy, input.plan);
     const now = Date.now();
     let expiresAt: number | null = null;
@@ -251,9 +261,25 @@ export class KeyService {
       lastUsedAt: null,
       rotatedFrom: null,
     };
-    const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions: {} };
+    const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
     const outcome = await reach(this.gates.forHash(hash).create(state, hash, action, changeContext(context)));
     return unwrap(outcome, record.id);
+  }
+
+  /** Permissions of each named role; every role must exist in the workspace. */
+  private async rolePermissions(
+    workspaceId: string,
+    type: string,
+    names: readonly string[],
+  ): Promise<Record<string, string[]>> {
+    if (names.length === 0) return {};
+    if (type === ADMIN_KEY_TYPE)
+      throw badRequest("roles", "admin keys hold admin permissions only, no roles");
+    const found = await this.roles.find(workspaceId, names);
+    const missing = names.filter((name) => !found.some((role) => role.name === name));
+    if (missing.length > 0)
+      throw badRequest("roles", `unknown role(s) in this workspace: ${missing.join(", ")}`);
+    return permissionsByRole(found);
   }
 
   /** The key record, if it exists, is not deleted and the caller may see it; else 404. */

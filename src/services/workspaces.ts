@@ -2,14 +2,18 @@
  * Workspaces: created by root, read and renamed or re-planned by root or their own admin keys.
  * Each change is written with its audit entry in one D1 batch.
  */
+
+import type { GateDirectory } from "../gate/client";
 import { ApiError } from "../http/errors";
 import { newId } from "../keys/random";
 import type { Policy } from "../policy/schema";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
+import { KeyStore } from "../storage/keys";
 import { type Workspace, WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { pushToKeys } from "./fan-out";
 import { checkPlan } from "./validation";
 
 export interface WorkspaceChange {
@@ -21,12 +25,16 @@ export class WorkspaceService {
   private readonly workspaces: WorkspaceStore;
   private readonly audit: AuditStore;
 
+  private readonly keys: KeyStore;
+
   constructor(
     private readonly db: D1Database,
     private readonly policy: Policy,
+    private readonly gates: GateDirectory,
   ) {
     this.workspaces = new WorkspaceStore(db);
     this.audit = new AuditStore(db);
+    this.keys = new KeyStore(db);
   }
 
   async create(context: AdminContext, input: WorkspaceChange & { name: string }): Promise<Workspace> {
@@ -101,6 +109,10 @@ export class WorkspaceService {
         after,
       }),
     ]);
+    // The workspace's plan is part of every key's plan chain: push it to the keys' objects.
+    if (after.plan !== before.plan) {
+      await pushToKeys(this.gates, await this.keys.hashesInWorkspace(id), { workspacePlan: after.plan });
+    }
     return after;
   }
 }

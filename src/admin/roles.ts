@@ -1,0 +1,85 @@
+/**
+ * Admin routes for roles: create or replace, list, delete.
+ */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { gateDirectory } from "../gate/client";
+import type { CompiledPolicy } from "../policy/compiled";
+import type { AdminContext } from "../services/admin-context";
+import { RoleService } from "../services/roles";
+import { badRequest } from "../services/validation";
+import { adminAuth } from "./auth";
+import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
+import { RoleListSchema, RoleNameParam, RoleSchema, RoleWorkspaceQuery, UpsertRoleBody } from "./schemas";
+import { roleView } from "./views";
+
+const TAGS = ["Roles"];
+
+/** The workspace a role call is about: the query's, else an admin key's own. */
+function workspaceOf(admin: AdminContext, requested: string | undefined): string {
+  const workspaceId = requested ?? admin.workspaceId;
+  if (!workspaceId) throw badRequest("workspaceId", "required with the root token");
+  return workspaceId;
+}
+
+export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
+  const service = (c: Context<AppEnv>) => new RoleService(c.env.DB, gateDirectory(c.env.KEY_GATE));
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/roles",
+      tags: TAGS,
+      summary: "Create or replace a role; the change reaches every key holding it",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "roles:write")] as const,
+      request: { body: jsonBody(UpsertRoleBody) },
+      responses: { 201: jsonResponse(RoleSchema, "The role"), ...problems(400, 404, 413) },
+    }),
+    async (c) => {
+      const role = await service(c).upsert(c.get("admin"), c.req.valid("json"));
+      return c.json(roleView(role), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/roles",
+      tags: TAGS,
+      summary: "List the roles of a workspace",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "roles:read")] as const,
+      request: { query: RoleWorkspaceQuery },
+      responses: { 200: jsonResponse(RoleListSchema, "The roles"), ...problems(400, 404) },
+    }),
+    async (c) => {
+      const admin = c.get("admin");
+      const roles = await service(c).list(admin, workspaceOf(admin, c.req.valid("query").workspaceId));
+      return c.json({ items: roles.map(roleView) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/roles/{name}",
+      tags: TAGS,
+      summary: "Delete a role; keys holding it lose its permissions",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "roles:write")] as const,
+      request: { params: RoleNameParam, query: RoleWorkspaceQuery },
+      responses: { 204: { description: "Deleted" }, ...problems(400, 404) },
+    }),
+    async (c) => {
+      const admin = c.get("admin");
+      await service(c).remove(
+        admin,
+        workspaceOf(admin, c.req.valid("query").workspaceId),
+        c.req.valid("param").name,
+      );
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * Pushes a workspace or role change to the Durable Objects of the keys it affects, so that it
+ * is in force for those keys before the admin call returns.
+ */
+import type { GateDirectory } from "../gate/client";
+import type { ContextChange } from "../gate/key-gate";
+import { unavailable } from "../http/errors";
+
+/** Objects updated at once during a push. */
+const PUSH_CONCURRENCY = 16;
+
+/** Pushes `change` to every key of `hashes`; a push that fails for any key answers 503. */
+export async function pushToKeys(
+  gates: GateDirectory,
+  hashes: readonly string[],
+  change: ContextChange,
+): Promise<void> {
+  let failed = 0;
+  for (let start = 0; start < hashes.length; start += PUSH_CONCURRENCY) {
+    const batch = hashes.slice(start, start + PUSH_CONCURRENCY);
+    const results = await Promise.allSettled(batch.map((hash) => gates.forHash(hash).updateContext(change)));
+    failed += results.filter((result) => result.status === "rejected").length;
+  }
+  if (failed > 0) {
+    console.error(JSON.stringify({ event: "push_failed", failed, total: hashes.length }));
+    throw unavailable(
+      `The change is stored but ${failed} of ${hashes.length} keys could not be updated yet; they pick it up within 30 s. Retry to be sure.`,
+    );
+  }
+}

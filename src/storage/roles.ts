@@ -1,0 +1,75 @@
+/**
+ * D1 queries for roles: named permission bundles of a workspace.
+ */
+import { d1 } from "./guard";
+import { parseJson } from "./json";
+
+export interface Role {
+  workspaceId: string;
+  name: string;
+  permissions: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface RoleRow {
+  workspace_id: string;
+  name: string;
+  permissions: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function toRole(row: RoleRow): Role {
+  return {
+    workspaceId: row.workspace_id,
+    name: row.name,
+    permissions: parseJson<string[]>(row.permissions, []),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class RoleStore {
+  constructor(private readonly db: D1Database) {}
+
+  async list(workspaceId: string): Promise<Role[]> {
+    const { results } = await d1(() =>
+      this.db
+        .prepare("SELECT * FROM roles WHERE workspace_id = ?1 ORDER BY name")
+        .bind(workspaceId)
+        .all<RoleRow>(),
+    );
+    return results.map(toRole);
+  }
+
+  /** The roles of `names` that exist in the workspace. */
+  async find(workspaceId: string, names: readonly string[]): Promise<Role[]> {
+    if (names.length === 0) return [];
+    const { results } = await d1(() =>
+      this.db
+        .prepare("SELECT * FROM roles WHERE workspace_id = ?1 AND name IN (SELECT value FROM json_each(?2))")
+        .bind(workspaceId, JSON.stringify(names))
+        .all<RoleRow>(),
+    );
+    return results.map(toRole);
+  }
+
+  upsert(role: Role): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT INTO roles (workspace_id, name, permissions, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (workspace_id, name) DO UPDATE SET permissions = excluded.permissions, updated_at = excluded.updated_at`,
+      )
+      .bind(role.workspaceId, role.name, JSON.stringify(role.permissions), role.createdAt, role.updatedAt);
+  }
+
+  delete(workspaceId: string, name: string): D1PreparedStatement {
+    return this.db.prepare("DELETE FROM roles WHERE workspace_id = ?1 AND name = ?2").bind(workspaceId, name);
+  }
+}
+
+/** Permissions of each role, by name, as a key's Durable Object keeps them. */
+export function permissionsByRole(roles: readonly Role[]): Record<string, string[]> {
+  return Object.fromEntries(roles.map((role) => [role.name, role.permissions]));
+}
