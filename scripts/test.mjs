@@ -2,7 +2,7 @@
  * `npm test`: every check, each run even when an earlier one fails, then one summary line.
  *
  *   typecheck   tsc --noEmit
- *   lint        biome check (lint and format)
+ *   lint        biome check (lint and format; warnings count as errors)
  *   tests       vitest: the Workers-runtime suite and the end-to-end suite
  *
  * The typecheck and the lint count as one test case each; vitest reports its own cases.
@@ -24,7 +24,7 @@ let failed = 0;
 let skipped = 0;
 for (const [name, command, args] of [
   ["typecheck", "tsc", ["--noEmit"]],
-  ["lint", "biome", ["check", "."]],
+  ["lint", "biome", ["check", "--error-on-warnings", "."]],
 ]) {
   if (run(name, command, args)) passed += 1;
   else failed += 1;

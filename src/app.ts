@@ -21,6 +21,7 @@ import { loadPolicy } from "./policy/load";
 import { authorizeHandler } from "./routes/authorize";
 import { health } from "./routes/health";
 import { proxyHandler } from "./routes/proxy";
+import { selfHandler } from "./routes/self";
 import { registerVerifyRoute } from "./routes/verify";
 
 /** Longest inbound `X-Request-Id` that is kept (SPEC 1). */
@@ -54,6 +55,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   const authorize = authorizeHandler(compiled);
   surfaces.all("/v1/authorize", authorize);
   surfaces.all("/v1/authorize/*", authorize);
+  surfaces.get("/v1/self", selfHandler(compiled));
   registerVerifyRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
   surfaces.all("*", () => {

@@ -28,6 +28,9 @@ const DENIALS = {
     "insufficient_permissions",
     "This admin key lacks the permission this call needs.",
   ],
+  rate_limited: ["rate_limited", "This admin key is over its rate limit."],
+  quota_exceeded: ["quota_exceeded", "This admin key has spent its quota."],
+  credits_exhausted: ["credits_exhausted", "This admin key has no credits left."],
 } as const;
 
 /** Authenticates the caller and requires `permission`; sets `admin` for the route. */
@@ -57,6 +60,8 @@ export function adminAuth(compiled: CompiledPolicy, permission: AdminPermission)
       anyPermissions: [],
       ip: clientIp(c.req.raw.headers),
       workspaceId: null,
+      cost: 0,
+      consume: true,
     });
     if (verification.code !== "valid") {
       const [code, detail] = DENIALS[verification.code];

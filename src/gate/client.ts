@@ -5,14 +5,15 @@
  */
 import type { KeyRecord } from "../keys/record";
 import type { GateCheck, GatePolicy, GateState } from "./decide";
+import type { KeyGate } from "./key-gate";
 import type {
   AuthorizeOutcome,
   ChangeContext,
   ContextChange,
-  KeyGate,
+  CreditChange,
   KeyPatch,
   WriteOutcome,
-} from "./key-gate";
+} from "./types";
 
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {
@@ -30,6 +31,7 @@ export interface KeyGateApi {
     context: ChangeContext,
   ): Promise<WriteOutcome>;
   updateContext(change: ContextChange): Promise<void>;
+  changeCredits(change: CreditChange, context: ChangeContext): Promise<WriteOutcome>;
   revoke(context: ChangeContext): Promise<WriteOutcome>;
   remove(context: ChangeContext): Promise<WriteOutcome>;
 }

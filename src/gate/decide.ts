@@ -1,11 +1,14 @@
 /**
- * The decision for one key and one request, rows 5-10 of SPEC 4.1, as a pure function of the
- * key's state, the route's requirements and the clock. It runs inside the key's Durable Object,
- * next to the counters, so that one call both decides and counts.
+ * The decision for one key and one request, rows 5-13 of SPEC 4.1, as a pure function of the
+ * key's state, its counters, the route's requirements and the clock. It runs inside the key's
+ * Durable Object, next to the counters, so that one call both decides and counts.
  */
 import { ipAllowed } from "../keys/ip-allowlist";
 import { capPermissions, type PermissionCheck, satisfies } from "../keys/permissions";
 import { type KeyRecord, lifecycleCode } from "../keys/record";
+import type { CreditState } from "../limits/credits";
+import { type MeterCode, meter } from "../limits/meter";
+import { effectiveLimits, type WindowStates, type WindowStatus } from "../limits/windows";
 import { ADMIN_KEY_TYPE, type Plan } from "../policy/schema";
 
 /** What the Durable Object keeps per key besides counters. */
@@ -37,6 +40,16 @@ export interface GateCheck extends PermissionCheck {
   ip: string | null;
   /** Only keys of this workspace exist for the caller (an admin key's verify); null = any. */
   workspaceId: string | null;
+  /** Credits the request costs when allowed. */
+  cost: number;
+  /** Count the request; false for the self endpoint, which reads the counters and is never refused by them. */
+  consume: boolean;
+}
+
+/** What a key's Durable Object counts: the state of each window, and the credit balance. */
+export interface Counters {
+  windows: WindowStates;
+  credits: CreditState | null;
 }
 
 export type DenyCode =
@@ -46,7 +59,16 @@ export type DenyCode =
   | "key_expired"
   | "ip_not_allowed"
   | "wrong_key_type"
-  | "insufficient_permissions";
+  | "insufficient_permissions"
+  | Exclude<MeterCode, "valid">;
+
+/** Where the key stands on its limits and credits, after the request. */
+export interface Usage {
+  windows: WindowStatus[];
+  credits: { remaining: number; refill: CreditState["refill"] } | null;
+  /** Seconds a refused client should wait, when waiting helps. */
+  retryAfter: number | null;
+}
 
 export interface KeyDecision {
   code: "valid" | DenyCode;
@@ -54,6 +76,15 @@ export interface KeyDecision {
   permissions: string[];
   /** The plan that applies, by the chain of SPEC 4.2; null = none. */
   plan: string | null;
+  usage: Usage;
+  /** Status of a `quota_exceeded` answer: the plan's `quotaStatus`. */
+  quotaStatus: 409 | 429;
+}
+
+export interface Decided {
+  decision: KeyDecision;
+  /** The counters to keep; unchanged unless the request was counted. */
+  counters: Counters;
 }
 
 /** `key.plan ?? workspace.plan ?? keyType.plan ?? defaultPlan`; unknown names fall through. */
@@ -73,19 +104,56 @@ function typeAccepted(type: string, accepted: readonly string[] | null): boolean
   return accepted.includes(type);
 }
 
-export function decide(state: GateState, check: GateCheck, policy: GatePolicy, now: number): KeyDecision {
+/** A decision made without the key's object (a deleted key's tombstone in D1). */
+export function denial(code: DenyCode): KeyDecision {
+  return {
+    code,
+    permissions: [],
+    plan: null,
+    quotaStatus: 429,
+    usage: { windows: [], credits: null, retryAfter: null },
+  };
+}
+
+export function decide(
+  state: GateState,
+  counters: Counters,
+  check: GateCheck,
+  policy: GatePolicy,
+  now: number,
+): Decided {
   const plan = resolvePlan(state, policy);
+  const planConfig = plan ? policy.plans[plan] : undefined;
   const permissions = effectivePermissions(state, policy, plan);
-  const deny = (code: DenyCode): KeyDecision => ({ code, permissions, plan });
+  const limits = effectiveLimits(state.record.limits, planConfig?.limits);
+  const base = { limits, windows: counters.windows, credits: counters.credits, cost: check.cost, now };
+  const result = (code: KeyDecision["code"], metered = meter({ ...base, take: false })): Decided => ({
+    decision: {
+      code,
+      permissions,
+      plan,
+      quotaStatus: planConfig?.quotaStatus ?? 429,
+      usage: {
+        windows: metered.windows,
+        credits: metered.credits
+          ? { remaining: metered.credits.remaining, refill: metered.credits.refill }
+          : null,
+        retryAfter: metered.retryAfter,
+      },
+    },
+    counters: { windows: metered.nextWindows, credits: metered.credits },
+  });
   const { record } = state;
 
-  if (check.workspaceId !== null && record.workspaceId !== check.workspaceId) return deny("invalid_key");
+  if (check.workspaceId !== null && record.workspaceId !== check.workspaceId) return result("invalid_key");
   const lifecycle = lifecycleCode(record, now);
-  if (lifecycle) return deny(lifecycle);
+  if (lifecycle) return result(lifecycle);
   if (record.ipAllowlist.length > 0 && (check.ip === null || !ipAllowed(check.ip, record.ipAllowlist))) {
-    return deny("ip_not_allowed");
+    return result("ip_not_allowed");
   }
-  if (!typeAccepted(record.type, check.keyTypes)) return deny("wrong_key_type");
-  if (!satisfies(permissions, check)) return deny("insufficient_permissions");
-  return { code: "valid", permissions, plan };
+  if (!typeAccepted(record.type, check.keyTypes)) return result("wrong_key_type");
+  if (!satisfies(permissions, check)) return result("insufficient_permissions");
+  if (!check.consume) return result("valid");
+  const metered = meter({ ...base, take: true });
+  return result(metered.code, metered);
 }

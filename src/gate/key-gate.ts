@@ -1,25 +1,42 @@
 /**
  * KeyGate: one Durable Object per key, addressed by the key's SHA-256. It is the authority on
- * the key's state: every verification asks it, so a revoke or disable is in force for every
- * isolate the moment it is stored here. Admin writes to the key pass through it too, one at a
- * time, and it writes D1 in the order the consistency rule of SPEC 6 asks for.
+ * the key's state and the single place where its usage is counted: every verification asks it,
+ * so a revoke or disable is in force for every isolate the moment it is stored here, and limits
+ * are exact because one object decides and counts each request, one at a time. Admin writes to
+ * the key pass through it too, one after another, in the order the consistency rule of SPEC 6
+ * asks for; usage is written behind to D1 by its alarm.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { onlyRestricts } from "../keys/change";
-import type { KeyRecord } from "../keys/record";
-import { type Actor, type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
+import type { Credits, KeyRecord } from "../keys/record";
+import { applyCreditOp, creditState, currentCredits } from "../limits/credits";
+import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
+import { UsageStore } from "../storage/usage";
+import { type Activity, afterFlush, NO_ACTIVITY, recordActivity } from "./activity";
 import type { KeyGateApi } from "./client";
-import { decide, type GateCheck, type GatePolicy, type GateState, type KeyDecision } from "./decide";
+import { type Counters, decide, type GateCheck, type GatePolicy, type GateState } from "./decide";
+import type {
+  AuthorizeOutcome,
+  ChangeContext,
+  ContextChange,
+  CreditChange,
+  KeyPatch,
+  WriteOutcome,
+} from "./types";
 
-/** Storage key of the `GateState`. */
+/** Storage key of the `GateState`, written by admin changes. */
 const STATE = "state";
+/** Storage key of the `Meters` (counters and activity), written by every counted request. */
+const METERS = "meters";
 /** Storage key of a D1 write that failed after a restriction was put in force here. */
 const REPAIR = "repair";
 /** Delay before retrying a failed D1 write, ms. */
 const REPAIR_RETRY_MS = 5_000;
+/** Usage is written behind to D1 at most this long after a request, ms (SPEC: within 60 s). */
+export const FLUSH_DELAY_MS = 30_000;
 /**
  * Longest time a key's copy of its roles' permissions is trusted, ms. Role edits are pushed to
  * every key holding the role before the admin call returns; this bound covers a push that
@@ -27,48 +44,14 @@ const REPAIR_RETRY_MS = 5_000;
  */
 export const ROLE_REFRESH_MS = 30_000;
 
-/** Who asked for an admin change, for the audit entry. */
-export interface ChangeContext {
-  actor: Actor;
-  requestId: string;
-  /** Id of the audit entry to write. */
-  auditId: string;
-}
-
-/** Context a key's decision needs besides its record, changed by workspace and role edits. */
-export interface ContextChange {
-  workspacePlan?: string | null;
-  /** New permissions of a role, or null when the role was deleted. */
-  role?: { name: string; permissions: string[] | null };
-}
-
-/** The fields `PATCH /keys/:id` may change. */
-export type KeyPatch = Partial<
-  Pick<
-    KeyRecord,
-    | "name"
-    | "ownerId"
-    | "permissions"
-    | "roles"
-    | "meta"
-    | "plan"
-    | "limits"
-    | "expiresAt"
-    | "enabled"
-    | "ipAllowlist"
-  >
->;
-
-/** The decision and the record it was made on; null when this object holds no key. */
-export type AuthorizeOutcome = { decision: KeyDecision; record: KeyRecord } | null;
-
-export type WriteOutcome =
-  | { ok: true; record: KeyRecord }
-  | { ok: false; code: "not_found" | "key_revoked" | "conflict" | "unavailable" };
-
 interface StoredState extends GateState {
   /** DELETE was called: the key answers `key_revoked` for ever. */
   deleted: boolean;
+}
+
+interface Meters {
+  counters: Counters;
+  activity: Activity;
 }
 
 interface PendingWrite {
@@ -79,11 +62,14 @@ interface PendingWrite {
 
 export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   private state: StoredState | null = null;
+  private meters: Meters = { counters: { windows: {}, credits: null }, activity: NO_ACTIVITY };
   /** Admin writes run one after another; verifications are never blocked by them. */
   private writes: Promise<unknown> = Promise.resolve();
-  private keys: KeyStore;
-  private audit: AuditStore;
-  private roles: RoleStore;
+  private flushScheduled = false;
+  private readonly keys: KeyStore;
+  private readonly audit: AuditStore;
+  private readonly roles: RoleStore;
+  private readonly usage: UsageStore;
   /** The clock; tests replace it to cross window edges without sleeping. */
   now: () => number = () => Date.now();
 
@@ -92,39 +78,35 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     this.keys = new KeyStore(env.DB);
     this.audit = new AuditStore(env.DB);
     this.roles = new RoleStore(env.DB);
+    this.usage = new UsageStore(env.DB);
     ctx.blockConcurrencyWhile(async () => {
       this.state = (await ctx.storage.get<StoredState>(STATE)) ?? null;
+      this.meters = (await ctx.storage.get<Meters>(METERS)) ?? this.meters;
+      this.flushScheduled = (await ctx.storage.getAlarm()) !== null;
     });
   }
 
-  /** Decides one request for this key (rows 5-10 of SPEC 4.1). */
+  /**
+   * Decides one request for this key (rows 5-13 of SPEC 4.1) and, when `check.consume`, counts
+   * it. Reading the counters, deciding and replacing them happen with no await in between, so
+   * concurrent requests are counted exactly.
+   */
   async authorize(check: GateCheck, policy: GatePolicy): Promise<AuthorizeOutcome> {
     if (!this.state) return null;
+    const state = await this.freshRoles(this.state, this.now());
     const now = this.now();
-    const state = await this.freshRoles(this.state, now);
-    return { decision: decide(state, check, policy, now), record: state.record };
+    const { decision, counters } = decide(state, this.meters.counters, check, policy, now);
+    if (check.consume) {
+      this.meters = { counters, activity: recordActivity(this.meters.activity, decision.code, now) };
+      await this.ctx.storage.put(METERS, this.meters);
+      await this.scheduleFlush(now);
+    }
+    return { decision, record: this.view(state.record) };
   }
 
-  /** Applies a workspace plan change or a role edit pushed by the admin API. */
-  async updateContext(change: ContextChange): Promise<void> {
-    await this.serialize(async () => {
-      const state = this.state;
-      if (!state) return;
-      const next: StoredState = { ...state };
-      if (change.workspacePlan !== undefined) next.workspacePlan = change.workspacePlan;
-      if (change.role) {
-        const { [change.role.name]: _, ...others } = state.rolePermissions;
-        next.rolePermissions = change.role.permissions
-          ? { ...others, [change.role.name]: change.role.permissions }
-          : others;
-      }
-      await this.persist(next);
-    });
-  }
-
-  /** The key's current record, or null when this object holds none. */
+  /** The key's current record with its live balance and last use, or null. */
   async read(): Promise<KeyRecord | null> {
-    return this.state?.deleted ? null : (this.state?.record ?? null);
+    return this.state && !this.state.deleted ? this.view(this.state.record) : null;
   }
 
   /** Stores a new key: D1 first (a new key widens), then here. */
@@ -139,6 +121,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       if (await this.keys.hashExists(hash)) return { ok: false, code: "conflict" };
       const entry = this.auditEntry(initial.record, action, null, initial.record, context);
       await this.env.DB.batch([this.keys.insert(initial.record, hash), this.audit.insert(entry)]);
+      const now = this.now();
+      const credits = initial.record.credits ? creditState(initial.record.credits, now) : null;
+      this.meters = { counters: { windows: {}, credits }, activity: NO_ACTIVITY };
+      await this.ctx.storage.put(METERS, this.meters);
       await this.persist({ ...initial, deleted: false });
       return { ok: true, record: initial.record };
     });
@@ -161,9 +147,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   /** Revokes for good; revoking a revoked key changes nothing and returns it as it is. */
   async revoke(context: ChangeContext): Promise<WriteOutcome> {
     return this.serialize(async () => {
-      const record = this.state?.deleted ? null : this.state?.record;
+      const record = this.live();
       if (!record) return { ok: false, code: "not_found" };
-      if (record.revokedAt !== null) return { ok: true, record };
+      if (record.revokedAt !== null) return { ok: true, record: this.view(record) };
       return this.apply(record, context, "key.revoke", (r, now) => ({
         ...r,
         revokedAt: now,
@@ -183,19 +169,137 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     );
   }
 
-  /** Retries a D1 write that failed after its restriction was put in force here. */
+  /**
+   * Sets, raises or lowers the credit balance at once. A lower balance is a restriction (here
+   * first), a higher one a widening (D1 first). The operation is applied to the balance as it
+   * stands when it is stored here, so that requests counted meanwhile are not lost.
+   */
+  async changeCredits(change: CreditChange, context: ChangeContext): Promise<WriteOutcome> {
+    return this.serialize(async () => {
+      const record = this.live();
+      if (!record) return { ok: false, code: "not_found" };
+      if (record.revokedAt !== null) return { ok: false, code: "key_revoked" };
+      const now = this.now();
+      const before = this.view(record);
+      const balance = () => {
+        const current = this.meters.counters.credits
+          ? currentCredits(this.meters.counters.credits, now)
+          : null;
+        const refill = change.refill === undefined ? (current?.refill ?? null) : change.refill;
+        return creditState(
+          { remaining: applyCreditOp(current?.remaining ?? 0, change.op, change.amount), refill },
+          now,
+        );
+      };
+      const withCredits = (credits: Credits): KeyRecord => ({ ...record, credits, updatedAt: now });
+      const store = async (): Promise<KeyRecord> => {
+        const credits = balance();
+        this.meters = { ...this.meters, counters: { ...this.meters.counters, credits } };
+        await this.ctx.storage.put(METERS, this.meters);
+        const after = withCredits({ remaining: credits.remaining, refill: credits.refill });
+        await this.persist({ ...(this.state as StoredState), record: after });
+        return after;
+      };
+      const lowers =
+        change.op === "decrement" ||
+        (change.op === "set" && change.amount <= (before.credits?.remaining ?? 0));
+      if (lowers) {
+        const after = await store();
+        const written = await this.writeD1(after, "key.credits", before, context, false, true);
+        return written ? { ok: true, record: this.view(after) } : { ok: false, code: "unavailable" };
+      }
+      const preview = balance();
+      const planned = withCredits({ remaining: preview.remaining, refill: preview.refill });
+      if (!(await this.writeD1(planned, "key.credits", before, context, false, false))) {
+        return { ok: false, code: "unavailable" };
+      }
+      return { ok: true, record: this.view(await store()) };
+    });
+  }
+
+  /** Applies a workspace plan change or a role edit pushed by the admin API. */
+  async updateContext(change: ContextChange): Promise<void> {
+    await this.serialize(async () => {
+      const state = this.state;
+      if (!state) return;
+      const next: StoredState = { ...state };
+      if (change.workspacePlan !== undefined) next.workspacePlan = change.workspacePlan;
+      if (change.role) {
+        const { [change.role.name]: _, ...others } = state.rolePermissions;
+        next.rolePermissions = change.role.permissions
+          ? { ...others, [change.role.name]: change.role.permissions }
+          : others;
+      }
+      await this.persist(next);
+    });
+  }
+
+  /** Retries a D1 write that followed a restriction, and writes usage behind. */
   override async alarm(): Promise<void> {
+    const now = this.now();
     const pending = await this.ctx.storage.get<PendingWrite>(REPAIR);
-    if (!pending) return;
-    try {
-      await this.env.DB.batch(this.statements(pending));
-      await this.ctx.storage.delete(REPAIR);
-    } catch (error) {
-      console.error(
-        JSON.stringify({ event: "repair_failed", keyId: pending.record.id, error: String(error) }),
-      );
-      await this.ctx.storage.setAlarm(this.now() + REPAIR_RETRY_MS);
+    if (pending) {
+      try {
+        await this.env.DB.batch(this.statements(pending));
+        await this.ctx.storage.delete(REPAIR);
+      } catch (error) {
+        console.error(
+          JSON.stringify({ event: "repair_failed", keyId: pending.record.id, error: String(error) }),
+        );
+        await this.ctx.storage.setAlarm(now + REPAIR_RETRY_MS);
+        return;
+      }
     }
+    this.flushScheduled = false;
+    await this.flush(now);
+  }
+
+  /** Writes the usage totals, the last use and the balance to D1. */
+  private async flush(now: number): Promise<void> {
+    const record = this.state?.record;
+    const written = this.meters;
+    if (!record || !written.activity.dirty) return;
+    const statements = [this.keys.touch(record.id, written.activity.lastUsedAt, this.view(record).credits)];
+    for (const [day, counts] of Object.entries(written.activity.days)) {
+      for (const [code, count] of Object.entries(counts))
+        statements.push(this.usage.set(record.id, day, code, count));
+    }
+    try {
+      await this.env.DB.batch(statements);
+    } catch (error) {
+      console.error(JSON.stringify({ event: "flush_failed", keyId: record.id, error: String(error) }));
+      await this.scheduleFlush(now);
+      return;
+    }
+    // Requests counted while the write was under way keep the activity dirty.
+    if (this.meters === written) {
+      this.meters = { ...written, activity: afterFlush(written.activity, now) };
+      await this.ctx.storage.put(METERS, this.meters);
+    } else {
+      await this.scheduleFlush(now);
+    }
+  }
+
+  private async scheduleFlush(now: number): Promise<void> {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
+  }
+
+  /** The record as the outside sees it: live balance and last use from the counters. */
+  private view(record: KeyRecord): KeyRecord {
+    const credits = this.meters.counters.credits;
+    return {
+      ...record,
+      credits: credits
+        ? { remaining: currentCredits(credits, this.now()).remaining, refill: credits.refill }
+        : null,
+      lastUsedAt: this.meters.activity.lastUsedAt ?? record.lastUsedAt,
+    };
+  }
+
+  private live(): KeyRecord | null {
+    return this.state && !this.state.deleted ? this.state.record : null;
   }
 
   private change(
@@ -206,7 +310,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     options: { allowRevoked?: boolean; deleted?: boolean } = {},
   ): Promise<WriteOutcome> {
     return this.serialize(async () => {
-      const record = this.state?.deleted ? null : this.state?.record;
+      const record = this.live();
       if (!record) return { ok: false, code: "not_found" };
       if (record.revokedAt !== null && !options.allowRevoked) return { ok: false, code: "key_revoked" };
       return this.apply(record, context, action, next, options.deleted ?? false, extra);
@@ -235,34 +339,45 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     deleted = false,
     extra: Partial<GateState> = {},
   ): Promise<WriteOutcome> {
-    const state = this.state as StoredState;
     const after = next(before, this.now());
+    const restricts = deleted || onlyRestricts(before, after);
+    const store = () => this.persist({ ...(this.state as StoredState), ...extra, record: after, deleted });
+    if (restricts) await store();
+    if (!(await this.writeD1(after, action, this.view(before), context, deleted, restricts))) {
+      return { ok: false, code: "unavailable" };
+    }
+    if (!restricts) await store();
+    return { ok: true, record: this.view(after) };
+  }
+
+  /**
+   * Writes a change and its audit entry to D1. `inForce`: the change already holds here, so a
+   * failure schedules a retry by the alarm instead of being undone. False when the write failed.
+   */
+  private async writeD1(
+    after: KeyRecord,
+    action: AuditAction,
+    before: KeyRecord,
+    context: ChangeContext,
+    deleted: boolean,
+    inForce: boolean,
+  ): Promise<boolean> {
     const pending: PendingWrite = {
       record: after,
-      audit: this.auditEntry(after, action, before, deleted ? null : after, context),
+      audit: this.auditEntry(after, action, before, deleted ? null : this.view(after), context),
       deleted,
     };
-    const nextState: StoredState = { ...state, ...extra, record: after, deleted };
-    if (deleted || onlyRestricts(before, after)) {
-      await this.persist(nextState);
-      try {
-        await this.env.DB.batch(this.statements(pending));
-      } catch (error) {
+    try {
+      await this.env.DB.batch(this.statements(pending));
+      return true;
+    } catch (error) {
+      console.error(JSON.stringify({ event: "d1_write_failed", keyId: after.id, error: String(error) }));
+      if (inForce) {
         await this.ctx.storage.put(REPAIR, pending);
         await this.ctx.storage.setAlarm(this.now() + REPAIR_RETRY_MS);
-        console.error(JSON.stringify({ event: "d1_write_failed", keyId: after.id, error: String(error) }));
-        return { ok: false, code: "unavailable" };
       }
-    } else {
-      try {
-        await this.env.DB.batch(this.statements(pending));
-      } catch (error) {
-        console.error(JSON.stringify({ event: "d1_write_failed", keyId: after.id, error: String(error) }));
-        return { ok: false, code: "unavailable" };
-      }
-      await this.persist(nextState);
+      return false;
     }
-    return { ok: true, record: after };
   }
 
   private statements(pending: PendingWrite): D1PreparedStatement[] {

@@ -9,10 +9,11 @@ import type { Handler } from "hono";
 import type { AppEnv } from "../env";
 import { IDENTITY_HEADERS, identityFor } from "../gateway/identity";
 import { forwardedFacts } from "../gateway/request-facts";
-import { ApiError, statusOf } from "../http/errors";
+import { ApiError } from "../http/errors";
 import type { CompiledPolicy } from "../policy/compiled";
 import { authorizeRequest } from "../services/authorize-request";
 import { verifyDeps } from "../services/deps";
+import { allowedHeaders, denialError } from "./answer";
 
 export function authorizeHandler(compiled: CompiledPolicy): Handler<AppEnv> {
   const prefix = `${compiled.policy.basePath}/v1/authorize`;
@@ -20,24 +21,15 @@ export function authorizeHandler(compiled: CompiledPolicy): Handler<AppEnv> {
     const request = c.req.raw;
     const compat = c.req.query("compat") === "nginx";
     const facts = forwardedFacts(request, new URL(request.url).pathname.slice(prefix.length));
-    const access = facts
-      ? await authorizeRequest(verifyDeps(c.env), compiled, facts)
-      : ({
-          ok: false,
-          code: "bad_request",
-          detail: "The forwarded URI is not a path.",
-          route: null,
-          record: null,
-        } as const);
+    if (!facts)
+      throw new ApiError("bad_request", "The forwarded URI is not a path.", compat ? { status: 403 } : {});
+    const access = await authorizeRequest(verifyDeps(c.env), compiled, facts);
     if (access.route) c.set("route", access.route.pattern);
     if (access.record) c.set("keyId", access.record.id);
-    if (!access.ok) {
-      const nginxSafe = compat && statusOf(access.code) !== 401;
-      throw new ApiError(access.code, access.detail, nginxSafe ? { status: 403 } : {});
-    }
+    if (!access.ok) throw denialError(access, compat);
     c.set("decision", "valid");
-    const identity = await identityFor(access, facts?.method ?? request.method, c.env.ORIGIN_SIGNING_SECRET);
+    const identity = await identityFor(access, facts.method, c.env.ORIGIN_SIGNING_SECRET);
     const headers: Record<string, string> = Object.fromEntries(IDENTITY_HEADERS.map((name) => [name, ""]));
-    return c.body(null, 200, { ...headers, ...identity });
+    return c.body(null, 200, { ...headers, ...identity, ...allowedHeaders(access) });
   };
 }

@@ -7,11 +7,11 @@ import type { AppEnv } from "../env";
 import { forwardToOrigin } from "../gateway/forward";
 import { identityFor } from "../gateway/identity";
 import { directFacts } from "../gateway/request-facts";
-import { ApiError } from "../http/errors";
 import type { CompiledPolicy } from "../policy/compiled";
 import { authorizeRequest } from "../services/authorize-request";
 import { verifyDeps } from "../services/deps";
-import { verifyResponse } from "../services/verify-response";
+import { selfResponse, verifyResponse } from "../services/verify-response";
+import { allowedHeaders, denialError } from "./answer";
 
 export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
   const { policy } = compiled;
@@ -21,10 +21,14 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
     const access = await authorizeRequest(verifyDeps(c.env), compiled, facts);
     if (access.route) c.set("route", access.route.pattern);
     if (access.record) c.set("keyId", access.record.id);
-    if (!access.ok) throw new ApiError(access.code, access.detail);
+    if (!access.ok) throw denialError(access);
     c.set("decision", "valid");
+    const usage = allowedHeaders(access);
 
-    if (!policy.origin) return c.json(verifyResponse("valid", access.record, access.decision));
+    if (access.route?.route.builtin === "self" && access.record && access.decision) {
+      return c.json(selfResponse(access.record, access.decision), 200, usage);
+    }
+    if (!policy.origin) return c.json(verifyResponse("valid", access.record, access.decision), 200, usage);
 
     const added: Record<string, string> = {
       "X-Request-Id": c.get("requestId"),
@@ -45,6 +49,7 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
       policy.originTimeoutSeconds * 1000,
     );
     response.headers.set("X-Request-Id", c.get("requestId"));
+    for (const [name, value] of Object.entries(usage)) response.headers.set(name, value);
     return response;
   };
 }

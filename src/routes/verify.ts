@@ -61,6 +61,8 @@ export function registerVerifyRoute(app: OpenAPIHono<AppEnv>, compiled: Compiled
         ip: body.ip ?? null,
         // An admin key sees only its own workspace: other keys do not exist for it.
         workspaceId: admin.workspaceId,
+        cost: body.cost ?? 1,
+        consume: true,
       });
       if (verification.code === "invalid_key") return c.json(verifyResponse("invalid_key", null, null), 200);
       c.set("keyId", verification.record?.id);

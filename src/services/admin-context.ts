@@ -3,7 +3,7 @@
  * sees its own workspace only, and anything else answers 404 as if it did not exist.
  */
 
-import type { ChangeContext } from "../gate/key-gate";
+import type { ChangeContext } from "../gate/types";
 import { ApiError } from "../http/errors";
 import { newId } from "../keys/random";
 import type { Actor } from "../storage/audit";

@@ -33,7 +33,8 @@ import { type VerifyDeps, verifyKey } from "./verify-key";
 
 export interface Allowed {
   ok: true;
-  route: CompiledRoute;
+  /** Null for the self endpoint, which is no route of the policy. */
+  route: CompiledRoute | null;
   /** The normalised path the route matched; the origin receives exactly this. */
   path: string;
   /** Null on public routes. */
@@ -50,6 +51,8 @@ export interface Denied {
   detail: string;
   route: CompiledRoute | null;
   record: KeyRecord | null;
+  /** The key's decision, when the key was found: its usage goes into the headers. */
+  decision: KeyDecision | null;
 }
 
 export type Access = Allowed | Denied;
@@ -63,6 +66,9 @@ const DETAILS: Partial<Record<ErrorCode, string>> = {
   ip_not_allowed: "The client IP is not in the key's allowlist.",
   wrong_key_type: "This key type is not accepted on this route.",
   insufficient_permissions: "The key lacks a permission this route requires.",
+  rate_limited: "The key is over its rate limit; see Retry-After.",
+  quota_exceeded: "The key has spent its quota for this period; see Retry-After.",
+  credits_exhausted: "The key has fewer credits than this request costs.",
 };
 
 function deny(
@@ -70,8 +76,9 @@ function deny(
   detail: string,
   route: CompiledRoute | null = null,
   record: KeyRecord | null = null,
+  decision: KeyDecision | null = null,
 ): Denied {
-  return { ok: false, code, detail, route, record };
+  return { ok: false, code, detail, route, record, decision };
 }
 
 function describeSources(sources: readonly CredentialSource[]): string {
@@ -106,9 +113,8 @@ export async function authorizeRequest(
   if (!match)
     return deny("route_not_found", `No route of the policy matches ${facts.method} ${normalized.path}.`);
   const route = match.compiled;
-  if (policy.requireHttps && facts.scheme !== "https" && !LOCAL_HOSTS.has(hostname(facts.host))) {
-    return deny("https_required", "This API is served over HTTPS only.", route);
-  }
+  const transport = checkTransport(compiled, facts, route);
+  if (transport) return transport;
   // Without `cors`, preflights go to the origin unauthenticated (SPEC 2); with it, the CORS
   // middleware has answered them already.
   if (route.route.public || isPreflight(facts)) {
@@ -122,8 +128,49 @@ export async function authorizeRequest(
       decision: null,
     };
   }
+  return authorizeKey(deps, compiled, facts, route, normalized.path, {
+    sources: route.route.credentials ?? policy.credentials,
+    keyTypes: route.route.keyTypes ?? null,
+    permissions: route.route.permissions,
+    anyPermissions: route.route.anyPermissions,
+    cost: route.route.cost,
+    // `builtin: "self"` routes are never refused by a limit and consume nothing.
+    consume: route.route.builtin === undefined,
+  });
+}
 
-  const sources = route.route.credentials ?? policy.credentials;
+/** Row 1 of SPEC 4.1: plain HTTP when `requireHttps`, except to local hosts. */
+export function checkTransport(
+  compiled: CompiledPolicy,
+  facts: RequestFacts,
+  route: CompiledRoute | null,
+): Denied | null {
+  if (compiled.policy.requireHttps && facts.scheme !== "https" && !LOCAL_HOSTS.has(hostname(facts.host))) {
+    return deny("https_required", "This API is served over HTTPS only.", route);
+  }
+  return null;
+}
+
+/** What a route (or the self endpoint) asks of the key. */
+export interface KeyRequirements {
+  sources: readonly CredentialSource[];
+  keyTypes: readonly string[] | null;
+  permissions: readonly string[];
+  anyPermissions: readonly string[];
+  cost: number;
+  consume: boolean;
+}
+
+/** Rows 2-13 of SPEC 4.1: the credential, then the key's decision. */
+export async function authorizeKey(
+  deps: VerifyDeps,
+  compiled: CompiledPolicy,
+  facts: RequestFacts,
+  route: CompiledRoute | null,
+  path: string,
+  requirements: KeyRequirements,
+): Promise<Access> {
+  const { sources } = requirements;
   const credential: CredentialResult = extractCredential(
     sources,
     facts.headers,
@@ -135,28 +182,25 @@ export async function authorizeRequest(
   if (credential.kind === "ambiguous") {
     return deny("ambiguous_credentials", "The request carries two different credentials.", route);
   }
-
   const verification = await verifyKey(deps, compiled, credential.value, {
-    keyTypes: route.route.keyTypes ?? null,
-    permissions: route.route.permissions,
-    anyPermissions: route.route.anyPermissions,
+    keyTypes: requirements.keyTypes,
+    permissions: requirements.permissions,
+    anyPermissions: requirements.anyPermissions,
     ip: facts.clientIp,
     workspaceId: null,
+    cost: requirements.cost,
+    consume: requirements.consume,
   });
   if (verification.code !== "valid") {
-    return deny(
-      verification.code,
-      DETAILS[verification.code] ?? verification.code,
-      route,
-      verification.record,
-    );
+    const detail = DETAILS[verification.code] ?? verification.code;
+    return deny(verification.code, detail, route, verification.record, verification.decision);
   }
   return {
     ok: true,
     route,
-    path: normalized.path,
+    path,
     identity: keyIdentity(verification.record, verification.decision),
-    credentialSources: policy.hideCredentials ? credential.sources : [],
+    credentialSources: compiled.policy.hideCredentials ? credential.sources : [],
     record: verification.record,
     decision: verification.decision,
   };

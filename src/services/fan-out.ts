@@ -3,7 +3,7 @@
  * is in force for those keys before the admin call returns.
  */
 import type { GateDirectory } from "../gate/client";
-import type { ContextChange } from "../gate/key-gate";
+import type { ContextChange } from "../gate/types";
 import { unavailable } from "../http/errors";
 
 /** Objects updated at once during a push. */

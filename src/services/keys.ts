@@ -5,7 +5,7 @@
  */
 import type { GateDirectory, KeyGateApi } from "../gate/client";
 import type { GateState } from "../gate/decide";
-import type { KeyPatch, WriteOutcome } from "../gate/key-gate";
+import type { KeyPatch, WriteOutcome } from "../gate/types";
 import { ApiError, type FieldError, unavailable } from "../http/errors";
 import { isAdminPermission } from "../keys/admin-permissions";
 import { generateKey, type KeyFormat, keyStart, parseKey } from "../keys/format";

@@ -10,7 +10,7 @@
  */
 
 import type { GateDirectory } from "../gate/client";
-import type { DenyCode, GateCheck, KeyDecision } from "../gate/decide";
+import { type DenyCode, denial, type GateCheck, type KeyDecision } from "../gate/decide";
 import { unavailable } from "../http/errors";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
@@ -59,11 +59,7 @@ export async function verifyKey(
     const stored = await guarded(deps.lookup.findByHash(hash));
     if (!stored) return { code: "invalid_key", ...NO_KEY };
     if (stored.deleted) {
-      return {
-        code: "key_revoked",
-        record: stored.record,
-        decision: { code: "key_revoked", permissions: [], plan: null },
-      };
+      return { code: "key_revoked", record: stored.record, decision: denial("key_revoked") };
     }
     deps.known.add(hash);
   }

@@ -1,8 +1,18 @@
 /**
- * The body of a verify answer (SPEC 7), also the 200 body of decision-only mode.
+ * The bodies of the decision answers: `P/v1/verify` (SPEC 7, also the 200 body of
+ * decision-only mode) and `P/v1/self`.
  */
 import type { KeyDecision } from "../gate/decide";
-import type { Json, KeyRecord } from "../keys/record";
+import type { KeyRecord } from "../keys/record";
+import { tightest, type WindowStatus } from "../limits/windows";
+
+interface WindowView {
+  window: string;
+  limit: number;
+  remaining: number;
+  /** Seconds until one more request is allowed. */
+  reset: number;
+}
 
 export interface VerifyResponse {
   valid: boolean;
@@ -13,8 +23,18 @@ export interface VerifyResponse {
   ownerId?: string | null;
   permissions?: string[];
   plan?: string | null;
-  meta?: Record<string, Json>;
+  meta?: KeyRecord["meta"];
   expiresAt?: string | null;
+  ratelimit?: WindowView;
+  credits?: { remaining: number };
+}
+
+function windowView(status: WindowStatus): WindowView {
+  return { window: status.window, limit: status.limit, remaining: status.remaining, reset: status.reset };
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }
 
 export function verifyResponse(
@@ -24,6 +44,8 @@ export function verifyResponse(
 ): VerifyResponse {
   const body: VerifyResponse = { valid: code === "valid", code };
   if (!record) return body;
+  const tight = decision ? tightest(decision.usage.windows) : null;
+  const credits = decision?.usage.credits;
   return {
     ...body,
     keyId: record.id,
@@ -33,6 +55,21 @@ export function verifyResponse(
     permissions: decision?.permissions ?? [],
     plan: decision?.plan ?? null,
     meta: record.meta,
-    expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
+    expiresAt: isoOrNull(record.expiresAt),
+    ...(tight && { ratelimit: windowView(tight) }),
+    ...(credits && { credits: { remaining: credits.remaining } }),
+  };
+}
+
+/** `GET P/v1/self`: the caller's key, its limits and its credits; consumes nothing. */
+export function selfResponse(record: KeyRecord, decision: KeyDecision) {
+  return {
+    keyId: record.id,
+    workspaceId: record.workspaceId,
+    type: record.type,
+    plan: decision.plan,
+    expiresAt: isoOrNull(record.expiresAt),
+    limits: decision.usage.windows.map(windowView),
+    credits: decision.usage.credits,
   };
 }

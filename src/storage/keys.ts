@@ -171,6 +171,17 @@ export class KeyStore {
       .bind(...columns(record), record.id);
   }
 
+  /** The write-behind of a key's object: when it was last used and its credit balance. */
+  touch(id: string, lastUsedAt: number | null, credits: Credits | null): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `UPDATE keys SET credits = ?3,
+           last_used_at = CASE WHEN ?2 IS NULL THEN last_used_at ELSE MAX(COALESCE(last_used_at, 0), ?2) END
+         WHERE id = ?1`,
+      )
+      .bind(id, lastUsedAt, credits === null ? null : JSON.stringify(credits));
+  }
+
   /** Removes what the record says about its owner and keeps the hash reserved. */
   tombstone(id: string, at: number): D1PreparedStatement {
     return this.db

@@ -1,0 +1,26 @@
+/**
+ * The headers a client of a keyed request sees (SPEC 4.2): `RateLimit-Policy` for every window
+ * that applies and `RateLimit` for the tightest (draft-ietf-httpapi-ratelimit-headers-10),
+ * `X-Credits-Remaining` for a key with credits, and `Retry-After` on refusals.
+ */
+import { tightest, type WindowStatus } from "./windows";
+
+export interface UsageReport {
+  windows: WindowStatus[];
+  credits: { remaining: number } | null;
+  retryAfter: number | null;
+}
+
+export function usageHeaders(usage: UsageReport): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (usage.windows.length > 0) {
+    headers["RateLimit-Policy"] = usage.windows
+      .map((w) => `"${w.window}";q=${w.limit};w=${w.seconds}`)
+      .join(", ");
+    const tight = tightest(usage.windows);
+    if (tight) headers.RateLimit = `"${tight.window}";r=${tight.remaining};t=${tight.reset}`;
+  }
+  if (usage.credits) headers["X-Credits-Remaining"] = String(usage.credits.remaining);
+  if (usage.retryAfter !== null) headers["Retry-After"] = String(Math.max(1, usage.retryAfter));
+  return headers;
+}

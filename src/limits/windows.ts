@@ -1,0 +1,185 @@
+/**
+ * Rate limits and quotas of one key (SPEC 4.2), pure. `second`, `minute` and `hour` are GCRA
+ * with a burst equal to the limit: N requests may pass at once, then one per window/N, with
+ * one timestamp of state per window. `day` and `month` are calendar windows in UTC, with a
+ * period start and a count. Everything is a function of the state and the clock passed in.
+ */
+import { type Limits, WINDOWS, type Window } from "../policy/schema";
+
+export type { Window };
+
+/** The state of one window: GCRA's theoretical arrival time, or a calendar period's count. */
+export interface WindowState {
+  /** GCRA: when the bucket would be empty again, epoch ms. */
+  tat?: number;
+  /** Calendar: start of the period `count` belongs to, epoch ms. */
+  period?: number;
+  count?: number;
+}
+
+export type WindowStates = Partial<Record<Window, WindowState>>;
+
+/** How a window stands for a key, as the headers and the verify and self answers show it. */
+export interface WindowStatus {
+  window: Window;
+  limit: number;
+  remaining: number;
+  /** Seconds until one more request is allowed (0 while `remaining` > 0). */
+  reset: number;
+  /** Seconds until the window is entirely fresh again. */
+  resetFull: number;
+  /** The window's length in seconds (`w` of `RateLimit-Policy`; a month's is this month's). */
+  seconds: number;
+}
+
+const GCRA_MS: Record<"second" | "minute" | "hour", number> = {
+  second: 1_000,
+  minute: 60_000,
+  hour: 3_600_000,
+};
+/** Float tolerance of GCRA arithmetic, in requests. */
+const EPSILON = 1e-6;
+
+export function isCalendar(window: Window): window is "day" | "month" {
+  return window === "day" || window === "month";
+}
+
+/** Start and end of the UTC day or month containing `now`, epoch ms. */
+export function calendarPeriod(window: "day" | "month", now: number): { start: number; end: number } {
+  const date = new Date(now);
+  const year = date.getUTCFullYear();
+  const month = date.getUTCMonth();
+  if (window === "day") {
+    const start = Date.UTC(year, month, date.getUTCDate());
+    return { start, end: start + 86_400_000 };
+  }
+  return { start: Date.UTC(year, month, 1), end: Date.UTC(year, month + 1, 1) };
+}
+
+function seconds(ms: number): number {
+  return Math.max(0, Math.ceil(ms / 1000 - EPSILON));
+}
+
+/** The limit of each window: the key's own value when positive, else the plan's, else none. */
+export function effectiveLimits(own: Limits, plan: Limits | undefined): [Window, number][] {
+  const result: [Window, number][] = [];
+  for (const window of WINDOWS) {
+    const mine = own[window] ?? 0;
+    const planned = plan?.[window];
+    if (mine > 0) result.push([window, mine]);
+    else if (planned !== undefined) result.push([window, planned]);
+  }
+  return result;
+}
+
+export interface WindowOutcome {
+  allowed: boolean;
+  /** The state after this request if it is allowed; the state unchanged otherwise. */
+  next: WindowState;
+  /** The window as it stands after the request (or now, for a denial or a peek). */
+  status: WindowStatus;
+}
+
+function gcra(
+  window: "second" | "minute" | "hour",
+  limit: number,
+  state: WindowState | undefined,
+  now: number,
+  take: boolean,
+): WindowOutcome {
+  const duration = GCRA_MS[window];
+  const base = { window, limit, seconds: duration / 1000 };
+  if (limit === 0) {
+    return {
+      allowed: false,
+      next: state ?? {},
+      status: { ...base, remaining: 0, reset: seconds(duration), resetFull: seconds(duration) },
+    };
+  }
+  const interval = duration / limit;
+  const tolerance = duration - interval;
+  const tat = Math.max(state?.tat ?? now, now);
+  const room = (tat0: number) => Math.max(0, Math.floor((tolerance - (tat0 - now)) / interval + 1 + EPSILON));
+  const waitFor = (tat0: number) => seconds(tat0 - tolerance - now);
+  const allowed = tat - now <= tolerance + EPSILON * interval;
+  if (!take || !allowed) {
+    const remaining = room(tat);
+    return {
+      allowed: take ? false : remaining > 0,
+      next: state ?? {},
+      status: {
+        ...base,
+        remaining,
+        reset: remaining > 0 ? 0 : Math.max(1, waitFor(tat)),
+        resetFull: seconds(tat - now),
+      },
+    };
+  }
+  const next = tat + interval;
+  const remaining = room(next);
+  return {
+    allowed: true,
+    next: { tat: next },
+    status: {
+      ...base,
+      remaining,
+      reset: remaining > 0 ? 0 : Math.max(1, waitFor(next)),
+      resetFull: seconds(next - now),
+    },
+  };
+}
+
+function calendar(
+  window: "day" | "month",
+  limit: number,
+  state: WindowState | undefined,
+  now: number,
+  take: boolean,
+): WindowOutcome {
+  const { start, end } = calendarPeriod(window, now);
+  const used = state?.period === start ? (state.count ?? 0) : 0;
+  const allowed = used < limit;
+  const count = take && allowed ? used + 1 : used;
+  const remaining = Math.max(0, limit - count);
+  return {
+    allowed: take ? allowed : remaining > 0,
+    next: take && allowed ? { period: start, count } : (state ?? {}),
+    status: {
+      window,
+      limit,
+      remaining,
+      reset: remaining > 0 ? 0 : Math.max(1, seconds(end - now)),
+      resetFull: Math.max(1, seconds(end - now)),
+      seconds: (end - start) / 1000,
+    },
+  };
+}
+
+/** One window's answer to a request: `take` counts it, else the window is only read. */
+export function evaluateWindow(
+  window: Window,
+  limit: number,
+  state: WindowState | undefined,
+  now: number,
+  take: boolean,
+): WindowOutcome {
+  return isCalendar(window)
+    ? calendar(window, limit, state, now, take)
+    : gcra(window, limit, state, now, take);
+}
+
+/** The window a client should watch: least remaining, then soonest one more, then soonest fresh. */
+export function tightest(statuses: readonly WindowStatus[]): WindowStatus | null {
+  let best: WindowStatus | null = null;
+  for (const status of statuses) {
+    if (
+      !best ||
+      status.remaining < best.remaining ||
+      (status.remaining === best.remaining &&
+        (status.reset < best.reset || (status.reset === best.reset && status.resetFull < best.resetFull)))
+    ) {
+      best = status;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,35 @@
+/**
+ * `GET P/v1/self` (SPEC 7): a key holder asks about its own key. Rows 1-10 of SPEC 4.1 apply;
+ * no limit, quota or credit ever refuses it, and it consumes nothing.
+ */
+import type { Handler } from "hono";
+import type { AppEnv } from "../env";
+import { directFacts } from "../gateway/request-facts";
+import { ApiError } from "../http/errors";
+import type { CompiledPolicy } from "../policy/compiled";
+import { authorizeKey, checkTransport } from "../services/authorize-request";
+import { verifyDeps } from "../services/deps";
+import { selfResponse } from "../services/verify-response";
+import { allowedHeaders, denialError } from "./answer";
+
+export function selfHandler(compiled: CompiledPolicy): Handler<AppEnv> {
+  return async function self(c) {
+    const facts = directFacts(c.req.raw);
+    const access =
+      checkTransport(compiled, facts, null) ??
+      (await authorizeKey(verifyDeps(c.env), compiled, facts, null, facts.pathname, {
+        sources: compiled.policy.credentials,
+        keyTypes: null,
+        permissions: [],
+        anyPermissions: [],
+        cost: 0,
+        consume: false,
+      }));
+    if (access.record) c.set("keyId", access.record.id);
+    if (!access.ok) throw denialError(access);
+    c.set("decision", "valid");
+    const { record, decision } = access;
+    if (!record || !decision) throw new ApiError("internal", "An allowed key came without its record.");
+    return c.json(selfResponse(record, decision), 200, allowedHeaders(access));
+  };
+}
