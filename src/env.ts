@@ -10,6 +10,8 @@ export interface Env {
   DB: D1Database;
   /** One object per key, addressed by the key's SHA-256: revocation state and counters. */
   KEY_GATE: DurableObjectNamespace<KeyGate>;
+  /** Counts misses (well-formed unknown keys) per client IP: the abuse limit. Optional. */
+  ABUSE_LIMITER?: RateLimit;
   /** The policy: a TOML table from wrangler.toml or a JSON string (`--var POLICY:'{...}'`). */
   POLICY?: unknown;
   /** Root admin credential; root access is off when unset. */

@@ -1,9 +1,10 @@
 /**
- * Admin routes for keys: create, import, list, get, patch, revoke, delete.
+ * Admin routes for keys: create, import, list, get, patch, credits, usage, revoke, delete.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { utcDay } from "../gate/activity";
 import { gateDirectory } from "../gate/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { KeyService } from "../services/keys";
@@ -12,16 +13,22 @@ import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
 import {
   CreatedKeySchema,
   CreateKeyBody,
+  CreditsBody,
   ImportKeyBody,
+  KeyDetailSchema,
   KeyIdParam,
   KeyListQuery,
   KeyListSchema,
   KeyRecordSchema,
   PatchKeyBody,
+  UsageQuery,
+  UsageSchema,
 } from "./schemas";
-import { keyView } from "./views";
+import { keyDetailView, keyView } from "./views";
 
 const TAGS = ["Keys"];
+/** `GET /keys/:id/usage` covers the last 30 days unless told otherwise. */
+const USAGE_DEFAULT_DAYS_MS = 29 * 86_400_000;
 
 export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
   const service = (c: Context<AppEnv>) => new KeyService(c.env.DB, compiled, gateDirectory(c.env.KEY_GATE));
@@ -93,11 +100,55 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPo
       security: SECURITY,
       middleware: [adminAuth(compiled, "keys:read")] as const,
       request: { params: KeyIdParam },
-      responses: { 200: jsonResponse(KeyRecordSchema, "The key's record"), ...problems(404) },
+      responses: {
+        200: jsonResponse(KeyDetailSchema, "The key's live record and counters"),
+        ...problems(404),
+      },
     }),
     async (c) => {
-      const record = await service(c).get(c.get("admin"), c.req.valid("param").id);
+      const inspection = await service(c).get(c.get("admin"), c.req.valid("param").id);
+      return c.json(keyDetailView(inspection), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/keys/{id}/credits",
+      tags: TAGS,
+      summary: "Set, raise or lower a key's credits, in force at once",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "keys:write")] as const,
+      request: { params: KeyIdParam, body: jsonBody(CreditsBody) },
+      responses: { 200: jsonResponse(KeyRecordSchema, "The key's record"), ...problems(400, 404, 409, 413) },
+    }),
+    async (c) => {
+      const record = await service(c).changeCredits(
+        c.get("admin"),
+        c.req.valid("param").id,
+        c.req.valid("json"),
+      );
       return c.json(keyView(record), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/keys/{id}/usage",
+      tags: TAGS,
+      summary: "Requests per UTC day, allowed and denied by code (default: the last 30 days)",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "keys:read")] as const,
+      request: { params: KeyIdParam, query: UsageQuery },
+      responses: { 200: jsonResponse(UsageSchema, "Usage per day"), ...problems(400, 404) },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const to = query.to ?? utcDay(Date.now());
+      const from = query.from ?? utcDay(Date.parse(to) - USAGE_DEFAULT_DAYS_MS);
+      const items = await service(c).usage(c.get("admin"), c.req.valid("param").id, from, to);
+      return c.json({ items }, 200);
     },
   );
 

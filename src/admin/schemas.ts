@@ -227,3 +227,40 @@ export const RoleWorkspaceQuery = z.object({ workspaceId: z.string().optional() 
 export const RoleNameParam = z.object({
   name: RoleName.openapi({ param: { name: "name", in: "path" }, example: "billing-admin" }),
 });
+
+const WindowView = z
+  .object({
+    window: z.enum(["second", "minute", "hour", "day", "month"]),
+    limit: z.number().int(),
+    remaining: z.number().int(),
+    reset: z.number().int().openapi({ description: "Seconds until one more request is allowed" }),
+  })
+  .openapi("WindowStatus");
+
+export const KeyDetailSchema = KeyRecordSchema.extend({
+  counters: z.object({ plan: z.string().nullable(), limits: z.array(WindowView) }),
+}).openapi("KeyDetail");
+
+export const CreditsBody = z
+  .strictObject({
+    op: z.enum(["set", "increment", "decrement"]),
+    amount: Count,
+    refill: Refill.nullable().optional(),
+  })
+  .openapi("ChangeCredits");
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC date, YYYY-MM-DD");
+
+export const UsageQuery = z.object({ from: Day.optional(), to: Day.optional() });
+
+export const UsageSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        day: z.string(),
+        allowed: z.number().int(),
+        denied: z.record(z.string(), z.number().int()),
+      }),
+    ),
+  })
+  .openapi("KeyUsage");

@@ -1,6 +1,7 @@
 /**
  * Records as the admin API shows them: ISO 8601 times, never a secret or a hash.
  */
+import type { Inspection } from "../gate/types";
 import type { KeyRecord } from "../keys/record";
 import type { Role } from "../storage/roles";
 import type { Workspace } from "../storage/workspaces";
@@ -55,5 +56,20 @@ export function roleView(role: Role) {
     permissions: role.permissions,
     createdAt: iso(role.createdAt),
     updatedAt: iso(role.updatedAt),
+  };
+}
+
+export function keyDetailView(inspection: Inspection) {
+  return {
+    ...keyView(inspection.record),
+    counters: {
+      plan: inspection.plan,
+      limits: inspection.usage.windows.map(({ window, limit, remaining, reset }) => ({
+        window,
+        limit,
+        remaining,
+        reset,
+      })),
+    },
   };
 }

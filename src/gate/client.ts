@@ -3,7 +3,7 @@
  * `KeyGateApi` interface. The verify path and the admin services depend on this interface, not
  * on the namespace binding.
  */
-import type { KeyRecord } from "../keys/record";
+import type { DayCounts } from "../storage/usage";
 import type { GateCheck, GatePolicy, GateState } from "./decide";
 import type { KeyGate } from "./key-gate";
 import type {
@@ -11,6 +11,7 @@ import type {
   ChangeContext,
   ContextChange,
   CreditChange,
+  Inspection,
   KeyPatch,
   WriteOutcome,
 } from "./types";
@@ -18,7 +19,8 @@ import type {
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {
   authorize(check: GateCheck, policy: GatePolicy): Promise<AuthorizeOutcome>;
-  read(): Promise<KeyRecord | null>;
+  inspect(policy: GatePolicy): Promise<Inspection | null>;
+  recentActivity(): Promise<Record<string, DayCounts>>;
   create(
     initial: GateState,
     hash: string,

@@ -104,14 +104,42 @@ function typeAccepted(type: string, accepted: readonly string[] | null): boolean
   return accepted.includes(type);
 }
 
-/** A decision made without the key's object (a deleted key's tombstone in D1). */
-export function denial(code: DenyCode): KeyDecision {
+/** Where the key stands on its limits and credits now, without counting anything. */
+export function currentUsage(
+  state: GateState,
+  counters: Counters,
+  policy: GatePolicy,
+  now: number,
+): { plan: string | null; usage: Usage } {
+  const plan = resolvePlan(state, policy);
+  const metered = meter({
+    limits: effectiveLimits(state.record.limits, plan ? policy.plans[plan]?.limits : undefined),
+    windows: counters.windows,
+    credits: counters.credits,
+    cost: 0,
+    now,
+    take: false,
+  });
+  return {
+    plan,
+    usage: {
+      windows: metered.windows,
+      credits: metered.credits
+        ? { remaining: metered.credits.remaining, refill: metered.credits.refill }
+        : null,
+      retryAfter: null,
+    },
+  };
+}
+
+/** A decision made without the key's object: a deleted key's tombstone, the abuse limit. */
+export function denial(code: DenyCode, retryAfter: number | null = null): KeyDecision {
   return {
     code,
     permissions: [],
     plan: null,
     quotaStatus: 429,
-    usage: { windows: [], credits: null, retryAfter: null },
+    usage: { windows: [], credits: null, retryAfter },
   };
 }
 

@@ -14,15 +14,23 @@ import { applyCreditOp, creditState, currentCredits } from "../limits/credits";
 import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
-import { UsageStore } from "../storage/usage";
+import { type DayCounts, UsageStore } from "../storage/usage";
 import { type Activity, afterFlush, NO_ACTIVITY, recordActivity } from "./activity";
 import type { KeyGateApi } from "./client";
-import { type Counters, decide, type GateCheck, type GatePolicy, type GateState } from "./decide";
+import {
+  type Counters,
+  currentUsage,
+  decide,
+  type GateCheck,
+  type GatePolicy,
+  type GateState,
+} from "./decide";
 import type {
   AuthorizeOutcome,
   ChangeContext,
   ContextChange,
   CreditChange,
+  Inspection,
   KeyPatch,
   WriteOutcome,
 } from "./types";
@@ -104,9 +112,19 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return { decision, record: this.view(state.record) };
   }
 
-  /** The key's current record with its live balance and last use, or null. */
-  async read(): Promise<KeyRecord | null> {
-    return this.state && !this.state.deleted ? this.view(this.state.record) : null;
+  /** The key's current record with its live balance and last use, and where it stands on its limits. */
+  async inspect(policy: GatePolicy): Promise<Inspection | null> {
+    const record = this.live();
+    if (!record) return null;
+    return {
+      record: this.view(record),
+      ...currentUsage(this.state as StoredState, this.meters.counters, policy, this.now()),
+    };
+  }
+
+  /** Usage totals of the days not yet written behind to D1 (absolute, by UTC date). */
+  async recentActivity(): Promise<Record<string, DayCounts>> {
+    return this.meters.activity.days;
   }
 
   /** Stores a new key: D1 first (a new key widens), then here. */

@@ -6,7 +6,7 @@
 import type { CreditRefill, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Actor } from "../storage/audit";
-import type { KeyDecision } from "./decide";
+import type { KeyDecision, Usage } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -54,3 +54,10 @@ export type AuthorizeOutcome = { decision: KeyDecision; record: KeyRecord } | nu
 export type WriteOutcome =
   | { ok: true; record: KeyRecord }
   | { ok: false; code: "not_found" | "key_revoked" | "conflict" | "unavailable" };
+
+/** A key as `GET /keys/:id` shows it: its live record and where it stands on its limits. */
+export interface Inspection {
+  record: KeyRecord;
+  plan: string | null;
+  usage: Usage;
+}

@@ -1,15 +1,39 @@
 /**
  * The verify path's dependencies for one request, from the Worker's bindings. The set of known
- * key hashes lives for the isolate.
+ * key hashes and the abuse guard live for the isolate.
  */
 import type { Env } from "../env";
 import { gateDirectory } from "../gate/client";
 import { KeyStore } from "../storage/keys";
+import { permissionsByRole, RoleStore } from "../storage/roles";
+import { WorkspaceStore } from "../storage/workspaces";
+import { AbuseGuard } from "./abuse";
 import { KnownKeys } from "./known-keys";
-import type { VerifyDeps } from "./verify-key";
+import type { KeyLookup, VerifyDeps } from "./verify-key";
 
 const known = new KnownKeys();
+const abuse = new AbuseGuard();
+
+function keyLookup(db: D1Database): KeyLookup {
+  const keys = new KeyStore(db);
+  return {
+    findByHash: (hash) => keys.findByHash(hash),
+    contextOf: async (record) => {
+      const [workspace, roles] = await Promise.all([
+        new WorkspaceStore(db).find(record.workspaceId),
+        new RoleStore(db).find(record.workspaceId, record.roles),
+      ]);
+      return { workspacePlan: workspace?.plan ?? null, rolePermissions: permissionsByRole(roles) };
+    },
+  };
+}
 
 export function verifyDeps(env: Env): VerifyDeps {
-  return { lookup: new KeyStore(env.DB), gates: gateDirectory(env.KEY_GATE), known };
+  return {
+    lookup: keyLookup(env.DB),
+    gates: gateDirectory(env.KEY_GATE),
+    known,
+    abuse,
+    limiter: env.ABUSE_LIMITER,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import type { GateDirectory, KeyGateApi } from "../gate/client";
 import type { GateState } from "../gate/decide";
-import type { KeyPatch, WriteOutcome } from "../gate/types";
+import type { CreditChange, Inspection, KeyPatch, WriteOutcome } from "../gate/types";
 import { ApiError, type FieldError, unavailable } from "../http/errors";
 import { isAdminPermission } from "../keys/admin-permissions";
 import { generateKey, type KeyFormat, keyStart, parseKey } from "../keys/format";
@@ -17,6 +17,7 @@ import { ADMIN_FORMAT, type CompiledPolicy } from "../policy/compiled";
 import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
 import { KeyStore, type StoredKey } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
+import { type UsageDay, UsageStore, usageDay } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -114,6 +115,7 @@ export class KeyService {
   private readonly keys: KeyStore;
   private readonly workspaces: WorkspaceStore;
   private readonly roles: RoleStore;
+  private readonly usageStore: UsageStore;
 
   constructor(
     db: D1Database,
@@ -123,6 +125,7 @@ export class KeyService {
     this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
     this.roles = new RoleStore(db);
+    this.usageStore = new UsageStore(db);
   }
 
   async create(context: AdminContext, input: NewKey): Promise<{ record: KeyRecord; key: string }> {
@@ -170,8 +173,31 @@ export class KeyService {
     return { items, cursor };
   }
 
-  async get(context: AdminContext, id: string): Promise<KeyRecord> {
-    return (await this.find(context, id)).record;
+  /** The key as its Durable Object holds it now: live balance, last use and limits. */
+  async get(context: AdminContext, id: string): Promise<Inspection> {
+    const stored = await this.find(context, id);
+    const inspection = await reach(this.gate(stored).inspect(this.compiled.gatePolicy(stored.record.type)));
+    if (!inspection) throw notFound("key", id);
+    return inspection;
+  }
+
+  async changeCredits(context: AdminContext, id: string, change: CreditChange): Promise<KeyRecord> {
+    const stored = await this.find(context, id);
+    return unwrap(await reach(this.gate(stored).changeCredits(change, changeContext(context))), id);
+  }
+
+  /** Per-day usage from `from` to `to` (UTC dates): D1's totals, overlaid with the live ones. */
+  async usage(context: AdminContext, id: string, from: string, to: string): Promise<UsageDay[]> {
+    const stored = await this.find(context, id);
+    const [written, live] = await Promise.all([
+      this.usageStore.list(id, from, to),
+      reach(this.gate(stored).recentActivity()),
+    ]);
+    const days = { ...written };
+    for (const [day, counts] of Object.entries(live)) if (day >= from && day <= to) days[day] = counts;
+    return Object.keys(days)
+      .sort()
+      .map((day) => usageDay(day, days[day] ?? {}));
   }
 
   async update(context: AdminContext, id: string, change: KeyChange): Promise<KeyRecord> {

@@ -3,36 +3,45 @@
  *
  *   malformed (prefix, shape, checksum) -> refused before any storage is touched
  *   hash seen by this isolate            -> one Durable Object call, no D1 read
- *   hash not seen                        -> one D1 read; unknown keys stop there and create no
- *                                           Durable Object, known ones go on to their object
+ *   hash not seen                        -> one D1 read; unknown keys stop there, create no
+ *                                           Durable Object and count toward the client's abuse
+ *                                           limit; known ones go on to their object
  *
- * A failing dependency throws `unavailable`: nothing is ever allowed because storage failed.
+ * A failing dependency throws `unavailable`: nothing is ever allowed because storage failed,
+ * except that `limiterFailure: "open"` lets a key D1 shows active through, uncounted, when its
+ * Durable Object fails (never a key with credits).
  */
-
 import type { GateDirectory } from "../gate/client";
-import { type DenyCode, denial, type GateCheck, type KeyDecision } from "../gate/decide";
+import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../gate/decide";
+import type { AuthorizeOutcome } from "../gate/types";
 import { unavailable } from "../http/errors";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import type { KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { StoredKey } from "../storage/keys";
+import type { AbuseGuard } from "./abuse";
 import type { KnownKeys } from "./known-keys";
 
 export interface KeyLookup {
   findByHash(hash: string): Promise<StoredKey | null>;
+  /** What a decision needs besides the record: its workspace's plan and its roles' permissions. */
+  contextOf(
+    record: KeyRecord,
+  ): Promise<{ workspacePlan: string | null; rolePermissions: Record<string, string[]> }>;
 }
 
 export interface VerifyDeps {
   lookup: KeyLookup;
   gates: GateDirectory;
   known: KnownKeys;
+  abuse: AbuseGuard;
+  limiter: RateLimit | undefined;
 }
-
-export type VerifyCode = "valid" | "malformed_key" | "invalid_key" | DenyCode;
 
 export type KeyVerification =
   | { code: "malformed_key" | "invalid_key"; record: null; decision: null }
+  | { code: "rate_limited"; record: null; decision: KeyDecision }
   | { code: "valid" | DenyCode; record: KeyRecord; decision: KeyDecision };
 
 const NO_KEY = { record: null, decision: null } as const;
@@ -46,6 +55,10 @@ async function guarded<T>(dependency: Promise<T>): Promise<T> {
   }
 }
 
+function slowedDown(retryAfter: number): KeyVerification {
+  return { code: "rate_limited", record: null, decision: denial("rate_limited", retryAfter) };
+}
+
 export async function verifyKey(
   deps: VerifyDeps,
   compiled: CompiledPolicy,
@@ -55,19 +68,70 @@ export async function verifyKey(
   const format = parseKey(credential, compiled.formats);
   if (!format) return { code: "malformed_key", ...NO_KEY };
   const hash = await sha256Hex(credential);
+  let stored: StoredKey | null = null;
   if (!deps.known.has(hash)) {
-    const stored = await guarded(deps.lookup.findByHash(hash));
-    if (!stored) return { code: "invalid_key", ...NO_KEY };
-    if (stored.deleted) {
-      return { code: "key_revoked", record: stored.record, decision: denial("key_revoked") };
+    const now = Date.now();
+    const blocked = check.ip ? deps.abuse.retryAfter(check.ip, now) : 0;
+    if (blocked > 0) return slowedDown(blocked);
+    stored = await guarded(deps.lookup.findByHash(hash));
+    if (!stored) {
+      const allowed = check.ip ? await deps.abuse.allowMiss(deps.limiter, check.ip, now) : true;
+      return allowed
+        ? { code: "invalid_key", ...NO_KEY }
+        : slowedDown(deps.abuse.retryAfter(check.ip ?? "", now));
     }
+    if (stored.deleted)
+      return { code: "key_revoked", record: stored.record, decision: denial("key_revoked") };
     deps.known.add(hash);
   }
-  const outcome = await guarded(deps.gates.forHash(hash).authorize(check, compiled.gatePolicy(format.type)));
+  const policy = compiled.gatePolicy(format.type);
+  let outcome: AuthorizeOutcome;
+  try {
+    outcome = await deps.gates.forHash(hash).authorize(check, policy);
+  } catch (error) {
+    console.error(JSON.stringify({ event: "gate_failed", error: String(error) }));
+    if (compiled.policy.limiterFailure !== "open") throw unavailable();
+    return openFallback(deps, compiled, hash, stored, check);
+  }
   if (!outcome) {
     // D1 knows the key but its object holds nothing: never allow on an inconsistency.
     deps.known.delete(hash);
     throw unavailable("The key's state could not be read; the request was denied.");
   }
   return { code: outcome.decision.code, record: outcome.record, decision: outcome.decision };
+}
+
+/**
+ * `limiterFailure: "open"`: the key's object failed, so decide rows 5-10 on what D1 shows and
+ * allow without counting rows 11-12. Credits always fail closed.
+ */
+async function openFallback(
+  deps: VerifyDeps,
+  compiled: CompiledPolicy,
+  hash: string,
+  known: StoredKey | null,
+  check: GateCheck,
+): Promise<KeyVerification> {
+  const stored = known ?? (await guarded(deps.lookup.findByHash(hash)));
+  if (!stored || stored.deleted) throw unavailable();
+  const { record } = stored;
+  const context = await guarded(deps.lookup.contextOf(record));
+  const now = Date.now();
+  const state = { record, ...context, rolesCheckedAt: now };
+  const uncounted = { windows: {}, credits: null };
+  const { decision } = decide(
+    state,
+    uncounted,
+    { ...check, consume: false },
+    compiled.gatePolicy(record.type),
+    now,
+  );
+  if (decision.code === "valid" && record.credits !== null) {
+    throw unavailable("The key's credits cannot be checked right now; the request was denied.");
+  }
+  return {
+    code: decision.code,
+    record,
+    decision: { ...decision, usage: { windows: [], credits: null, retryAfter: null } },
+  };
 }
