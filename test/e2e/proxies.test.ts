@@ -103,4 +103,28 @@ describe("nginx with denials that are not 401", () => {
     expect(response.status).toBe(403);
     expect(response.headers.get("x-portcullis-code")).toBe("route_not_found");
   });
+
+  it("gets 403 with rate_limited and Retry-After once a key is over its limit", async () => {
+    const { key } = await newKey({ limits: { minute: 1 } });
+    expect((await fetch(`${peers.nginx?.url}/api/products`, { headers: { "X-API-Key": key } })).status).toBe(
+      200,
+    );
+    const limited = await fetch(`${peers.nginx?.url}/api/products`, { headers: { "X-API-Key": key } });
+    expect(limited.status).toBe(403);
+    expect(limited.headers.get("x-portcullis-code")).toBe("rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("caddy with a rate-limited key", () => {
+  it("passes Portcullis' 429 with its headers to the client", async () => {
+    const { key } = await newKey({ limits: { minute: 1 } });
+    expect((await fetch(`${peers.caddy?.url}/api/products`, { headers: { "X-API-Key": key } })).status).toBe(
+      200,
+    );
+    const limited = await fetch(`${peers.caddy?.url}/api/products`, { headers: { "X-API-Key": key } });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("x-portcullis-code")).toBe("rate_limited");
+    expect(limited.headers.get("ratelimit")).toMatch(/^"minute";r=0;t=\d+$/);
+  });
 });

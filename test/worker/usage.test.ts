@@ -1,0 +1,97 @@
+/**
+ * Usage written behind by the key's Durable Object: lastUsedAt and per-day counts reach D1 by
+ * the object's alarm, and an evicted or restarted object loses no count.
+ */
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { FLUSH_DELAY_MS } from "../../src/gate/key-gate";
+import { sha256Hex } from "../../src/keys/hash";
+import { admin, call, createKey, createWorkspace } from "./helpers";
+
+async function gateOf(key: string) {
+  return env.KEY_GATE.get(env.KEY_GATE.idFromName(await sha256Hex(key)));
+}
+
+describe("usage write-behind", () => {
+  it("writes lastUsedAt and per-day counts to D1 by alarm, within 60 s", async () => {
+    expect(FLUSH_DELAY_MS).toBeLessThanOrEqual(60_000);
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws, { permissions: ["products:read"], limits: { minute: 3 } });
+    for (let i = 0; i < 4; i++) await call("/api/products", { key });
+    await call("/api/products", { key, method: "POST" });
+    const live = await admin("GET", `/keys/${id}`);
+    expect(live.json.lastUsedAt).toEqual(expect.any(String));
+    const gate = await gateOf(key);
+    expect(await runDurableObjectAlarm(gate)).toBe(true);
+    const row = await env.DB.prepare("SELECT last_used_at FROM keys WHERE id = ?1")
+      .bind(id)
+      .first<{ last_used_at: number }>();
+    expect(new Date(row?.last_used_at ?? 0).toISOString()).toBe(live.json.lastUsedAt);
+    const counts = await env.DB.prepare("SELECT code, count FROM key_usage WHERE key_id = ?1 ORDER BY code")
+      .bind(id)
+      .all();
+    expect(counts.results).toEqual([
+      { code: "insufficient_permissions", count: 1 },
+      { code: "rate_limited", count: 1 },
+      { code: "valid", count: 3 },
+    ]);
+    const usage = await admin("GET", `/keys/${id}/usage`);
+    expect(usage.json.items).toEqual([
+      {
+        day: new Date().toISOString().slice(0, 10),
+        allowed: 3,
+        denied: { insufficient_permissions: 1, rate_limited: 1 },
+      },
+    ]);
+  });
+
+  it("loses no count when the object is evicted, and never counts twice", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws, { limits: { day: 5 } });
+    for (let i = 0; i < 3; i++) expect((await call("/api/products", { key })).status).toBe(200);
+    const gate = await gateOf(key);
+    await evictDurableObject(gate);
+    expect((await call("/api/products", { key })).status).toBe(200);
+    expect((await call("/api/products", { key })).status).toBe(200);
+    expect((await call("/api/products", { key })).status).toBe(429);
+    await runDurableObjectAlarm(gate);
+    await evictDurableObject(gate);
+    // A second write of the same day (as after a retried alarm) keeps the same totals.
+    await call("/api/products", { key });
+    await runDurableObjectAlarm(gate);
+    const usage = await admin("GET", `/keys/${id}/usage`);
+    expect(usage.json.items).toEqual([
+      { day: new Date().toISOString().slice(0, 10), allowed: 5, denied: { quota_exceeded: 2 } },
+    ]);
+  });
+
+  it("answers usage for a range of days and validates it", async () => {
+    const ws = await createWorkspace();
+    const { id } = await createKey(ws);
+    expect((await admin("GET", `/keys/${id}/usage?from=2020-01-01&to=2020-01-31`)).json).toEqual({
+      items: [],
+    });
+    expect((await admin("GET", `/keys/${id}/usage?from=yesterday`)).status).toBe(400);
+    expect((await admin("GET", "/keys/key_00000000000000000000/usage")).status).toBe(404);
+  });
+
+  it("keeps a key's Durable Object storage small", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws, {
+      limits: { second: 5, minute: 50, hour: 500, day: 5000, month: 50000 },
+      credits: { remaining: 100 },
+    });
+    for (let i = 0; i < 3; i++) await call("/api/products", { key });
+    const sizes = await runInDurableObject(await gateOf(key), async (_instance, state) => {
+      const values = await state.storage.list();
+      const valueBytes = [...values.values()].reduce<number>(
+        (sum, value) => sum + JSON.stringify(value).length,
+        0,
+      );
+      return { valueBytes, databaseBytes: state.storage.sql.databaseSize };
+    });
+    console.log(JSON.stringify({ event: "key_storage", ...sizes }));
+    expect(sizes.valueBytes).toBeLessThan(2048);
+  });
+});
