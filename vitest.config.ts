@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { ROOT_TOKEN, SIGNING_SECRET, TEST_POLICY } from "./test/fixtures/policy.ts";
+import { ROOT_TOKEN, SESSION_SECRET, SIGNING_SECRET, TEST_POLICY } from "./test/fixtures/policy.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
@@ -19,6 +19,7 @@ export default defineConfig(async () => {
                   POLICY: JSON.stringify(TEST_POLICY),
                   ADMIN_TOKEN: ROOT_TOKEN,
                   ORIGIN_SIGNING_SECRET: SIGNING_SECRET,
+                  SESSION_SECRET,
                 },
               },
             }),

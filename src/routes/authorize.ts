@@ -12,7 +12,7 @@ import { forwardedFacts } from "../gateway/request-facts";
 import { ApiError } from "../http/errors";
 import type { CompiledPolicy } from "../policy/compiled";
 import { authorizeRequest } from "../services/authorize-request";
-import { verifyDeps } from "../services/deps";
+import { accessDeps } from "../services/deps";
 import { allowedHeaders, denialError } from "./answer";
 
 export function authorizeHandler(compiled: CompiledPolicy): Handler<AppEnv> {
@@ -23,7 +23,7 @@ export function authorizeHandler(compiled: CompiledPolicy): Handler<AppEnv> {
     const facts = forwardedFacts(request, new URL(request.url).pathname.slice(prefix.length));
     if (!facts)
       throw new ApiError("bad_request", "The forwarded URI is not a path.", compat ? { status: 403 } : {});
-    const access = await authorizeRequest(verifyDeps(c.env), compiled, facts);
+    const access = await authorizeRequest(accessDeps(c.env, compiled.policy), compiled, facts);
     if (access.route) c.set("route", access.route.pattern);
     if (access.record) c.set("keyId", access.record.id);
     if (!access.ok) throw denialError(access, compat);

@@ -9,7 +9,7 @@ import { identityFor } from "../gateway/identity";
 import { directFacts } from "../gateway/request-facts";
 import type { CompiledPolicy } from "../policy/compiled";
 import { authorizeRequest } from "../services/authorize-request";
-import { verifyDeps } from "../services/deps";
+import { accessDeps } from "../services/deps";
 import { selfResponse, verifyResponse } from "../services/verify-response";
 import { allowedHeaders, denialError } from "./answer";
 
@@ -18,7 +18,7 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
   return async function proxy(c) {
     const request = c.req.raw;
     const facts = directFacts(request);
-    const access = await authorizeRequest(verifyDeps(c.env), compiled, facts);
+    const access = await authorizeRequest(accessDeps(c.env, policy), compiled, facts);
     if (access.route) c.set("route", access.route.pattern);
     if (access.record) c.set("keyId", access.record.id);
     if (!access.ok) throw denialError(access);

@@ -8,7 +8,7 @@ import { directFacts } from "../gateway/request-facts";
 import { ApiError } from "../http/errors";
 import type { CompiledPolicy } from "../policy/compiled";
 import { authorizeKey, checkTransport } from "../services/authorize-request";
-import { verifyDeps } from "../services/deps";
+import { accessDeps } from "../services/deps";
 import { selfResponse } from "../services/verify-response";
 import { allowedHeaders, denialError } from "./answer";
 
@@ -17,8 +17,9 @@ export function selfHandler(compiled: CompiledPolicy): Handler<AppEnv> {
     const facts = directFacts(c.req.raw);
     const access =
       checkTransport(compiled, facts, null) ??
-      (await authorizeKey(verifyDeps(c.env), compiled, facts, null, facts.pathname, {
+      (await authorizeKey(accessDeps(c.env, compiled.policy), compiled, facts, null, facts.pathname, {
         sources: compiled.policy.credentials,
+        auth: ["key"],
         keyTypes: null,
         permissions: [],
         anyPermissions: [],

@@ -26,9 +26,11 @@ import { normalizePath } from "../gateway/path";
 import type { RequestFacts } from "../gateway/request-facts";
 import { type CompiledRoute, matchRoute } from "../gateway/routes";
 import type { ErrorCode } from "../http/errors";
+import { satisfies } from "../keys/permissions";
 import type { KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { CredentialSource } from "../policy/schema";
+import { looksLikeJwt, verifySession } from "../sessions/verify-session";
 import { type VerifyDeps, verifyKey } from "./verify-key";
 
 export interface Allowed {
@@ -102,7 +104,7 @@ export function keyIdentity(record: KeyRecord, decision: KeyDecision): Identity 
 }
 
 export async function authorizeRequest(
-  deps: VerifyDeps,
+  deps: AccessDeps,
   compiled: CompiledPolicy,
   facts: RequestFacts,
 ): Promise<Access> {
@@ -130,6 +132,7 @@ export async function authorizeRequest(
   }
   return authorizeKey(deps, compiled, facts, route, normalized.path, {
     sources: route.route.credentials ?? policy.credentials,
+    auth: route.route.auth,
     keyTypes: route.route.keyTypes ?? null,
     permissions: route.route.permissions,
     anyPermissions: route.route.anyPermissions,
@@ -151,9 +154,16 @@ export function checkTransport(
   return null;
 }
 
-/** What a route (or the self endpoint) asks of the key. */
+/** The verify path's dependencies, and the HS256 secret of session JWTs. */
+export interface AccessDeps extends VerifyDeps {
+  sessionSecret: string | undefined;
+}
+
+/** What a route (or the self endpoint) asks of the credential. */
 export interface KeyRequirements {
   sources: readonly CredentialSource[];
+  /** Credential kinds the route accepts. */
+  auth: readonly ("key" | "jwt")[];
   keyTypes: readonly string[] | null;
   permissions: readonly string[];
   anyPermissions: readonly string[];
@@ -161,9 +171,9 @@ export interface KeyRequirements {
   consume: boolean;
 }
 
-/** Rows 2-13 of SPEC 4.1: the credential, then the key's decision. */
+/** Rows 2-13 of SPEC 4.1: the credential, then the key's (or the session's) decision. */
 export async function authorizeKey(
-  deps: VerifyDeps,
+  deps: AccessDeps,
   compiled: CompiledPolicy,
   facts: RequestFacts,
   route: CompiledRoute | null,
@@ -181,6 +191,11 @@ export async function authorizeKey(
   }
   if (credential.kind === "ambiguous") {
     return deny("ambiguous_credentials", "The request carries two different credentials.", route);
+  }
+  const jwt = compiled.policy.jwt;
+  const isSession = credential.sources.includes("bearer") && looksLikeJwt(credential.value);
+  if (jwt && requirements.auth.includes("jwt") && (isSession || !requirements.auth.includes("key"))) {
+    return authorizeSession(credential.value, jwt, deps.sessionSecret, route, path, requirements);
   }
   const verification = await verifyKey(deps, compiled, credential.value, {
     keyTypes: requirements.keyTypes,
@@ -204,4 +219,36 @@ export async function authorizeKey(
     record: verification.record,
     decision: verification.decision,
   };
+}
+
+/** Rows 4 and 10 of SPEC 4.1 for a session JWT; sessions have no counters and no key. */
+async function authorizeSession(
+  token: string,
+  jwt: NonNullable<CompiledPolicy["policy"]["jwt"]>,
+  secret: string | undefined,
+  route: CompiledRoute | null,
+  path: string,
+  requirements: KeyRequirements,
+): Promise<Access> {
+  const session = looksLikeJwt(token)
+    ? await verifySession(token, jwt, secret)
+    : ({ ok: false, code: "invalid_token" } as const);
+  if (!session.ok) {
+    const detail =
+      session.code === "token_expired" ? "The session token has expired." : "The session token is not valid.";
+    return deny(session.code, detail, route);
+  }
+  if (!satisfies(session.permissions, requirements)) {
+    return deny("insufficient_permissions", "The session lacks a permission this route requires.", route);
+  }
+  const identity: Identity = {
+    subject: session.subject,
+    keyId: null,
+    workspaceId: null,
+    type: "session",
+    ownerId: null,
+    permissions: session.permissions,
+    plan: null,
+  };
+  return { ok: true, route, path, identity, credentialSources: ["bearer"], record: null, decision: null };
 }

@@ -4,10 +4,13 @@
  */
 import type { Env } from "../env";
 import { gateDirectory } from "../gate/client";
+import type { Policy } from "../policy/schema";
+import { sessionSecret } from "../sessions/verify-session";
 import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { AbuseGuard } from "./abuse";
+import type { AccessDeps } from "./authorize-request";
 import { KnownKeys } from "./known-keys";
 import type { KeyLookup, VerifyDeps } from "./verify-key";
 
@@ -36,4 +39,9 @@ export function verifyDeps(env: Env): VerifyDeps {
     abuse,
     limiter: env.ABUSE_LIMITER,
   };
+}
+
+/** The verify path's dependencies plus the session secret the policy names. */
+export function accessDeps(env: Env, policy: Policy): AccessDeps {
+  return { ...verifyDeps(env), sessionSecret: sessionSecret(env, policy) };
 }

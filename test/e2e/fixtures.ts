@@ -2,6 +2,7 @@
  * The policy and secrets of the end-to-end deployment, and helpers to drive it over HTTP.
  */
 import { expect, inject } from "vitest";
+import { E2E_AUDIENCE, E2E_ISSUER } from "./jwks-issuer";
 
 export const E2E_ROOT_TOKEN = "e2e-root-token-abcdef";
 export const E2E_SIGNING_SECRET = "e2e-origin-signing-secret";
@@ -10,11 +11,13 @@ export function e2ePolicy(origin: string) {
   return {
     origin,
     originTimeoutSeconds: 2,
+    jwt: { jwksUrl: `${origin}/.well-known/jwks.json`, issuer: E2E_ISSUER, audience: E2E_AUDIENCE },
     keyTypes: {
       server: { prefix: "sk_e2e", defaultPermissions: ["products:read", "products:write"] },
     },
     routes: [
       { path: "/public/*", public: true },
+      { path: "/dashboard/*", auth: ["jwt"], permissions: ["dashboard:read"] },
       { path: "/api/products", methods: ["GET"], permissions: ["products:read"] },
       { path: "/api/products", methods: ["POST"], permissions: ["products:write"] },
       { path: "/slow" },

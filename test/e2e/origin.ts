@@ -4,6 +4,7 @@
  *
  *   /slow?ms=N        answers after N ms (origin timeouts)
  *   /download?bytes=N streams N bytes
+ *   /.well-known/jwks.json, POST /__sign, POST /__rotate   the session issuer (jwks-issuer.ts)
  *   anything else     200 JSON {method, path, query, headers, bodyBytes, bodySha256, assertion}
  *
  * `assertion` is what the origin makes of `X-Portcullis-Assertion`: the claims when the JWT
@@ -13,6 +14,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { verify } from "hono/jwt";
+import { JwksIssuer } from "./jwks-issuer";
 
 export interface Origin {
   url: string;
@@ -66,9 +68,40 @@ async function describe(request: IncomingMessage, url: URL, secret: string): Pro
   });
 }
 
-function handler(secret: string) {
+function json(response: ServerResponse, body: unknown): void {
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(JSON.stringify(body));
+}
+
+async function issuerRoute(
+  issuer: JwksIssuer,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+): Promise<boolean> {
+  if (path === "/.well-known/jwks.json") {
+    json(response, issuer.jwks());
+    return true;
+  }
+  if (path === "/__rotate" && request.method === "POST") {
+    await issuer.rotate();
+    json(response, issuer.jwks());
+    return true;
+  }
+  if (path === "/__sign" && request.method === "POST") {
+    let text = "";
+    for await (const chunk of request) text += chunk;
+    const { alg, claims, expiresInSeconds } = JSON.parse(text);
+    json(response, { token: await issuer.sign(alg, claims, expiresInSeconds) });
+    return true;
+  }
+  return false;
+}
+
+function handler(secret: string, issuer: JwksIssuer) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? "/", "http://origin.invalid");
+    if (await issuerRoute(issuer, request, response, url.pathname)) return;
     if (url.pathname === "/download") {
       download(response, Number(url.searchParams.get("bytes") ?? 0));
       return;
@@ -89,7 +122,9 @@ function handler(secret: string) {
 
 /** Starts the origin on a free loopback port; `secret` is the assertion's HS256 key. */
 export async function startOrigin(secret: string, port = 0): Promise<Origin> {
-  const server: Server = createServer((request, response) => void handler(secret)(request, response));
+  const issuer = await JwksIssuer.create();
+  const handle = handler(secret, issuer);
+  const server: Server = createServer((request, response) => void handle(request, response));
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const { port: bound } = server.address() as AddressInfo;
