@@ -11,6 +11,7 @@ import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
 import { validationHook } from "../http/validation";
 import type { CompiledPolicy } from "../policy/compiled";
+import { registerAuditRoute } from "./audit";
 import { registerKeyRoutes } from "./keys";
 import { registerRoleRoutes } from "./roles";
 import { registerWorkspaceRoutes } from "./workspaces";
@@ -37,6 +38,7 @@ export function adminApp(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
   registerWorkspaceRoutes(app, compiled);
   registerKeyRoutes(app, compiled);
   registerRoleRoutes(app, compiled);
+  registerAuditRoute(app, compiled);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
     type: "http",

@@ -1,5 +1,5 @@
 /**
- * Admin routes for keys: create, import, list, get, patch, credits, usage, revoke, delete.
+ * Admin routes for keys: create, import, list, get, patch, credits, usage, rotate, revoke, delete.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -21,6 +21,7 @@ import {
   KeyListSchema,
   KeyRecordSchema,
   PatchKeyBody,
+  RotateBody,
   UsageQuery,
   UsageSchema,
 } from "./schemas";
@@ -169,6 +170,35 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPo
     async (c) => {
       const record = await service(c).update(c.get("admin"), c.req.valid("param").id, c.req.valid("json"));
       return c.json(keyView(record), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/keys/{id}/rotate",
+      tags: TAGS,
+      summary: "Replace a key with a new one of the same settings; the new key is shown once",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "keys:write")] as const,
+      request: {
+        params: KeyIdParam,
+        body: { content: { "application/json": { schema: RotateBody } }, required: false },
+      },
+      responses: {
+        201: jsonResponse(CreatedKeySchema, "The new key and its record"),
+        ...problems(400, 404, 409, 413),
+      },
+    }),
+    async (c) => {
+      const { gracePeriodSeconds } = RotateBody.parse(c.req.valid("json") ?? {});
+      const { record, key } = await service(c).rotate(
+        c.get("admin"),
+        c.req.valid("param").id,
+        gracePeriodSeconds,
+      );
+      c.header("Cache-Control", "no-store");
+      return c.json({ ...keyView(record), key }, 201);
     },
   );
 

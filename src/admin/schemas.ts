@@ -264,3 +264,30 @@ export const UsageSchema = z
     ),
   })
   .openapi("KeyUsage");
+
+/** Longest grace period of a rotation: 30 days, seconds. */
+const MAX_GRACE_SECONDS = 30 * 86_400;
+
+export const RotateBody = z
+  .strictObject({ gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(0) })
+  .openapi("RotateKey");
+
+export const AuditQuery = PageQuery.extend({ workspaceId: z.string().optional() });
+
+export const AuditEntrySchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    workspaceId: z.string(),
+    actor: z.object({ type: z.enum(["root", "admin_key"]), id: z.string().optional() }),
+    action: z.string().openapi({ example: "key.revoke" }),
+    targetId: z.string(),
+    requestId: z.string(),
+    before: z.unknown(),
+    after: z.unknown(),
+  })
+  .openapi("AuditEntry");
+
+export const AuditListSchema = z
+  .object({ items: z.array(AuditEntrySchema), cursor: z.string().nullable() })
+  .openapi("AuditList");

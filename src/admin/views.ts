@@ -3,6 +3,7 @@
  */
 import type { Inspection } from "../gate/types";
 import type { KeyRecord } from "../keys/record";
+import type { AuditEntry } from "../storage/audit";
 import type { Role } from "../storage/roles";
 import type { Workspace } from "../storage/workspaces";
 
@@ -72,4 +73,8 @@ export function keyDetailView(inspection: Inspection) {
       })),
     },
   };
+}
+
+export function auditView(entry: AuditEntry) {
+  return { ...entry, at: iso(entry.at) };
 }

@@ -4,13 +4,14 @@
  * on the namespace binding.
  */
 import type { DayCounts } from "../storage/usage";
-import type { GateCheck, GatePolicy, GateState } from "./decide";
+import type { Counters, GateCheck, GatePolicy, GateState } from "./decide";
 import type { KeyGate } from "./key-gate";
 import type {
   AuthorizeOutcome,
   ChangeContext,
   ContextChange,
   CreditChange,
+  HandOver,
   Inspection,
   KeyPatch,
   WriteOutcome,
@@ -26,7 +27,10 @@ export interface KeyGateApi {
     hash: string,
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
+    inherited?: Counters | null,
   ): Promise<WriteOutcome>;
+  handOver(): Promise<HandOver | null>;
+  retire(successor: string, expiresAt: number, context: ChangeContext): Promise<WriteOutcome>;
   update(
     patch: KeyPatch,
     rolePermissions: Record<string, string[]> | null,
@@ -43,10 +47,13 @@ export interface GateDirectory {
   forHash(hash: string): KeyGateApi;
 }
 
+/** The object of the key with this hash. */
+export function gateOf(env: { KEY_GATE: DurableObjectNamespace<KeyGate> }, hash: string): KeyGateApi {
+  // The generated stub types turn each union result into a union of promises; `KeyGate`
+  // implements `KeyGateApi`, so the interface states the stub's real signatures.
+  return env.KEY_GATE.get(env.KEY_GATE.idFromName(hash)) as unknown as KeyGateApi;
+}
+
 export function gateDirectory(namespace: DurableObjectNamespace<KeyGate>): GateDirectory {
-  return {
-    // The generated stub types turn each union result into a union of promises; `KeyGate`
-    // implements `KeyGateApi`, so the interface states the stub's real signatures.
-    forHash: (hash) => namespace.get(namespace.idFromName(hash)) as unknown as KeyGateApi,
-  };
+  return { forHash: (hash) => gateOf({ KEY_GATE: namespace }, hash) };
 }

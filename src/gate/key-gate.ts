@@ -16,7 +16,7 @@ import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { type DayCounts, UsageStore } from "../storage/usage";
 import { type Activity, afterFlush, NO_ACTIVITY, recordActivity } from "./activity";
-import type { KeyGateApi } from "./client";
+import { gateOf, type KeyGateApi } from "./client";
 import {
   type Counters,
   currentUsage,
@@ -30,6 +30,7 @@ import type {
   ChangeContext,
   ContextChange,
   CreditChange,
+  HandOver,
   Inspection,
   KeyPatch,
   WriteOutcome,
@@ -55,6 +56,8 @@ export const ROLE_REFRESH_MS = 30_000;
 interface StoredState extends GateState {
   /** DELETE was called: the key answers `key_revoked` for ever. */
   deleted: boolean;
+  /** Hash of the key this one was rotated into: during the grace period it counts there. */
+  successor?: string;
 }
 
 interface Meters {
@@ -102,6 +105,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   async authorize(check: GateCheck, policy: GatePolicy): Promise<AuthorizeOutcome> {
     if (!this.state) return null;
     const state = await this.freshRoles(this.state, this.now());
+    if (state.successor) return this.authorizeRetired(state, state.successor, check, policy);
     const now = this.now();
     const { decision, counters } = decide(state, this.meters.counters, check, policy, now);
     if (check.consume) {
@@ -110,6 +114,51 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       await this.scheduleFlush(now);
     }
     return { decision, record: this.view(state.record) };
+  }
+
+  /**
+   * A rotated key in its grace period: its own state decides rows 5-10 (so it expires when the
+   * grace ends), and its successor counts it, so both keys draw on one set of limits, quotas
+   * and credits.
+   */
+  private async authorizeRetired(
+    state: StoredState,
+    successor: string,
+    check: GateCheck,
+    policy: GatePolicy,
+  ): Promise<AuthorizeOutcome> {
+    const own = decide(state, this.meters.counters, { ...check, consume: false }, policy, this.now());
+    if (own.decision.code !== "valid") return { decision: own.decision, record: this.view(state.record) };
+    const shared = await gateOf(this.env, successor).authorize(check, policy);
+    if (!shared) return null;
+    return { decision: shared.decision, record: this.view(state.record) };
+  }
+
+  /** What a rotation hands over to the new key: the settings' context and the counters. */
+  async handOver(): Promise<HandOver | null> {
+    const record = this.live();
+    if (!record || !this.state) return null;
+    return {
+      record: this.view(record),
+      workspacePlan: this.state.workspacePlan,
+      rolePermissions: this.state.rolePermissions,
+      counters: this.meters.counters,
+      rotated: this.state.successor !== undefined,
+    };
+  }
+
+  /** Ends this key's life at `expiresAt` and sends its counting to `successor` meanwhile. */
+  async retire(successor: string, expiresAt: number, context: ChangeContext): Promise<WriteOutcome> {
+    return this.change(
+      context,
+      "key.rotate",
+      (record, now) => ({
+        ...record,
+        expiresAt: Math.min(record.expiresAt ?? expiresAt, expiresAt),
+        updatedAt: now,
+      }),
+      { successor },
+    );
   }
 
   /** The key's current record with its live balance and last use, and where it stands on its limits. */
@@ -133,6 +182,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     hash: string,
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
+    inherited: Counters | null = null,
   ): Promise<WriteOutcome> {
     return this.serialize(async () => {
       if (this.state) return { ok: false, code: "conflict" };
@@ -141,7 +191,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       await this.env.DB.batch([this.keys.insert(initial.record, hash), this.audit.insert(entry)]);
       const now = this.now();
       const credits = initial.record.credits ? creditState(initial.record.credits, now) : null;
-      this.meters = { counters: { windows: {}, credits }, activity: NO_ACTIVITY };
+      this.meters = { counters: inherited ?? { windows: {}, credits }, activity: NO_ACTIVITY };
       await this.ctx.storage.put(METERS, this.meters);
       await this.persist({ ...initial, deleted: false });
       return { ok: true, record: initial.record };
@@ -324,7 +374,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     context: ChangeContext,
     action: AuditAction,
     next: (record: KeyRecord, now: number) => KeyRecord,
-    extra: Partial<GateState>,
+    extra: Partial<StoredState>,
     options: { allowRevoked?: boolean; deleted?: boolean } = {},
   ): Promise<WriteOutcome> {
     return this.serialize(async () => {
@@ -355,7 +405,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     action: AuditAction,
     next: (record: KeyRecord, now: number) => KeyRecord,
     deleted = false,
-    extra: Partial<GateState> = {},
+    extra: Partial<StoredState> = {},
   ): Promise<WriteOutcome> {
     const after = next(before, this.now());
     const restricts = deleted || onlyRestricts(before, after);

@@ -6,7 +6,7 @@
 import type { CreditRefill, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Actor } from "../storage/audit";
-import type { KeyDecision, Usage } from "./decide";
+import type { Counters, KeyDecision, Usage } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -60,4 +60,14 @@ export interface Inspection {
   record: KeyRecord;
   plan: string | null;
   usage: Usage;
+}
+
+/** What a key being rotated hands over to its successor. */
+export interface HandOver {
+  record: KeyRecord;
+  workspacePlan: string | null;
+  rolePermissions: Record<string, string[]>;
+  counters: Counters;
+  /** The key was rotated before: it has a successor already. */
+  rotated: boolean;
 }

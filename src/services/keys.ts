@@ -159,7 +159,8 @@ export class KeyService {
   }
 
   async list(context: AdminContext, query: KeyQuery): Promise<{ items: KeyRecord[]; cursor: string | null }> {
-    if (query.workspaceId && !canSee(context, query.workspaceId)) return { items: [], cursor: null };
+    if (query.workspaceId && !canSee(context, query.workspaceId))
+      throw notFound("workspace", query.workspaceId);
     const items = await this.keys.list({
       workspaceId: context.workspaceId ?? query.workspaceId,
       ownerId: query.ownerId,
@@ -229,6 +230,63 @@ export class KeyService {
       ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
     };
     return unwrap(await reach(this.gate(stored).update(patch, rolePermissions, changeContext(context))), id);
+  }
+
+  /**
+   * A new key with the same settings. During `gracePeriodSeconds` the old key keeps working and
+   * draws on the new key's limits, quotas and credits (it hands its counters over); after it, or
+   * at once with no grace, the old key is `key_expired`.
+   */
+  async rotate(
+    context: AdminContext,
+    id: string,
+    gracePeriodSeconds: number,
+  ): Promise<{ record: KeyRecord; key: string }> {
+    const stored = await this.find(context, id);
+    if (stored.record.revokedAt !== null) throw revokedConflict();
+    const old = await reach(this.gate(stored).handOver());
+    if (!old) throw notFound("key", id);
+    if (old.rotated)
+      throw new ApiError("conflict", "This key was rotated already; rotate its successor instead.");
+    const format = this.formatOf(old.record.type);
+    const key = generateKey(format);
+    const hash = await sha256Hex(key);
+    const now = Date.now();
+    const record: KeyRecord = {
+      ...old.record,
+      id: newId("key"),
+      start: keyStart(key, format),
+      createdAt: now,
+      updatedAt: now,
+      lastUsedAt: null,
+      rotatedFrom: old.record.id,
+    };
+    const state: GateState = {
+      record,
+      workspacePlan: old.workspacePlan,
+      rolePermissions: old.rolePermissions,
+      rolesCheckedAt: now,
+    };
+    const created = unwrap(
+      await reach(
+        this.gates.forHash(hash).create(state, hash, "key.rotate", changeContext(context), old.counters),
+      ),
+      id,
+    );
+    try {
+      unwrap(
+        await reach(this.gate(stored).retire(hash, now + gracePeriodSeconds * 1000, changeContext(context))),
+        id,
+      );
+    } catch (error) {
+      // The old key could not be retired: take the new one back, so that nothing changed.
+      await this.gates
+        .forHash(hash)
+        .remove(changeContext(context))
+        .catch(() => undefined);
+      throw error;
+    }
+    return { record: created, key };
   }
 
   async revoke(context: AdminContext, id: string): Promise<KeyRecord> {
