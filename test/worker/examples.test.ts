@@ -4,6 +4,7 @@
  * the built-in echo origin).
  */
 import { crc32 } from "node:zlib";
+import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import aiGateway from "../../examples/ai-gateway.json";
 import clarky from "../../examples/clarky.json";
@@ -13,8 +14,22 @@ import closient from "../../examples/closient.json";
 import { loadPolicy } from "../../src/policy/load";
 import { adminRequest, direct, type Json } from "./helpers";
 
+/** The secrets the example policies name for their session JWTs. */
+const SECRETS = {
+  SUPABASE_JWT_SECRET: "supabase-jwt-secret-for-tests-0123",
+  SESSION_SECRET: "ai-gateway-session-secret-0123456",
+};
+
+function session(secret: string, claims: Json, audience?: string): Promise<string> {
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("user-1")
+    .setExpirationTime("24h");
+  return (audience ? jwt.setAudience(audience) : jwt).sign(new TextEncoder().encode(secret));
+}
+
 function deployment(example: Json) {
-  const env = { POLICY: JSON.stringify({ ...example, origin: "echo" }) };
+  const env = { POLICY: JSON.stringify({ ...example, origin: "echo" }), ...SECRETS };
   const adminCall = async (method: string, path: string, body?: unknown) => {
     const response = await direct(adminRequest(method, path, body), env);
     return { status: response.status, json: (await response.json()) as Json };
@@ -88,6 +103,14 @@ describe("examples", () => {
     const revoked = await d.key("server");
     await d.admin("POST", `/keys/${revoked.id}/revoke`);
     expect((await d.call("POST", "/api/v1/assess", bearer(revoked.key))).status).toBe(401);
+    // Dashboard routes take the Supabase session JWT, not clm_ keys.
+    const dashboard = await session(
+      SECRETS.SUPABASE_JWT_SECRET,
+      { app_permissions: ["dashboard:read"] },
+      "authenticated",
+    );
+    expect((await d.call("GET", "/api/dashboard/cases", bearer(dashboard))).status).toBe(200);
+    expect((await d.call("GET", "/api/dashboard/cases", bearer(server.key))).code).toBe("invalid_token");
   });
 
   it("Closient: X-API-Key, prefix_body_crc32 keys that Closient's own check accepts, is_active and expiry", async () => {
