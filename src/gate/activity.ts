@@ -16,8 +16,14 @@ export interface Activity {
 
 export const NO_ACTIVITY: Activity = { lastUsedAt: null, days: {}, dirty: false };
 
+const DAY_MS = 86_400_000;
+/** The last day computed, kept because every counted request asks for it. */
+let lastDay = { start: 0, name: "1970-01-01" };
+
 export function utcDay(now: number): string {
-  return new Date(now).toISOString().slice(0, 10);
+  const start = now - (now % DAY_MS);
+  if (start !== lastDay.start) lastDay = { start, name: new Date(start).toISOString().slice(0, 10) };
+  return lastDay.name;
 }
 
 /** Counts one request's outcome; an allowed request also marks the key as used. */

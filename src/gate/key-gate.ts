@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { onlyRestricts } from "../keys/change";
-import type { Credits, KeyRecord } from "../keys/record";
+import { type Credits, identityOf, type KeyRecord } from "../keys/record";
 import { applyCreditOp, creditState, currentCredits } from "../limits/credits";
 import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
@@ -110,10 +110,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const { decision, counters } = decide(state, this.meters.counters, check, policy, now);
     if (check.consume) {
       this.meters = { counters, activity: recordActivity(this.meters.activity, decision.code, now) };
-      await this.ctx.storage.put(METERS, this.meters);
+      this.ctx.storage.put(METERS, this.meters, { allowUnconfirmed: true });
       await this.scheduleFlush(now);
     }
-    return { decision, record: this.view(state.record) };
+    return { decision, record: identityOf(state.record) };
   }
 
   /**
@@ -128,10 +128,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     policy: GatePolicy,
   ): Promise<AuthorizeOutcome> {
     const own = decide(state, this.meters.counters, { ...check, consume: false }, policy, this.now());
-    if (own.decision.code !== "valid") return { decision: own.decision, record: this.view(state.record) };
+    if (own.decision.code !== "valid") return { decision: own.decision, record: identityOf(state.record) };
     const shared = await gateOf(this.env, successor).authorize(check, policy);
     if (!shared) return null;
-    return { decision: shared.decision, record: this.view(state.record) };
+    return { decision: shared.decision, record: identityOf(state.record) };
   }
 
   /** What a rotation hands over to the new key: the settings' context and the counters. */

@@ -3,7 +3,7 @@
  * outcomes it returns.
  */
 
-import type { CreditRefill, KeyRecord } from "../keys/record";
+import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Actor } from "../storage/audit";
 import type { Counters, KeyDecision, Usage } from "./decide";
@@ -48,8 +48,8 @@ export interface CreditChange {
   refill?: CreditRefill | null;
 }
 
-/** The decision and the record it was made on; null when this object holds no key. */
-export type AuthorizeOutcome = { decision: KeyDecision; record: KeyRecord } | null;
+/** The decision and the key it was made on; null when this object holds no key. */
+export type AuthorizeOutcome = { decision: KeyDecision; record: KeyIdentity } | null;
 
 export type WriteOutcome =
   | { ok: true; record: KeyRecord }

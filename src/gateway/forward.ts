@@ -33,11 +33,10 @@ function prepare(request: OriginRequest): { headers: Headers; query: string } {
   return { headers, query };
 }
 
+/** The origin's URL for a normalised path and raw query: plain concatenation, no re-parsing. */
 function targetUrl(origin: string, path: string, query: string): string {
-  const url = new URL(origin);
-  url.pathname = url.pathname.replace(/\/$/, "") + path;
-  url.search = query;
-  return url.toString();
+  const base = origin.endsWith("/") ? origin.slice(0, -1) : origin;
+  return `${base}${path}${query ? `?${query}` : ""}`;
 }
 
 /** Sends the request on and returns the origin's response with mutable headers. */

@@ -52,6 +52,24 @@ function identityHeaders(identity: Identity): Record<string, string> {
   return headers;
 }
 
+/** The imported HMAC key of each secret: importing it again for every request costs more than the signature. */
+const signingKeys = new Map<string, Promise<CryptoKey>>();
+
+function signingKey(secret: string): Promise<CryptoKey> {
+  let key = signingKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    signingKeys.set(secret, key);
+  }
+  return key;
+}
+
 async function signAssertion(
   identity: Identity,
   request: { method: string; path: string },
@@ -72,7 +90,7 @@ async function signAssertion(
       iat,
       exp: iat + ASSERTION_LIFETIME_SECONDS,
     },
-    secret,
+    await signingKey(secret),
     "HS256",
   );
 }

@@ -41,6 +41,20 @@ export interface KeyRecord {
   rotatedFrom: string | null;
 }
 
+/** What a decision tells about its key: enough to name it to the origin and to the caller. */
+export type KeyIdentity = Pick<KeyRecord, "id" | "workspaceId" | "type" | "ownerId" | "meta" | "expiresAt">;
+
+export function identityOf(record: KeyRecord): KeyIdentity {
+  return {
+    id: record.id,
+    workspaceId: record.workspaceId,
+    type: record.type,
+    ownerId: record.ownerId,
+    meta: record.meta,
+    expiresAt: record.expiresAt,
+  };
+}
+
 /** Rows 5-7 of SPEC 4.1, in order: the key's own state, whatever the request. */
 export type LifecycleCode = "key_revoked" | "key_disabled" | "key_expired";
 

@@ -27,7 +27,7 @@ import type { RequestFacts } from "../gateway/request-facts";
 import { type CompiledRoute, matchRoute } from "../gateway/routes";
 import type { ErrorCode } from "../http/errors";
 import { satisfies } from "../keys/permissions";
-import type { KeyRecord } from "../keys/record";
+import type { KeyIdentity } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { CredentialSource } from "../policy/schema";
 import { looksLikeJwt, verifySession } from "../sessions/verify-session";
@@ -43,7 +43,7 @@ export interface Allowed {
   identity: Identity | null;
   /** Where the credential came from, to be removed before forwarding. */
   credentialSources: CredentialSource[];
-  record: KeyRecord | null;
+  record: KeyIdentity | null;
   decision: KeyDecision | null;
 }
 
@@ -52,7 +52,7 @@ export interface Denied {
   code: ErrorCode;
   detail: string;
   route: CompiledRoute | null;
-  record: KeyRecord | null;
+  record: KeyIdentity | null;
   /** The key's decision, when the key was found: its usage goes into the headers. */
   decision: KeyDecision | null;
 }
@@ -77,7 +77,7 @@ function deny(
   code: ErrorCode,
   detail: string,
   route: CompiledRoute | null = null,
-  record: KeyRecord | null = null,
+  record: KeyIdentity | null = null,
   decision: KeyDecision | null = null,
 ): Denied {
   return { ok: false, code, detail, route, record, decision };
@@ -91,7 +91,7 @@ function describeSources(sources: readonly CredentialSource[]): string {
     .join(", ");
 }
 
-export function keyIdentity(record: KeyRecord, decision: KeyDecision): Identity {
+export function keyIdentity(record: KeyIdentity, decision: KeyDecision): Identity {
   return {
     subject: record.id,
     keyId: record.id,

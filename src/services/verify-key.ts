@@ -17,7 +17,7 @@ import type { AuthorizeOutcome } from "../gate/types";
 import { unavailable } from "../http/errors";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import type { KeyRecord } from "../keys/record";
+import type { KeyIdentity, KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { StoredKey } from "../storage/keys";
 import type { AbuseGuard } from "./abuse";
@@ -42,7 +42,7 @@ export interface VerifyDeps {
 export type KeyVerification =
   | { code: "malformed_key" | "invalid_key"; record: null; decision: null }
   | { code: "rate_limited"; record: null; decision: KeyDecision }
-  | { code: "valid" | DenyCode; record: KeyRecord; decision: KeyDecision };
+  | { code: "valid" | DenyCode; record: KeyIdentity; decision: KeyDecision };
 
 const NO_KEY = { record: null, decision: null } as const;
 

@@ -3,7 +3,7 @@
  * decision-only mode) and `P/v1/self`.
  */
 import type { KeyDecision } from "../gate/decide";
-import type { KeyRecord } from "../keys/record";
+import type { KeyIdentity } from "../keys/record";
 import { tightest, type WindowStatus } from "../limits/windows";
 
 interface WindowView {
@@ -23,7 +23,7 @@ export interface VerifyResponse {
   ownerId?: string | null;
   permissions?: string[];
   plan?: string | null;
-  meta?: KeyRecord["meta"];
+  meta?: KeyIdentity["meta"];
   expiresAt?: string | null;
   ratelimit?: WindowView;
   credits?: { remaining: number };
@@ -39,7 +39,7 @@ function isoOrNull(ms: number | null): string | null {
 
 export function verifyResponse(
   code: string,
-  record: KeyRecord | null,
+  record: KeyIdentity | null,
   decision: KeyDecision | null,
 ): VerifyResponse {
   const body: VerifyResponse = { valid: code === "valid", code };
@@ -62,7 +62,7 @@ export function verifyResponse(
 }
 
 /** `GET P/v1/self`: the caller's key, its limits and its credits; consumes nothing. */
-export function selfResponse(record: KeyRecord, decision: KeyDecision) {
+export function selfResponse(record: KeyIdentity, decision: KeyDecision) {
   return {
     keyId: record.id,
     workspaceId: record.workspaceId,

@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { verify } from "hono/jwt";
-import { JwksIssuer } from "./jwks-issuer";
+import { JwksIssuer } from "./jwks-issuer.ts";
 
 export interface Origin {
   url: string;

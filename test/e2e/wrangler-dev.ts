@@ -16,6 +16,8 @@ const START_TIMEOUT_MS = 90_000;
 
 export interface DevServer {
   url: string;
+  /** The port of the Worker's inspector (Chrome DevTools protocol), for profiling. */
+  inspectorPort: number;
   stop(): Promise<void>;
 }
 
@@ -32,20 +34,48 @@ function wranglerEnv(): NodeJS.ProcessEnv {
   return { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
 }
 
-export async function startWranglerDev(options: {
+/** Runs a wrangler command to completion; throws with its output when it fails. */
+export function wrangler(args: string[], cwd = process.cwd()): string {
+  const result = spawnSync(process.execPath, [WRANGLER, ...args], {
+    cwd,
+    env: wranglerEnv(),
+    encoding: "utf8",
+  });
+  if (result.status !== 0)
+    throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+export interface DevOptions {
   vars: Record<string, string>;
+  /** Wrangler configuration file; the project's wrangler.toml by default. */
   config?: string;
-  cwd?: string;
-}): Promise<DevServer> {
-  const cwd = options.cwd ?? process.cwd();
-  const persist = mkdtempSync(join(tmpdir(), "portcullis-e2e-"));
+  /** State directory to reuse; a fresh temporary one (removed on stop) by default. */
+  persist?: string;
+  /** Apply the D1 migrations first (default true). */
+  migrate?: boolean;
+  /** SQL to run on the local D1 database before starting. */
+  seed?: string;
+}
+
+export async function startWranglerDev(options: DevOptions): Promise<DevServer> {
+  const cwd = process.cwd();
+  const persist = options.persist ?? mkdtempSync(join(tmpdir(), "portcullis-e2e-"));
   const config = options.config ? ["--config", options.config] : [];
-  const migrate = spawnSync(
-    process.execPath,
-    [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, ...config],
-    { cwd, env: wranglerEnv(), encoding: "utf8" },
-  );
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  if (options.migrate ?? true)
+    wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, ...config]);
+  if (options.seed)
+    wrangler([
+      "d1",
+      "execute",
+      "DB",
+      "--local",
+      "--persist-to",
+      persist,
+      ...config,
+      "--command",
+      options.seed,
+    ]);
 
   const port = await freePort();
   const inspector = await freePort();
@@ -82,7 +112,7 @@ export async function startWranglerDev(options: {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output}`);
     try {
-      const response = await fetch(`${url}/_portcullis/health`);
+      const response = await fetch(`${url}/_portcullis/health`, { signal: AbortSignal.timeout(2_000) });
       await response.body?.cancel();
       break;
     } catch {
@@ -96,6 +126,7 @@ export async function startWranglerDev(options: {
 
   return {
     url,
+    inspectorPort: inspector,
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -104,7 +135,7 @@ export async function startWranglerDev(options: {
         await exited;
         clearTimeout(timer);
       }
-      rmSync(persist, { recursive: true, force: true });
+      if (!options.persist) rmSync(persist, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,78 @@
+/**
+ * The scenarios of the benchmark and the shape of its results.
+ */
+import type { Bundle } from "./bundle.ts";
+import type { Exactness } from "./exactness.ts";
+import type { Sample, Target } from "./load.ts";
+import { ADMIN_TOKEN, type Stack } from "./stack.ts";
+
+/** Load shapes: many connections (throughput) and one (the latency a single client sees). */
+export const SHAPES = [32, 1] as const;
+export interface Scenario {
+  id: string;
+  name: string;
+  target: (stack: Stack) => Target;
+}
+
+const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: "a",
+    name: "baseline: bare pass-through Worker",
+    target: (s) => ({ url: `${s.baseline.url}/api/items` }),
+  },
+  {
+    id: "b",
+    name: "Portcullis proxy, warm valid key",
+    target: (s) => ({ url: `${s.portcullis.url}/api/items`, headers: bearer(s.keys.warm) }),
+  },
+  {
+    id: "c",
+    name: "forward-auth decision",
+    target: (s) => ({
+      url: `${s.portcullis.url}/_portcullis/v1/authorize`,
+      headers: { ...bearer(s.keys.warm), "X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/api/items" },
+    }),
+  },
+  {
+    id: "d",
+    name: "verify API",
+    target: (s) => ({
+      url: `${s.portcullis.url}/_portcullis/v1/verify`,
+      method: "POST",
+      headers: { ...bearer(ADMIN_TOKEN), "Content-Type": "application/json" },
+      body: JSON.stringify({ key: s.keys.warm }),
+    }),
+  },
+  {
+    id: "e",
+    name: "malformed key",
+    target: (s) => ({ url: `${s.portcullis.url}/api/items`, headers: bearer(s.keys.malformed) }),
+  },
+  {
+    id: "f",
+    name: "unknown key",
+    target: (s) => ({ url: `${s.portcullis.url}/api/items`, headers: bearer(s.keys.unknown) }),
+  },
+  {
+    id: "g",
+    name: "rate-limited key",
+    target: (s) => ({ url: `${s.portcullis.url}/api/items`, headers: bearer(s.keys.limited) }),
+  },
+  {
+    id: "i",
+    name: "peer: bearerAuth + D1 + hono-rate-limiter (DO store)",
+    target: (s) => ({ url: `${s.peer.url}/api/items`, headers: bearer(s.keys.peer) }),
+  },
+];
+
+export interface Results {
+  at: string;
+  secondsPerRun: number;
+  rounds: number;
+  machine: string;
+  samples: Record<string, Record<number, Sample[]>>;
+  exactness: Exactness;
+  bundle: Bundle;
+}

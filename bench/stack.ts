@@ -1,0 +1,128 @@
+/**
+ * What the benchmark runs against, all on this machine: the test origin, the bare baseline
+ * Worker, Portcullis and the peer stack, each under `wrangler dev` (workerd), and the keys each
+ * scenario uses.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import type { Origin } from "../test/e2e/origin.ts";
+import { type DevServer, startWranglerDev } from "../test/e2e/wrangler-dev.ts";
+import { startBenchOrigin } from "./origin.ts";
+
+export const ADMIN_TOKEN = "bench-admin-token";
+const SIGNING_SECRET = "bench-origin-signing-secret";
+/** Requests per minute per key on both stacks' throughput keys: never reached. */
+export const HIGH_LIMIT = 1_000_000;
+
+export interface Stack {
+  origin: Origin;
+  baseline: DevServer;
+  portcullis: DevServer;
+  peer: DevServer;
+  keys: { warm: string; limited: string; unknown: string; malformed: string; peer: string; cold: string[] };
+  stop(): Promise<void>;
+}
+
+function policy(origin: string) {
+  return {
+    origin,
+    keyTypes: { bench: { prefix: "bk", defaultPermissions: ["api:use"] } },
+    routes: [{ path: "/*", permissions: ["api:use"] }],
+  };
+}
+
+function sha256(value: string): string {
+  return createHash("sha256").update(value).digest("hex");
+}
+
+export async function adminCall(
+  portcullis: string,
+  path: string,
+  body: unknown,
+): Promise<{ id: string; key: string }> {
+  const response = await fetch(`${portcullis}/_portcullis/admin/v1${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { id: string; key: string };
+}
+
+export function startPortcullis(origin: string, persist: string): Promise<DevServer> {
+  return startWranglerDev({
+    persist,
+    vars: { POLICY: JSON.stringify(policy(origin)), ADMIN_TOKEN, ORIGIN_SIGNING_SECRET: SIGNING_SECRET },
+  });
+}
+
+export function startPeer(origin: string, limit: number, keys: string[]): Promise<DevServer> {
+  return startWranglerDev({
+    config: "bench/peer/wrangler.toml",
+    vars: { ORIGIN: origin, LIMIT: String(limit) },
+    seed: keys.map((key) => `INSERT INTO api_keys (hash) VALUES ('${sha256(key)}');`).join(" "),
+  });
+}
+
+/** Creates keys in parallel batches. */
+export async function createKeys(
+  portcullis: string,
+  workspaceId: string,
+  count: number,
+  fields: object = {},
+): Promise<string[]> {
+  const keys: string[] = [];
+  for (let start = 0; start < count; start += 32) {
+    const batch = Array.from({ length: Math.min(32, count - start) }, () =>
+      adminCall(portcullis, "/keys", { workspaceId, type: "bench", ...fields }),
+    );
+    for (const created of await Promise.all(batch)) keys.push(created.key);
+  }
+  return keys;
+}
+
+export async function startStack(coldKeys: number): Promise<Stack> {
+  const origin = await startBenchOrigin();
+  const baseline = await startWranglerDev({
+    config: "bench/baseline/wrangler.toml",
+    migrate: false,
+    vars: { ORIGIN: origin.url },
+  });
+  const persist = mkdtempSync(join(tmpdir(), "portcullis-bench-"));
+  let portcullis = await startPortcullis(origin.url, persist);
+  const workspace = await adminCall(portcullis.url, "/workspaces", { name: "bench" });
+  const [warm] = await createKeys(portcullis.url, workspace.id, 1, { limits: { minute: HIGH_LIMIT } });
+  const [limited] = await createKeys(portcullis.url, workspace.id, 1, { limits: { hour: 1 } });
+  const cold = await createKeys(portcullis.url, workspace.id, coldKeys, { limits: { minute: HIGH_LIMIT } });
+  // A restart empties every isolate cache and unloads every Durable Object: the cold keys'
+  // first requests then pay the D1 read and the object's start, as in production.
+  await portcullis.stop();
+  portcullis = await startPortcullis(origin.url, persist);
+  const peerKey = "peer_bench_key_0123456789";
+  const peer = await startPeer(origin.url, HIGH_LIMIT, [peerKey]);
+  const unknownBody = "U".repeat(32);
+  const crc = crc32(unknownBody).toString(16).padStart(8, "0");
+  const servers = [peer, portcullis, baseline];
+  return {
+    origin,
+    baseline,
+    portcullis,
+    peer,
+    keys: {
+      warm: warm as string,
+      limited: limited as string,
+      unknown: `bk_${unknownBody}_${crc}`,
+      malformed: "bk_not-a-well-formed-key",
+      peer: peerKey,
+      cold,
+    },
+    stop: async () => {
+      for (const server of servers) await server.stop();
+      await origin.close();
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+}
