@@ -58,9 +58,6 @@ export const RoleName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1 to 64 cha
 const IsoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
 const PlanName = z.string().min(1).max(64);
 
-export const Id = (prefix: "key" | "ws") =>
-  z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9]{20}$`), `a ${prefix}_ id`);
-
 /** Fields a key is created with, shared by create and import. */
 const keySettings = {
   name: z.string().max(200).optional(),

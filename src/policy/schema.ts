@@ -72,7 +72,6 @@ const KeyTypeSchema = z.strictObject({
   plan: z.string().optional(),
   expiresInSeconds: z.number().int().positive().optional(),
 });
-export type KeyType = z.infer<typeof KeyTypeSchema>;
 
 const PlanSchema = z.strictObject({
   limits: LimitsSchema.default({}),
