@@ -6,6 +6,9 @@
  */
 import type { DayCounts } from "../storage/usage";
 
+/** Usage is written behind to D1 at most this long after a request, ms (SPEC: within 60 s). */
+export const FLUSH_DELAY_MS = 30_000;
+
 export interface Activity {
   lastUsedAt: number | null;
   /** Totals of the days not yet known to be complete in D1, by UTC date. */

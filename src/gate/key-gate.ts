@@ -15,7 +15,7 @@ import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit"
 import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { type DayCounts, UsageStore } from "../storage/usage";
-import { type Activity, afterFlush, NO_ACTIVITY, recordActivity } from "./activity";
+import { type Activity, afterFlush, FLUSH_DELAY_MS, NO_ACTIVITY, recordActivity } from "./activity";
 import { gateOf, type KeyGateApi } from "./client";
 import {
   type Counters,
@@ -44,8 +44,6 @@ const METERS = "meters";
 const REPAIR = "repair";
 /** Delay before retrying a failed D1 write, ms. */
 const REPAIR_RETRY_MS = 5_000;
-/** Usage is written behind to D1 at most this long after a request, ms (SPEC: within 60 s). */
-export const FLUSH_DELAY_MS = 30_000;
 /**
  * Longest time a key's copy of its roles' permissions is trusted, ms. Role edits are pushed to
  * every key holding the role before the admin call returns; this bound covers a push that

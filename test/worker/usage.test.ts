@@ -5,7 +5,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { FLUSH_DELAY_MS } from "../../src/gate/key-gate";
+import { FLUSH_DELAY_MS } from "../../src/gate/activity";
 import { sha256Hex } from "../../src/keys/hash";
 import { admin, call, createKey, createWorkspace } from "./helpers";
 
