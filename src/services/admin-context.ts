@@ -6,7 +6,7 @@
 import type { ChangeContext } from "../gate/types";
 import { ApiError } from "../http/errors";
 import { newId } from "../keys/random";
-import type { Actor } from "../storage/audit";
+import type { Actor, AuditEntry } from "../storage/audit";
 
 export interface AdminContext {
   actor: Actor;
@@ -27,4 +27,13 @@ export function notFound(what: string, id: string): ApiError {
 
 export function changeContext(context: AdminContext): ChangeContext {
   return { actor: context.actor, requestId: context.requestId, auditId: newId("aud") };
+}
+
+/** The audit entry of a change made by this caller (SPEC 6). */
+export function auditEntry(
+  context: AdminContext,
+  change: Pick<AuditEntry, "workspaceId" | "action" | "targetId" | "before" | "after"> & { at?: number },
+): AuditEntry {
+  const { at = Date.now(), ...rest } = change;
+  return { id: newId("aud"), at, actor: context.actor, requestId: context.requestId, ...rest };
 }

@@ -21,6 +21,7 @@ import { type UsageDay, UsageStore, usageDay } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { denyOnFailure } from "./dependency";
 import { badRequest, checkPlan } from "./validation";
 
 export interface KeySettings {
@@ -85,16 +86,6 @@ function isListCursor(value: unknown): value is ListCursor {
 /** SPEC 6: a change to a revoked key is refused with 409, not the 401 a request gets. */
 function revokedConflict(): ApiError {
   return new ApiError("key_revoked", "The key is revoked; a revoked key cannot be changed.", { status: 409 });
-}
-
-/** Runs a Durable Object call; a failing object denies (503), it never allows. */
-async function reach<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    console.error(JSON.stringify({ event: "gate_failed", error: String(error) }));
-    throw unavailable();
-  }
 }
 
 function unwrap(outcome: WriteOutcome, id: string): KeyRecord {
@@ -177,14 +168,16 @@ export class KeyService {
   /** The key as its Durable Object holds it now: live balance, last use and limits. */
   async get(context: AdminContext, id: string): Promise<Inspection> {
     const stored = await this.find(context, id);
-    const inspection = await reach(this.gate(stored).inspect(this.compiled.gatePolicy(stored.record.type)));
+    const inspection = await denyOnFailure(
+      this.gate(stored).inspect(this.compiled.gatePolicy(stored.record.type)),
+    );
     if (!inspection) throw notFound("key", id);
     return inspection;
   }
 
   async changeCredits(context: AdminContext, id: string, change: CreditChange): Promise<KeyRecord> {
     const stored = await this.find(context, id);
-    return unwrap(await reach(this.gate(stored).changeCredits(change, changeContext(context))), id);
+    return unwrap(await denyOnFailure(this.gate(stored).changeCredits(change, changeContext(context))), id);
   }
 
   /** Per-day usage from `from` to `to` (UTC dates): D1's totals, overlaid with the live ones. */
@@ -192,7 +185,7 @@ export class KeyService {
     const stored = await this.find(context, id);
     const [written, live] = await Promise.all([
       this.usageStore.list(id, from, to),
-      reach(this.gate(stored).recentActivity()),
+      denyOnFailure(this.gate(stored).recentActivity()),
     ]);
     const days = { ...written };
     for (const [day, counts] of Object.entries(live)) if (day >= from && day <= to) days[day] = counts;
@@ -229,7 +222,10 @@ export class KeyService {
       ...(change.enabled !== undefined && { enabled: change.enabled }),
       ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
     };
-    return unwrap(await reach(this.gate(stored).update(patch, rolePermissions, changeContext(context))), id);
+    return unwrap(
+      await denyOnFailure(this.gate(stored).update(patch, rolePermissions, changeContext(context))),
+      id,
+    );
   }
 
   /**
@@ -244,7 +240,7 @@ export class KeyService {
   ): Promise<{ record: KeyRecord; key: string }> {
     const stored = await this.find(context, id);
     if (stored.record.revokedAt !== null) throw revokedConflict();
-    const old = await reach(this.gate(stored).handOver());
+    const old = await denyOnFailure(this.gate(stored).handOver());
     if (!old) throw notFound("key", id);
     if (old.rotated)
       throw new ApiError("conflict", "This key was rotated already; rotate its successor instead.");
@@ -268,14 +264,16 @@ export class KeyService {
       rolesCheckedAt: now,
     };
     const created = unwrap(
-      await reach(
+      await denyOnFailure(
         this.gates.forHash(hash).create(state, hash, "key.rotate", changeContext(context), old.counters),
       ),
       id,
     );
     try {
       unwrap(
-        await reach(this.gate(stored).retire(hash, now + gracePeriodSeconds * 1000, changeContext(context))),
+        await denyOnFailure(
+          this.gate(stored).retire(hash, now + gracePeriodSeconds * 1000, changeContext(context)),
+        ),
         id,
       );
     } catch (error) {
@@ -291,12 +289,12 @@ export class KeyService {
 
   async revoke(context: AdminContext, id: string): Promise<KeyRecord> {
     const stored = await this.find(context, id);
-    return unwrap(await reach(this.gate(stored).revoke(changeContext(context))), id);
+    return unwrap(await denyOnFailure(this.gate(stored).revoke(changeContext(context))), id);
   }
 
   async remove(context: AdminContext, id: string): Promise<void> {
     const stored = await this.find(context, id);
-    unwrap(await reach(this.gate(stored).remove(changeContext(context))), id);
+    unwrap(await denyOnFailure(this.gate(stored).remove(changeContext(context))), id);
   }
 
   private async store(
@@ -346,7 +344,9 @@ export class KeyService {
       rotatedFrom: null,
     };
     const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
-    const outcome = await reach(this.gates.forHash(hash).create(state, hash, action, changeContext(context)));
+    const outcome = await denyOnFailure(
+      this.gates.forHash(hash).create(state, hash, action, changeContext(context)),
+    );
     return unwrap(outcome, record.id);
   }
 

@@ -4,13 +4,12 @@
  * within `ROLE_REFRESH_MS`.
  */
 import type { GateDirectory } from "../gate/client";
-import { newId } from "../keys/random";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
 import { type Role, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
-import { type AdminContext, canSee, notFound } from "./admin-context";
+import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { pushToKeys } from "./fan-out";
 
 export class RoleService {
@@ -39,17 +38,16 @@ export class RoleService {
     const role: Role = { ...input, createdAt: before?.createdAt ?? now, updatedAt: now };
     await commit(this.db, [
       this.roles.upsert(role),
-      this.audit.insert({
-        id: newId("aud"),
-        at: now,
-        workspaceId: input.workspaceId,
-        actor: context.actor,
-        action: "role.upsert",
-        targetId: input.name,
-        requestId: context.requestId,
-        before,
-        after: role,
-      }),
+      this.audit.insert(
+        auditEntry(context, {
+          at: now,
+          workspaceId: input.workspaceId,
+          action: "role.upsert",
+          targetId: input.name,
+          before,
+          after: role,
+        }),
+      ),
     ]);
     await this.push(input.workspaceId, input.name, role.permissions);
     return role;
@@ -66,17 +64,9 @@ export class RoleService {
     if (!before) throw notFound("role", name);
     await commit(this.db, [
       this.roles.delete(workspaceId, name),
-      this.audit.insert({
-        id: newId("aud"),
-        at: Date.now(),
-        workspaceId,
-        actor: context.actor,
-        action: "role.delete",
-        targetId: name,
-        requestId: context.requestId,
-        before,
-        after: null,
-      }),
+      this.audit.insert(
+        auditEntry(context, { workspaceId, action: "role.delete", targetId: name, before, after: null }),
+      ),
     ]);
     await this.push(workspaceId, name, null);
   }

@@ -21,6 +21,7 @@ import type { KeyIdentity, KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { StoredKey } from "../storage/keys";
 import type { AbuseGuard } from "./abuse";
+import { denyOnFailure } from "./dependency";
 import type { KnownKeys } from "./known-keys";
 
 export interface KeyLookup {
@@ -46,15 +47,6 @@ export type KeyVerification =
 
 const NO_KEY = { record: null, decision: null } as const;
 
-async function guarded<T>(dependency: Promise<T>): Promise<T> {
-  try {
-    return await dependency;
-  } catch (error) {
-    console.error(JSON.stringify({ event: "dependency_failed", error: String(error) }));
-    throw unavailable();
-  }
-}
-
 function slowedDown(retryAfter: number): KeyVerification {
   return { code: "rate_limited", record: null, decision: denial("rate_limited", retryAfter) };
 }
@@ -73,7 +65,7 @@ export async function verifyKey(
     const now = Date.now();
     const blocked = check.ip ? deps.abuse.retryAfter(check.ip, now) : 0;
     if (blocked > 0) return slowedDown(blocked);
-    stored = await guarded(deps.lookup.findByHash(hash));
+    stored = await denyOnFailure(deps.lookup.findByHash(hash));
     if (!stored) {
       const allowed = check.ip ? await deps.abuse.allowMiss(deps.limiter, check.ip, now) : true;
       return allowed
@@ -112,10 +104,10 @@ async function openFallback(
   known: StoredKey | null,
   check: GateCheck,
 ): Promise<KeyVerification> {
-  const stored = known ?? (await guarded(deps.lookup.findByHash(hash)));
+  const stored = known ?? (await denyOnFailure(deps.lookup.findByHash(hash)));
   if (!stored || stored.deleted) throw unavailable();
   const { record } = stored;
-  const context = await guarded(deps.lookup.contextOf(record));
+  const context = await denyOnFailure(deps.lookup.contextOf(record));
   const now = Date.now();
   const state = { record, ...context, rolesCheckedAt: now };
   const uncounted = { windows: {}, credits: null };

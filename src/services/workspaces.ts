@@ -11,7 +11,7 @@ import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
 import { type Workspace, WorkspaceStore } from "../storage/workspaces";
-import { type AdminContext, canSee, notFound } from "./admin-context";
+import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { pushToKeys } from "./fan-out";
 import { checkPlan } from "./validation";
@@ -52,17 +52,16 @@ export class WorkspaceService {
     };
     await commit(this.db, [
       this.workspaces.insert(workspace),
-      this.audit.insert({
-        id: newId("aud"),
-        at: now,
-        workspaceId: workspace.id,
-        actor: context.actor,
-        action: "workspace.create",
-        targetId: workspace.id,
-        requestId: context.requestId,
-        before: null,
-        after: workspace,
-      }),
+      this.audit.insert(
+        auditEntry(context, {
+          at: now,
+          workspaceId: workspace.id,
+          action: "workspace.create",
+          targetId: workspace.id,
+          before: null,
+          after: workspace,
+        }),
+      ),
     ]);
     return workspace;
   }
@@ -97,17 +96,16 @@ export class WorkspaceService {
     };
     await commit(this.db, [
       this.workspaces.update(after),
-      this.audit.insert({
-        id: newId("aud"),
-        at: after.updatedAt,
-        workspaceId: id,
-        actor: context.actor,
-        action: "workspace.update",
-        targetId: id,
-        requestId: context.requestId,
-        before,
-        after,
-      }),
+      this.audit.insert(
+        auditEntry(context, {
+          at: after.updatedAt,
+          workspaceId: id,
+          action: "workspace.update",
+          targetId: id,
+          before,
+          after,
+        }),
+      ),
     ]);
     // The workspace's plan is part of every key's plan chain: push it to the keys' objects.
     if (after.plan !== before.plan) {
