@@ -25,9 +25,16 @@ describe("admin: workspaces", () => {
     expect(patched.status).toBe(200);
     expect(patched.json).toMatchObject({ id, name: "after", plan: "free" });
     expect((await admin("GET", `/workspaces/${id}`)).json).toMatchObject({ name: "after", plan: "free" });
-    const page = await admin("GET", "/workspaces?limit=100");
-    expect(page.status).toBe(200);
-    expect(page.json.items.map((w: { id: string }) => w.id)).toContain(id);
+    // Other tests share the database: page through every workspace to find this one.
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await admin("GET", `/workspaces?limit=100${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.status).toBe(200);
+      ids.push(...page.json.items.map((w: { id: string }) => w.id));
+      cursor = page.json.cursor;
+    } while (cursor);
+    expect(ids).toContain(id);
   });
 
   it("pages through workspaces with a cursor", async () => {
