@@ -28,14 +28,15 @@ export default defineConfig(async () => {
             name: "workers",
             // One runtime for all files: files share no state they rely on, and startup dominates.
             isolate: false,
-            include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+            include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts", "test/security/**/*.test.ts"],
+            exclude: ["test/security/**/*.e2e.test.ts"],
             setupFiles: ["test/worker/apply-migrations.ts"],
           },
         },
         {
           test: {
             name: "e2e",
-            include: ["test/e2e/**/*.test.ts"],
+            include: ["test/e2e/**/*.test.ts", "test/security/**/*.e2e.test.ts"],
             environment: "node",
             globalSetup: ["test/e2e/global-setup.ts"],
             testTimeout: 60_000,
