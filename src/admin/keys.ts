@@ -8,6 +8,7 @@ import { utcDay } from "../gate/activity";
 import { gateDirectory } from "../gate/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { KeyService } from "../services/keys";
+import { unconfirmed } from "../services/unconfirmed";
 import { adminAuth } from "./auth";
 import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
 import {
@@ -32,7 +33,8 @@ const TAGS = ["Keys"];
 const USAGE_DEFAULT_DAYS_MS = 29 * 86_400_000;
 
 export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
-  const service = (c: Context<AppEnv>) => new KeyService(c.env.DB, compiled, gateDirectory(c.env.KEY_GATE));
+  const service = (c: Context<AppEnv>) =>
+    new KeyService(c.env.DB, compiled, gateDirectory(c.env.KEY_GATE), unconfirmed);
 
   app.openapi(
     createRoute({

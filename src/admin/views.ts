@@ -1,8 +1,9 @@
 /**
  * Records as the admin API shows them: ISO 8601 times, never a secret or a hash.
  */
-import type { Inspection } from "../gate/types";
+
 import type { KeyRecord } from "../keys/record";
+import type { Inspection } from "../services/keys";
 import type { AuditEntry } from "../storage/audit";
 import type { Role } from "../storage/roles";
 import type { Workspace } from "../storage/workspaces";

@@ -1,27 +1,32 @@
 /**
- * How the Worker reaches a key's Durable Object: the object for a key hash, seen through the
- * `KeyGateApi` interface. The verify path and the admin services depend on this interface, not
- * on the namespace binding.
+ * How the Worker reaches a key's Durable Object, seen through the `KeyGateApi` interface. Objects
+ * are addressed by the key's id, so that the admin API reaches a key without reading D1 (a revoke
+ * works while D1 is down); the verify path maps a key's hash to its id once per isolate.
  */
 import type { DayCounts } from "../storage/usage";
 import type { Counters, GateCheck, GatePolicy, GateState } from "./decide";
 import type { KeyGate } from "./key-gate";
 import type {
+  AdminScope,
   AuthorizeOutcome,
   ChangeContext,
   ContextChange,
   CreditChange,
-  HandOver,
-  Inspection,
+  HandOff,
   KeyPatch,
+  KeySnapshot,
   WriteOutcome,
 } from "./types";
 
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {
+  /** Null when this object holds no key yet: the caller may ask it to `adopt` the key. */
   authorize(check: GateCheck, policy: GatePolicy): Promise<AuthorizeOutcome>;
-  inspect(policy: GatePolicy): Promise<Inspection | null>;
-  recentActivity(): Promise<Record<string, DayCounts>>;
+  /** Takes the key over from D1 and, for a key created before objects were addressed by id, from its old object. */
+  adopt(keyId: string, hash: string): Promise<boolean>;
+  /** Null when the caller may not see the key (or it was deleted); "absent" as in `WriteOutcome`. */
+  snapshot(scope: AdminScope): Promise<KeySnapshot | "absent" | null>;
+  recentActivity(scope: AdminScope): Promise<Record<string, DayCounts> | null>;
   create(
     initial: GateState,
     hash: string,
@@ -29,31 +34,35 @@ export interface KeyGateApi {
     context: ChangeContext,
     inherited?: Counters | null,
   ): Promise<WriteOutcome>;
-  handOver(): Promise<HandOver | null>;
-  retire(successor: string, expiresAt: number, context: ChangeContext): Promise<WriteOutcome>;
+  retire(successorId: string, expiresAt: number, context: ChangeContext): Promise<WriteOutcome>;
   update(
+    scope: AdminScope,
     patch: KeyPatch,
     rolePermissions: Record<string, string[]> | null,
     context: ChangeContext,
   ): Promise<WriteOutcome>;
   updateContext(change: ContextChange): Promise<void>;
-  changeCredits(change: CreditChange, context: ChangeContext): Promise<WriteOutcome>;
-  revoke(context: ChangeContext): Promise<WriteOutcome>;
-  remove(context: ChangeContext): Promise<WriteOutcome>;
+  changeCredits(scope: AdminScope, change: CreditChange, context: ChangeContext): Promise<WriteOutcome>;
+  revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome>;
+  remove(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome>;
+  /** Called on an object addressed by hash (before the upgrade): gives its key away, once. */
+  handOff(): Promise<HandOff | null>;
 }
 
 export interface GateDirectory {
-  /** The Durable Object of the key with this SHA-256 hex. */
-  forHash(hash: string): KeyGateApi;
+  /** The Durable Object of the key with this id. */
+  forKey(id: string): KeyGateApi;
 }
 
-/** The object of the key with this hash. */
-export function gateOf(env: { KEY_GATE: DurableObjectNamespace<KeyGate> }, hash: string): KeyGateApi {
+type GateNamespace = DurableObjectNamespace<KeyGate>;
+
+/** The object named `name`: a key id, or a key hash for objects made before the upgrade. */
+export function gateOf(env: { KEY_GATE: GateNamespace }, name: string): KeyGateApi {
   // The generated stub types turn each union result into a union of promises; `KeyGate`
   // implements `KeyGateApi`, so the interface states the stub's real signatures.
-  return env.KEY_GATE.get(env.KEY_GATE.idFromName(hash)) as unknown as KeyGateApi;
+  return env.KEY_GATE.get(env.KEY_GATE.idFromName(name)) as unknown as KeyGateApi;
 }
 
-export function gateDirectory(namespace: DurableObjectNamespace<KeyGate>): GateDirectory {
-  return { forHash: (hash) => gateOf({ KEY_GATE: namespace }, hash) };
+export function gateDirectory(namespace: GateNamespace): GateDirectory {
+  return { forKey: (id) => gateOf({ KEY_GATE: namespace }, id) };
 }

@@ -9,6 +9,7 @@ import { type KeyRecord, lifecycleCode } from "../keys/record";
 import type { CreditState } from "../limits/credits";
 import { type MeterCode, meter } from "../limits/meter";
 import { effectiveLimits, type WindowStates, type WindowStatus } from "../limits/windows";
+import { ownEntry } from "../policy/own-entry";
 import { ADMIN_KEY_TYPE, type Plan } from "../policy/schema";
 
 /** What the Durable Object keeps per key besides counters. */
@@ -87,15 +88,22 @@ export interface Decided {
   counters: Counters;
 }
 
-/** `key.plan ?? workspace.plan ?? keyType.plan ?? defaultPlan`; unknown names fall through. */
+/**
+ * `key.plan ?? workspace.plan ?? keyType.plan ?? defaultPlan`; unknown names fall through.
+ * Names are looked up as own entries only: a plan called `constructor` exists only if defined.
+ */
 export function resolvePlan(state: GateState, policy: GatePolicy): string | null {
   const chain = [state.record.plan, state.workspacePlan, policy.typePlan, policy.defaultPlan];
-  return chain.find((name): name is string => typeof name === "string" && name in policy.plans) ?? null;
+  return (
+    chain.find(
+      (name): name is string => typeof name === "string" && ownEntry(policy.plans, name) !== undefined,
+    ) ?? null
+  );
 }
 
 export function effectivePermissions(state: GateState, policy: GatePolicy, plan: string | null): string[] {
-  const fromRoles = state.record.roles.flatMap((role) => state.rolePermissions[role] ?? []);
-  const fromPlan = plan ? (policy.plans[plan]?.permissions ?? []) : [];
+  const fromRoles = state.record.roles.flatMap((role) => ownEntry(state.rolePermissions, role) ?? []);
+  const fromPlan = plan ? (ownEntry(policy.plans, plan)?.permissions ?? []) : [];
   return capPermissions([...state.record.permissions, ...fromRoles, ...fromPlan], policy.allowedPermissions);
 }
 
@@ -113,7 +121,7 @@ export function currentUsage(
 ): { plan: string | null; usage: Usage } {
   const plan = resolvePlan(state, policy);
   const metered = meter({
-    limits: effectiveLimits(state.record.limits, plan ? policy.plans[plan]?.limits : undefined),
+    limits: effectiveLimits(state.record.limits, plan ? ownEntry(policy.plans, plan)?.limits : undefined),
     windows: counters.windows,
     credits: counters.credits,
     cost: 0,
@@ -151,7 +159,7 @@ export function decide(
   now: number,
 ): Decided {
   const plan = resolvePlan(state, policy);
-  const planConfig = plan ? policy.plans[plan] : undefined;
+  const planConfig = plan ? ownEntry(policy.plans, plan) : undefined;
   const permissions = effectivePermissions(state, policy, plan);
   const limits = effectiveLimits(state.record.limits, planConfig?.limits);
   const base = { limits, windows: counters.windows, credits: counters.credits, cost: check.cost, now };
@@ -173,7 +181,6 @@ export function decide(
   });
   const { record } = state;
 
-  if (check.workspaceId !== null && record.workspaceId !== check.workspaceId) return result("invalid_key");
   const lifecycle = lifecycleCode(record, now);
   if (lifecycle) return result(lifecycle);
   if (record.ipAllowlist.length > 0 && (check.ip === null || !ipAllowed(check.ip, record.ipAllowlist))) {

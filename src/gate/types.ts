@@ -6,7 +6,7 @@
 import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Actor } from "../storage/audit";
-import type { Counters, KeyDecision, Usage } from "./decide";
+import type { Counters, KeyDecision } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -51,23 +51,46 @@ export interface CreditChange {
 /** The decision and the key it was made on; null when this object holds no key. */
 export type AuthorizeOutcome = { decision: KeyDecision; record: KeyIdentity } | null;
 
-export type WriteOutcome =
-  | { ok: true; record: KeyRecord }
-  | { ok: false; code: "not_found" | "key_revoked" | "conflict" | "unavailable" };
-
-/** A key as `GET /keys/:id` shows it: its live record and where it stands on its limits. */
-export interface Inspection {
-  record: KeyRecord;
-  plan: string | null;
-  usage: Usage;
+/**
+ * Who may reach a key through the admin API: an admin key sees only its own workspace
+ * (`workspaceId`), and changes an admin key only if it holds every permission that key holds
+ * (`permissions`). Null fields: root, no limit.
+ */
+export interface AdminScope {
+  workspaceId: string | null;
+  /** The caller's admin permissions; null for root. */
+  permissions: string[] | null;
 }
 
-/** What a key being rotated hands over to its successor. */
-export interface HandOver {
+export type WriteOutcome =
+  | {
+      ok: true;
+      record: KeyRecord;
+      /** The change is in force here but D1 is not written yet (it is retried until it is). */
+      d1Pending: boolean;
+    }
+  | {
+      ok: false;
+      /** `absent`: this object holds no key yet (one created before objects were addressed by id). */
+      code: "absent" | "not_found" | "key_revoked" | "conflict" | "forbidden" | "unavailable";
+    };
+
+/** A key as its object holds it: the record with live balance and last use, its context and counters. */
+export interface KeySnapshot {
   record: KeyRecord;
   workspacePlan: string | null;
   rolePermissions: Record<string, string[]>;
   counters: Counters;
-  /** The key was rotated before: it has a successor already. */
+  /** The key was rotated: it has a successor already. */
   rotated: boolean;
+  /** The object's clock when the snapshot was taken, epoch ms: the counters are as of then. */
+  at: number;
+}
+
+/** What a key's object hands to the object that replaces it (the id-addressed one, SPEC 6 upgrade). */
+export interface HandOff {
+  state: unknown;
+  meters: unknown;
+  /** D1 writes the old object had not completed yet, oldest first. */
+  repairs: unknown[];
 }

@@ -157,7 +157,7 @@ export const PolicySchema = z
     }
     policy.routes.forEach((route, index) => {
       for (const type of route.keyTypes ?? []) {
-        if (!(type in policy.keyTypes)) {
+        if (!Object.hasOwn(policy.keyTypes, type)) {
           ctx.addIssue({
             code: "custom",
             path: ["routes", index, "keyTypes"],

@@ -12,6 +12,7 @@ import { WorkspaceStore } from "../storage/workspaces";
 import { AbuseGuard } from "./abuse";
 import type { AccessDeps } from "./authorize-request";
 import { KnownKeys } from "./known-keys";
+import { unconfirmed } from "./unconfirmed";
 import type { KeyLookup, VerifyDeps } from "./verify-key";
 
 const known = new KnownKeys();
@@ -38,6 +39,7 @@ export function verifyDeps(env: Env): VerifyDeps {
     known,
     abuse,
     limiter: env.ABUSE_LIMITER,
+    unconfirmed,
   };
 }
 

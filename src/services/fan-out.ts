@@ -9,22 +9,22 @@ import { unavailable } from "../http/errors";
 /** Objects updated at once during a push. */
 const PUSH_CONCURRENCY = 16;
 
-/** Pushes `change` to every key of `hashes`; a push that fails for any key answers 503. */
+/** Pushes `change` to every key of `ids`; a push that fails for any key answers 503. */
 export async function pushToKeys(
   gates: GateDirectory,
-  hashes: readonly string[],
+  ids: readonly string[],
   change: ContextChange,
 ): Promise<void> {
   let failed = 0;
-  for (let start = 0; start < hashes.length; start += PUSH_CONCURRENCY) {
-    const batch = hashes.slice(start, start + PUSH_CONCURRENCY);
-    const results = await Promise.allSettled(batch.map((hash) => gates.forHash(hash).updateContext(change)));
+  for (let start = 0; start < ids.length; start += PUSH_CONCURRENCY) {
+    const batch = ids.slice(start, start + PUSH_CONCURRENCY);
+    const results = await Promise.allSettled(batch.map((id) => gates.forKey(id).updateContext(change)));
     failed += results.filter((result) => result.status === "rejected").length;
   }
   if (failed > 0) {
-    console.error(JSON.stringify({ event: "push_failed", failed, total: hashes.length }));
+    console.error(JSON.stringify({ event: "push_failed", failed, total: ids.length }));
     throw unavailable(
-      `The change is stored but ${failed} of ${hashes.length} keys could not be updated yet; they pick it up within 30 s. Retry to be sure.`,
+      `The change is stored but ${failed} of ${ids.length} keys could not be updated yet; they pick it up within 30 s. Retry to be sure.`,
     );
   }
 }

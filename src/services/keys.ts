@@ -4,8 +4,8 @@
  * which applies the consistency rule and writes the audit entry with the change.
  */
 import type { GateDirectory, KeyGateApi } from "../gate/client";
-import type { GateState } from "../gate/decide";
-import type { CreditChange, Inspection, KeyPatch, WriteOutcome } from "../gate/types";
+import { currentUsage, type GateState, type Usage } from "../gate/decide";
+import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../gate/types";
 import { ApiError, type FieldError, unavailable } from "../http/errors";
 import { isAdminPermission } from "../keys/admin-permissions";
 import { generateKey, type KeyFormat, keyStart, parseKey } from "../keys/format";
@@ -14,14 +14,16 @@ import { beyondCeiling, holds } from "../keys/permissions";
 import { newId } from "../keys/random";
 import type { Credits, Json, KeyRecord } from "../keys/record";
 import { ADMIN_FORMAT, type CompiledPolicy } from "../policy/compiled";
+import { ownEntry } from "../policy/own-entry";
 import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
-import { KeyStore, type StoredKey } from "../storage/keys";
+import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { type UsageDay, UsageStore, usageDay } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { denyOnFailure } from "./dependency";
+import type { UnconfirmedRestrictions } from "./unconfirmed";
 import { badRequest, checkPlan } from "./validation";
 
 export interface KeySettings {
@@ -88,15 +90,31 @@ function revokedConflict(): ApiError {
   return new ApiError("key_revoked", "The key is revoked; a revoked key cannot be changed.", { status: 409 });
 }
 
+/** A key as `GET /keys/:id` shows it: its live record and where it stands on its limits. */
+export interface Inspection {
+  record: KeyRecord;
+  plan: string | null;
+  usage: Usage;
+}
+
 function unwrap(outcome: WriteOutcome, id: string): KeyRecord {
   if (outcome.ok) return outcome.record;
   switch (outcome.code) {
+    case "absent":
     case "not_found":
       throw notFound("key", id);
+    case "forbidden":
+      throw new ApiError(
+        "insufficient_permissions",
+        "An admin key can change an admin key only if it holds every permission that key holds.",
+      );
     case "key_revoked":
       throw revokedConflict();
     case "conflict":
-      throw new ApiError("conflict", "A key with this hash already exists.");
+      throw new ApiError(
+        "conflict",
+        "The change conflicts with the key's state (an existing hash, or a rotated key's expiry moved later).",
+      );
     case "unavailable":
       throw unavailable("The change could not be stored; nothing was loosened. Retry the request.");
   }
@@ -112,6 +130,7 @@ export class KeyService {
     db: D1Database,
     private readonly compiled: CompiledPolicy,
     private readonly gates: GateDirectory,
+    private readonly unconfirmed: UnconfirmedRestrictions,
   ) {
     this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
@@ -167,38 +186,42 @@ export class KeyService {
 
   /** The key as its Durable Object holds it now: live balance, last use and limits. */
   async get(context: AdminContext, id: string): Promise<Inspection> {
-    const stored = await this.find(context, id);
-    const inspection = await denyOnFailure(
-      this.gate(stored).inspect(this.compiled.gatePolicy(stored.record.type)),
-    );
-    if (!inspection) throw notFound("key", id);
-    return inspection;
+    const snapshot = await this.snapshot(context, id);
+    const state = { ...snapshot, rolesCheckedAt: 0 };
+    const policy = this.compiled.gatePolicy(snapshot.record.type);
+    return { record: snapshot.record, ...currentUsage(state, snapshot.counters, policy, snapshot.at) };
   }
 
   async changeCredits(context: AdminContext, id: string, change: CreditChange): Promise<KeyRecord> {
-    const stored = await this.find(context, id);
-    return unwrap(await denyOnFailure(this.gate(stored).changeCredits(change, changeContext(context))), id);
+    return this.write(id, (gate) => gate.changeCredits(scopeOf(context), change, changeContext(context)));
   }
 
   /** Per-day usage from `from` to `to` (UTC dates): D1's totals, overlaid with the live ones. */
   async usage(context: AdminContext, id: string, from: string, to: string): Promise<UsageDay[]> {
-    const stored = await this.find(context, id);
+    await this.snapshot(context, id);
     const [written, live] = await Promise.all([
       this.usageStore.list(id, from, to),
-      denyOnFailure(this.gate(stored).recentActivity()),
+      denyOnFailure(this.gates.forKey(id).recentActivity(scopeOf(context))),
     ]);
     const days = { ...written };
-    for (const [day, counts] of Object.entries(live)) if (day >= from && day <= to) days[day] = counts;
+    for (const [day, counts] of Object.entries(live ?? {})) if (day >= from && day <= to) days[day] = counts;
     return Object.keys(days)
       .sort()
       .map((day) => usageDay(day, days[day] ?? {}));
   }
 
+  /**
+   * Changes a key's settings. The key is read from its object, not D1, so that a disable works
+   * while D1 is down; D1 is read only for the roles a change names.
+   */
   async update(context: AdminContext, id: string, change: KeyChange): Promise<KeyRecord> {
-    const stored = await this.find(context, id);
-    const { record } = stored;
-    if (record.revokedAt !== null) {
-      throw revokedConflict();
+    const { record } = await this.snapshot(context, id);
+    if (record.revokedAt !== null) throw revokedConflict();
+    if (record.type === ADMIN_KEY_TYPE && (change.roles?.length || change.plan)) {
+      throw badRequest(
+        change.plan ? "plan" : "roles",
+        "admin keys hold admin permissions only, no roles or plan",
+      );
     }
     const rolePermissions = change.roles
       ? await this.rolePermissions(record.workspaceId, record.type, change.roles)
@@ -222,9 +245,8 @@ export class KeyService {
       ...(change.enabled !== undefined && { enabled: change.enabled }),
       ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
     };
-    return unwrap(
-      await denyOnFailure(this.gate(stored).update(patch, rolePermissions, changeContext(context))),
-      id,
+    return this.write(id, (gate) =>
+      gate.update(scopeOf(context), patch, rolePermissions, changeContext(context)),
     );
   }
 
@@ -238,10 +260,9 @@ export class KeyService {
     id: string,
     gracePeriodSeconds: number,
   ): Promise<{ record: KeyRecord; key: string }> {
-    const stored = await this.find(context, id);
-    if (stored.record.revokedAt !== null) throw revokedConflict();
-    const old = await denyOnFailure(this.gate(stored).handOver());
-    if (!old) throw notFound("key", id);
+    const old = await this.snapshot(context, id);
+    if (old.record.revokedAt !== null) throw revokedConflict();
+    if (old.record.type === ADMIN_KEY_TYPE) this.checkGrant(context, ADMIN_KEY_TYPE, old.record.permissions);
     if (old.rotated)
       throw new ApiError("conflict", "This key was rotated already; rotate its successor instead.");
     const format = this.formatOf(old.record.type);
@@ -263,38 +284,67 @@ export class KeyService {
       rolePermissions: old.rolePermissions,
       rolesCheckedAt: now,
     };
+    const successor = this.gates.forKey(record.id);
     const created = unwrap(
-      await denyOnFailure(
-        this.gates.forHash(hash).create(state, hash, "key.rotate", changeContext(context), old.counters),
-      ),
+      await denyOnFailure(successor.create(state, hash, "key.rotate", changeContext(context), old.counters)),
       id,
     );
     try {
       unwrap(
         await denyOnFailure(
-          this.gate(stored).retire(hash, now + gracePeriodSeconds * 1000, changeContext(context)),
+          this.gates.forKey(id).retire(record.id, now + gracePeriodSeconds * 1000, changeContext(context)),
         ),
         id,
       );
     } catch (error) {
       // The old key could not be retired: take the new one back, so that nothing changed.
-      await this.gates
-        .forHash(hash)
-        .remove(changeContext(context))
+      await successor
+        .remove({ workspaceId: null, permissions: null }, changeContext(context))
         .catch(() => undefined);
       throw error;
     }
     return { record: created, key };
   }
 
+  /** Revokes by id through the key's object alone: it succeeds while D1 is down (SPEC 6). */
   async revoke(context: AdminContext, id: string): Promise<KeyRecord> {
-    const stored = await this.find(context, id);
-    return unwrap(await denyOnFailure(this.gate(stored).revoke(changeContext(context))), id);
+    return this.write(id, (gate) => gate.revoke(scopeOf(context), changeContext(context)));
   }
 
   async remove(context: AdminContext, id: string): Promise<void> {
-    const stored = await this.find(context, id);
-    unwrap(await denyOnFailure(this.gate(stored).remove(changeContext(context))), id);
+    await this.write(id, (gate) => gate.remove(scopeOf(context), changeContext(context)));
+  }
+
+  /** The key as its object holds it, if the caller may see it; else 404. */
+  private async snapshot(context: AdminContext, id: string): Promise<KeySnapshot> {
+    const gate = this.gates.forKey(id);
+    let snapshot = await denyOnFailure(gate.snapshot(scopeOf(context)));
+    if (snapshot === "absent" && (await this.adopt(gate, id))) {
+      snapshot = await denyOnFailure(gate.snapshot(scopeOf(context)));
+    }
+    if (snapshot === null || snapshot === "absent") throw notFound("key", id);
+    return snapshot;
+  }
+
+  /** Runs one change on the key's object, adopting the key first if its object holds nothing yet. */
+  private async write(id: string, change: (gate: KeyGateApi) => Promise<WriteOutcome>): Promise<KeyRecord> {
+    const gate = this.gates.forKey(id);
+    let outcome = await denyOnFailure(change(gate));
+    if (!outcome.ok && outcome.code === "absent" && (await this.adopt(gate, id))) {
+      outcome = await denyOnFailure(change(gate));
+    }
+    if (outcome.ok && outcome.d1Pending) this.unconfirmed.add(id, Date.now());
+    return unwrap(outcome, id);
+  }
+
+  /**
+   * An object that holds nothing is either no key at all or a key created before objects were
+   * addressed by id: D1 tells which, and the object then takes the key over.
+   */
+  private async adopt(gate: KeyGateApi, id: string): Promise<boolean> {
+    const stored = await this.keys.findById(id);
+    if (!stored || stored.deleted) return false;
+    return denyOnFailure(gate.adopt(id, stored.hash));
   }
 
   private async store(
@@ -308,7 +358,10 @@ export class KeyService {
       ? await this.workspaces.find(input.workspaceId)
       : null;
     if (!workspace) throw notFound("workspace", input.workspaceId);
-    const keyType = this.compiled.policy.keyTypes[input.type];
+    if (input.type === ADMIN_KEY_TYPE && input.plan) {
+      throw badRequest("plan", "admin keys hold admin permissions only, no plan");
+    }
+    const keyType = ownEntry(this.compiled.policy.keyTypes, input.type);
     const permissions = input.permissions ?? keyType?.defaultPermissions ?? [];
     const rolePermissions = await this.rolePermissions(workspace.id, input.type, input.roles ?? []);
     this.checkGrant(context, input.type, [...permissions, ...Object.values(rolePermissions).flat()]);
@@ -345,11 +398,12 @@ export class KeyService {
     };
     const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
     const outcome = await denyOnFailure(
-      this.gates.forHash(hash).create(state, hash, action, changeContext(context)),
+      this.gates.forKey(record.id).create(state, hash, action, changeContext(context)),
     );
+    if (!outcome.ok && outcome.code === "conflict")
+      throw new ApiError("conflict", "A key with this hash already exists.");
     return unwrap(outcome, record.id);
   }
-
   /** Permissions of each named role; every role must exist in the workspace. */
   private async rolePermissions(
     workspaceId: string,
@@ -364,17 +418,6 @@ export class KeyService {
     if (missing.length > 0)
       throw badRequest("roles", `unknown role(s) in this workspace: ${missing.join(", ")}`);
     return permissionsByRole(found);
-  }
-
-  /** The key record, if it exists, is not deleted and the caller may see it; else 404. */
-  private async find(context: AdminContext, id: string): Promise<StoredKey> {
-    const stored = await this.keys.findById(id);
-    if (!stored || stored.deleted || !canSee(context, stored.record.workspaceId)) throw notFound("key", id);
-    return stored;
-  }
-
-  private gate(stored: StoredKey): KeyGateApi {
-    return this.gates.forHash(stored.hash);
   }
 
   private formatOf(type: string): KeyFormat {
@@ -404,7 +447,7 @@ export class KeyService {
       }
       return;
     }
-    const ceiling = this.compiled.policy.keyTypes[type]?.allowedPermissions;
+    const ceiling = ownEntry(this.compiled.policy.keyTypes, type)?.allowedPermissions;
     const beyond = beyondCeiling(permissions, ceiling);
     if (beyond.length > 0) {
       const errors: FieldError[] = beyond.map((p) => ({
@@ -418,4 +461,9 @@ export class KeyService {
       );
     }
   }
+}
+
+/** What the caller may reach: its workspace, and (for admin keys it changes) its permissions. */
+function scopeOf(context: AdminContext): AdminScope {
+  return { workspaceId: context.workspaceId, permissions: context.permissions };
 }

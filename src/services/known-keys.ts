@@ -1,30 +1,38 @@
 /**
- * The hashes this isolate has seen in D1, so that a warm key goes straight to its Durable Object
- * without a D1 read. Only existence is cached: the key's state always comes from the object, so
- * a revoke is never missed. Bounded; the oldest entry goes first.
+ * The keys this isolate has found in D1, by hash: the key's id (its Durable Object's name), type
+ * and workspace, none of which ever changes. A warm key goes straight to its object without a
+ * D1 read, and the admin API reaches keys by id without D1 at all. Only these fixed facts are
+ * cached: the key's state always comes from its object, so a revoke is never missed. Bounded;
+ * the oldest entry goes first.
  */
 
-/** Hashes remembered per isolate (64 hex characters each, about 10 MB at most). */
+/** Keys remembered per isolate (about 200 bytes each, about 10 MB at most). */
 const MAX_KNOWN_KEYS = 50_000;
 
+export interface KnownKey {
+  id: string;
+  type: string;
+  workspaceId: string;
+}
+
 export class KnownKeys {
-  private readonly hashes = new Set<string>();
+  private readonly keys = new Map<string, KnownKey>();
 
   constructor(private readonly capacity = MAX_KNOWN_KEYS) {}
 
-  has(hash: string): boolean {
-    return this.hashes.has(hash);
+  get(hash: string): KnownKey | undefined {
+    return this.keys.get(hash);
   }
 
-  add(hash: string): void {
-    if (this.hashes.size >= this.capacity) {
-      const oldest = this.hashes.values().next();
-      if (!oldest.done) this.hashes.delete(oldest.value);
+  add(hash: string, key: KnownKey): void {
+    if (this.keys.size >= this.capacity) {
+      const oldest = this.keys.keys().next();
+      if (!oldest.done) this.keys.delete(oldest.value);
     }
-    this.hashes.add(hash);
+    this.keys.set(hash, key);
   }
 
   delete(hash: string): void {
-    this.hashes.delete(hash);
+    this.keys.delete(hash);
   }
 }

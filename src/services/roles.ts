@@ -72,8 +72,8 @@ export class RoleService {
   }
 
   private async push(workspaceId: string, name: string, permissions: string[] | null): Promise<void> {
-    const hashes = await this.keys.hashesInWorkspace(workspaceId, name);
-    await pushToKeys(this.gates, hashes, { role: { name, permissions } });
+    const ids = await this.keys.idsInWorkspace(workspaceId, name);
+    await pushToKeys(this.gates, ids, { role: { name, permissions } });
   }
 
   private async workspace(context: AdminContext, id: string): Promise<void> {

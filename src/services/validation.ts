@@ -2,6 +2,7 @@
  * Checks of admin input against the policy, shared by the admin services.
  */
 import { ApiError } from "../http/errors";
+import { ownEntry } from "../policy/own-entry";
 import type { Policy } from "../policy/schema";
 
 export function badRequest(field: string, message: string): ApiError {
@@ -10,7 +11,7 @@ export function badRequest(field: string, message: string): ApiError {
 
 /** A plan named in admin input must be one of the policy's plans. */
 export function checkPlan(policy: Policy, plan: string | null | undefined): void {
-  if (plan && !(plan in policy.plans)) {
+  if (plan && ownEntry(policy.plans, plan) === undefined) {
     const known = Object.keys(policy.plans).join(", ") || "none defined";
     throw badRequest("plan", `unknown plan "${plan}" (known: ${known})`);
   }

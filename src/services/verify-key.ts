@@ -2,10 +2,11 @@
  * verifyKey: from a credential string to the decision of its key's Durable Object.
  *
  *   malformed (prefix, shape, checksum) -> refused before any storage is touched
- *   hash seen by this isolate            -> one Durable Object call, no D1 read
+ *   hash seen by this isolate            -> one Durable Object call (by the key's id), no D1 read
  *   hash not seen                        -> one D1 read; unknown keys stop there, create no
  *                                           Durable Object and count toward the client's abuse
  *                                           limit; known ones go on to their object
+ *   record of another type or workspace  -> invalid_key, nothing counted
  *
  * A failing dependency throws `unavailable`: nothing is ever allowed because storage failed,
  * except that `limiterFailure: "open"` lets a key D1 shows active through, uncounted, when its
@@ -15,14 +16,15 @@ import type { GateDirectory } from "../gate/client";
 import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../gate/decide";
 import type { AuthorizeOutcome } from "../gate/types";
 import { unavailable } from "../http/errors";
-import { parseKey } from "../keys/format";
+import { type KeyFormat, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import type { KeyIdentity, KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { StoredKey } from "../storage/keys";
 import type { AbuseGuard } from "./abuse";
 import { denyOnFailure } from "./dependency";
-import type { KnownKeys } from "./known-keys";
+import type { KnownKey, KnownKeys } from "./known-keys";
+import type { UnconfirmedRestrictions } from "./unconfirmed";
 
 export interface KeyLookup {
   findByHash(hash: string): Promise<StoredKey | null>;
@@ -38,6 +40,7 @@ export interface VerifyDeps {
   known: KnownKeys;
   abuse: AbuseGuard;
   limiter: RateLimit | undefined;
+  unconfirmed: UnconfirmedRestrictions;
 }
 
 export type KeyVerification =
@@ -46,9 +49,19 @@ export type KeyVerification =
   | { code: "valid" | DenyCode; record: KeyIdentity; decision: KeyDecision };
 
 const NO_KEY = { record: null, decision: null } as const;
+const INVALID: KeyVerification = { code: "invalid_key", ...NO_KEY };
 
 function slowedDown(retryAfter: number): KeyVerification {
   return { code: "rate_limited", record: null, decision: denial("rate_limited", retryAfter) };
+}
+
+/**
+ * Whether the key exists for this check: its record's type is the one its prefix names (so a
+ * key imported by hash cannot borrow another type's rules, SPEC 3.2), and an admin key's
+ * verify sees only its own workspace (SPEC 7). Otherwise it is `invalid_key`, counted nowhere.
+ */
+function visible(key: KnownKey, format: KeyFormat, check: GateCheck): boolean {
+  return key.type === format.type && (check.workspaceId === null || key.workspaceId === check.workspaceId);
 }
 
 export async function verifyKey(
@@ -61,32 +74,38 @@ export async function verifyKey(
   if (!format) return { code: "malformed_key", ...NO_KEY };
   const hash = await sha256Hex(credential);
   let stored: StoredKey | null = null;
-  if (!deps.known.has(hash)) {
+  let key = deps.known.get(hash);
+  if (!key) {
     const now = Date.now();
     const blocked = check.ip ? deps.abuse.retryAfter(check.ip, now) : 0;
     if (blocked > 0) return slowedDown(blocked);
     stored = await denyOnFailure(deps.lookup.findByHash(hash));
     if (!stored) {
       const allowed = check.ip ? await deps.abuse.allowMiss(deps.limiter, check.ip, now) : true;
-      return allowed
-        ? { code: "invalid_key", ...NO_KEY }
-        : slowedDown(deps.abuse.retryAfter(check.ip ?? "", now));
+      return allowed ? INVALID : slowedDown(deps.abuse.retryAfter(check.ip ?? "", now));
     }
+    key = { id: stored.record.id, type: stored.record.type, workspaceId: stored.record.workspaceId };
+    if (!visible(key, format, check)) return INVALID;
     if (stored.deleted)
       return { code: "key_revoked", record: stored.record, decision: denial("key_revoked") };
-    deps.known.add(hash);
+    deps.known.add(hash, key);
   }
-  const policy = compiled.gatePolicy(format.type);
+  if (!visible(key, format, check)) return INVALID;
+  const policy = compiled.gatePolicy(key.type);
+  const gate = deps.gates.forKey(key.id);
   let outcome: AuthorizeOutcome;
   try {
-    outcome = await deps.gates.forHash(hash).authorize(check, policy);
+    outcome = await gate.authorize(check, policy);
+    // An object that holds nothing yet takes its key over from D1 (and from the object that
+    // held it before objects were addressed by id), then decides.
+    if (!outcome && (await gate.adopt(key.id, hash))) outcome = await gate.authorize(check, policy);
   } catch (error) {
     console.error(JSON.stringify({ event: "gate_failed", error: String(error) }));
     if (compiled.policy.limiterFailure !== "open") throw unavailable();
     return openFallback(deps, compiled, hash, stored, check);
   }
   if (!outcome) {
-    // D1 knows the key but its object holds nothing: never allow on an inconsistency.
+    // D1 shows no live key for this object: it was deleted, or D1 and the object disagree.
     deps.known.delete(hash);
     throw unavailable("The key's state could not be read; the request was denied.");
   }
@@ -95,7 +114,8 @@ export async function verifyKey(
 
 /**
  * `limiterFailure: "open"`: the key's object failed, so decide rows 5-10 on what D1 shows and
- * allow without counting rows 11-12. Credits always fail closed.
+ * allow without counting rows 11-12. Credits always fail closed, and so does a key this isolate
+ * restricted while D1 was failing (D1 may not show it yet).
  */
 async function openFallback(
   deps: VerifyDeps,
@@ -107,8 +127,9 @@ async function openFallback(
   const stored = known ?? (await denyOnFailure(deps.lookup.findByHash(hash)));
   if (!stored || stored.deleted) throw unavailable();
   const { record } = stored;
-  const context = await denyOnFailure(deps.lookup.contextOf(record));
   const now = Date.now();
+  if (deps.unconfirmed.has(record.id, now)) throw unavailable();
+  const context = await denyOnFailure(deps.lookup.contextOf(record));
   const state = { record, ...context, rolesCheckedAt: now };
   const uncounted = { windows: {}, credits: null };
   const { decision } = decide(

@@ -109,7 +109,7 @@ export class WorkspaceService {
     ]);
     // The workspace's plan is part of every key's plan chain: push it to the keys' objects.
     if (after.plan !== before.plan) {
-      await pushToKeys(this.gates, await this.keys.hashesInWorkspace(id), { workspacePlan: after.plan });
+      await pushToKeys(this.gates, await this.keys.idsInWorkspace(id), { workspacePlan: after.plan });
     }
     return after;
   }

@@ -193,19 +193,19 @@ export class KeyStore {
       .bind(id, at);
   }
 
-  /** Hashes of the live keys of a workspace, all or only those holding `role`. */
-  async hashesInWorkspace(workspaceId: string, role?: string): Promise<string[]> {
+  /** Ids of the live keys of a workspace, all or only those holding `role`. */
+  async idsInWorkspace(workspaceId: string, role?: string): Promise<string[]> {
     const { results } = await d1(() =>
       this.db
         .prepare(
-          `SELECT hash FROM keys
+          `SELECT id FROM keys
            WHERE workspace_id = ?1 AND deleted_at IS NULL AND revoked_at IS NULL
              AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(keys.roles) WHERE value = ?2))`,
         )
         .bind(workspaceId, role ?? null)
-        .all<{ hash: string }>(),
+        .all<{ id: string }>(),
     );
-    return results.map((row) => row.hash);
+    return results.map((row) => row.id);
   }
 
   async hashExists(hash: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../../src/index";
+import { sha256Hex } from "../../src/keys/hash";
 import { ROOT_TOKEN } from "../fixtures/policy";
 
 export const BASE = "https://api.example.test";
@@ -103,4 +104,18 @@ export async function direct(request: Request, overrides: Partial<typeof env> = 
     { ...env, ...overrides },
     createExecutionContext(),
   );
+}
+
+/** The Durable Object of the key with this id. */
+export function keyObject(id: string) {
+  return env.KEY_GATE.get(env.KEY_GATE.idFromName(id));
+}
+
+/** The Durable Object of the key with this value (its id is looked up in D1 by hash). */
+export async function keyObjectFor(key: string) {
+  const row = await env.DB.prepare("SELECT id FROM keys WHERE hash = ?1")
+    .bind(await sha256Hex(key))
+    .first<{ id: string }>();
+  if (!row) throw new Error("no such key in D1");
+  return keyObject(row.id);
 }

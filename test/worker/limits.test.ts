@@ -6,12 +6,20 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { KeyGate } from "../../src/gate/key-gate";
-import { sha256Hex } from "../../src/keys/hash";
 import { ROOT_TOKEN, TEST_POLICY } from "../fixtures/policy";
-import { admin, call, createKey, createWorkspace, direct, expectProblem, type Json } from "./helpers";
+import {
+  admin,
+  call,
+  createKey,
+  createWorkspace,
+  direct,
+  expectProblem,
+  type Json,
+  keyObjectFor,
+} from "./helpers";
 
 async function setClock(key: string, at: number): Promise<void> {
-  const stub = env.KEY_GATE.get(env.KEY_GATE.idFromName(await sha256Hex(key)));
+  const stub = await keyObjectFor(key);
   await runInDurableObject(stub, (instance: KeyGate) => {
     instance.now = () => at;
   });

@@ -6,8 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type KeyGate, ROLE_REFRESH_MS } from "../../src/gate/key-gate";
-import { sha256Hex } from "../../src/keys/hash";
-import { admin, call, createKey, createWorkspace, expectProblem, type Json } from "./helpers";
+import { admin, call, createKey, createWorkspace, expectProblem, type Json, keyObjectFor } from "./helpers";
 
 async function role(workspaceId: string, name: string, permissions: string[]) {
   const { status, json } = await admin("POST", "/roles", { workspaceId, name, permissions });
@@ -16,7 +15,7 @@ async function role(workspaceId: string, name: string, permissions: string[]) {
 }
 
 async function gateOf(key: string) {
-  return env.KEY_GATE.get(env.KEY_GATE.idFromName(await sha256Hex(key)));
+  return await keyObjectFor(key);
 }
 
 describe("roles", () => {

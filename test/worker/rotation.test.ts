@@ -7,8 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { KeyGate } from "../../src/gate/key-gate";
-import { sha256Hex } from "../../src/keys/hash";
-import { admin, call, createKey, createWorkspace, expectProblem, type Json } from "./helpers";
+import { admin, call, createKey, createWorkspace, expectProblem, type Json, keyObjectFor } from "./helpers";
 
 async function rotate(id: string, body?: Json) {
   return admin("POST", `/keys/${id}/rotate`, body);
@@ -73,7 +72,7 @@ describe("rotation", () => {
     const old = await createKey(ws);
     const next = (await rotate(old.id, { gracePeriodSeconds: 60 })).json;
     expect((await call("/api/products", { key: old.key })).status).toBe(200);
-    const stub = env.KEY_GATE.get(env.KEY_GATE.idFromName(await sha256Hex(old.key)));
+    const stub = await keyObjectFor(old.key);
     await runInDurableObject(stub, (instance: KeyGate) => {
       instance.now = () => Date.now() + 61_000;
     });

@@ -6,11 +6,10 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FLUSH_DELAY_MS } from "../../src/gate/activity";
-import { sha256Hex } from "../../src/keys/hash";
-import { admin, call, createKey, createWorkspace } from "./helpers";
+import { admin, call, createKey, createWorkspace, keyObjectFor } from "./helpers";
 
 async function gateOf(key: string) {
-  return env.KEY_GATE.get(env.KEY_GATE.idFromName(await sha256Hex(key)));
+  return await keyObjectFor(key);
 }
 
 describe("usage write-behind", () => {
