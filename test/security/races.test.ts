@@ -1,0 +1,269 @@
+/**
+ * Attack class: races inside a key's Durable Object. Its state has one writer discipline: no
+ * write is computed from a snapshot taken before an await, so a restricting change, once
+ * answered, is never undone by a concurrent role refresh, counter write or admin change.
+ * Shown twice: a deterministic interleaving (the role refresh's D1 read held open while a
+ * revoke lands) and fast-check's scheduler over random interleavings of decisions, revokes,
+ * disables, patches, credit changes and role refreshes, with every D1 call's completion order
+ * chosen by the scheduler.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import type { GateCheck } from "../../src/gate/decide";
+import type { KeyGate } from "../../src/gate/key-gate";
+import { ROLE_REFRESH_MS } from "../../src/gate/key-gate";
+import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/gate/types";
+import { failingDb, restoreObjectDbs, setObjectDb } from "../worker/faults";
+import { admin, call, createKey, createWorkspace, expectProblem, keyObject } from "../worker/helpers";
+
+afterEach(restoreObjectDbs);
+
+const ROOT: AdminScope = { workspaceId: null, permissions: null };
+let audits = 0;
+function context(): ChangeContext {
+  audits += 1;
+  return { actor: { type: "root" }, requestId: `race-${audits}`, auditId: `aud_race${audits}` };
+}
+
+function check(permission: string): GateCheck {
+  return {
+    permissions: [permission],
+    anyPermissions: [],
+    keyTypes: null,
+    ip: null,
+    workspaceId: null,
+    cost: 1,
+    consume: true,
+  };
+}
+
+/** Wraps D1 so that each query's and batch's completion is released by `release`. */
+function controlledDb(release: <T>(operation: Promise<T>, sql: string) => Promise<T>): D1Database {
+  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement => {
+    const bind = statement.bind.bind(statement);
+    const first = statement.first.bind(statement);
+    const all = statement.all.bind(statement);
+    const run = statement.run.bind(statement);
+    return Object.assign(statement, {
+      bind: (...values: unknown[]) => wrap(bind(...values), sql),
+      first: (column?: string) => release(column === undefined ? first() : first(column), sql),
+      all: () => release(all(), sql),
+      run: () => release(run(), sql),
+    });
+  };
+  return {
+    prepare: (sql: string) => wrap(env.DB.prepare(sql), sql),
+    batch: (statements: D1PreparedStatement[]) => release(env.DB.batch(statements), "batch"),
+  } as unknown as D1Database;
+}
+
+async function keyWithRole(fields: Record<string, unknown> = {}) {
+  const ws = await createWorkspace();
+  expect(
+    (await admin("POST", "/roles", { workspaceId: ws, name: "writer", permissions: ["products:write"] }))
+      .status,
+  ).toBe(201);
+  return createKey(ws, { permissions: ["products:read"], roles: ["writer"], ...fields });
+}
+
+describe("one writer discipline", () => {
+  it("a revoke that lands while the role refresh reads D1 is not undone by it", async () => {
+    const { key, id } = await keyWithRole();
+    await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
+      const later = Date.now() + ROLE_REFRESH_MS + 1_000;
+      instance.now = () => later;
+      let release: () => void = () => undefined;
+      const hold = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let held = false;
+      instance.db = controlledDb(async (operation, sql) => {
+        if (sql.includes("FROM roles") && !held) {
+          held = true;
+          await hold;
+        }
+        return operation;
+      });
+      const during = instance.authorize(check("products:read"), { plans: {} });
+      while (!held) await new Promise((resolve) => setTimeout(resolve, 1));
+      const revoked = await instance.revoke(ROOT, context());
+      expect(revoked.ok).toBe(true);
+      release();
+      await during;
+      const after = await instance.authorize(check("products:read"), { plans: {} });
+      expect(after?.decision.code).toBe("key_revoked");
+      instance.db = env.DB;
+    });
+    await expectProblem(await call("/api/products", { key }), 401, "key_revoked");
+    const row = await env.DB.prepare("SELECT revoked_at FROM keys WHERE id = ?1").bind(id).first();
+    expect(row?.revoked_at).toEqual(expect.any(Number));
+  });
+
+  it("every D1 write a failing D1 left behind is completed in order, each with its audit entry", async () => {
+    const { key, id } = await keyWithRole();
+    const stub = keyObject(id);
+    await setObjectDb(stub, failingDb());
+    expect((await admin("PATCH", `/keys/${id}`, { enabled: false })).status).toBe(200);
+    expect((await admin("POST", `/keys/${id}/revoke`)).status).toBe(200);
+    restoreObjectDbs();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const row = await env.DB.prepare("SELECT enabled, revoked_at FROM keys WHERE id = ?1")
+      .bind(id)
+      .first<{ enabled: number; revoked_at: number | null }>();
+    expect(row).toMatchObject({ enabled: 0, revoked_at: expect.any(Number) });
+    const { results } = await env.DB.prepare(
+      "SELECT action FROM audit_log WHERE target_id = ?1 AND action IN ('key.update', 'key.revoke') ORDER BY seq",
+    )
+      .bind(id)
+      .all<{ action: string }>();
+    expect(results.map((r) => r.action)).toEqual(["key.update", "key.revoke"]);
+    await expectProblem(await call("/api/products", { key }), 401, "key_revoked");
+  });
+});
+
+/** `stale`: the clock first moves past the role-refresh bound, so this decision re-reads the roles. */
+type Op =
+  | { kind: "read" | "write"; stale: boolean }
+  | { kind: "revoke" | "disable" | "narrow" | "noCredits" | "widen" | "roleEdit" };
+
+const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constantFrom("read" as const, "write" as const), stale: fc.boolean() }),
+  },
+  fc.constantFrom<Op>(
+    { kind: "revoke" },
+    { kind: "disable" },
+    { kind: "narrow" },
+    { kind: "noCredits" },
+    { kind: "widen" },
+    { kind: "roleEdit" },
+  ),
+);
+
+/** An operation, then how many pending D1 calls may complete before the next one starts. */
+const stepArbitrary = fc.record({ op: opArbitrary, settle: fc.nat(2) });
+
+const LIMIT = 4;
+const RUNS = 200;
+// A month quota: the clock moves by role-refresh ticks, which a GCRA window would refill.
+
+interface Logged {
+  op: Op;
+  start: number;
+  end: number;
+  code?: string;
+  ok?: boolean;
+}
+
+/** What a restriction answered before `start` rules out for a decision that asks `permission`. */
+function ruledOut(restriction: Op, permission: string): boolean {
+  if (restriction.kind === "narrow") return permission === "products:write";
+  return restriction.kind === "revoke" || restriction.kind === "disable" || restriction.kind === "noCredits";
+}
+
+describe("random interleavings (fast-check scheduler)", () => {
+  it("nothing is allowed after a restriction's answer, and no limit or credit is ever exceeded", async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(stepArbitrary, { minLength: 4, maxLength: 16 }),
+        async (s, steps) => {
+          runs += 1;
+          const { id } = await keyWithRole({ limits: { month: LIMIT }, credits: { remaining: 100 } });
+          const stub = keyObject(id);
+          const log: Logged[] = [];
+          await runInDurableObject(stub, async (instance: KeyGate) => {
+            let offset = 0;
+            instance.now = () => Date.now() + offset;
+            instance.db = controlledDb((operation) => s.schedule(operation));
+            let clock = 0;
+            const pending: Promise<void>[] = [];
+            const policy = { plans: {} };
+            const run = (op: Op): Promise<{ code?: string; ok?: boolean }> => {
+              switch (op.kind) {
+                case "read":
+                case "write":
+                  if (op.stale) offset += ROLE_REFRESH_MS + 1;
+                  return instance
+                    .authorize(check(op.kind === "read" ? "products:read" : "products:write"), policy)
+                    .then((outcome) => ({ code: outcome?.decision.code ?? "none" }));
+                case "revoke":
+                  return instance.revoke(ROOT, context()).then(okOf);
+                case "disable":
+                  return instance.update(ROOT, { enabled: false }, null, context()).then(okOf);
+                case "narrow":
+                  return instance.update(ROOT, { roles: [] }, {}, context()).then(okOf);
+                case "widen":
+                  return instance.update(ROOT, { limits: { month: LIMIT * 10 } }, null, context()).then(okOf);
+                case "noCredits":
+                  return instance.changeCredits(ROOT, { op: "set", amount: 0 }, context()).then(okOf);
+                case "roleEdit":
+                  return instance
+                    .updateContext({ role: { name: "writer", permissions: ["products:write"] } })
+                    .then(() => ({}));
+              }
+            };
+            for (const { op, settle } of steps) {
+              const entry: Logged = { op, start: ++clock, end: Number.POSITIVE_INFINITY };
+              log.push(entry);
+              pending.push(
+                run(op).then((result) => {
+                  Object.assign(entry, result, { end: ++clock });
+                }),
+              );
+              // Let some of the pending D1 calls complete, in an order the scheduler picks, or none,
+              // so that calls pile up and complete out of order.
+              for (let i = 0; i < settle && s.count() > 0; i++) await s.waitOne();
+              await new Promise((resolve) => setTimeout(resolve, 0));
+            }
+            // Serialised writes schedule their D1 calls only once the write before them is done
+            // (after real storage I/O), so keep releasing until every operation has answered.
+            let settled = false;
+            const all = Promise.all(pending).then(() => {
+              settled = true;
+            });
+            while (!settled) {
+              if (s.count() > 0) await s.waitAll();
+              else await new Promise((resolve) => setTimeout(resolve, 1));
+            }
+            await all;
+            instance.db = env.DB;
+          });
+          const restrictions = log.filter(
+            (e) => e.ok === true && e.op.kind !== "widen" && e.op.kind !== "roleEdit",
+          );
+          for (const decision of log.filter((e) => e.op.kind === "read" || e.op.kind === "write")) {
+            const permission = decision.op.kind === "read" ? "products:read" : "products:write";
+            for (const restriction of restrictions) {
+              if (restriction.end < decision.start && ruledOut(restriction.op, permission)) {
+                expect(decision.code, `${JSON.stringify(log)}`).not.toBe("valid");
+              }
+            }
+          }
+          const allowed = log.filter((e) => e.code === "valid").length;
+          const widened = log.some((e) => e.op.kind === "widen" && e.ok);
+          if (!widened) expect(allowed).toBeLessThanOrEqual(LIMIT);
+          const snapshot = await runInDurableObject(stub, (instance: KeyGate) => instance.snapshot(ROOT));
+          if (snapshot && snapshot !== "absent") {
+            expect(snapshot.record.credits?.remaining ?? 0).toBeGreaterThanOrEqual(0);
+            if (restrictions.some((r) => r.op.kind === "revoke"))
+              expect(snapshot.record.revokedAt).not.toBeNull();
+            if (restrictions.some((r) => r.op.kind === "disable"))
+              expect(snapshot.record.enabled).toBe(false);
+            if (restrictions.some((r) => r.op.kind === "narrow")) expect(snapshot.record.roles).toEqual([]);
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    expect(runs).toBe(RUNS);
+  }, 120_000);
+});
+
+function okOf(outcome: WriteOutcome): { ok: boolean } {
+  return { ok: outcome.ok };
+}
