@@ -109,7 +109,10 @@ export async function authorizeRequest(
   facts: RequestFacts,
 ): Promise<Access> {
   const { policy } = compiled;
-  const normalized = normalizePath(facts.pathname, policy.allowEncodedSlashes);
+  const normalized = normalizePath(facts.pathname, {
+    allowEncodedSlashes: policy.allowEncodedSlashes,
+    allowNonAscii: policy.paths.allowNonAscii,
+  });
   if (!normalized.ok) return deny("bad_request", `Invalid path: ${normalized.reason}.`);
   const match = matchRoute(compiled.routes, facts.method, normalized.segments);
   if (!match)
