@@ -20,7 +20,7 @@ function isPreflight(facts: RequestFacts): boolean {
 }
 
 import type { KeyDecision } from "../gate/decide";
-import { type CredentialResult, extractCredential } from "../gateway/credential";
+import { type CredentialResult, configuredSources, extractCredential } from "../gateway/credential";
 import type { Identity } from "../gateway/identity";
 import { normalizePath } from "../gateway/path";
 import type { RequestFacts } from "../gateway/request-facts";
@@ -29,7 +29,7 @@ import type { ErrorCode } from "../http/errors";
 import { satisfies } from "../keys/permissions";
 import type { KeyIdentity } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
-import type { CredentialSource } from "../policy/schema";
+import type { CredentialSource, Policy } from "../policy/schema";
 import { looksLikeJwt, verifySession } from "../sessions/verify-session";
 import { type VerifyDeps, verifyKey } from "./verify-key";
 
@@ -41,7 +41,7 @@ export interface Allowed {
   path: string;
   /** Null on public routes. */
   identity: Identity | null;
-  /** Where the credential came from, to be removed before forwarding. */
+  /** Credential sources to remove before forwarding: all the policy names, or none. */
   credentialSources: CredentialSource[];
   record: KeyIdentity | null;
   decision: KeyDecision | null;
@@ -91,6 +91,11 @@ function describeSources(sources: readonly CredentialSource[]): string {
     .join(", ");
 }
 
+/** Every configured source is removed before forwarding, on every route (SPEC 5), unless `hideCredentials = false`. */
+function strippedSources(policy: Policy): CredentialSource[] {
+  return policy.hideCredentials ? configuredSources(policy) : [];
+}
+
 export function keyIdentity(record: KeyIdentity, decision: KeyDecision): Identity {
   return {
     subject: record.id,
@@ -128,7 +133,7 @@ export async function authorizeRequest(
       route,
       path: normalized.path,
       identity: null,
-      credentialSources: [],
+      credentialSources: strippedSources(policy),
       record: null,
       decision: null,
     };
@@ -195,10 +200,20 @@ export async function authorizeKey(
   if (credential.kind === "ambiguous") {
     return deny("ambiguous_credentials", "The request carries two different credentials.", route);
   }
-  const jwt = compiled.policy.jwt;
-  const isSession = credential.sources.includes("bearer") && looksLikeJwt(credential.value);
-  if (jwt && requirements.auth.includes("jwt") && (isSession || !requirements.auth.includes("key"))) {
-    return authorizeSession(credential.value, jwt, deps.sessionSecret, route, path, requirements);
+  const { policy } = compiled;
+  // Only a two-dot `Authorization: Bearer` value is a session (SPEC 3.3); a JWT in any other
+  // source is read as an API key, which it never is: malformed_key, before any storage.
+  const session = credential.sources.includes("bearer") && looksLikeJwt(credential.value);
+  if (session && policy.jwt && requirements.auth.includes("jwt")) {
+    return authorizeSession(credential.value, policy.jwt, deps.sessionSecret, route, path, {
+      ...requirements,
+      credentialSources: strippedSources(policy),
+    });
+  }
+  if (!requirements.auth.includes("key")) {
+    return looksLikeJwt(credential.value)
+      ? deny("malformed_key", DETAILS.malformed_key as string, route)
+      : deny("invalid_token", "The session token is not valid.", route);
   }
   const verification = await verifyKey(deps, compiled, credential.value, {
     keyTypes: requirements.keyTypes,
@@ -218,7 +233,7 @@ export async function authorizeKey(
     route,
     path,
     identity: keyIdentity(verification.record, verification.decision),
-    credentialSources: compiled.policy.hideCredentials ? credential.sources : [],
+    credentialSources: strippedSources(policy),
     record: verification.record,
     decision: verification.decision,
   };
@@ -227,15 +242,13 @@ export async function authorizeKey(
 /** Rows 4 and 10 of SPEC 4.1 for a session JWT; sessions have no counters and no key. */
 async function authorizeSession(
   token: string,
-  jwt: NonNullable<CompiledPolicy["policy"]["jwt"]>,
+  jwt: NonNullable<Policy["jwt"]>,
   secret: string | undefined,
   route: CompiledRoute | null,
   path: string,
-  requirements: KeyRequirements,
+  requirements: KeyRequirements & { credentialSources: CredentialSource[] },
 ): Promise<Access> {
-  const session = looksLikeJwt(token)
-    ? await verifySession(token, jwt, secret)
-    : ({ ok: false, code: "invalid_token" } as const);
+  const session = await verifySession(token, jwt, secret);
   if (!session.ok) {
     const detail =
       session.code === "token_expired" ? "The session token has expired." : "The session token is not valid.";
@@ -253,5 +266,6 @@ async function authorizeSession(
     permissions: session.permissions,
     plan: null,
   };
-  return { ok: true, route, path, identity, credentialSources: ["bearer"], record: null, decision: null };
+  const { credentialSources } = requirements;
+  return { ok: true, route, path, identity, credentialSources, record: null, decision: null };
 }
