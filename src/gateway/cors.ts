@@ -2,12 +2,14 @@
  * CORS for browser keys (SPEC 2), with Hono's CORS middleware: with `cors` set, Portcullis
  * answers preflights (OPTIONS with `Access-Control-Request-Method`) for allowed origins itself
  * and adds the CORS headers to every response it makes for them, denials included, so that a
- * browser can read a 401. Without `cors`, preflights go to the origin unauthenticated.
+ * browser can read a 401. Without `cors`, preflights go to the origin unauthenticated. A request
+ * carrying a method override is never a preflight.
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../env";
 import type { Policy } from "../policy/schema";
+import { carriesMethodOverride } from "./method-override";
 
 /** Response headers a browser script may read. */
 const EXPOSED_HEADERS = [
@@ -19,6 +21,13 @@ const EXPOSED_HEADERS = [
   "RateLimit-Policy",
   "X-Credits-Remaining",
 ];
+
+function isPreflight(request: Request): boolean {
+  return (
+    request.headers.has("access-control-request-method") &&
+    !carriesMethodOverride(request.headers, new URL(request.url).searchParams)
+  );
+}
 
 /** The CORS middleware of the policy, or null when `cors` is absent. */
 export function corsMiddleware(policy: Policy): MiddlewareHandler<AppEnv> | null {
@@ -33,8 +42,9 @@ export function corsMiddleware(policy: Policy): MiddlewareHandler<AppEnv> | null
   });
   return async function browserCors(c, next) {
     if (!c.req.header("origin")) return next();
-    // Hono answers every OPTIONS as a preflight; a plain OPTIONS request is the origin's.
-    if (c.req.method === "OPTIONS" && !c.req.header("access-control-request-method")) return next();
+    // Hono answers every OPTIONS as a preflight; a plain OPTIONS request is the origin's, and so
+    // is one carrying a method override, which an origin may run as that method (SPEC 2).
+    if (c.req.method === "OPTIONS" && !isPreflight(c.req.raw)) return next();
     return handler(c, next);
   };
 }

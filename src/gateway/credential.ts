@@ -1,8 +1,10 @@
 /**
  * Credential sources (SPEC 3.1): `bearer`, `x-api-key`, `header:NAME`, `query:NAME`. The first
- * source present wins; two different credentials in one request are ambiguous.
+ * source present wins; two different credentials in one request are ambiguous, whether in two
+ * sources or twice in one (two headers of a name, which `Headers.get` joins with ", ", or two
+ * query parameters), since the origin or a log could read the other one.
  */
-import type { CredentialSource } from "../policy/schema";
+import type { CredentialSource, Policy } from "../policy/schema";
 
 export type CredentialResult =
   | { kind: "none" }
@@ -10,20 +12,42 @@ export type CredentialResult =
   | {
       kind: "found";
       value: string;
-      /** Every source that carried it, so that forwarding can remove them all. */
+      /** Every source that carried it. */
       sources: CredentialSource[];
     };
 
 const BEARER = /^bearer[ \t]+([^ \t]+)[ \t]*$/i;
 
-function read(source: CredentialSource, headers: Headers, query: URLSearchParams): string | null {
-  if (source === "bearer") {
-    const match = BEARER.exec(headers.get("authorization") ?? "");
-    return match ? (match[1] as string) : null;
+/**
+ * The distinct values in a header that may have been sent more than once. Keys and JWTs never
+ * contain `,` or spaces, so every element of the joined list is one value.
+ */
+function headerValues(value: string | null): string[] {
+  if (value === null) return [];
+  return value
+    .split(",")
+    .map((element) => element.trim())
+    .filter((element) => element !== "");
+}
+
+/** Bearer tokens of the Authorization header(s); elements of other schemes are not credentials. */
+function bearerTokens(value: string | null): string[] {
+  const tokens: string[] = [];
+  for (const element of headerValues(value)) {
+    const match = BEARER.exec(element);
+    if (match) tokens.push(match[1] as string);
   }
-  if (source === "x-api-key") return headers.get("x-api-key") || null;
-  if (source.startsWith("header:")) return headers.get(source.slice("header:".length)) || null;
-  return query.get(source.slice("query:".length)) || null;
+  return tokens;
+}
+
+/** The distinct values a source carries: none, one (perhaps sent several times), or more. */
+function read(source: CredentialSource, headers: Headers, query: URLSearchParams): Set<string> {
+  let values: string[];
+  if (source === "bearer") values = bearerTokens(headers.get("authorization"));
+  else if (source === "x-api-key") values = headerValues(headers.get("x-api-key"));
+  else if (source.startsWith("header:")) values = headerValues(headers.get(source.slice("header:".length)));
+  else values = query.getAll(source.slice("query:".length)).filter((value) => value !== "");
+  return new Set(values);
 }
 
 export function extractCredential(
@@ -34,8 +58,10 @@ export function extractCredential(
   let value: string | null = null;
   const present: CredentialSource[] = [];
   for (const source of sources) {
-    const candidate = read(source, headers, query);
-    if (candidate === null) continue;
+    const values = read(source, headers, query);
+    if (values.size === 0) continue;
+    if (values.size > 1) return { kind: "ambiguous" };
+    const candidate = values.values().next().value as string;
     if (value !== null && candidate !== value) return { kind: "ambiguous" };
     value = candidate;
     present.push(source);
@@ -43,24 +69,39 @@ export function extractCredential(
   return value === null ? { kind: "none" } : { kind: "found", value, sources: present };
 }
 
-/** Drops every `name` parameter from a raw query string, leaving the rest byte for byte. */
+const configured = new WeakMap<Policy, CredentialSource[]>();
+
+/**
+ * Every credential source the policy names, its own and its routes': all of them are removed
+ * before forwarding, whichever route a request matched (SPEC 5), so that a copy in a source
+ * this route does not read still never reaches the origin.
+ */
+export function configuredSources(policy: Policy): CredentialSource[] {
+  let sources = configured.get(policy);
+  if (!sources) {
+    sources = [
+      ...new Set([...policy.credentials, ...policy.routes.flatMap((route) => route.credentials ?? [])]),
+    ];
+    configured.set(policy, sources);
+  }
+  return sources;
+}
+
+/**
+ * Drops every `name` parameter from a raw query string, leaving the rest byte for byte. Names
+ * are decoded as `URLSearchParams` decodes them when the credential is read (a leading `?` is
+ * ignored too), so that no spelling of the name slips through.
+ */
 function dropQueryParameter(rawQuery: string, name: string): string {
   return rawQuery
     .split("&")
-    .filter((pair) => {
-      const key = pair.split("=", 1)[0] as string;
-      try {
-        return decodeURIComponent(key.replace(/\+/g, " ")) !== name;
-      } catch {
-        return true;
-      }
-    })
+    .filter((pair) => !new URLSearchParams(pair).has(name))
     .join("&");
 }
 
 /**
- * Removes the credential's sources from the headers sent to the origin, and returns the raw
- * query string (without `?`) to send, with any query credential removed.
+ * Removes the given credential sources from the headers sent to the origin, and returns the
+ * raw query string (without `?`) to send, with every query source removed.
  */
 export function removeCredential(
   sources: readonly CredentialSource[],

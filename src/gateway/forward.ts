@@ -1,7 +1,8 @@
 /**
  * Forwarding an allowed request to the origin (SPEC 5). Bodies stream both ways; the origin gets
  * the normalised path, the query, the identity headers and the `X-Forwarded-*` headers, never
- * the credential (unless `hideCredentials = false`) nor an inbound `X-Portcullis-*` header.
+ * a credential in any configured source (unless `hideCredentials = false`), on public routes
+ * too, nor an inbound `X-Portcullis-*` header.
  */
 import { ApiError } from "../http/errors";
 import type { CredentialSource } from "../policy/schema";
@@ -16,7 +17,7 @@ export interface OriginRequest {
   path: string;
   /** The raw inbound query string, without `?`. */
   rawQuery: string;
-  /** Credential sources to remove, empty when none or `hideCredentials = false`. */
+  /** Credential sources to remove: every one the policy names, or none when `hideCredentials = false`. */
   credentialSources: readonly CredentialSource[];
   /** Headers Portcullis adds: identity, assertion, request id, `X-Forwarded-*`. */
   added: Record<string, string>;

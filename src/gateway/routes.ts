@@ -1,7 +1,9 @@
 /**
  * Route matching (SPEC 2): literal segments, `:name` segments and a trailing `*`; a route
  * matches when both its pattern and its methods match, else the next one is tried; first match
- * wins. `unmatched` becomes a last catch-all route.
+ * wins. `unmatched` becomes a last catch-all route. Methods, and literal segments unless
+ * `paths.caseSensitive`, compare ignoring ASCII case: many origins route case-insensitively,
+ * so `/api/Admin` must meet the rule written for `/api/admin`.
  */
 import type { Policy, Route } from "../policy/schema";
 
@@ -14,13 +16,25 @@ export interface CompiledRoute {
   segments: PatternSegment[];
   /** The pattern ends in `*`: any rest, including none. */
   rest: boolean;
-  /** Allowed methods (GET implies HEAD); null = all. */
+  /** Allowed methods, upper case (GET implies HEAD); null = all. */
   methods: Set<string> | null;
+  /** Literal segments compare exactly; otherwise they are stored, and compared, ASCII lower-cased. */
+  caseSensitive: boolean;
 }
 
 export interface RouteMatch {
   compiled: CompiledRoute;
   params: Record<string, string>;
+}
+
+/** Lower-cases A-Z only: Unicode case mapping would let `K` (Kelvin sign) meet `k`. */
+function asciiLowerCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
+/** Upper-cases a-z only, for methods. */
+export function asciiUpperCase(text: string): string {
+  return text.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
 }
 
 function decodeLiteral(segment: string): string {
@@ -31,19 +45,20 @@ function decodeLiteral(segment: string): string {
   }
 }
 
-function compileRoute(route: Route): CompiledRoute {
+function compileRoute(route: Route, caseSensitive: boolean): CompiledRoute {
   const parts = route.path.split("/").filter((part) => part !== "");
   const rest = parts.at(-1) === "*";
+  const fold = caseSensitive ? (text: string) => text : asciiLowerCase;
   const segments = (rest ? parts.slice(0, -1) : parts).map(
     (part): PatternSegment =>
-      part.startsWith(":") ? { param: part.slice(1) } : { literal: decodeLiteral(part) },
+      part.startsWith(":") ? { param: part.slice(1) } : { literal: fold(decodeLiteral(part)) },
   );
   let methods: Set<string> | null = null;
   if (route.methods) {
-    methods = new Set(route.methods);
+    methods = new Set(route.methods.map(asciiUpperCase));
     if (methods.has("GET")) methods.add("HEAD");
   }
-  return { route, pattern: route.path, segments, rest, methods };
+  return { route, pattern: route.path, segments, rest, methods, caseSensitive };
 }
 
 /** The catch-all route `unmatched` stands for, if any. */
@@ -61,7 +76,9 @@ function unmatchedRoute(policy: Policy): Route | null {
 
 export function compileRoutes(policy: Policy): CompiledRoute[] {
   const fallback = unmatchedRoute(policy);
-  return [...policy.routes, ...(fallback ? [fallback] : [])].map(compileRoute);
+  return [...policy.routes, ...(fallback ? [fallback] : [])].map((route) =>
+    compileRoute(route, policy.paths.caseSensitive),
+  );
 }
 
 export function matchRoute(
@@ -69,8 +86,9 @@ export function matchRoute(
   method: string,
   segments: readonly string[],
 ): RouteMatch | null {
+  const upperMethod = asciiUpperCase(method);
   for (const compiled of routes) {
-    if (compiled.methods && !compiled.methods.has(method)) continue;
+    if (compiled.methods && !compiled.methods.has(upperMethod)) continue;
     const params = matchSegments(compiled, segments);
     if (params) return { compiled, params };
   }
@@ -87,7 +105,7 @@ function matchSegments(compiled: CompiledRoute, segments: readonly string[]): Re
     const part = pattern[i] as PatternSegment;
     const segment = segments[i] as string;
     if ("literal" in part) {
-      if (part.literal !== segment) return null;
+      if (part.literal !== (compiled.caseSensitive ? segment : asciiLowerCase(segment))) return null;
     } else {
       params[part.param] = segment;
     }

@@ -103,6 +103,14 @@ export const PolicySchema = z
     credentials: z.array(credentialSource).min(1).default(["bearer", "x-api-key"]),
     hideCredentials: z.boolean().default(true),
     allowEncodedSlashes: z.boolean().default(false),
+    paths: z
+      .strictObject({
+        /** Literal route segments match exactly instead of ignoring ASCII case. */
+        caseSensitive: z.boolean().default(false),
+        /** Paths may carry non-ASCII characters (valid UTF-8, no ASCII look-alikes). */
+        allowNonAscii: z.boolean().default(false),
+      })
+      .default({ caseSensitive: false, allowNonAscii: false }),
     cors: z
       .strictObject({
         origins: z.union([z.literal("*"), z.array(z.string().min(1))]),

@@ -28,7 +28,7 @@ export function authorizeHandler(compiled: CompiledPolicy): Handler<AppEnv> {
     if (access.record) c.set("keyId", access.record.id);
     if (!access.ok) throw denialError(access, compat);
     c.set("decision", "valid");
-    const identity = await identityFor(access, facts.method, c.env.ORIGIN_SIGNING_SECRET);
+    const identity = await identityFor(access, access.method, c.env.ORIGIN_SIGNING_SECRET);
     const headers: Record<string, string> = Object.fromEntries(IDENTITY_HEADERS.map((name) => [name, ""]));
     return c.body(null, 200, { ...headers, ...identity, ...allowedHeaders(access) });
   };

@@ -1,11 +1,27 @@
 /**
  * The decision for a request to the protected API, in the order of SPEC 4.1:
  *
- *   path (400) -> route (404) -> credential (401) -> key: verifyKey -> allowed or the first denial
+ *   path, method override (400) -> route (404) -> transport (403) -> credential (401)
+ *     -> key: verifyKey -> allowed or the first denial
  *
- * Used by the proxy and by forward-auth, which differ only in where the request's facts come
- * from and in what they do with an allowed request.
+ * A request carrying a method override is decided under both methods, because an origin may
+ * honour either (SPEC 2). Used by the proxy and by forward-auth, which differ only in where the
+ * request's facts come from and in what they do with an allowed request.
  */
+import type { KeyDecision } from "../gate/decide";
+import { type CredentialResult, configuredSources, extractCredential } from "../gateway/credential";
+import type { Identity } from "../gateway/identity";
+import { readMethodOverride } from "../gateway/method-override";
+import { normalizePath } from "../gateway/path";
+import type { RequestFacts } from "../gateway/request-facts";
+import { asciiUpperCase, type CompiledRoute, matchRoute } from "../gateway/routes";
+import type { ErrorCode } from "../http/errors";
+import { satisfies } from "../keys/permissions";
+import type { KeyIdentity } from "../keys/record";
+import type { CompiledPolicy } from "../policy/compiled";
+import type { CredentialSource, Policy } from "../policy/schema";
+import { looksLikeJwt, verifySession } from "../sessions/verify-session";
+import { type VerifyDeps, verifyKey } from "./verify-key";
 
 /** Hosts that may use plain HTTP whatever `requireHttps` says (local development). */
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -16,22 +32,8 @@ function hostname(host: string): string {
 
 /** A CORS preflight: the browser asks before the real request and sends no credential. */
 function isPreflight(facts: RequestFacts): boolean {
-  return facts.method === "OPTIONS" && facts.headers.has("access-control-request-method");
+  return asciiUpperCase(facts.method) === "OPTIONS" && facts.headers.has("access-control-request-method");
 }
-
-import type { KeyDecision } from "../gate/decide";
-import { type CredentialResult, extractCredential } from "../gateway/credential";
-import type { Identity } from "../gateway/identity";
-import { normalizePath } from "../gateway/path";
-import type { RequestFacts } from "../gateway/request-facts";
-import { type CompiledRoute, matchRoute } from "../gateway/routes";
-import type { ErrorCode } from "../http/errors";
-import { satisfies } from "../keys/permissions";
-import type { KeyIdentity } from "../keys/record";
-import type { CompiledPolicy } from "../policy/compiled";
-import type { CredentialSource } from "../policy/schema";
-import { looksLikeJwt, verifySession } from "../sessions/verify-session";
-import { type VerifyDeps, verifyKey } from "./verify-key";
 
 export interface Allowed {
   ok: true;
@@ -39,9 +41,11 @@ export interface Allowed {
   route: CompiledRoute | null;
   /** The normalised path the route matched; the origin receives exactly this. */
   path: string;
+  /** The method the origin may act on, for the assertion: the override, upper-cased, if any. */
+  method: string;
   /** Null on public routes. */
   identity: Identity | null;
-  /** Where the credential came from, to be removed before forwarding. */
+  /** Credential sources to remove before forwarding: all the policy names, or none. */
   credentialSources: CredentialSource[];
   record: KeyIdentity | null;
   decision: KeyDecision | null;
@@ -91,6 +95,15 @@ function describeSources(sources: readonly CredentialSource[]): string {
     .join(", ");
 }
 
+/** Every configured source is removed before forwarding, on every route (SPEC 5), unless `hideCredentials = false`. */
+function strippedSources(policy: Policy): CredentialSource[] {
+  return policy.hideCredentials ? configuredSources(policy) : [];
+}
+
+function noRoute(method: string, path: string): Denied {
+  return deny("route_not_found", `No route of the policy matches ${method} ${path}.`);
+}
+
 export function keyIdentity(record: KeyIdentity, decision: KeyDecision): Identity {
   return {
     subject: record.id,
@@ -109,37 +122,127 @@ export async function authorizeRequest(
   facts: RequestFacts,
 ): Promise<Access> {
   const { policy } = compiled;
-  const normalized = normalizePath(facts.pathname, policy.allowEncodedSlashes);
+  const normalized = normalizePath(facts.pathname, {
+    allowEncodedSlashes: policy.allowEncodedSlashes,
+    allowNonAscii: policy.paths.allowNonAscii,
+  });
   if (!normalized.ok) return deny("bad_request", `Invalid path: ${normalized.reason}.`);
-  const match = matchRoute(compiled.routes, facts.method, normalized.segments);
-  if (!match)
-    return deny("route_not_found", `No route of the policy matches ${facts.method} ${normalized.path}.`);
-  const route = match.compiled;
-  const transport = checkTransport(compiled, facts, route);
+  const override = readMethodOverride(facts.headers, new URLSearchParams(facts.rawQuery));
+  if (!override.ok) return deny("bad_request", `Invalid method override: ${override.reason}.`);
+  const { path, segments } = normalized;
+  const own = matchRoute(compiled.routes, facts.method, segments)?.compiled;
+  if (!own) return noRoute(facts.method, path);
+  const transport = checkTransport(compiled, facts, own);
   if (transport) return transport;
-  // Without `cors`, preflights go to the origin unauthenticated (SPEC 2); with it, the CORS
-  // middleware has answered them already.
-  if (route.route.public || isPreflight(facts)) {
+  const request: RouteRequest = { deps, compiled, facts, path };
+  if (override.method === null) {
+    // Without `cors`, preflights go to the origin unauthenticated (SPEC 2); with it, the CORS
+    // middleware has answered them already. A request carrying an override is never one.
+    return checkRoute(request, own, { consume: true, cost: own.route.cost, open: isPreflight(facts) });
+  }
+  const overridden = matchRoute(compiled.routes, override.method, segments)?.compiled ?? null;
+  const access =
+    overridden === own
+      ? await checkRoute(request, own, { consume: true, cost: own.route.cost, open: false })
+      : await checkBoth(request, own, { method: override.method, route: overridden });
+  return access.ok ? { ...access, route: own, method: override.method } : access;
+}
+
+/** The request as every route check sees it. */
+interface RouteRequest {
+  deps: AccessDeps;
+  compiled: CompiledPolicy;
+  facts: RequestFacts;
+  path: string;
+}
+
+interface Counting {
+  /** Count the request against the key's limits and credits. */
+  consume: boolean;
+  cost: number;
+  /** Needs no credential whatever the route says (a preflight). */
+  open: boolean;
+}
+
+/** Rows 2-13 of SPEC 4.1 for one route: public routes and preflights need no credential. */
+async function checkRoute(request: RouteRequest, route: CompiledRoute, counting: Counting): Promise<Access> {
+  const { deps, compiled, facts, path } = request;
+  const { policy } = compiled;
+  if (route.route.public || counting.open) {
     return {
       ok: true,
       route,
-      path: normalized.path,
+      path,
+      method: facts.method,
       identity: null,
-      credentialSources: [],
+      credentialSources: strippedSources(policy),
       record: null,
       decision: null,
     };
   }
-  return authorizeKey(deps, compiled, facts, route, normalized.path, {
-    sources: route.route.credentials ?? policy.credentials,
+  return authorizeKey(deps, compiled, facts, route, path, {
+    sources: sourcesOf(policy, route),
     auth: route.route.auth,
     keyTypes: route.route.keyTypes ?? null,
     permissions: route.route.permissions,
     anyPermissions: route.route.anyPermissions,
-    cost: route.route.cost,
+    cost: counting.cost,
     // `builtin: "self"` routes are never refused by a limit and consume nothing.
-    consume: route.route.builtin === undefined,
+    consume: counting.consume && route.route.builtin === undefined,
   });
+}
+
+/**
+ * A request with a method override passes only if its own method and the override both pass
+ * (SPEC 2). It is counted once: the route that needs a credential (the own one, unless that is
+ * public) is counted, at the larger cost of the two, after the other has passed uncounted, so
+ * that a refused request counts nothing. When both fail, the own method's denial is answered.
+ */
+async function checkBoth(
+  request: RouteRequest,
+  own: CompiledRoute,
+  override: { method: string; route: CompiledRoute | null },
+): Promise<Access> {
+  const uncounted = (route: CompiledRoute) =>
+    checkRoute(request, route, { consume: false, cost: 0, open: false });
+  if (!override.route) {
+    const ownAccess = await uncounted(own);
+    return ownAccess.ok ? noRoute(override.method, request.path) : ownAccess;
+  }
+  if (readsTwoCredentials(request, own, override.route)) {
+    return deny("ambiguous_credentials", "The request carries two different credentials.", own);
+  }
+  const cost = Math.max(chargeOf(own), chargeOf(override.route));
+  const countOwn = !own.route.public;
+  const counted = countOwn ? own : override.route;
+  const first = await uncounted(countOwn ? override.route : own);
+  if (!first.ok) {
+    if (!countOwn) return first;
+    const ownAccess = await uncounted(own);
+    return ownAccess.ok ? first : ownAccess;
+  }
+  return checkRoute(request, counted, { consume: true, cost, open: false });
+}
+
+function sourcesOf(policy: Policy, route: CompiledRoute): readonly CredentialSource[] {
+  return route.route.credentials ?? policy.credentials;
+}
+
+/**
+ * Both routes need a credential and their sources, read together, carry two different ones:
+ * each method would be decided for another key, and only one of them counted.
+ */
+function readsTwoCredentials(request: RouteRequest, own: CompiledRoute, other: CompiledRoute): boolean {
+  if (own.route.public || other.route.public) return false;
+  const { policy } = request.compiled;
+  const sources = [...new Set([...sourcesOf(policy, own), ...sourcesOf(policy, other)])];
+  const { headers, rawQuery } = request.facts;
+  return extractCredential(sources, headers, new URLSearchParams(rawQuery)).kind === "ambiguous";
+}
+
+/** Credits a route charges; a public route charges nothing. */
+function chargeOf(route: CompiledRoute): number {
+  return route.route.public ? 0 : route.route.cost;
 }
 
 /** Row 1 of SPEC 4.1: plain HTTP when `requireHttps`, except to local hosts. */
@@ -192,10 +295,21 @@ export async function authorizeKey(
   if (credential.kind === "ambiguous") {
     return deny("ambiguous_credentials", "The request carries two different credentials.", route);
   }
-  const jwt = compiled.policy.jwt;
-  const isSession = credential.sources.includes("bearer") && looksLikeJwt(credential.value);
-  if (jwt && requirements.auth.includes("jwt") && (isSession || !requirements.auth.includes("key"))) {
-    return authorizeSession(credential.value, jwt, deps.sessionSecret, route, path, requirements);
+  const { policy } = compiled;
+  // Only a two-dot `Authorization: Bearer` value is a session (SPEC 3.3); a JWT in any other
+  // source is read as an API key, which it never is: malformed_key, before any storage.
+  const session = credential.sources.includes("bearer") && looksLikeJwt(credential.value);
+  if (session && policy.jwt && requirements.auth.includes("jwt")) {
+    return authorizeSession(credential.value, policy.jwt, deps.sessionSecret, route, path, {
+      ...requirements,
+      method: facts.method,
+      credentialSources: strippedSources(policy),
+    });
+  }
+  if (!requirements.auth.includes("key")) {
+    return looksLikeJwt(credential.value)
+      ? deny("malformed_key", DETAILS.malformed_key as string, route)
+      : deny("invalid_token", "The session token is not valid.", route);
   }
   const verification = await verifyKey(deps, compiled, credential.value, {
     keyTypes: requirements.keyTypes,
@@ -214,8 +328,9 @@ export async function authorizeKey(
     ok: true,
     route,
     path,
+    method: facts.method,
     identity: keyIdentity(verification.record, verification.decision),
-    credentialSources: compiled.policy.hideCredentials ? credential.sources : [],
+    credentialSources: strippedSources(policy),
     record: verification.record,
     decision: verification.decision,
   };
@@ -224,15 +339,13 @@ export async function authorizeKey(
 /** Rows 4 and 10 of SPEC 4.1 for a session JWT; sessions have no counters and no key. */
 async function authorizeSession(
   token: string,
-  jwt: NonNullable<CompiledPolicy["policy"]["jwt"]>,
+  jwt: NonNullable<Policy["jwt"]>,
   secret: string | undefined,
   route: CompiledRoute | null,
   path: string,
-  requirements: KeyRequirements,
+  requirements: KeyRequirements & { method: string; credentialSources: CredentialSource[] },
 ): Promise<Access> {
-  const session = looksLikeJwt(token)
-    ? await verifySession(token, jwt, secret)
-    : ({ ok: false, code: "invalid_token" } as const);
+  const session = await verifySession(token, jwt, secret);
   if (!session.ok) {
     const detail =
       session.code === "token_expired" ? "The session token has expired." : "The session token is not valid.";
@@ -250,5 +363,6 @@ async function authorizeSession(
     permissions: session.permissions,
     plan: null,
   };
-  return { ok: true, route, path, identity, credentialSources: ["bearer"], record: null, decision: null };
+  const { method, credentialSources } = requirements;
+  return { ok: true, route, path, method, identity, credentialSources, record: null, decision: null };
 }

@@ -1,8 +1,8 @@
 /**
  * Session JWTs (SPEC 3.3), verified with jose: HS256 with the secret the policy names, or
  * RS256/ES256/EdDSA with keys from a JWKS URL (cached per isolate, re-fetched when a token names
- * a key id it does not know, so that key rotation just works). `exp`, `nbf`, `iss` and `aud` are
- * checked with 30 s of clock skew. A JWKS that cannot be fetched denies with 503, never allows.
+ * a key id it does not know, so that key rotation just works). `exp` is required; `exp`, `nbf`,
+ * `iss` and `aud` are checked with 30 s of clock skew. A JWKS that cannot be fetched denies with 503, never allows.
  */
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import { ApiError, unavailable } from "../http/errors";
@@ -70,6 +70,8 @@ export async function verifySession(
       },
       {
         algorithms,
+        // A token without `exp` would be valid forever (SPEC 3.3).
+        requiredClaims: ["exp"],
         clockTolerance: CLOCK_SKEW_SECONDS,
         ...(config.issuer && { issuer: config.issuer }),
         ...(config.audience && { audience: config.audience }),

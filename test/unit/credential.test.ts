@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { extractCredential, removeCredential } from "../../src/gateway/credential";
+import { configuredSources, extractCredential, removeCredential } from "../../src/gateway/credential";
+import { loadPolicy } from "../../src/policy/load";
 import type { CredentialSource } from "../../src/policy/schema";
 
 const ALL: CredentialSource[] = ["bearer", "x-api-key", "header:X-Token", "query:api_key"];
@@ -37,14 +38,44 @@ describe("credentials", () => {
     expect(extract(ALL, { "X-API-Key": "one" }, "api_key=two")).toEqual({ kind: "ambiguous" });
   });
 
+  it("refuses one source carrying two different values, accepts the same value twice", () => {
+    const twice = (name: string, first: string, second: string) =>
+      extractCredential(
+        ALL,
+        new Headers([
+          [name, first],
+          [name, second],
+        ]),
+        new URLSearchParams(),
+      );
+    expect(twice("X-API-Key", "one", "two")).toEqual({ kind: "ambiguous" });
+    expect(twice("X-Token", "one", "two")).toEqual({ kind: "ambiguous" });
+    expect(twice("Authorization", "Bearer one", "Bearer two")).toEqual({ kind: "ambiguous" });
+    expect(twice("X-API-Key", "one", "one")).toMatchObject({ kind: "found", value: "one" });
+    expect(twice("Authorization", "Bearer one", "bearer one")).toMatchObject({ kind: "found", value: "one" });
+    expect(twice("Authorization", "Bearer one", "Basic dXNlcjpwYXNz")).toMatchObject({ value: "one" });
+    expect(extract(ALL, {}, "api_key=one&api_key=two")).toEqual({ kind: "ambiguous" });
+    expect(extract(ALL, {}, "api_key=one&api%5Fkey=one")).toMatchObject({ kind: "found", value: "one" });
+  });
+
+  it("names every source of the policy and of its routes once", () => {
+    const loaded = loadPolicy({
+      keyTypes: { k: { prefix: "kk" } },
+      credentials: ["bearer", "query:key"],
+      routes: [{ path: "/a", credentials: ["header:X-Token", "query:key"] }, { path: "/b" }],
+    });
+    if (!loaded.ok) throw new Error(loaded.message);
+    expect(configuredSources(loaded.policy)).toEqual(["bearer", "query:key", "header:X-Token"]);
+  });
+
   it("removes the credential and nothing else, keeping the query byte for byte", () => {
     const headers = new Headers({ Authorization: "Bearer k", "X-API-Key": "k", "X-Other": "keep" });
     const query = removeCredential(
       ["bearer", "x-api-key", "query:api_key"],
       headers,
-      "a=%2F1&api_key=k&b=x+y&api%5Fkey=k",
+      "a=%2F1&api_key=k&b=x+y&api%5Fkey=k&api+key=k&?api_key=k",
     );
-    expect(query).toBe("a=%2F1&b=x+y");
+    expect(query).toBe("a=%2F1&b=x+y&api+key=k");
     expect([...headers.keys()]).toEqual(["x-other"]);
   });
 });

@@ -7,8 +7,12 @@ function pathname(raw: string): string {
   return new URL(`https://host.test${raw}`).pathname;
 }
 
-function normalize(raw: string, allowEncodedSlashes = false) {
-  return normalizePath(pathname(raw), allowEncodedSlashes);
+function options(allowEncodedSlashes = false, allowNonAscii = false) {
+  return { allowEncodedSlashes, allowNonAscii };
+}
+
+function normalize(raw: string, allowEncodedSlashes = false, allowNonAscii = false) {
+  return normalizePath(pathname(raw), options(allowEncodedSlashes, allowNonAscii));
 }
 
 describe("normalizePath", () => {
@@ -19,11 +23,12 @@ describe("normalizePath", () => {
     ["/a/%2e%2e/b", "/b", ["b"]],
     ["/a/.%2E/b", "/b", ["b"]],
     ["/a\\..\\b", "/b", ["b"]],
-    ["/caf%C3%A9/%41", "/caf%C3%A9/A", ["café", "A"]],
+    ["/%41%7e%2D/%3f%23%25", "/A~-/%3F%23%25", ["A~-", "?#%"]],
+    ["/a|b^c", "/a%7Cb%5Ec", ["a|b^c"]],
     ["/a/b/", "/a/b/", ["a", "b"]],
     ["/", "/", []],
     ["/users/me@example.com:x", "/users/me@example.com:x", ["users", "me@example.com:x"]],
-    ["/a%20b", "/a%20b", ["a b"]],
+    ["/Mixed/CASE", "/Mixed/CASE", ["Mixed", "CASE"]],
   ])("%s -> %s", (raw, path, segments) => {
     expect(normalize(raw)).toEqual({ ok: true, path, segments });
   });
@@ -49,10 +54,42 @@ describe("normalizePath", () => {
   });
 
   it("refuses a path that climbs above the root or has a broken escape", () => {
-    expect(normalizePath("/a/../..", false).ok).toBe(false);
-    expect(normalizePath("/..", false).ok).toBe(false);
+    expect(normalizePath("/a/../..", options()).ok).toBe(false);
+    expect(normalizePath("/..", options()).ok).toBe(false);
     expect(normalize("/a/%zz").ok).toBe(false);
-    expect(normalize("/a/%C3%28").ok).toBe(false);
+    expect(normalize("/a/%4").ok).toBe(false);
+    expect(normalize("/a/%").ok).toBe(false);
+    expect(normalize("/a/%C3%28", false, true).ok).toBe(false);
+  });
+
+  it.each([
+    ["/a;b", "';'"],
+    ["/a/..;/b", "';'"],
+    ["/a/%3Bb", "';'"],
+    ["/a%20b", "space"],
+    ["/a%09b", "space"],
+    ["/a%7Fb", "space"],
+    ["/a\u0001b", "space"],
+    ["/a./b", "ends in '.'"],
+    ["/a%2e/b", "ends in '.'"],
+    ["/a/...", "ends in '.'"],
+    ["/caf%C3%A9", "non-ASCII"],
+    ["/ｓ", "non-ASCII"],
+  ])("refuses %s (%s)", (raw, reason) => {
+    const result = normalize(raw);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toContain(reason);
+  });
+
+  it("with allowNonAscii, keeps valid UTF-8 re-encoded in upper case, refuses overlong, broken or look-alike forms", () => {
+    expect(normalize("/caf%c3%a9/€", false, true)).toEqual({
+      ok: true,
+      path: "/caf%C3%A9/%E2%82%AC",
+      segments: ["café", "€"],
+    });
+    for (const raw of ["/%C0%AE", "/%E0%80%AE", "/%ED%A0%80", "/%FF", "/ａpi", "/\u212A", "/a\u00A0"]) {
+      expect(normalize(raw, false, true).ok, raw).toBe(false);
+    }
   });
 
   it("never throws, and its output is a fixed point made of its segments", () => {
@@ -79,13 +116,13 @@ describe("normalizePath", () => {
     );
     fc.assert(
       fc.property(rawPath, fc.boolean(), (segments, allow) => {
-        const result = normalizePath(pathname(`/${segments.join("/")}`), allow);
+        const result = normalizePath(pathname(`/${segments.join("/")}`), options(allow, true));
         if (!result.ok) return;
         expect(result.path.startsWith("/")).toBe(true);
         expect(result.segments).not.toContain("..");
         expect(result.segments).not.toContain(".");
         expect(result.segments).not.toContain("");
-        const again = normalizePath(pathname(result.path), allow);
+        const again = normalizePath(pathname(result.path), options(allow, true));
         expect(again).toEqual(result);
       }),
       { numRuns: 2000 },

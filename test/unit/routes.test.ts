@@ -12,7 +12,10 @@ function policy(fields: Record<string, unknown>): Policy {
 }
 
 function match(routes: ReturnType<typeof compileRoutes>, method: string, raw: string) {
-  const path = normalizePath(new URL(`https://h.test${raw}`).pathname, false);
+  const path = normalizePath(new URL(`https://h.test${raw}`).pathname, {
+    allowEncodedSlashes: false,
+    allowNonAscii: false,
+  });
   if (!path.ok) throw new Error(path.reason);
   return matchRoute(routes, method, path.segments);
 }
@@ -35,6 +38,14 @@ describe("matchRoute", () => {
     expect(match(routes, "GET", "/api/v1/assess")).toBeNull();
     expect(match(routes, "GET", "/v1/bots/7")?.compiled.route.permissions).toEqual([]);
     expect(match(routes, "DELETE", "/v1/bots/7")?.compiled.route.permissions).toEqual(["bots:write"]);
+  });
+
+  it("matches literal segments and methods ignoring ASCII case, capturing params as sent", () => {
+    expect(match(routes, "post", "/API/V1/Assess")?.compiled.pattern).toBe("/api/v1/assess");
+    expect(match(routes, "Get", "/V1/Bots/AbC")?.params).toEqual({ id: "AbC" });
+    const exact = compileRoutes(policy({ paths: { caseSensitive: true }, routes: [{ path: "/api/v1" }] }));
+    expect(match(exact, "GET", "/api/v1")).not.toBeNull();
+    expect(match(exact, "GET", "/API/v1")).toBeNull();
   });
 
   it("lets GET also match HEAD", () => {
@@ -99,7 +110,10 @@ describe("matchRoute", () => {
           const pattern = `/${prefixSegments.join("/")}/*`;
           const compiled = compileRoutes(policy({ routes: [{ path: pattern, public: true }] }));
           const raw = `/${[...prefixSegments, ...rest].join("/")}`;
-          const path = normalizePath(new URL(`https://h.test${raw}`).pathname, allow);
+          const path = normalizePath(new URL(`https://h.test${raw}`).pathname, {
+            allowEncodedSlashes: allow,
+            allowNonAscii: false,
+          });
           if (!path.ok) return;
           const found = matchRoute(compiled, "GET", path.segments);
           if (found) {

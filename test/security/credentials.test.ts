@@ -1,0 +1,155 @@
+/**
+ * Credentials toward the origin (SPEC 3.1, 3.3, 5): every configured source is stripped on
+ * every route, a source present twice with different values is ambiguous, and a session JWT
+ * is accepted only as `Authorization: Bearer` and only with `exp`.
+ */
+import { SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { SESSION_AUDIENCE, SESSION_ISSUER, SESSION_SECRET, TEST_POLICY } from "../fixtures/policy";
+import { createKey, createWorkspace, direct, expectProblem, type Json } from "../worker/helpers";
+
+/** The test policy, with a route that reads a query and a header credential of its own. */
+const SOURCES_POLICY = {
+  POLICY: JSON.stringify({
+    ...TEST_POLICY,
+    routes: [
+      { path: "/query/*", credentials: ["query:api_key", "header:X-Token"] },
+      { path: "/session-query/*", auth: ["jwt"], credentials: ["query:token"] },
+      ...TEST_POLICY.routes,
+    ],
+  }),
+};
+
+async function echoOf(response: Response): Promise<Json> {
+  expect(response.status).toBe(200);
+  return (await response.json()) as Json;
+}
+
+function session(withExpiry = true): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({ permissions: "dashboard:read" })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("user_42")
+    .setIssuer(SESSION_ISSUER)
+    .setAudience(SESSION_AUDIENCE)
+    .setIssuedAt(now);
+  return (withExpiry ? jwt.setExpirationTime(now + 3_600) : jwt).sign(
+    new TextEncoder().encode(SESSION_SECRET),
+  );
+}
+
+describe("stripping", () => {
+  it("removes every configured source on a public route, with every X-Portcullis-* header", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const response = await direct(
+      new Request(`https://h.test/public/x?a=1&api_key=${key}&token=${key}&b=2`, {
+        headers: {
+          Authorization: `Bearer ${key}`,
+          "X-API-Key": key,
+          "X-Token": key,
+          "X-Portcullis-Key-Id": "key_spoofed",
+        },
+      }),
+      SOURCES_POLICY,
+    );
+    const echo = await echoOf(response);
+    expect(echo.query).toBe("a=1&b=2");
+    expect(JSON.stringify(echo)).not.toContain(key);
+    expect(Object.keys(echo.headers).filter((name) => name.startsWith("x-portcullis-"))).toEqual([]);
+  });
+
+  it("removes every configured source on a preflight sent to the origin", async () => {
+    const response = await direct(
+      new Request("https://h.test/api/products?api_key=secret", {
+        method: "OPTIONS",
+        headers: { "Access-Control-Request-Method": "GET", "X-API-Key": "secret" },
+      }),
+      SOURCES_POLICY,
+    );
+    const echo = await echoOf(response);
+    expect(echo.method).toBe("OPTIONS");
+    expect(JSON.stringify(echo)).not.toContain("secret");
+  });
+
+  it("removes other routes' sources from a keyed request too", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const response = await direct(
+      new Request("https://h.test/api/products?api_key=other-copy", {
+        headers: { Authorization: `Bearer ${key}`, "X-Token": "other-copy" },
+      }),
+      SOURCES_POLICY,
+    );
+    expect(JSON.stringify(await echoOf(response))).not.toContain("other-copy");
+  });
+});
+
+describe("one source present twice", () => {
+  it("is ambiguous with two different X-API-Key headers, fine with the same twice", async () => {
+    const ws = await createWorkspace();
+    const a = await createKey(ws);
+    const b = await createKey(ws);
+    const twice = (first: string, second: string) =>
+      direct(
+        new Request("https://h.test/api/products", {
+          headers: [
+            ["X-API-Key", first],
+            ["X-API-Key", second],
+          ],
+        }),
+      );
+    await expectProblem(await twice(a.key, b.key), 400, "ambiguous_credentials");
+    expect((await twice(a.key, a.key)).status).toBe(200);
+  });
+
+  it("is ambiguous with two different bearer tokens, fine with the same twice", async () => {
+    const ws = await createWorkspace();
+    const a = await createKey(ws);
+    const b = await createKey(ws);
+    const twice = (first: string, second: string) =>
+      direct(
+        new Request("https://h.test/api/products", {
+          headers: [
+            ["Authorization", `Bearer ${first}`],
+            ["Authorization", `Bearer ${second}`],
+          ],
+        }),
+      );
+    await expectProblem(await twice(a.key, b.key), 400, "ambiguous_credentials");
+    expect((await twice(a.key, a.key)).status).toBe(200);
+  });
+
+  it("is ambiguous with two different api_key parameters, fine with the same twice", async () => {
+    const ws = await createWorkspace();
+    const a = await createKey(ws);
+    const b = await createKey(ws);
+    const query = (first: string, second: string) =>
+      direct(new Request(`https://h.test/query/x?api_key=${first}&api%5Fkey=${second}`), SOURCES_POLICY);
+    await expectProblem(await query(a.key, b.key), 400, "ambiguous_credentials");
+    const same = await echoOf(await query(a.key, a.key));
+    expect(same.query).toBe("");
+  });
+});
+
+describe("sessions", () => {
+  it("treats a JWT outside Authorization: Bearer as an API key, and never forwards it", async () => {
+    const token = await session();
+    const inHeader = new Request("https://h.test/dashboard/x", { headers: { "X-API-Key": token } });
+    await expectProblem(await direct(inHeader), 401, "malformed_key");
+    const inQuery = new Request(`https://h.test/session-query/x?token=${token}`);
+    await expectProblem(await direct(inQuery, SOURCES_POLICY), 401, "malformed_key");
+    const bearer = new Request("https://h.test/dashboard/x", {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect((await direct(bearer)).status).toBe(200);
+  });
+
+  it("refuses a session token without exp", async () => {
+    const token = await session(false);
+    const response = await direct(
+      new Request("https://h.test/dashboard/x", { headers: { Authorization: `Bearer ${token}` } }),
+    );
+    await expectProblem(response, 401, "invalid_token");
+  });
+});
