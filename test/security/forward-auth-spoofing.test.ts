@@ -48,7 +48,7 @@ function callOf(
       headers: { ...client, "X-Forwarded-Proto": scheme, "X-Forwarded-For": `${CLAIMED_IP}, ${ip}` },
     });
   }
-  const own =
+  const own: Record<string, string> =
     proxy === "nginx"
       ? { "X-Original-Method": method, "X-Original-URI": uri, "X-Real-IP": ip }
       : { "X-Forwarded-Method": method, "X-Forwarded-Uri": uri, "X-Forwarded-For": ip };

@@ -4,8 +4,10 @@
  * tests prove exactly what an operator copies.
  */
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const README = new URL("../../../README.md", import.meta.url);
+const README = join(dirname(fileURLToPath(import.meta.url)), "../../../README.md");
 
 /** The first fenced block of `language` after the line `heading`. */
 export function readmeBlock(heading: string, language: string): string {
