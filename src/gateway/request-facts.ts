@@ -107,7 +107,11 @@ export type ProxyChoice =
 
 export type Forwarded = { ok: true; facts: RequestFacts } | { ok: false; detail: string };
 
-/** The call's path and query exactly as written: parsing would resolve dot segments first. */
+/**
+ * The call's path and query as written: parsing would resolve dot segments first. (The Workers
+ * runtime may already have resolved those of the call's own URL, Envoy's form; the README's
+ * Envoy configuration normalises the path before asking.)
+ */
 function rawTarget(url: string): string {
   const slash = url.indexOf("/", url.indexOf("://") + 3);
   return slash === -1 ? "/" : url.slice(slash);
@@ -130,8 +134,11 @@ export function chooseProxy(
   const queryAt = target.indexOf("?");
   const path = queryAt === -1 ? target : target.slice(0, queryAt);
   const params = new URLSearchParams(queryAt === -1 ? "" : target.slice(queryAt + 1));
-  const named = [...params.getAll("proxy"), ...params.getAll("compat").map((value) => `compat=${value}`)];
-  const names = new Set(named.map((name) => (name === "compat=nginx" ? "nginx" : name)));
+  const names = new Set([
+    ...params.getAll("proxy"),
+    // `compat=nginx` is the older spelling of `proxy=nginx`; no other `compat` value is known.
+    ...params.getAll("compat").map((value) => (value === "nginx" ? "nginx" : `compat=${value}`)),
+  ]);
   const nginxMayCall = names.has("nginx") || (names.size === 0 && configured === "nginx");
   const fail = (detail: string): ProxyChoice => ({ ok: false, detail, nginxMayCall });
   if (path !== authorizePath) {
