@@ -31,8 +31,15 @@ export const SCENARIOS: Scenario[] = [
     id: "c",
     name: "forward-auth decision",
     target: (s) => ({
-      url: `${s.portcullis.url}/_portcullis/v1/authorize`,
-      headers: { ...bearer(s.keys.warm), "X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/api/items" },
+      url: `${s.portcullis.url}/_portcullis/v1/authorize?proxy=traefik`,
+      headers: {
+        ...bearer(s.keys.warm),
+        "X-Forwarded-Method": "GET",
+        "X-Forwarded-Uri": "/api/items",
+        "X-Forwarded-Proto": "http",
+        "X-Forwarded-Host": "127.0.0.1",
+        "X-Forwarded-For": "127.0.0.1",
+      },
     }),
   },
   {

@@ -9,7 +9,7 @@ import type { AppEnv } from "../env";
 import { StorageUnavailable } from "../storage/guard";
 import { ApiError, renderProblem, unavailable } from "./errors";
 
-function toApiError(error: Error): ApiError {
+export function toApiError(error: Error): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof StorageUnavailable) {
     console.error(JSON.stringify({ event: "dependency_failed", error: error.message }));

@@ -80,6 +80,10 @@ const PlanSchema = z.strictObject({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
+/** The proxies forward-auth knows the headers of (SPEC 5). */
+export const FORWARD_AUTH_PROXIES = ["nginx", "traefik", "caddy", "envoy"] as const;
+export type ForwardAuthProxy = (typeof FORWARD_AUTH_PROXIES)[number];
+
 const originUrl = z.string().refine((value) => {
   if (value === "echo") return true;
   try {
@@ -111,6 +115,8 @@ export const PolicySchema = z
         allowNonAscii: z.boolean().default(false),
       })
       .default({ caseSensitive: false, allowNonAscii: false }),
+    /** The proxy that calls `P/v1/authorize` when the call does not name it with `?proxy=`. */
+    forwardAuth: z.strictObject({ proxy: z.enum(FORWARD_AUTH_PROXIES).optional() }).optional(),
     cors: z
       .strictObject({
         origins: z.union([z.literal("*"), z.array(z.string().min(1))]),

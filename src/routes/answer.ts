@@ -7,11 +7,9 @@ import { ApiError, statusOf } from "../http/errors";
 import { usageHeaders } from "../limits/headers";
 import type { Access, Denied } from "../services/authorize-request";
 
-export function denialError(access: Denied, nginxCompat = false): ApiError {
+export function denialError(access: Denied): ApiError {
   const decision = access.decision;
-  let status = access.code === "quota_exceeded" && decision ? decision.quotaStatus : statusOf(access.code);
-  // nginx's auth_request turns any status but 2xx, 401 and 403 into a 500.
-  if (nginxCompat && status !== 401) status = 403;
+  const status = access.code === "quota_exceeded" && decision ? decision.quotaStatus : statusOf(access.code);
   return new ApiError(access.code, access.detail, {
     status,
     headers: decision ? usageHeaders(decision.usage) : {},

@@ -1,35 +1,66 @@
 /**
  * Forward-auth, `ANY P/v1/authorize` and `ANY P/v1/authorize/<path>` (SPEC 5): a proxy asks
- * whether the request it holds may pass. The answer is 200 with the identity headers, or the
- * problem of SPEC 4.1. nginx's `auth_request` turns any status but 2xx, 401 and 403 into a
- * 500, so with `?compat=nginx` every other denial is answered 403, its code kept in
- * `X-Portcullis-Code`.
+ * whether the request it holds may pass. The original request is read only from the headers of
+ * the calling proxy's row (gateway/request-facts.ts). The answer is 200 with every identity
+ * header, or the problem of SPEC 4.1; to nginx, every answer but 2xx and 401 is a 403.
  */
-import type { Handler } from "hono";
+import type { Context, Handler } from "hono";
 import type { AppEnv } from "../env";
 import { IDENTITY_HEADERS, identityFor } from "../gateway/identity";
-import { forwardedFacts } from "../gateway/request-facts";
+import { chooseProxy, forwardedFacts } from "../gateway/request-facts";
 import { ApiError } from "../http/errors";
+import { toApiError } from "../http/on-error";
 import type { CompiledPolicy } from "../policy/compiled";
+import type { ForwardAuthProxy } from "../policy/schema";
 import { authorizeRequest } from "../services/authorize-request";
 import { accessDeps } from "../services/deps";
 import { allowedHeaders, denialError } from "./answer";
 
+/**
+ * nginx's `auth_request` turns any status but 2xx, 401 and 403 into a 500 and drops the body,
+ * so every denial but a 401 reaches nginx as 403, with its real status in `X-Portcullis-Status`
+ * for `auth_request_set`, its code and `Retry-After` kept.
+ */
+function forNginx(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const problem = toApiError(error);
+  return new ApiError(problem.code, problem.detail, {
+    ...problem.options,
+    status: problem.status === 401 ? 401 : 403,
+    headers: { ...problem.options.headers, "X-Portcullis-Status": String(problem.status) },
+  });
+}
+
+async function answer(
+  c: Context<AppEnv>,
+  compiled: CompiledPolicy,
+  proxy: ForwardAuthProxy,
+  authorizePath: string,
+): Promise<Response> {
+  const reported = forwardedFacts(c.req.raw, proxy, authorizePath);
+  if (!reported.ok) throw new ApiError("bad_request", reported.detail);
+  const facts = reported.facts;
+  const access = await authorizeRequest(accessDeps(c.env, compiled.policy), compiled, facts);
+  if (access.route) c.set("route", access.route.pattern);
+  if (access.record) c.set("keyId", access.record.id);
+  if (!access.ok) throw denialError(access);
+  c.set("decision", "valid");
+  const identity = await identityFor(access, access.method, c.env.ORIGIN_SIGNING_SECRET);
+  const headers: Record<string, string> = Object.fromEntries(IDENTITY_HEADERS.map((name) => [name, ""]));
+  return c.body(null, 200, { ...headers, ...identity, ...allowedHeaders(access) });
+}
+
 export function authorizeHandler(compiled: CompiledPolicy): Handler<AppEnv> {
-  const prefix = `${compiled.policy.basePath}/v1/authorize`;
+  const authorizePath = `${compiled.policy.basePath}/v1/authorize`;
+  const configured = compiled.policy.forwardAuth?.proxy;
   return async function authorize(c) {
-    const request = c.req.raw;
-    const compat = c.req.query("compat") === "nginx";
-    const facts = forwardedFacts(request, new URL(request.url).pathname.slice(prefix.length));
-    if (!facts)
-      throw new ApiError("bad_request", "The forwarded URI is not a path.", compat ? { status: 403 } : {});
-    const access = await authorizeRequest(accessDeps(c.env, compiled.policy), compiled, facts);
-    if (access.route) c.set("route", access.route.pattern);
-    if (access.record) c.set("keyId", access.record.id);
-    if (!access.ok) throw denialError(access, compat);
-    c.set("decision", "valid");
-    const identity = await identityFor(access, access.method, c.env.ORIGIN_SIGNING_SECRET);
-    const headers: Record<string, string> = Object.fromEntries(IDENTITY_HEADERS.map((name) => [name, ""]));
-    return c.body(null, 200, { ...headers, ...identity, ...allowedHeaders(access) });
+    const choice = chooseProxy(c.req.raw.url, authorizePath, configured);
+    const nginx = choice.ok ? choice.proxy === "nginx" : choice.nginxMayCall;
+    try {
+      if (!choice.ok) throw new ApiError("bad_request", choice.detail);
+      return await answer(c, compiled, choice.proxy, authorizePath);
+    } catch (error) {
+      throw nginx ? forNginx(error) : error;
+    }
   };
 }

@@ -82,7 +82,7 @@ describe.each(["nginx", "caddy"])("%s in front of forward-auth", (name) => {
     });
     const seen = ((await response.json()) as Json).headers;
     expect(seen["x-portcullis-key-id"]).toBe(id);
-    // The key has no plan: the header reaches the origin empty (Caddy) or not at all (nginx).
+    // The key has no plan: the header does not reach the origin.
     expect(seen["x-portcullis-plan"] ?? "").toBe("");
   });
 });
@@ -97,11 +97,22 @@ describe.each(["nginx", "caddy"])("%s on a public route", (name) => {
   });
 });
 
+describe("nginx with an allowed request", () => {
+  it("passes Portcullis' rate-limit headers on to the client", async () => {
+    const { key } = await newKey({ limits: { minute: 5 } });
+    const response = await fetch(`${peers.nginx?.url}/api/products`, { headers: { "X-API-Key": key } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("ratelimit-policy")).toBe('"minute";q=5;w=60');
+    expect(response.headers.get("ratelimit")).toMatch(/^"minute";r=4;t=\d+$/);
+  });
+});
+
 describe("nginx with denials that are not 401", () => {
-  it("gets 403 (not 500) for a route Portcullis does not know, with the real code", async () => {
+  it("gets 403 (not 500) for a route Portcullis does not know, with the real code and status", async () => {
     const response = await fetch(`${peers.nginx?.url}/nowhere`);
     expect(response.status).toBe(403);
     expect(response.headers.get("x-portcullis-code")).toBe("route_not_found");
+    expect(response.headers.get("x-portcullis-status")).toBe("404");
   });
 
   it("gets 403 with rate_limited and Retry-After once a key is over its limit", async () => {
@@ -112,6 +123,7 @@ describe("nginx with denials that are not 401", () => {
     const limited = await fetch(`${peers.nginx?.url}/api/products`, { headers: { "X-API-Key": key } });
     expect(limited.status).toBe(403);
     expect(limited.headers.get("x-portcullis-code")).toBe("rate_limited");
+    expect(limited.headers.get("x-portcullis-status")).toBe("429");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
   });
 });

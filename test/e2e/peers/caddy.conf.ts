@@ -1,24 +1,23 @@
 /**
- * The Caddy configuration of the README, made for a test: `forward_auth` to Portcullis, the
- * identity headers copied onto the request, the credential removed before `reverse_proxy`.
+ * The Caddy configuration of the README (its site block, verbatim but for the addresses),
+ * after the global options a test run needs: no admin endpoint, no certificates, loopback only.
+ * The site answers any Host, so that tests can claim another one.
  */
+import { readmeBlock, substitute } from "./readme";
+
 export function caddyConfig(options: { port: number; portcullis: string; origin: string }): string {
   const { port, portcullis, origin } = options;
+  const hostPort = (url: string) => url.replace(/^http:\/\//, "");
+  const site = substitute(readmeBlock("### Caddy (`forward_auth`)", "caddyfile"), [
+    ["api.example.com {", `http://:${port} {`],
+    ["portcullis.internal:8787", hostPort(portcullis)],
+    ["api.internal:8080", hostPort(origin)],
+  ]);
   return `{
-  admin off
-  auto_https off
+\tadmin off
+\tauto_https off
+\tdefault_bind 127.0.0.1
 }
 
-http://127.0.0.1:${port} {
-  route {
-    forward_auth ${portcullis.replace(/^http:\/\//, "")} {
-      uri /_portcullis/v1/authorize
-      copy_headers X-Portcullis-Key-Id X-Portcullis-Workspace-Id X-Portcullis-Key-Type X-Portcullis-Owner-Id X-Portcullis-Permissions X-Portcullis-Plan X-Portcullis-Subject X-Portcullis-Assertion
-    }
-    request_header -Authorization
-    request_header -X-API-Key
-    reverse_proxy ${origin}
-  }
-}
-`;
+${site}`;
 }
