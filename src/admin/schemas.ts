@@ -57,13 +57,18 @@ function isNotDotsOnly(text: string): boolean {
 
 /** Free text of at most `max` characters (key and workspace names). */
 function cleanText(max: number) {
-  return z.string().max(max).refine(isCleanText, CLEAN_TEXT_MESSAGE);
+  return z
+    .string()
+    .max(max)
+    .refine(isCleanText, CLEAN_TEXT_MESSAGE)
+    .openapi({ description: `At most ${max} characters; ${CLEAN_TEXT_MESSAGE}` });
 }
 
 const OwnerId = z
   .string()
   .regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "1 to 128 characters of [A-Za-z0-9_.:@-]")
-  .refine(isNotDotsOnly, "not dots only");
+  .refine(isNotDotsOnly, "not dots only")
+  .openapi({ description: "1 to 128 characters of [A-Za-z0-9_.:@-], not dots only" });
 
 /** Any JSON value; a named component, so that the document refers to it instead of unfolding it. */
 const JsonValue = z.json().openapi("JsonValue", { description: "Any JSON value" });
@@ -108,14 +113,15 @@ const Meta = z
       ),
   )
   .openapi({
-    description: `A JSON object of at most ${META_LIMIT_BYTES} bytes serialised, nesting at most ${META_MAX_DEPTH} levels`,
+    description: `A JSON object of at most ${META_LIMIT_BYTES} bytes serialised, nesting at most ${META_MAX_DEPTH} levels; its keys and strings hold ${CLEAN_TEXT_MESSAGE}`,
     example: { team: "billing" },
   });
 
 export const RoleName = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9_.:-]")
-  .refine(isNotDotsOnly, "not dots only");
+  .refine(isNotDotsOnly, "not dots only")
+  .openapi({ description: "1 to 64 characters of [A-Za-z0-9_.:-], not dots only" });
 const IsoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
 const PlanName = z.string().min(1).max(64);
 
