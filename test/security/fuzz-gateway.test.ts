@@ -3,7 +3,7 @@
  * to forward-auth (`P/v1/authorize` as nginx, Traefik or another proxy, and Envoy's
  * `P/v1/authorize/<path>`, 700 cases), fuzzed with fast-check against the real Worker: methods,
  * paths built from dangerous segments and random text, query strings, and headers (credential
- * schemes, repeated headers, forwarded and override headers, any byte fetch accepts). Only
+ * schemes, repeated headers, forwarded and override headers, any ASCII a header may hold). Only
  * invariants that hold for any correct implementation are checked: no 5xx, every error a
  * well-formed problem, and no key or JWT sent as a credential ever in a response body or header.
  */
