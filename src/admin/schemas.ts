@@ -41,26 +41,93 @@ const Cidr = z
   .string()
   .refine((value) => parseRange(value) !== null, "an IPv4 or IPv6 address or CIDR range");
 
-const OwnerId = z.string().regex(/^[\x21-\x7e]{1,128}$/, "visible ASCII, at most 128 characters");
+/** Control characters: C0, DEL and C1. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+const CLEAN_TEXT_MESSAGE = "no control characters and no lone surrogates";
+
+/** Text a human or a log will read: well-formed UTF-16 without control characters. */
+function isCleanText(text: string): boolean {
+  return text.isWellFormed() && !CONTROL_CHARACTER.test(text);
+}
+
+/** `.` and `..` are path segments a proxy or a URL parser would resolve, so no name is dots only. */
+function isNotDotsOnly(text: string): boolean {
+  return !/^\.+$/.test(text);
+}
+
+/** Free text of at most `max` characters (key and workspace names). */
+function cleanText(max: number) {
+  return z
+    .string()
+    .max(max)
+    .refine(isCleanText, CLEAN_TEXT_MESSAGE)
+    .openapi({ description: `At most ${max} characters; ${CLEAN_TEXT_MESSAGE}` });
+}
+
+const OwnerId = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "1 to 128 characters of [A-Za-z0-9_.:@-]")
+  .refine(isNotDotsOnly, "not dots only")
+  .openapi({ description: "1 to 128 characters of [A-Za-z0-9_.:@-], not dots only" });
 
 /** Any JSON value; a named component, so that the document refers to it instead of unfolding it. */
 const JsonValue = z.json().openapi("JsonValue", { description: "Any JSON value" });
 
-const Meta = z
-  .record(z.string(), JsonValue)
-  .refine(
-    (meta) => new TextEncoder().encode(JSON.stringify(meta)).length <= META_LIMIT_BYTES,
-    `at most ${META_LIMIT_BYTES} bytes serialised`,
-  )
-  .openapi({ example: { team: "billing" } });
+/** Deepest nesting of objects and arrays in a key's `meta`; `meta` itself is level 1. */
+export const META_MAX_DEPTH = 8;
 
-export const RoleName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9_.:-]");
+/**
+ * What is wrong with a `meta` value before any schema looks inside it, or null. The walk uses
+ * its own stack, not the call stack, and stops at the first level too deep, so that no input
+ * (a 64 KiB body nests 30,000 levels) can exhaust the stack of the recursive validation and
+ * `JSON.stringify` that run after it.
+ */
+function metaProblem(meta: unknown): string | null {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: meta, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (value === null || typeof value !== "object") continue;
+    if (depth > META_MAX_DEPTH) return `nests at most ${META_MAX_DEPTH} levels`;
+    for (const [key, child] of Object.entries(value)) {
+      if (!isCleanText(key) || (typeof child === "string" && !isCleanText(child))) {
+        return `keys and strings hold ${CLEAN_TEXT_MESSAGE}`;
+      }
+      pending.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+const Meta = z
+  .preprocess(
+    (meta, context) => {
+      const problem = metaProblem(meta);
+      if (problem) context.addIssue({ code: "custom", message: problem, input: meta });
+      return meta;
+    },
+    z
+      .record(z.string(), JsonValue)
+      .refine(
+        (meta) => new TextEncoder().encode(JSON.stringify(meta)).length <= META_LIMIT_BYTES,
+        `at most ${META_LIMIT_BYTES} bytes serialised`,
+      ),
+  )
+  .openapi({
+    description: `A JSON object of at most ${META_LIMIT_BYTES} bytes serialised, nesting at most ${META_MAX_DEPTH} levels; its keys and strings hold ${CLEAN_TEXT_MESSAGE}`,
+    example: { team: "billing" },
+  });
+
+export const RoleName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1 to 64 characters of [A-Za-z0-9_.:-]")
+  .refine(isNotDotsOnly, "not dots only")
+  .openapi({ description: "1 to 64 characters of [A-Za-z0-9_.:-], not dots only" });
 const IsoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
 const PlanName = z.string().min(1).max(64);
 
 /** Fields a key is created with, shared by create and import. */
 const keySettings = {
-  name: z.string().max(200).optional(),
+  name: cleanText(200).optional(),
   ownerId: OwnerId.optional(),
   permissions: z.array(Permission).max(200).optional(),
   roles: z.array(RoleName).max(50).optional(),
@@ -99,7 +166,7 @@ export const ImportKeyBody = z
 
 export const PatchKeyBody = z
   .strictObject({
-    name: z.string().max(200).nullable().optional(),
+    name: cleanText(200).nullable().optional(),
     ownerId: OwnerId.nullable().optional(),
     permissions: z.array(Permission).max(200).optional(),
     roles: z.array(RoleName).max(50).optional(),
@@ -164,12 +231,14 @@ export const WorkspaceSchema = z
   })
   .openapi("Workspace");
 
+const WorkspaceName = cleanText(200).min(1);
+
 export const CreateWorkspaceBody = z
-  .strictObject({ name: z.string().min(1).max(200), plan: PlanName.nullable().optional() })
+  .strictObject({ name: WorkspaceName, plan: PlanName.nullable().optional() })
   .openapi("CreateWorkspace");
 
 export const PatchWorkspaceBody = z
-  .strictObject({ name: z.string().min(1).max(200).optional(), plan: PlanName.nullable().optional() })
+  .strictObject({ name: WorkspaceName.optional(), plan: PlanName.nullable().optional() })
   .refine((body) => Object.keys(body).length > 0, { message: "name at least one field to change" })
   .openapi("PatchWorkspace");
 
