@@ -12,7 +12,7 @@ import { loadPolicy } from "../../src/policy/load";
 import { SIGNING_SECRET, TEST_POLICY } from "../fixtures/policy";
 import { admin, call, createKey, createWorkspace, direct, expectProblem, type Json } from "../worker/helpers";
 
-const AUTHORIZE = "http://portcullis.internal/_portcullis/v1/authorize";
+const AUTHORIZE = "http://portcullis.internal/_portcullis/v1/authorize?proxy=traefik";
 
 /** GET /api/items is public, DELETE needs a permission; POST /api/jobs costs more than GET. */
 const OVERRIDE_POLICY = {
