@@ -84,6 +84,8 @@ describe("an override must pass as well as the request's own method", () => {
           headers: {
             "X-Forwarded-Method": "GET",
             "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "api.example.test",
+            "X-Forwarded-For": "203.0.113.9",
             "X-Forwarded-Uri": "/api/products",
             Authorization: `Bearer ${key}`,
             ...extra,
