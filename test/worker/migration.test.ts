@@ -1,0 +1,68 @@
+/**
+ * The upgrade of SPEC 6: keys made when their Durable Object was addressed by the key's hash
+ * keep working once objects are addressed by id. The first request (or admin call) that meets
+ * an id-addressed object holding nothing has it adopt the key: the old object hands over its
+ * state, counters and pending D1 writes once, and holds nothing afterwards.
+ */
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { KeyGate } from "../../src/gate/key-gate";
+import { sha256Hex } from "../../src/keys/hash";
+import { admin, call, createKey, createWorkspace, expectProblem, keyObject } from "./helpers";
+
+/** Moves a key's object storage to where an earlier revision kept it: the object named by its hash. */
+async function asBeforeTheUpgrade(key: string, id: string): Promise<void> {
+  const current = keyObject(id);
+  const stored = await runInDurableObject(current, async (_instance: KeyGate, state) => {
+    const entries = Object.fromEntries(await state.storage.list());
+    await state.storage.deleteAll();
+    return entries;
+  });
+  await evictDurableObject(current);
+  const legacy = env.KEY_GATE.get(env.KEY_GATE.idFromName(await sha256Hex(key)));
+  await runInDurableObject(legacy, async (_instance: KeyGate, state) => {
+    await state.storage.put(stored);
+  });
+  await evictDurableObject(legacy);
+}
+
+describe("upgrade from hash-addressed objects", () => {
+  it("a key keeps its counters and state through the first request after the upgrade", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws, { limits: { minute: 4 } });
+    for (let i = 0; i < 3; i++) expect((await call("/api/products", { key })).status).toBe(200);
+    await asBeforeTheUpgrade(key, id);
+    expect((await call("/api/products", { key })).status).toBe(200);
+    await expectProblem(await call("/api/products", { key }), 429, "rate_limited");
+    const legacy = env.KEY_GATE.get(env.KEY_GATE.idFromName(await sha256Hex(key)));
+    const held = await runInDurableObject(legacy, (instance: KeyGate) =>
+      instance.snapshot({ workspaceId: null, permissions: null }),
+    );
+    expect(held).toBe("absent");
+  });
+
+  it("an admin revoke reaches a key not yet adopted", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    await asBeforeTheUpgrade(key, id);
+    const revoked = await admin("POST", `/keys/${id}/revoke`);
+    expect(revoked.status).toBe(200);
+    await expectProblem(await call("/api/products", { key }), 401, "key_revoked");
+  });
+
+  it("a key revoked before the upgrade stays revoked", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    expect((await admin("POST", `/keys/${id}/revoke`)).status).toBe(200);
+    await asBeforeTheUpgrade(key, id);
+    await expectProblem(await call("/api/products", { key }), 401, "key_revoked");
+    expect((await admin("GET", `/keys/${id}`)).json.revokedAt).toEqual(expect.any(String));
+  });
+
+  it("an id that names no key stays 404, and its empty object is not given a key", async () => {
+    const unknown = "key_00000000000000000000";
+    expect((await admin("POST", `/keys/${unknown}/revoke`)).status).toBe(404);
+    expect((await admin("GET", `/keys/${unknown}`)).status).toBe(404);
+  });
+});
