@@ -315,7 +315,7 @@ export const CreditsBody = z
   })
   .openapi("ChangeCredits");
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC date, YYYY-MM-DD");
+const Day = z.iso.date().openapi({ example: "2026-11-23", description: "a UTC date, YYYY-MM-DD" });
 
 export const UsageQuery = z.object({ from: Day.optional(), to: Day.optional() });
 

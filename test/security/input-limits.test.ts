@@ -275,3 +275,14 @@ describe("deeply nested JSON anywhere in a body is a 400, never a 500", () => {
     }
   });
 });
+
+describe("usage ranges", () => {
+  it("an impossible date is 400, not 500 (found by the admin fuzz)", async () => {
+    const ws = await createWorkspace();
+    const { id } = await createKey(ws);
+    for (const query of ["to=2027-13-45", "from=2026-02-30", "to=0000-00-00"]) {
+      const answer = await admin("GET", `/keys/${id}/usage?${query}`);
+      expect([answer.status, answer.json.code], query).toEqual([400, "bad_request"]);
+    }
+  });
+});
