@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { FLUSH_DELAY_MS } from "../src/gate/activity.ts";
+import { FLUSH_DELAY_MS } from "../src/key-object/usage.ts";
 import { bundleSize } from "./bundle.ts";
 import { exactness } from "./exactness.ts";
 import { measure, type Sample, type Target } from "./load.ts";

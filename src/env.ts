@@ -1,7 +1,7 @@
 /**
  * The Worker's bindings (wrangler.toml) and the Hono environment every route shares.
  */
-import type { KeyGate } from "./gate/key-gate";
+import type { KeyGate } from "./key-object/key-gate";
 import type { Policy } from "./policy/schema";
 import type { AdminContext } from "./services/admin-context";
 

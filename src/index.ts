@@ -5,7 +5,7 @@
 import { appFor } from "./app";
 import type { Env } from "./env";
 
-export { KeyGate } from "./gate/key-gate";
+export { KeyGate } from "./key-object/key-gate";
 
 export default {
   fetch(request, env, ctx) {

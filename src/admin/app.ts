@@ -9,7 +9,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
-import { validationHook } from "../http/validation";
+import { validationHook } from "../http/validation-hook";
 import type { CompiledPolicy } from "../policy/compiled";
 import { registerAuditRoute } from "./audit";
 import { registerKeyRoutes } from "./keys";

@@ -3,9 +3,9 @@
  * constant time, off when the secret is unset) or an admin key holding the route's permission.
  */
 import type { MiddlewareHandler } from "hono";
+import { extractCredential } from "../edge/credential";
+import { clientIp } from "../edge/request-facts";
 import type { AppEnv } from "../env";
-import { extractCredential } from "../gateway/credential";
-import { clientIp } from "../gateway/request-facts";
 import { ApiError } from "../http/errors";
 import type { AdminPermission } from "../keys/admin-permissions";
 import { secretsEqual } from "../keys/hash";

@@ -4,8 +4,8 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { utcDay } from "../gate/activity";
-import { gateDirectory } from "../gate/client";
+import { gateDirectory } from "../key-object/client";
+import { utcDay } from "../key-object/usage";
 import type { CompiledPolicy } from "../policy/compiled";
 import { KeyService } from "../services/keys";
 import { unconfirmed } from "../services/unconfirmed";

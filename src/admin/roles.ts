@@ -4,11 +4,11 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { gateDirectory } from "../gate/client";
+import { gateDirectory } from "../key-object/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { AdminContext } from "../services/admin-context";
+import { badRequest } from "../services/policy-checks";
 import { RoleService } from "../services/roles";
-import { badRequest } from "../services/validation";
 import { adminAuth } from "./auth";
 import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
 import { RoleListSchema, RoleNameParam, RoleSchema, RoleWorkspaceQuery, UpsertRoleBody } from "./schemas";

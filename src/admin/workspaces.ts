@@ -3,7 +3,7 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Env } from "../env";
-import { gateDirectory } from "../gate/client";
+import { gateDirectory } from "../key-object/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { WorkspaceService } from "../services/workspaces";
 import { adminAuth } from "./auth";

@@ -3,9 +3,9 @@
  * routes compiled, and the per-key-type view the Durable Object decides with. Built once per
  * isolate and policy.
  */
-import type { GatePolicy } from "../gate/decide";
-import { type CompiledRoute, compileRoutes } from "../gateway/routes";
+import type { GatePolicy } from "../key-object/decide";
 import { compileFormats, type KeyFormat } from "../keys/format";
+import { type CompiledRoute, compileRoutes } from "./routes";
 import { ADMIN_KEY_PREFIX, ADMIN_KEY_TYPE, type Policy } from "./schema";
 
 export interface CompiledPolicy {

@@ -1,20 +1,20 @@
 /**
  * Forward-auth, `ANY P/v1/authorize` and `ANY P/v1/authorize/<path>` (SPEC 5): a proxy asks
  * whether the request it holds may pass. The original request is read only from the headers of
- * the calling proxy's row (gateway/request-facts.ts). The answer is 200 with every identity
+ * the calling proxy's row (edge/request-facts.ts). The answer is 200 with every identity
  * header, or the problem of SPEC 4.1; to nginx, every answer but 2xx and 401 is a 403.
  */
 import type { Context, Handler } from "hono";
+import { IDENTITY_HEADERS, identityFor } from "../edge/identity";
+import { chooseProxy, forwardedFacts } from "../edge/request-facts";
 import type { AppEnv } from "../env";
-import { IDENTITY_HEADERS, identityFor } from "../gateway/identity";
-import { chooseProxy, forwardedFacts } from "../gateway/request-facts";
+import { allowedHeaders, denialError } from "../http/decision-answer";
 import { ApiError } from "../http/errors";
 import { toApiError } from "../http/on-error";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { ForwardAuthProxy } from "../policy/schema";
 import { authorizeRequest } from "../services/authorize-request";
 import { accessDeps } from "../services/deps";
-import { allowedHeaders, denialError } from "./answer";
 
 /**
  * nginx's `auth_request` turns any status but 2xx, 401 and 403 into a 500 and drops the body,

@@ -3,15 +3,15 @@
  * without one, answered with the decision); a denied one gets the problem of SPEC 4.1.
  */
 import type { Handler } from "hono";
+import { forwardToOrigin } from "../edge/forward";
+import { identityFor } from "../edge/identity";
+import { directFacts } from "../edge/request-facts";
 import type { AppEnv } from "../env";
-import { forwardToOrigin } from "../gateway/forward";
-import { identityFor } from "../gateway/identity";
-import { directFacts } from "../gateway/request-facts";
+import { allowedHeaders, denialError } from "../http/decision-answer";
 import type { CompiledPolicy } from "../policy/compiled";
 import { authorizeRequest } from "../services/authorize-request";
 import { accessDeps } from "../services/deps";
 import { selfResponse, verifyResponse } from "../services/verify-response";
-import { allowedHeaders, denialError } from "./answer";
 
 export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
   const { policy } = compiled;

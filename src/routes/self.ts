@@ -3,14 +3,14 @@
  * no limit, quota or credit ever refuses it, and it consumes nothing.
  */
 import type { Handler } from "hono";
+import { directFacts } from "../edge/request-facts";
 import type { AppEnv } from "../env";
-import { directFacts } from "../gateway/request-facts";
+import { allowedHeaders, denialError } from "../http/decision-answer";
 import { ApiError } from "../http/errors";
 import type { CompiledPolicy } from "../policy/compiled";
 import { authorizeKey, checkTransport } from "../services/authorize-request";
 import { accessDeps } from "../services/deps";
 import { selfResponse } from "../services/verify-response";
-import { allowedHeaders, denialError } from "./answer";
 
 export function selfHandler(compiled: CompiledPolicy): Handler<AppEnv> {
   return async function self(c) {

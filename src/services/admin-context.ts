@@ -3,8 +3,8 @@
  * sees its own workspace only, and anything else answers 404 as if it did not exist.
  */
 
-import type { ChangeContext } from "../gate/types";
 import { ApiError } from "../http/errors";
+import type { ChangeContext } from "../key-object/contract";
 import { newId } from "../keys/random";
 import type { Actor, AuditEntry } from "../storage/audit";
 

@@ -8,17 +8,18 @@
  * honour either (SPEC 2). Used by the proxy and by forward-auth, which differ only in where the
  * request's facts come from and in what they do with an allowed request.
  */
-import type { KeyDecision } from "../gate/decide";
-import { type CredentialResult, configuredSources, extractCredential } from "../gateway/credential";
-import type { Identity } from "../gateway/identity";
-import { readMethodOverride } from "../gateway/method-override";
-import { normalizePath } from "../gateway/path";
-import type { RequestFacts } from "../gateway/request-facts";
-import { asciiUpperCase, type CompiledRoute, matchRoute } from "../gateway/routes";
+
+import { type CredentialResult, configuredSources, extractCredential } from "../edge/credential";
+import type { Identity } from "../edge/identity";
+import { readMethodOverride } from "../edge/method-override";
+import { normalizePath } from "../edge/path";
+import type { RequestFacts } from "../edge/request-facts";
 import type { ErrorCode } from "../http/errors";
+import type { KeyDecision } from "../key-object/decide";
 import { satisfies } from "../keys/permissions";
 import type { KeyIdentity } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
+import { asciiUpperCase, type CompiledRoute, matchRoute } from "../policy/routes";
 import type { CredentialSource, Policy } from "../policy/schema";
 import { looksLikeJwt, verifySession } from "../sessions/verify-session";
 import { type VerifyDeps, verifyKey } from "./verify-key";

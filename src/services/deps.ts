@@ -3,7 +3,7 @@
  * key hashes and the abuse guard live for the isolate.
  */
 import type { Env } from "../env";
-import { gateDirectory } from "../gate/client";
+import { gateDirectory } from "../key-object/client";
 import type { Policy } from "../policy/schema";
 import { sessionSecret } from "../sessions/verify-session";
 import { KeyStore } from "../storage/keys";

@@ -2,9 +2,10 @@
  * Pushes a workspace or role change to the Durable Objects of the keys it affects, so that it
  * is in force for those keys before the admin call returns.
  */
-import type { GateDirectory } from "../gate/client";
-import type { ContextChange } from "../gate/types";
+
 import { unavailable } from "../http/errors";
+import type { GateDirectory } from "../key-object/client";
+import type { ContextChange } from "../key-object/contract";
 
 /** Objects updated at once during a push. */
 const PUSH_CONCURRENCY = 16;

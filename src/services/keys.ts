@@ -3,10 +3,11 @@
  * checked against the policy here; every write then goes through the key's Durable Object,
  * which applies the consistency rule and writes the audit entry with the change.
  */
-import type { GateDirectory, KeyGateApi } from "../gate/client";
-import { currentUsage, type GateState, type Usage } from "../gate/decide";
-import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../gate/types";
+
 import { ApiError, type FieldError, unavailable } from "../http/errors";
+import type { GateDirectory, KeyGateApi } from "../key-object/client";
+import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
+import { currentUsage, type GateState, type Usage } from "../key-object/decide";
 import { isAdminPermission } from "../keys/admin-permissions";
 import { generateKey, type KeyFormat, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
@@ -22,9 +23,9 @@ import { type UsageDay, UsageStore, usageDay } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { denyOnFailure } from "./dependency";
+import { denyOnFailure } from "./fail-closed";
+import { badRequest, checkPlan } from "./policy-checks";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
-import { badRequest, checkPlan } from "./validation";
 
 export interface KeySettings {
   name?: string;

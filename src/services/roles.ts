@@ -3,7 +3,7 @@
  * entry, then pushed to every key holding the role; a key whose push failed re-reads its roles
  * within `ROLE_REFRESH_MS`.
  */
-import type { GateDirectory } from "../gate/client";
+import type { GateDirectory } from "../key-object/client";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";

@@ -12,17 +12,18 @@
  * except that `limiterFailure: "open"` lets a key D1 shows active through, uncounted, when its
  * Durable Object fails (never a key with credits).
  */
-import type { GateDirectory } from "../gate/client";
-import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../gate/decide";
-import type { AuthorizeOutcome } from "../gate/types";
+
 import { unavailable } from "../http/errors";
+import type { GateDirectory } from "../key-object/client";
+import type { AuthorizeOutcome } from "../key-object/contract";
+import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../key-object/decide";
 import { type KeyFormat, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import type { KeyIdentity, KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { StoredKey } from "../storage/keys";
 import type { AbuseGuard } from "./abuse";
-import { denyOnFailure } from "./dependency";
+import { denyOnFailure } from "./fail-closed";
 import type { KnownKey, KnownKeys } from "./known-keys";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
 

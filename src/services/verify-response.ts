@@ -2,7 +2,7 @@
  * The bodies of the decision answers: `P/v1/verify` (SPEC 7, also the 200 body of
  * decision-only mode) and `P/v1/self`.
  */
-import type { KeyDecision } from "../gate/decide";
+import type { KeyDecision } from "../key-object/decide";
 import type { KeyIdentity } from "../keys/record";
 import { tightest, type WindowStatus } from "../limits/windows";
 

@@ -3,8 +3,8 @@
  * Each change is written with its audit entry in one D1 batch.
  */
 
-import type { GateDirectory } from "../gate/client";
 import { ApiError } from "../http/errors";
+import type { GateDirectory } from "../key-object/client";
 import { newId } from "../keys/random";
 import type { Policy } from "../policy/schema";
 import { AuditStore } from "../storage/audit";
@@ -14,7 +14,7 @@ import { type Workspace, WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { pushToKeys } from "./fan-out";
-import { checkPlan } from "./validation";
+import { checkPlan } from "./policy-checks";
 
 export interface WorkspaceChange {
   name?: string;

@@ -7,8 +7,8 @@
 import { exports } from "cloudflare:workers";
 import { verify } from "hono/jwt";
 import { describe, expect, it } from "vitest";
-import { compileRoutes, matchRoute } from "../../src/gateway/routes";
 import { loadPolicy } from "../../src/policy/load";
+import { compileRoutes, matchRoute } from "../../src/policy/routes";
 import { SIGNING_SECRET, TEST_POLICY } from "../fixtures/policy";
 import { admin, call, createKey, createWorkspace, direct, expectProblem, type Json } from "../worker/helpers";
 

@@ -11,10 +11,10 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import type { GateCheck } from "../../src/gate/decide";
-import type { KeyGate } from "../../src/gate/key-gate";
-import { ROLE_REFRESH_MS } from "../../src/gate/key-gate";
-import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/gate/types";
+import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/key-object/contract";
+import type { GateCheck } from "../../src/key-object/decide";
+import type { KeyGate } from "../../src/key-object/key-gate";
+import { ROLE_REFRESH_MS } from "../../src/key-object/key-gate";
 import { failingDb, restoreObjectDbs, setObjectDb } from "../worker/faults";
 import { admin, call, createKey, createWorkspace, expectProblem, keyObject } from "../worker/helpers";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configuredSources, extractCredential, removeCredential } from "../../src/gateway/credential";
+import { configuredSources, extractCredential, removeCredential } from "../../src/edge/credential";
 import { loadPolicy } from "../../src/policy/load";
 import type { CredentialSource } from "../../src/policy/schema";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseProxy, forwardedFacts } from "../../src/gateway/request-facts";
+import { chooseProxy, forwardedFacts } from "../../src/edge/request-facts";
 import type { ForwardAuthProxy } from "../../src/policy/schema";
 
 const ORIGIN = "http://portcullis.internal:8787";

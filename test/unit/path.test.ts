@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { normalizePath } from "../../src/gateway/path";
+import { normalizePath } from "../../src/edge/path";
 
 /** What the Workers URL parser makes of a raw path, as the proxy sees it. */
 function pathname(raw: string): string {

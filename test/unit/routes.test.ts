@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { normalizePath } from "../../src/gateway/path";
-import { compileRoutes, matchRoute } from "../../src/gateway/routes";
+import { normalizePath } from "../../src/edge/path";
 import { loadPolicy } from "../../src/policy/load";
+import { compileRoutes, matchRoute } from "../../src/policy/routes";
 import type { Policy } from "../../src/policy/schema";
 
 function policy(fields: Record<string, unknown>): Policy {

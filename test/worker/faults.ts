@@ -4,7 +4,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { KeyGate } from "../../src/gate/key-gate";
+import type { KeyGate } from "../../src/key-object/key-gate";
 
 export const D1_DOWN = "D1_ERROR: network connection lost";
 export const OBJECT_DOWN = "Durable Object is overloaded.";

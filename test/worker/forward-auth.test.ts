@@ -8,7 +8,7 @@ import { exports } from "cloudflare:workers";
 import { verify } from "hono/jwt";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { IDENTITY_HEADERS } from "../../src/gateway/identity";
+import { IDENTITY_HEADERS } from "../../src/edge/identity";
 import { SESSION_AUDIENCE, SESSION_ISSUER, SESSION_SECRET, SIGNING_SECRET } from "../fixtures/policy";
 import { admin, createKey, createWorkspace, expectProblem } from "./helpers";
 

@@ -5,7 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { KeyGate } from "../../src/gate/key-gate";
+import type { KeyGate } from "../../src/key-object/key-gate";
 import { ROOT_TOKEN, TEST_POLICY } from "../fixtures/policy";
 import {
   admin,

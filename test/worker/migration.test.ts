@@ -7,7 +7,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { KeyGate } from "../../src/gate/key-gate";
+import type { KeyGate } from "../../src/key-object/key-gate";
 import { sha256Hex } from "../../src/keys/hash";
 import { admin, call, createKey, createWorkspace, expectProblem, keyObject } from "./helpers";
 

@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { KeyGate } from "../../src/gate/key-gate";
+import type { KeyGate } from "../../src/key-object/key-gate";
 import { admin, call, createKey, createWorkspace, expectProblem, type Json, keyObjectFor } from "./helpers";
 
 async function rotate(id: string, body?: Json) {

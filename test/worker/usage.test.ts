@@ -5,7 +5,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { FLUSH_DELAY_MS } from "../../src/gate/activity";
+import { FLUSH_DELAY_MS } from "../../src/key-object/usage";
 import { admin, call, createKey, createWorkspace, keyObjectFor } from "./helpers";
 
 async function gateOf(key: string) {

@@ -5,7 +5,7 @@
  * `paths.caseSensitive`, compare ignoring ASCII case: many origins route case-insensitively,
  * so `/api/Admin` must meet the rule written for `/api/admin`.
  */
-import type { Policy, Route } from "../policy/schema";
+import type { Policy, Route } from "./schema";
 
 type PatternSegment = { literal: string } | { param: string };
 

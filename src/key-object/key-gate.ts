@@ -22,9 +22,7 @@ import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { type DayCounts, UsageStore } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
-import { type Activity, afterFlush, FLUSH_DELAY_MS, NO_ACTIVITY, recordActivity } from "./activity";
 import { gateOf, type KeyGateApi } from "./client";
-import { type Counters, decide, denial, type GateCheck, type GatePolicy, type GateState } from "./decide";
 import type {
   AdminScope,
   AuthorizeOutcome,
@@ -35,7 +33,9 @@ import type {
   KeyPatch,
   KeySnapshot,
   WriteOutcome,
-} from "./types";
+} from "./contract";
+import { type Counters, decide, denial, type GateCheck, type GatePolicy, type GateState } from "./decide";
+import { type Activity, afterFlush, FLUSH_DELAY_MS, NO_ACTIVITY, recordActivity } from "./usage";
 
 /** Storage key of the `StoredState`, written by admin changes. */
 const STATE = "state";

@@ -4,8 +4,6 @@
  * works while D1 is down); the verify path maps a key's hash to its id once per isolate.
  */
 import type { DayCounts } from "../storage/usage";
-import type { Counters, GateCheck, GatePolicy, GateState } from "./decide";
-import type { KeyGate } from "./key-gate";
 import type {
   AdminScope,
   AuthorizeOutcome,
@@ -16,7 +14,9 @@ import type {
   KeyPatch,
   KeySnapshot,
   WriteOutcome,
-} from "./types";
+} from "./contract";
+import type { Counters, GateCheck, GatePolicy, GateState } from "./decide";
+import type { KeyGate } from "./key-gate";
 
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {

@@ -5,7 +5,7 @@
  * honour either. The request is decided under both; an override that is not one clear method
  * is refused rather than guessed.
  */
-import { asciiUpperCase } from "./routes";
+import { asciiUpperCase } from "../policy/routes";
 
 const OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"] as const;
 const OVERRIDE_PARAMETER = "_method";

@@ -3,9 +3,10 @@
  * of its row with the usage headers (and the plan's `quotaStatus` for a spent quota); an
  * allowed request carries the usage headers too.
  */
-import { ApiError, statusOf } from "../http/errors";
+
 import { usageHeaders } from "../limits/headers";
 import type { Access, Denied } from "../services/authorize-request";
+import { ApiError, statusOf } from "./errors";
 
 export function denialError(access: Denied): ApiError {
   const decision = access.decision;
