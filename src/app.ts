@@ -12,12 +12,12 @@ import { requestId } from "hono/request-id";
 import { adminApp } from "./admin/app";
 import { corsMiddleware } from "./edge/cors";
 import type { AppEnv } from "./env";
-import { ApiError } from "./http/errors";
 import { onError } from "./http/on-error";
 import { requestLog } from "./http/request-log";
 import { validationHook } from "./http/validation-hook";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
 import { loadPolicy } from "./policy/load";
+import { Refusal } from "./refusals";
 import { authorizeHandler } from "./routes/authorize";
 import { health } from "./routes/health";
 import { proxyHandler } from "./routes/proxy";
@@ -59,7 +59,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   registerVerifyRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
   surfaces.all("*", () => {
-    throw new ApiError("not_found", `No Portcullis endpoint at this path under ${base}.`);
+    throw new Refusal("not_found", `No Portcullis endpoint at this path under ${base}.`);
   });
 
   app.route(base, surfaces);
@@ -70,7 +70,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
 function invalidPolicyApp(field: string, message: string): Hono<AppEnv> {
   const app = baseApp();
   app.all("*", () => {
-    throw new ApiError("policy_invalid", `The policy is invalid at ${field}: ${message}`, {
+    throw new Refusal("policy_invalid", `The policy is invalid at ${field}: ${message}`, {
       errors: [{ field, message }],
     });
   });

@@ -8,9 +8,9 @@ import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env";
-import { ApiError } from "../http/errors";
 import { validationHook } from "../http/validation-hook";
 import type { CompiledPolicy } from "../policy/compiled";
+import { Refusal } from "../refusals";
 import { registerAuditRoute } from "./audit";
 import { registerKeyRoutes } from "./keys";
 import { registerRoleRoutes } from "./roles";
@@ -27,7 +27,7 @@ export function adminApp(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
     bodyLimit({
       maxSize: ADMIN_BODY_LIMIT,
       onError: () => {
-        throw new ApiError(
+        throw new Refusal(
           "payload_too_large",
           `Admin request bodies are limited to ${ADMIN_BODY_LIMIT / 1024} KiB.`,
         );

@@ -6,11 +6,11 @@ import type { MiddlewareHandler } from "hono";
 import { extractCredential } from "../edge/credential";
 import { clientIp } from "../edge/request-facts";
 import type { AppEnv } from "../env";
-import { ApiError } from "../http/errors";
 import type { AdminPermission } from "../keys/admin-permissions";
 import { secretsEqual } from "../keys/hash";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
+import { Refusal } from "../refusals";
 import { verifyDeps } from "../services/deps";
 import { verifyKey } from "../services/verify-key";
 
@@ -38,7 +38,7 @@ export function adminAuth(compiled: CompiledPolicy, permission: AdminPermission)
   return async function adminAuth(c, next) {
     const credential = extractCredential(["bearer"], c.req.raw.headers, new URLSearchParams());
     if (credential.kind !== "found") {
-      throw new ApiError(
+      throw new Refusal(
         "missing_credential",
         "The admin API needs `Authorization: Bearer <admin token or admin key>`.",
       );
@@ -65,7 +65,7 @@ export function adminAuth(compiled: CompiledPolicy, permission: AdminPermission)
     });
     if (verification.code !== "valid") {
       const [code, detail] = DENIALS[verification.code];
-      throw new ApiError(code, detail);
+      throw new Refusal(code, detail);
     }
     const { record, decision } = verification;
     c.set("keyId", record.id);

@@ -4,8 +4,9 @@
  * a credential in any configured source (unless `hideCredentials = false`), on public routes
  * too, nor an inbound `X-Portcullis-*` header.
  */
-import { ApiError } from "../http/errors";
+
 import type { CredentialSource } from "../policy/schema";
+import { Refusal } from "../refusals";
 import { removeCredential } from "./credential";
 import { echo } from "./echo";
 import { RESERVED_HEADER_PREFIX } from "./identity";
@@ -67,10 +68,10 @@ export async function forwardToOrigin(
     return new Response(response.body, response);
   } catch (error) {
     if (controller.signal.aborted) {
-      throw new ApiError("origin_timeout", `The origin did not answer within ${timeoutMs / 1000} s.`);
+      throw new Refusal("origin_timeout", `The origin did not answer within ${timeoutMs / 1000} s.`);
     }
     console.error(JSON.stringify({ event: "origin_failed", error: String(error) }));
-    throw new ApiError("origin_unreachable", "The origin could not be reached.");
+    throw new Refusal("origin_unreachable", "The origin could not be reached.");
   } finally {
     clearTimeout(timer);
   }

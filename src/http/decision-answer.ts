@@ -5,13 +5,13 @@
  */
 
 import { usageHeaders } from "../limits/headers";
+import { Refusal, statusOf } from "../refusals";
 import type { Access, Denied } from "../services/authorize-request";
-import { ApiError, statusOf } from "./errors";
 
-export function denialError(access: Denied): ApiError {
+export function denialError(access: Denied): Refusal {
   const decision = access.decision;
   const status = access.code === "quota_exceeded" && decision ? decision.quotaStatus : statusOf(access.code);
-  return new ApiError(access.code, access.detail, {
+  return new Refusal(access.code, access.detail, {
     status,
     headers: decision ? usageHeaders(decision.usage) : {},
   });

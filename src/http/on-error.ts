@@ -6,30 +6,31 @@
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../env";
+import { Refusal, unavailable } from "../refusals";
 import { StorageUnavailable } from "../storage/guard";
-import { ApiError, renderProblem, unavailable } from "./errors";
+import { renderProblem } from "./problem";
 
-export function toApiError(error: Error): ApiError {
-  if (error instanceof ApiError) return error;
+export function toApiError(error: Error): Refusal {
+  if (error instanceof Refusal) return error;
   if (error instanceof StorageUnavailable) {
     console.error(JSON.stringify({ event: "dependency_failed", error: error.message }));
     return unavailable();
   }
   if (error instanceof HTTPException) {
-    if (error.status === 413) return new ApiError("payload_too_large", "The request body is too large.");
+    if (error.status === 413) return new Refusal("payload_too_large", "The request body is too large.");
     if (error.status === 415) {
-      return new ApiError("bad_request", "The body must be JSON, sent with Content-Type: application/json.", {
+      return new Refusal("bad_request", "The body must be JSON, sent with Content-Type: application/json.", {
         errors: [{ field: "body", message: "expected Content-Type: application/json" }],
       });
     }
     if (error.status === 400) {
-      return new ApiError("bad_request", error.message || "The request is invalid.", {
+      return new Refusal("bad_request", error.message || "The request is invalid.", {
         errors: [{ field: "body", message: error.message || "invalid" }],
       });
     }
   }
   console.error(JSON.stringify({ event: "unhandled_error", error: String(error) }));
-  return new ApiError("internal", "An internal error occurred.");
+  return new Refusal("internal", "An internal error occurred.");
 }
 
 export const onError: ErrorHandler<AppEnv> = (error, c) => {

@@ -4,7 +4,7 @@
  */
 import type { Hook } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
-import { ApiError } from "./errors";
+import { Refusal } from "../refusals";
 
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) return;
@@ -12,5 +12,5 @@ export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) =
     field: issue.path.length > 0 ? issue.path.join(".") : result.target,
     message: issue.message,
   }));
-  throw new ApiError("bad_request", `The request ${result.target} is invalid.`, { errors });
+  throw new Refusal("bad_request", `The request ${result.target} is invalid.`, { errors });
 };

@@ -9,10 +9,10 @@ import { IDENTITY_HEADERS, identityFor } from "../edge/identity";
 import { chooseProxy, forwardedFacts } from "../edge/request-facts";
 import type { AppEnv } from "../env";
 import { allowedHeaders, denialError } from "../http/decision-answer";
-import { ApiError } from "../http/errors";
 import { toApiError } from "../http/on-error";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { ForwardAuthProxy } from "../policy/schema";
+import { Refusal } from "../refusals";
 import { authorizeRequest } from "../services/authorize-request";
 import { accessDeps } from "../services/deps";
 
@@ -24,7 +24,7 @@ import { accessDeps } from "../services/deps";
 function forNginx(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const problem = toApiError(error);
-  return new ApiError(problem.code, problem.detail, {
+  return new Refusal(problem.code, problem.detail, {
     ...problem.options,
     status: problem.status === 401 ? 401 : 403,
     headers: { ...problem.options.headers, "X-Portcullis-Status": String(problem.status) },
@@ -38,7 +38,7 @@ async function answer(
   authorizePath: string,
 ): Promise<Response> {
   const reported = forwardedFacts(c.req.raw, proxy, authorizePath);
-  if (!reported.ok) throw new ApiError("bad_request", reported.detail);
+  if (!reported.ok) throw new Refusal("bad_request", reported.detail);
   const facts = reported.facts;
   const access = await authorizeRequest(accessDeps(c.env, compiled.policy), compiled, facts);
   if (access.route) c.set("route", access.route.pattern);
@@ -57,7 +57,7 @@ export function authorizeHandler(compiled: CompiledPolicy): Handler<AppEnv> {
     const choice = chooseProxy(c.req.raw.url, authorizePath, configured);
     const nginx = choice.ok ? choice.proxy === "nginx" : choice.nginxMayCall;
     try {
-      if (!choice.ok) throw new ApiError("bad_request", choice.detail);
+      if (!choice.ok) throw new Refusal("bad_request", choice.detail);
       return await answer(c, compiled, choice.proxy, authorizePath);
     } catch (error) {
       throw nginx ? forNginx(error) : error;

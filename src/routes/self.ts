@@ -6,8 +6,8 @@ import type { Handler } from "hono";
 import { directFacts } from "../edge/request-facts";
 import type { AppEnv } from "../env";
 import { allowedHeaders, denialError } from "../http/decision-answer";
-import { ApiError } from "../http/errors";
 import type { CompiledPolicy } from "../policy/compiled";
+import { Refusal } from "../refusals";
 import { authorizeKey, checkTransport } from "../services/authorize-request";
 import { accessDeps } from "../services/deps";
 import { selfResponse } from "../services/verify-response";
@@ -30,7 +30,7 @@ export function selfHandler(compiled: CompiledPolicy): Handler<AppEnv> {
     if (!access.ok) throw denialError(access);
     c.set("decision", "valid");
     const { record, decision } = access;
-    if (!record || !decision) throw new ApiError("internal", "An allowed key came without its record.");
+    if (!record || !decision) throw new Refusal("internal", "An allowed key came without its record.");
     return c.json(selfResponse(record, decision), 200, allowedHeaders(access));
   };
 }

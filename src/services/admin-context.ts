@@ -3,9 +3,9 @@
  * sees its own workspace only, and anything else answers 404 as if it did not exist.
  */
 
-import { ApiError } from "../http/errors";
 import type { ChangeContext } from "../key-object/contract";
 import { newId } from "../keys/random";
+import { Refusal } from "../refusals";
 import type { Actor, AuditEntry } from "../storage/audit";
 
 export interface AdminContext {
@@ -21,8 +21,8 @@ export function canSee(context: AdminContext, workspaceId: string): boolean {
   return context.workspaceId === null || context.workspaceId === workspaceId;
 }
 
-export function notFound(what: string, id: string): ApiError {
-  return new ApiError("not_found", `No ${what} with id "${id}".`);
+export function notFound(what: string, id: string): Refusal {
+  return new Refusal("not_found", `No ${what} with id "${id}".`);
 }
 
 export function changeContext(context: AdminContext): ChangeContext {

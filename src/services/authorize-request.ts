@@ -14,13 +14,13 @@ import type { Identity } from "../edge/identity";
 import { readMethodOverride } from "../edge/method-override";
 import { normalizePath } from "../edge/path";
 import type { RequestFacts } from "../edge/request-facts";
-import type { ErrorCode } from "../http/errors";
 import type { KeyDecision } from "../key-object/decide";
 import { satisfies } from "../keys/permissions";
 import type { KeyIdentity } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import { asciiUpperCase, type CompiledRoute, matchRoute } from "../policy/routes";
 import type { CredentialSource, Policy } from "../policy/schema";
+import type { RefusalCode } from "../refusals";
 import { looksLikeJwt, verifySession } from "../sessions/verify-session";
 import { type VerifyDeps, verifyKey } from "./verify-key";
 
@@ -54,7 +54,7 @@ export interface Allowed {
 
 export interface Denied {
   ok: false;
-  code: ErrorCode;
+  code: RefusalCode;
   detail: string;
   route: CompiledRoute | null;
   record: KeyIdentity | null;
@@ -64,7 +64,7 @@ export interface Denied {
 
 export type Access = Allowed | Denied;
 
-const DETAILS: Partial<Record<ErrorCode, string>> = {
+const DETAILS: Partial<Record<RefusalCode, string>> = {
   malformed_key: "The credential is not a well-formed key of any configured type.",
   invalid_key: "No key matches this credential.",
   key_revoked: "The key has been revoked.",
@@ -79,7 +79,7 @@ const DETAILS: Partial<Record<ErrorCode, string>> = {
 };
 
 function deny(
-  code: ErrorCode,
+  code: RefusalCode,
   detail: string,
   route: CompiledRoute | null = null,
   record: KeyIdentity | null = null,

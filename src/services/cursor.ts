@@ -2,7 +2,7 @@
  * Opaque pagination cursors: base64url JSON of the last item's sort key.
  */
 import { decodeBase64Url, encodeBase64Url } from "hono/utils/encode";
-import { ApiError } from "../http/errors";
+import { Refusal } from "../refusals";
 
 export function encodeCursor(value: unknown): string {
   return encodeBase64Url(new TextEncoder().encode(JSON.stringify(value)).buffer).replace(/=+$/, "");
@@ -15,7 +15,7 @@ export function decodeCursor<T>(cursor: string, valid: (value: unknown) => value
   } catch {
     // Reported below as a bad cursor.
   }
-  throw new ApiError("bad_request", "The cursor is not one this API returned.", {
+  throw new Refusal("bad_request", "The cursor is not one this API returned.", {
     errors: [{ field: "cursor", message: "invalid cursor" }],
   });
 }

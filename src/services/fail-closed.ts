@@ -2,7 +2,7 @@
  * A storage dependency (D1 or a key's Durable Object) that fails denies the request with 503
  * `unavailable`: nothing is ever allowed, or changed, because a dependency failed.
  */
-import { unavailable } from "../http/errors";
+import { unavailable } from "../refusals";
 
 export async function denyOnFailure<T>(dependency: Promise<T>): Promise<T> {
   try {

@@ -3,9 +3,9 @@
  * is in force for those keys before the admin call returns.
  */
 
-import { unavailable } from "../http/errors";
 import type { GateDirectory } from "../key-object/client";
 import type { ContextChange } from "../key-object/contract";
+import { unavailable } from "../refusals";
 
 /** Objects updated at once during a push. */
 const PUSH_CONCURRENCY = 16;

@@ -4,7 +4,6 @@
  * which applies the consistency rule and writes the audit entry with the change.
  */
 
-import { ApiError, type FieldError, unavailable } from "../http/errors";
 import type { GateDirectory, KeyGateApi } from "../key-object/client";
 import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
 import { currentUsage, type GateState, type Usage } from "../key-object/decide";
@@ -17,6 +16,7 @@ import type { Credits, Json, KeyRecord } from "../keys/record";
 import { ADMIN_FORMAT, type CompiledPolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
+import { type FieldError, Refusal, unavailable } from "../refusals";
 import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { type UsageDay, UsageStore, usageDay } from "../storage/usage";
@@ -87,8 +87,8 @@ function isListCursor(value: unknown): value is ListCursor {
 }
 
 /** SPEC 6: a change to a revoked key is refused with 409, not the 401 a request gets. */
-function revokedConflict(): ApiError {
-  return new ApiError("key_revoked", "The key is revoked; a revoked key cannot be changed.", { status: 409 });
+function revokedConflict(): Refusal {
+  return new Refusal("key_revoked", "The key is revoked; a revoked key cannot be changed.", { status: 409 });
 }
 
 /** A key as `GET /keys/:id` shows it: its live record and where it stands on its limits. */
@@ -105,14 +105,14 @@ function unwrap(outcome: WriteOutcome, id: string): KeyRecord {
     case "not_found":
       throw notFound("key", id);
     case "forbidden":
-      throw new ApiError(
+      throw new Refusal(
         "insufficient_permissions",
         "An admin key can change an admin key only if it holds every permission that key holds.",
       );
     case "key_revoked":
       throw revokedConflict();
     case "conflict":
-      throw new ApiError(
+      throw new Refusal(
         "conflict",
         "The change conflicts with the key's state (an existing hash, or a rotated key's expiry moved later).",
       );
@@ -265,7 +265,7 @@ export class KeyService {
     if (old.record.revokedAt !== null) throw revokedConflict();
     if (old.record.type === ADMIN_KEY_TYPE) this.checkGrant(context, ADMIN_KEY_TYPE, old.record.permissions);
     if (old.rotated)
-      throw new ApiError("conflict", "This key was rotated already; rotate its successor instead.");
+      throw new Refusal("conflict", "This key was rotated already; rotate its successor instead.");
     const format = this.formatOf(old.record.type);
     const key = generateKey(format);
     const hash = await sha256Hex(key);
@@ -402,7 +402,7 @@ export class KeyService {
       this.gates.forKey(record.id).create(state, hash, action, changeContext(context)),
     );
     if (!outcome.ok && outcome.code === "conflict")
-      throw new ApiError("conflict", "A key with this hash already exists.");
+      throw new Refusal("conflict", "A key with this hash already exists.");
     return unwrap(outcome, record.id);
   }
   /** Permissions of each named role; every role must exist in the workspace. */
@@ -441,7 +441,7 @@ export class KeyService {
       if (unknown.length > 0) throw badRequest("permissions", `not admin permissions: ${unknown.join(", ")}`);
       const beyond = permissions.filter((p) => !holds(context.permissions, p));
       if (beyond.length > 0) {
-        throw new ApiError(
+        throw new Refusal(
           "insufficient_permissions",
           `An admin key can grant only what it holds; it lacks: ${beyond.join(", ")}.`,
         );
@@ -455,7 +455,7 @@ export class KeyService {
         field: "permissions",
         message: `"${p}" is beyond the ceiling of key type "${type}"`,
       }));
-      throw new ApiError(
+      throw new Refusal(
         "permission_not_allowed",
         `Key type "${type}" does not allow: ${beyond.join(", ")}.`,
         { errors },

@@ -1,12 +1,13 @@
 /**
  * Checks of admin input against the policy, shared by the admin services.
  */
-import { ApiError } from "../http/errors";
+
 import { ownEntry } from "../policy/own-entry";
 import type { Policy } from "../policy/schema";
+import { Refusal } from "../refusals";
 
-export function badRequest(field: string, message: string): ApiError {
-  return new ApiError("bad_request", `Invalid ${field}: ${message}.`, { errors: [{ field, message }] });
+export function badRequest(field: string, message: string): Refusal {
+  return new Refusal("bad_request", `Invalid ${field}: ${message}.`, { errors: [{ field, message }] });
 }
 
 /** A plan named in admin input must be one of the policy's plans. */

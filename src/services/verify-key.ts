@@ -13,7 +13,6 @@
  * Durable Object fails (never a key with credits).
  */
 
-import { unavailable } from "../http/errors";
 import type { GateDirectory } from "../key-object/client";
 import type { AuthorizeOutcome } from "../key-object/contract";
 import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../key-object/decide";
@@ -21,6 +20,7 @@ import { type KeyFormat, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import type { KeyIdentity, KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
+import { unavailable } from "../refusals";
 import type { StoredKey } from "../storage/keys";
 import type { AbuseGuard } from "./abuse";
 import { denyOnFailure } from "./fail-closed";

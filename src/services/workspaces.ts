@@ -3,10 +3,10 @@
  * Each change is written with its audit entry in one D1 batch.
  */
 
-import { ApiError } from "../http/errors";
 import type { GateDirectory } from "../key-object/client";
 import { newId } from "../keys/random";
 import type { Policy } from "../policy/schema";
+import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
@@ -39,7 +39,7 @@ export class WorkspaceService {
 
   async create(context: AdminContext, input: WorkspaceChange & { name: string }): Promise<Workspace> {
     if (context.actor.type !== "root") {
-      throw new ApiError("insufficient_permissions", "Only the root token can create workspaces.");
+      throw new Refusal("insufficient_permissions", "Only the root token can create workspaces.");
     }
     checkPlan(this.policy, input.plan);
     const now = Date.now();

@@ -5,8 +5,8 @@
  * `iss` and `aud` are checked with 30 s of clock skew. A JWKS that cannot be fetched denies with 503, never allows.
  */
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
-import { ApiError, unavailable } from "../http/errors";
 import type { Policy } from "../policy/schema";
+import { Refusal, unavailable } from "../refusals";
 
 type JwtConfig = NonNullable<Policy["jwt"]>;
 
@@ -87,7 +87,7 @@ export async function verifySession(
     if (error instanceof errors.JWTExpired) return { ok: false, code: "token_expired" };
     if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout))
       return { ok: false, code: "invalid_token" };
-    if (error instanceof ApiError) throw error;
+    if (error instanceof Refusal) throw error;
     console.error(JSON.stringify({ event: "jwks_failed", error: String(error) }));
     throw unavailable("The session keys could not be fetched; the request was denied.");
   }
