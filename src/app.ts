@@ -10,7 +10,10 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { adminApp } from "./admin/app";
+import { registerVerifyRoute } from "./admin/verify";
 import { corsMiddleware } from "./edge/cors";
+import { type FactsReader, keyAuth } from "./edge/key-auth";
+import { directFacts } from "./edge/request-facts";
 import type { AppEnv } from "./env";
 import { onError } from "./http/on-error";
 import { requestLog } from "./http/request-log";
@@ -18,11 +21,13 @@ import { validationHook } from "./http/validation-hook";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
 import { loadPolicy } from "./policy/load";
 import { Refusal } from "./refusals";
-import { authorizeHandler } from "./routes/authorize";
+import { authorizeHandler, nginxStatuses, reportedFacts } from "./routes/authorize";
 import { health } from "./routes/health";
 import { proxyHandler } from "./routes/proxy";
 import { selfHandler } from "./routes/self";
-import { registerVerifyRoute } from "./routes/verify";
+
+/** The proxy and self surfaces decide on the request as it arrives. */
+const requestItself: FactsReader = (c) => directFacts(c.req.raw);
 
 /** Longest inbound `X-Request-Id` that is kept (SPEC 1). */
 const REQUEST_ID_LIMIT = 128;
@@ -52,10 +57,14 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
 
   const surfaces = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   surfaces.get("/health", health);
-  const authorize = authorizeHandler(compiled);
-  surfaces.all("/v1/authorize", authorize);
-  surfaces.all("/v1/authorize/*", authorize);
-  surfaces.get("/v1/self", selfHandler(compiled));
+  const forwardAuth = [
+    nginxStatuses(compiled),
+    keyAuth(compiled, reportedFacts(compiled)),
+    authorizeHandler,
+  ] as const;
+  surfaces.all("/v1/authorize", ...forwardAuth);
+  surfaces.all("/v1/authorize/*", ...forwardAuth);
+  surfaces.get("/v1/self", keyAuth(compiled, requestItself, "self"), selfHandler);
   registerVerifyRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
   surfaces.all("*", () => {
@@ -63,7 +72,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   });
 
   app.route(base, surfaces);
-  app.all("*", proxyHandler(compiled));
+  app.all("*", keyAuth(compiled, requestItself), proxyHandler(compiled));
   return app;
 }
 

@@ -1,6 +1,8 @@
 /**
  * The Worker's bindings (wrangler.toml) and the Hono environment every route shares.
  */
+import type { Access } from "./edge/access";
+import type { RequestFacts } from "./edge/request-facts";
 import type { KeyGate } from "./key-object/key-gate";
 import type { Policy } from "./policy/schema";
 import type { AdminContext } from "./services/admin-context";
@@ -32,6 +34,10 @@ export interface AppVariables {
   route?: string;
   /** The authenticated admin caller, set by the admin auth middleware. */
   admin: AdminContext;
+  /** Who may pass, set by `keyAuth` on the proxy, forward-auth and self surfaces. */
+  access: Access;
+  /** The request `keyAuth` decided on, as read from the request or a forward-auth report. */
+  facts: RequestFacts;
 }
 
 export interface AppEnv {

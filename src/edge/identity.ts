@@ -4,6 +4,7 @@
  * came through Portcullis.
  */
 import { sign } from "hono/jwt";
+import type { Access } from "./access";
 
 export interface Identity {
   /** Key id, or the session's subject. */
@@ -95,18 +96,46 @@ async function signAssertion(
   );
 }
 
+/** Who made an allowed request, as the origin learns it; null on public routes and preflights. */
+export function identityOf(access: Access): Identity | null {
+  switch (access.kind) {
+    case "public":
+      return null;
+    case "session":
+      return {
+        subject: access.subject,
+        keyId: null,
+        workspaceId: null,
+        type: "session",
+        ownerId: null,
+        permissions: access.permissions,
+        plan: null,
+      };
+    case "key":
+      return {
+        subject: access.record.id,
+        keyId: access.record.id,
+        workspaceId: access.record.workspaceId,
+        type: access.record.type,
+        ownerId: access.record.ownerId,
+        permissions: access.decision.permissions,
+        plan: access.decision.plan,
+      };
+  }
+}
+
 /** The headers an allowed request carries to the origin (or back to a forward-auth caller). */
 export async function identityFor(
-  access: { identity: Identity | null; path: string },
-  method: string,
+  access: Access,
   secret: string | undefined,
 ): Promise<Record<string, string>> {
-  if (!access.identity) return {};
-  const headers = identityHeaders(access.identity);
+  const identity = identityOf(access);
+  if (!identity) return {};
+  const headers = identityHeaders(identity);
   if (secret) {
     headers["X-Portcullis-Assertion"] = await signAssertion(
-      access.identity,
-      { method, path: access.path },
+      identity,
+      { method: access.method, path: access.path },
       secret,
       Date.now(),
     );

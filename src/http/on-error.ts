@@ -10,7 +10,7 @@ import { Refusal, unavailable } from "../refusals";
 import { StorageUnavailable } from "../storage/guard";
 import { renderProblem } from "./problem";
 
-export function toApiError(error: Error): Refusal {
+export function toRefusal(error: Error): Refusal {
   if (error instanceof Refusal) return error;
   if (error instanceof StorageUnavailable) {
     console.error(JSON.stringify({ event: "dependency_failed", error: error.message }));
@@ -34,7 +34,7 @@ export function toApiError(error: Error): Refusal {
 }
 
 export const onError: ErrorHandler<AppEnv> = (error, c) => {
-  const apiError = toApiError(error);
+  const apiError = toRefusal(error);
   c.set("decision", apiError.code);
   return renderProblem(apiError, c.get("requestId"));
 };

@@ -10,7 +10,6 @@ import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { AbuseGuard } from "./abuse";
-import type { AccessDeps } from "./authorize-request";
 import { KnownKeys } from "./known-keys";
 import { unconfirmed } from "./unconfirmed";
 import type { KeyLookup, VerifyDeps } from "./verify-key";
@@ -41,6 +40,11 @@ export function verifyDeps(env: Env): VerifyDeps {
     limiter: env.ABUSE_LIMITER,
     unconfirmed,
   };
+}
+
+/** The verify path's dependencies, and the HS256 secret of session JWTs. */
+export interface AccessDeps extends VerifyDeps {
+  sessionSecret: string | undefined;
 }
 
 /** The verify path's dependencies plus the session secret the policy names. */

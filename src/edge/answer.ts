@@ -6,7 +6,7 @@
 
 import { usageHeaders } from "../limits/headers";
 import { Refusal, statusOf } from "../refusals";
-import type { Access, Denied } from "../services/authorize-request";
+import type { Access, Denied } from "./access";
 
 export function denialError(access: Denied): Refusal {
   const decision = access.decision;
@@ -18,5 +18,5 @@ export function denialError(access: Denied): Refusal {
 }
 
 export function allowedHeaders(access: Access): Record<string, string> {
-  return access.decision ? usageHeaders(access.decision.usage) : {};
+  return access.kind === "key" ? usageHeaders(access.decision.usage) : {};
 }

@@ -4,15 +4,15 @@
  * admin credential with `keys:verify`, and an admin key sees only keys of its workspace.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { adminAuth } from "../admin/auth";
-import { jsonBody, jsonResponse, problems, SECURITY } from "../admin/openapi";
-import { Permission } from "../admin/schemas";
 import type { AppEnv } from "../env";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import { verifyDeps } from "../services/deps";
 import { verifyKey } from "../services/verify-key";
 import { verifyResponse } from "../services/verify-response";
+import { adminAuth } from "./auth";
+import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
+import { Permission } from "./schemas";
 
 const VerifyBody = z
   .strictObject({

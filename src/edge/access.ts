@@ -9,20 +9,21 @@
  * request's facts come from and in what they do with an allowed request.
  */
 
-import { type CredentialResult, configuredSources, extractCredential } from "../edge/credential";
-import type { Identity } from "../edge/identity";
-import { readMethodOverride } from "../edge/method-override";
-import { normalizePath } from "../edge/path";
-import type { RequestFacts } from "../edge/request-facts";
 import type { KeyDecision } from "../key-object/decide";
 import { satisfies } from "../keys/permissions";
 import type { KeyIdentity } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import { asciiUpperCase, type CompiledRoute, matchRoute } from "../policy/routes";
 import type { CredentialSource, Policy } from "../policy/schema";
-import type { RefusalCode } from "../refusals";
+import { REFUSALS, type RefusalCode } from "../refusals";
+import type { AccessDeps } from "../services/deps";
+import { verifyKey } from "../services/verify-key";
 import { looksLikeJwt, verifySession } from "../sessions/verify-session";
-import { type VerifyDeps, verifyKey } from "./verify-key";
+import { type CredentialResult, configuredSources, extractCredential } from "./credential";
+import type { Identity } from "./identity";
+import { readMethodOverride } from "./method-override";
+import { normalizePath } from "./path";
+import type { RequestFacts } from "./request-facts";
 
 /** Hosts that may use plain HTTP whatever `requireHttps` says (local development). */
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -36,21 +37,25 @@ function isPreflight(facts: RequestFacts): boolean {
   return asciiUpperCase(facts.method) === "OPTIONS" && facts.headers.has("access-control-request-method");
 }
 
-export interface Allowed {
-  ok: true;
+/** What every allowed request carries, whoever made it. */
+interface Grant {
   /** Null for the self endpoint, which is no route of the policy. */
   route: CompiledRoute | null;
   /** The normalised path the route matched; the origin receives exactly this. */
   path: string;
   /** The method the origin may act on, for the assertion: the override, upper-cased, if any. */
   method: string;
-  /** Null on public routes. */
-  identity: Identity | null;
   /** Credential sources to remove before forwarding: all the policy names, or none. */
   credentialSources: CredentialSource[];
-  record: KeyIdentity | null;
-  decision: KeyDecision | null;
 }
+
+/** Who may pass: nobody in particular (a public route or preflight), a key, or a session. */
+export type Access =
+  | (Grant & { kind: "public" })
+  | (Grant & { kind: "key"; record: KeyIdentity; decision: KeyDecision })
+  | (Grant & { kind: "session"; subject: string; permissions: string[] });
+
+export type Allowed = { ok: true } & Access;
 
 export interface Denied {
   ok: false;
@@ -62,25 +67,11 @@ export interface Denied {
   decision: KeyDecision | null;
 }
 
-export type Access = Allowed | Denied;
-
-const DETAILS: Partial<Record<RefusalCode, string>> = {
-  malformed_key: "The credential is not a well-formed key of any configured type.",
-  invalid_key: "No key matches this credential.",
-  key_revoked: "The key has been revoked.",
-  key_disabled: "The key is disabled.",
-  key_expired: "The key has expired.",
-  ip_not_allowed: "The client IP is not in the key's allowlist.",
-  wrong_key_type: "This key type is not accepted on this route.",
-  insufficient_permissions: "The key lacks a permission this route requires.",
-  rate_limited: "The key is over its rate limit; see Retry-After.",
-  quota_exceeded: "The key has spent its quota for this period; see Retry-After.",
-  credits_exhausted: "The key has fewer credits than this request costs.",
-};
+export type AccessResult = Allowed | Denied;
 
 function deny(
   code: RefusalCode,
-  detail: string,
+  detail: string = REFUSALS[code][2],
   route: CompiledRoute | null = null,
   record: KeyIdentity | null = null,
   decision: KeyDecision | null = null,
@@ -105,23 +96,11 @@ function noRoute(method: string, path: string): Denied {
   return deny("route_not_found", `No route of the policy matches ${method} ${path}.`);
 }
 
-export function keyIdentity(record: KeyIdentity, decision: KeyDecision): Identity {
-  return {
-    subject: record.id,
-    keyId: record.id,
-    workspaceId: record.workspaceId,
-    type: record.type,
-    ownerId: record.ownerId,
-    permissions: decision.permissions,
-    plan: decision.plan,
-  };
-}
-
 export async function authorizeRequest(
   deps: AccessDeps,
   compiled: CompiledPolicy,
   facts: RequestFacts,
-): Promise<Access> {
+): Promise<AccessResult> {
   const { policy } = compiled;
   const normalized = normalizePath(facts.pathname, {
     allowEncodedSlashes: policy.allowEncodedSlashes,
@@ -166,19 +145,21 @@ interface Counting {
 }
 
 /** Rows 2-13 of SPEC 4.1 for one route: public routes and preflights need no credential. */
-async function checkRoute(request: RouteRequest, route: CompiledRoute, counting: Counting): Promise<Access> {
+async function checkRoute(
+  request: RouteRequest,
+  route: CompiledRoute,
+  counting: Counting,
+): Promise<AccessResult> {
   const { deps, compiled, facts, path } = request;
   const { policy } = compiled;
   if (route.route.public || counting.open) {
     return {
       ok: true,
+      kind: "public",
       route,
       path,
       method: facts.method,
-      identity: null,
       credentialSources: strippedSources(policy),
-      record: null,
-      decision: null,
     };
   }
   return authorizeKey(deps, compiled, facts, route, path, {
@@ -203,7 +184,7 @@ async function checkBoth(
   request: RouteRequest,
   own: CompiledRoute,
   override: { method: string; route: CompiledRoute | null },
-): Promise<Access> {
+): Promise<AccessResult> {
   const uncounted = (route: CompiledRoute) =>
     checkRoute(request, route, { consume: false, cost: 0, open: false });
   if (!override.route) {
@@ -253,14 +234,9 @@ export function checkTransport(
   route: CompiledRoute | null,
 ): Denied | null {
   if (compiled.policy.requireHttps && facts.scheme !== "https" && !LOCAL_HOSTS.has(hostname(facts.host))) {
-    return deny("https_required", "This API is served over HTTPS only.", route);
+    return deny("https_required", undefined, route);
   }
   return null;
-}
-
-/** The verify path's dependencies, and the HS256 secret of session JWTs. */
-export interface AccessDeps extends VerifyDeps {
-  sessionSecret: string | undefined;
 }
 
 /** What a route (or the self endpoint) asks of the credential. */
@@ -283,7 +259,7 @@ export async function authorizeKey(
   route: CompiledRoute | null,
   path: string,
   requirements: KeyRequirements,
-): Promise<Access> {
+): Promise<AccessResult> {
   const { sources } = requirements;
   const credential: CredentialResult = extractCredential(
     sources,
@@ -309,8 +285,8 @@ export async function authorizeKey(
   }
   if (!requirements.auth.includes("key")) {
     return looksLikeJwt(credential.value)
-      ? deny("malformed_key", DETAILS.malformed_key as string, route)
-      : deny("invalid_token", "The session token is not valid.", route);
+      ? deny("malformed_key", undefined, route)
+      : deny("invalid_token", undefined, route);
   }
   const verification = await verifyKey(deps, compiled, credential.value, {
     keyTypes: requirements.keyTypes,
@@ -322,15 +298,14 @@ export async function authorizeKey(
     consume: requirements.consume,
   });
   if (verification.code !== "valid") {
-    const detail = DETAILS[verification.code] ?? verification.code;
-    return deny(verification.code, detail, route, verification.record, verification.decision);
+    return deny(verification.code, undefined, route, verification.record, verification.decision);
   }
   return {
     ok: true,
+    kind: "key",
     route,
     path,
     method: facts.method,
-    identity: keyIdentity(verification.record, verification.decision),
     credentialSources: strippedSources(policy),
     record: verification.record,
     decision: verification.decision,
@@ -345,25 +320,33 @@ async function authorizeSession(
   route: CompiledRoute | null,
   path: string,
   requirements: KeyRequirements & { method: string; credentialSources: CredentialSource[] },
-): Promise<Access> {
+): Promise<AccessResult> {
   const session = await verifySession(token, jwt, secret);
-  if (!session.ok) {
-    const detail =
-      session.code === "token_expired" ? "The session token has expired." : "The session token is not valid.";
-    return deny(session.code, detail, route);
-  }
+  if (!session.ok) return deny(session.code, undefined, route);
   if (!satisfies(session.permissions, requirements)) {
     return deny("insufficient_permissions", "The session lacks a permission this route requires.", route);
   }
-  const identity: Identity = {
-    subject: session.subject,
-    keyId: null,
-    workspaceId: null,
-    type: "session",
-    ownerId: null,
-    permissions: session.permissions,
-    plan: null,
-  };
   const { method, credentialSources } = requirements;
-  return { ok: true, route, path, method, identity, credentialSources, record: null, decision: null };
+  const { subject, permissions } = session;
+  return { ok: true, kind: "session", route, path, method, credentialSources, subject, permissions };
+}
+
+/** `GET P/v1/self` (SPEC 7): rows 1-10 for the caller's key, never refused by a limit, counting nothing. */
+export async function authorizeSelf(
+  deps: AccessDeps,
+  compiled: CompiledPolicy,
+  facts: RequestFacts,
+): Promise<AccessResult> {
+  return (
+    checkTransport(compiled, facts, null) ??
+    authorizeKey(deps, compiled, facts, null, facts.pathname, {
+      sources: compiled.policy.credentials,
+      auth: ["key"],
+      keyTypes: null,
+      permissions: [],
+      anyPermissions: [],
+      cost: 0,
+      consume: false,
+    })
+  );
 }
