@@ -3,6 +3,8 @@
  * are addressed by the key's id, so that the admin API reaches a key without reading D1 (a revoke
  * works while D1 is down); the verify path maps a key's hash to its id once per isolate.
  */
+
+import type { KeyTypePolicy } from "../policy/compiled";
 import type { DayCounts } from "../storage/usage";
 import type {
   AdminScope,
@@ -15,13 +17,13 @@ import type {
   KeySnapshot,
   WriteOutcome,
 } from "./contract";
-import type { Counters, GateCheck, GatePolicy, GateState } from "./decide";
+import type { Counters, GateCheck, GateState } from "./decide";
 import type { KeyGate } from "./key-gate";
 
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {
   /** Null when this object holds no key yet: the caller may ask it to `adopt` the key. */
-  authorize(check: GateCheck, policy: GatePolicy): Promise<AuthorizeOutcome>;
+  authorize(check: GateCheck, policy: KeyTypePolicy): Promise<AuthorizeOutcome>;
   /** Takes the key over from D1 and, for a key created before objects were addressed by id, from its old object. */
   adopt(keyId: string, hash: string): Promise<boolean>;
   /** Null when the caller may not see the key (or it was deleted); "absent" as in `WriteOutcome`. */

@@ -9,8 +9,9 @@ import { type KeyRecord, lifecycleCode } from "../keys/record";
 import type { CreditState } from "../limits/credits";
 import { type MeterCode, meter } from "../limits/meter";
 import { effectiveLimits, type WindowStates, type WindowStatus } from "../limits/windows";
+import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
-import { ADMIN_KEY_TYPE, type Plan } from "../policy/schema";
+import { ADMIN_KEY_TYPE } from "../policy/schema";
 
 /** What the Durable Object keeps per key besides counters. */
 export interface GateState {
@@ -21,16 +22,6 @@ export interface GateState {
   rolePermissions: Record<string, string[]>;
   /** When `rolePermissions` was last read from D1 or pushed by a role edit, epoch ms. */
   rolesCheckedAt: number;
-}
-
-/** The parts of the policy a decision needs, sent by the Worker with each call. */
-export interface GatePolicy {
-  /** `allowedPermissions` of the key's type (absent = no ceiling). */
-  allowedPermissions?: string[];
-  /** `plan` of the key's type. */
-  typePlan?: string;
-  plans: Record<string, Plan>;
-  defaultPlan?: string;
 }
 
 /** What the request asks of the key. */
@@ -92,7 +83,7 @@ export interface Decided {
  * `key.plan ?? workspace.plan ?? keyType.plan ?? defaultPlan`; unknown names fall through.
  * Names are looked up as own entries only: a plan called `constructor` exists only if defined.
  */
-export function resolvePlan(state: GateState, policy: GatePolicy): string | null {
+export function resolvePlan(state: GateState, policy: KeyTypePolicy): string | null {
   const chain = [state.record.plan, state.workspacePlan, policy.typePlan, policy.defaultPlan];
   return (
     chain.find(
@@ -101,7 +92,7 @@ export function resolvePlan(state: GateState, policy: GatePolicy): string | null
   );
 }
 
-export function effectivePermissions(state: GateState, policy: GatePolicy, plan: string | null): string[] {
+export function effectivePermissions(state: GateState, policy: KeyTypePolicy, plan: string | null): string[] {
   const fromRoles = state.record.roles.flatMap((role) => ownEntry(state.rolePermissions, role) ?? []);
   const fromPlan = plan ? (ownEntry(policy.plans, plan)?.permissions ?? []) : [];
   return capPermissions([...state.record.permissions, ...fromRoles, ...fromPlan], policy.allowedPermissions);
@@ -116,7 +107,7 @@ function typeAccepted(type: string, accepted: readonly string[] | null): boolean
 export function currentUsage(
   state: GateState,
   counters: Counters,
-  policy: GatePolicy,
+  policy: KeyTypePolicy,
   now: number,
 ): { plan: string | null; usage: Usage } {
   const plan = resolvePlan(state, policy);
@@ -155,7 +146,7 @@ export function decide(
   state: GateState,
   counters: Counters,
   check: GateCheck,
-  policy: GatePolicy,
+  policy: KeyTypePolicy,
   now: number,
 ): Decided {
   const plan = resolvePlan(state, policy);

@@ -16,6 +16,7 @@ import { onlyRestricts } from "../keys/change";
 import { holds } from "../keys/permissions";
 import { type Credits, identityOf, type KeyRecord } from "../keys/record";
 import { applyCreditOp, creditState, currentCredits } from "../limits/credits";
+import type { KeyTypePolicy } from "../policy/compiled";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
@@ -34,7 +35,7 @@ import type {
   KeySnapshot,
   WriteOutcome,
 } from "./contract";
-import { type Counters, decide, denial, type GateCheck, type GatePolicy, type GateState } from "./decide";
+import { type Counters, decide, denial, type GateCheck, type GateState } from "./decide";
 import { type Activity, afterFlush, FLUSH_DELAY_MS, NO_ACTIVITY, recordActivity } from "./usage";
 
 /** Storage key of the `StoredState`, written by admin changes. */
@@ -128,7 +129,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
    * it. Reading the state and counters, deciding and replacing the counters happen with no
    * await in between, so concurrent requests are counted exactly and see every stored change.
    */
-  async authorize(check: GateCheck, policy: GatePolicy): Promise<AuthorizeOutcome> {
+  async authorize(check: GateCheck, policy: KeyTypePolicy): Promise<AuthorizeOutcome> {
     if (this.state && !this.state.deleted) await this.refreshRoles();
     const state = this.state;
     if (!state) return null;
@@ -156,7 +157,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     state: StoredState,
     successor: string,
     check: GateCheck,
-    policy: GatePolicy,
+    policy: KeyTypePolicy,
   ): Promise<AuthorizeOutcome> {
     const own = decide(state, this.meters.counters, { ...check, consume: false }, policy, this.now());
     if (own.decision.code !== "valid") return { decision: own.decision, record: identityOf(state.record) };

@@ -3,10 +3,19 @@
  * routes compiled, and the per-key-type view the Durable Object decides with. Built once per
  * isolate and policy.
  */
-import type { GatePolicy } from "../key-object/decide";
 import { compileFormats, type KeyFormat } from "../keys/format";
 import { type CompiledRoute, compileRoutes } from "./routes";
-import { ADMIN_KEY_PREFIX, ADMIN_KEY_TYPE, type Policy } from "./schema";
+import { ADMIN_KEY_PREFIX, ADMIN_KEY_TYPE, type Plan, type Policy } from "./schema";
+
+/** The parts of the policy a key's decision needs, sent by the Worker with each object call. */
+export interface KeyTypePolicy {
+  /** `allowedPermissions` of the key's type (absent = no ceiling). */
+  allowedPermissions?: string[];
+  /** `plan` of the key's type. */
+  typePlan?: string;
+  plans: Record<string, Plan>;
+  defaultPlan?: string;
+}
 
 export interface CompiledPolicy {
   policy: Policy;
@@ -14,7 +23,7 @@ export interface CompiledPolicy {
   formats: KeyFormat[];
   routes: CompiledRoute[];
   /** The policy view for keys of a type. */
-  gatePolicy(type: string): GatePolicy;
+  gatePolicy(type: string): KeyTypePolicy;
 }
 
 export const ADMIN_FORMAT: KeyFormat = { type: ADMIN_KEY_TYPE, prefix: ADMIN_KEY_PREFIX, checksum: true };
@@ -28,7 +37,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       checksum: config.checksum,
     })),
   ]);
-  const views = new Map<string, GatePolicy>();
+  const views = new Map<string, KeyTypePolicy>();
   for (const [type, config] of Object.entries(policy.keyTypes)) {
     views.set(type, {
       allowedPermissions: config.allowedPermissions,
@@ -38,7 +47,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     });
   }
   // Admin keys are governed by their admin permissions alone: no plan, no ceiling.
-  const adminView: GatePolicy = { plans: {} };
+  const adminView: KeyTypePolicy = { plans: {} };
   return {
     policy,
     formats,
