@@ -1,10 +1,12 @@
 /**
- * What a key's Durable Object writes behind to D1: when the key was last used and how many
- * requests it saw per UTC day, allowed and denied by code. Kept with the counters, so that an
- * evicted or restarted object loses nothing, and written as absolute daily totals, so that a
- * retried write never counts twice.
+ * Usage of a key, counted in its Durable Object and written behind to D1: when the key was
+ * last used and how many requests it saw per UTC day, allowed and denied by code. Kept with the
+ * counters, so that an evicted or restarted object loses nothing, and written as absolute daily
+ * totals, so that a retried write never counts twice.
  */
-import type { DayCounts } from "../storage/usage";
+import type { Credits } from "../keys/record";
+import { KeyStore } from "../storage/keys";
+import { type DayCounts, UsageStore } from "../storage/usage";
 
 /** Usage is written behind to D1 at most this long after a request, ms (SPEC: within 60 s). */
 export const FLUSH_DELAY_MS = 30_000;
@@ -45,4 +47,60 @@ export function afterFlush(activity: Activity, now: number): Activity {
   const today = utcDay(now);
   const days = Object.fromEntries(Object.entries(activity.days).filter(([day]) => day >= today));
   return { ...activity, days, dirty: false };
+}
+
+/**
+ * Writes a key's usage behind to D1 from the object's alarm: the day totals, the last use and
+ * the balance, at most `FLUSH_DELAY_MS` after a request. A write that fails is retried.
+ */
+export class WriteBehind {
+  private scheduled = false;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly db: () => D1Database,
+  ) {}
+
+  async load(): Promise<void> {
+    this.scheduled = (await this.storage.getAlarm()) !== null;
+  }
+
+  async schedule(now: number): Promise<void> {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    await this.storage.setAlarm(now + FLUSH_DELAY_MS);
+  }
+
+  /**
+   * Writes the totals as they stand. `cell.meters` is compared after the write: requests
+   * counted while it was on its way keep the activity dirty and are written next time.
+   */
+  async flush<M extends { activity: Activity }>(
+    now: number,
+    key: { id: string; lastUsedAt: number | null; credits: Credits | null } | null,
+    cell: { readonly meters: M; setMeters(meters: M, wait: boolean): Promise<void> },
+  ): Promise<void> {
+    this.scheduled = false;
+    const written = cell.meters;
+    if (!key || !written.activity.dirty) return;
+    const db = this.db();
+    const usage = new UsageStore(db);
+    const statements = [new KeyStore(db).touch(key.id, written.activity.lastUsedAt, key.credits)];
+    for (const [day, counts] of Object.entries(written.activity.days)) {
+      for (const [code, count] of Object.entries(counts))
+        statements.push(usage.set(key.id, day, code, count));
+    }
+    try {
+      await db.batch(statements);
+    } catch (error) {
+      console.error(JSON.stringify({ event: "flush_failed", keyId: key.id, error: String(error) }));
+      await this.schedule(now);
+      return;
+    }
+    if (cell.meters === written) {
+      await cell.setMeters({ ...written, activity: afterFlush(written.activity, now) }, true);
+    } else {
+      await this.schedule(now);
+    }
+  }
 }

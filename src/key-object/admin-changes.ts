@@ -1,0 +1,272 @@
+/**
+ * The admin changes a key's object applies, each through `OrderedWrites` (so in the order of
+ * SPEC 6), each computed from the state as it is when its turn comes. The object checks the
+ * caller's scope itself: another workspace's key is `not_found`, and an admin key changes an
+ * admin key only if it holds every permission that key holds.
+ */
+import { onlyRestricts } from "../keys/change";
+import { holds } from "../keys/permissions";
+import type { Credits, KeyRecord } from "../keys/record";
+import { applyCreditOp, creditState, currentCredits } from "../limits/credits";
+import { ADMIN_KEY_TYPE } from "../policy/schema";
+import type { AuditAction } from "../storage/audit";
+import { AuditStore } from "../storage/audit";
+import { KeyStore } from "../storage/keys";
+import type { KeyCell, StoredState } from "./cell";
+import type {
+  AdminScope,
+  ChangeContext,
+  ContextChange,
+  CreditChange,
+  KeyPatch,
+  WriteOutcome,
+} from "./contract";
+import type { Counters, GateState } from "./decide";
+import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
+import { NO_ACTIVITY } from "./usage";
+
+/** What a change makes of the key, or why it makes nothing. */
+type Planned =
+  | { record: KeyRecord; extra?: Partial<StoredState>; deleted?: boolean; confirmWithoutD1: boolean }
+  | "unchanged"
+  | "conflict";
+
+const ROOT: AdminScope = { workspaceId: null, permissions: null };
+
+export class KeyChanges {
+  constructor(
+    private readonly cell: KeyCell,
+    private readonly writes: OrderedWrites,
+    private readonly db: () => D1Database,
+    private readonly now: () => number,
+  ) {}
+
+  /** Stores a new key: D1 first (a new key widens), then here. */
+  create(
+    initial: GateState,
+    hash: string,
+    action: "key.create" | "key.import" | "key.rotate",
+    context: ChangeContext,
+    inherited: Counters | null,
+  ): Promise<WriteOutcome> {
+    return this.writes.run(async () => {
+      if (this.cell.state) return { ok: false, code: "conflict" };
+      const db = this.db();
+      const keys = new KeyStore(db);
+      if (await keys.hashExists(hash)) return { ok: false, code: "conflict" };
+      const entry = auditEntry(initial.record, action, null, initial.record, context);
+      await db.batch([keys.insert(initial.record, hash), new AuditStore(db).insert(entry)]);
+      const credits = initial.record.credits ? creditState(initial.record.credits, this.now()) : null;
+      await this.cell.setMeters(
+        { counters: inherited ?? { windows: {}, credits }, activity: NO_ACTIVITY },
+        true,
+      );
+      await this.cell.persist({ ...initial, deleted: false });
+      return { ok: true, record: initial.record, d1Pending: false };
+    });
+  }
+
+  /** Changes the key's settings; `rolePermissions` comes with a change of `roles`. */
+  update(
+    scope: AdminScope,
+    patch: KeyPatch,
+    rolePermissions: Record<string, string[]> | null,
+    context: ChangeContext,
+  ): Promise<WriteOutcome> {
+    return this.change(scope, context, "key.update", (state, now) => {
+      const { record } = state;
+      // A rotated key ends with its grace period: its expiry may come earlier, never later.
+      if (state.successor && patch.expiresAt !== undefined) {
+        const limit = record.expiresAt ?? Number.POSITIVE_INFINITY;
+        if (patch.expiresAt === null || patch.expiresAt > limit) return "conflict";
+      }
+      return {
+        record: { ...record, ...patch, updatedAt: now },
+        extra: rolePermissions ? { rolePermissions, rolesCheckedAt: now } : {},
+        confirmWithoutD1: patch.enabled === false,
+      };
+    });
+  }
+
+  /** Revokes for good; revoking a revoked key changes nothing and returns it as it is. */
+  revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
+    return this.change(
+      scope,
+      context,
+      "key.revoke",
+      (state, now) =>
+        state.record.revokedAt !== null
+          ? "unchanged"
+          : { record: { ...state.record, revokedAt: now, updatedAt: now }, confirmWithoutD1: true },
+      { allowRevoked: true },
+    );
+  }
+
+  /** Revokes and forgets the key; its hash stays reserved in D1. */
+  remove(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
+    return this.change(
+      scope,
+      context,
+      "key.delete",
+      (state, now) => ({
+        record: { ...state.record, revokedAt: state.record.revokedAt ?? now, updatedAt: now },
+        deleted: true,
+        confirmWithoutD1: true,
+      }),
+      { allowRevoked: true },
+    );
+  }
+
+  /** Ends this key's life at `expiresAt` and sends its counting to `successorId` meanwhile. */
+  retire(successorId: string, expiresAt: number, context: ChangeContext): Promise<WriteOutcome> {
+    return this.change(ROOT, context, "key.rotate", (state, now) => ({
+      record: {
+        ...state.record,
+        expiresAt: Math.min(state.record.expiresAt ?? expiresAt, expiresAt),
+        updatedAt: now,
+      },
+      extra: { successor: successorId },
+      confirmWithoutD1: false,
+    }));
+  }
+
+  /**
+   * Sets, raises or lowers the credit balance at once. A lower balance is a restriction (here
+   * first), a higher one a widening (D1 first). The operation is applied to the balance as it
+   * stands when it is stored here, so that requests counted meanwhile are not lost.
+   */
+  changeCredits(scope: AdminScope, change: CreditChange, context: ChangeContext): Promise<WriteOutcome> {
+    return this.writes.run(async () => {
+      const state = this.cell.visible(scope);
+      if (!state) return { ok: false, code: this.cell.state ? "not_found" : "absent" };
+      const refused = refusal(state, scope, {});
+      if (refused) return refused;
+      const balance = (now: number) => {
+        const stored = this.cell.meters.counters.credits;
+        const current = stored ? currentCredits(stored, now) : null;
+        const refill = change.refill === undefined ? (current?.refill ?? null) : change.refill;
+        return creditState(
+          { remaining: applyCreditOp(current?.remaining ?? 0, change.op, change.amount), refill },
+          now,
+        );
+      };
+      const withCredits = (record: KeyRecord, credits: Credits, now: number): KeyRecord => ({
+        ...record,
+        credits: { remaining: credits.remaining, refill: credits.refill },
+        updatedAt: now,
+      });
+      const now = this.now();
+      const before = this.cell.view(state.record);
+      const planned = withCredits(state.record, balance(now), now);
+      return this.outcome(
+        await this.writes.commit({
+          restricts:
+            change.op === "decrement" ||
+            (change.op === "set" && change.amount <= (before.credits?.remaining ?? 0)),
+          pending: {
+            record: planned,
+            audit: auditEntry(planned, "key.credits", before, planned, context),
+            deleted: false,
+          },
+          store: async () => {
+            const at = this.now();
+            const credits = balance(at);
+            await this.cell.setMeters(
+              { ...this.cell.meters, counters: { ...this.cell.meters.counters, credits } },
+              true,
+            );
+            const current = this.cell.state as StoredState;
+            const after = withCredits(current.record, credits, at);
+            await this.cell.persist({ ...current, record: after });
+            return after;
+          },
+          confirmWithoutD1: false,
+        }),
+      );
+    });
+  }
+
+  /** Applies a workspace plan change or a role edit pushed by the admin API. */
+  updateContext(change: ContextChange): Promise<void> {
+    return this.writes.run(async () => {
+      const state = this.cell.state;
+      if (!state) return;
+      const next: StoredState = { ...state };
+      if (change.workspacePlan !== undefined) next.workspacePlan = change.workspacePlan;
+      if (change.role) {
+        const { [change.role.name]: _, ...others } = state.rolePermissions;
+        next.rolePermissions = change.role.permissions
+          ? { ...others, [change.role.name]: change.role.permissions }
+          : others;
+      }
+      await this.cell.persist(next);
+    });
+  }
+
+  /**
+   * One admin change of the key's record. `next` sees the state as it is once the change's turn
+   * has come (writes are serialised) and returns the new record, or why there is none.
+   */
+  private change(
+    scope: AdminScope,
+    context: ChangeContext,
+    action: AuditAction,
+    next: (state: StoredState, now: number) => Planned,
+    options: { allowRevoked?: boolean } = {},
+  ): Promise<WriteOutcome> {
+    return this.writes.run(async () => {
+      const state = this.cell.visible(scope);
+      if (!state) return { ok: false, code: this.cell.state ? "not_found" : "absent" };
+      const refused = refusal(state, scope, options);
+      if (refused) return refused;
+      const planned = next(state, this.now());
+      if (planned === "unchanged")
+        return { ok: true, record: this.cell.view(state.record), d1Pending: false };
+      if (planned === "conflict") return { ok: false, code: "conflict" };
+      const deleted = planned.deleted ?? false;
+      const before = this.cell.view(state.record);
+      const after = planned.record;
+      return this.outcome(
+        await this.writes.commit({
+          restricts: deleted || onlyRestricts(state.record, after),
+          pending: {
+            record: after,
+            audit: auditEntry(after, action, before, deleted ? null : this.cell.view(after), context),
+            deleted,
+          },
+          store: async () => {
+            // Only serialised writes change the record, so `after` still follows from the
+            // current state; the rest (a role refresh meanwhile) is taken as it is now.
+            await this.cell.persist({
+              ...(this.cell.state as StoredState),
+              ...planned.extra,
+              record: after,
+              deleted,
+            });
+            return after;
+          },
+          confirmWithoutD1: planned.confirmWithoutD1,
+        }),
+      );
+    });
+  }
+
+  private outcome(committed: Committed): WriteOutcome {
+    return committed.ok ? { ...committed, record: this.cell.view(committed.record) } : committed;
+  }
+}
+
+/** Why the caller may not change this key, if it may not. */
+function refusal(
+  state: StoredState,
+  scope: AdminScope,
+  options: { allowRevoked?: boolean },
+): WriteOutcome | null {
+  const { record } = state;
+  const held = scope.permissions;
+  if (record.type === ADMIN_KEY_TYPE && held !== null && !record.permissions.every((p) => holds(held, p))) {
+    return { ok: false, code: "forbidden" };
+  }
+  if (record.revokedAt !== null && !options.allowRevoked) return { ok: false, code: "key_revoked" };
+  return null;
+}

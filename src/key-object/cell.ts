@@ -1,0 +1,96 @@
+/**
+ * The key's state inside its Durable Object, and the one place that replaces it. One writer
+ * discipline: `state` is replaced only through `persist`, by code that read `state` after its
+ * own last await (admin writes are serialised by `OrderedWrites`; the role refresh compares
+ * `version` before and after its D1 read and drops its result when anything was written
+ * meanwhile), so no write computed from an old snapshot can undo a newer restriction.
+ */
+import type { KeyRecord } from "../keys/record";
+import { currentCredits } from "../limits/credits";
+import type { AdminScope } from "./contract";
+import type { Counters, GateState } from "./decide";
+import { type Activity, NO_ACTIVITY } from "./usage";
+
+/** Storage key of the `StoredState`, written by admin changes. */
+export const STATE = "state";
+/** Storage key of the `Meters` (counters and activity), written by every counted request. */
+export const METERS = "meters";
+/** Set on an object of the earlier revision (named by hash) once it handed its key over. */
+export const HANDED_OFF = "handedOff";
+
+export interface StoredState extends GateState {
+  /** DELETE was called: the key answers `key_revoked` for ever. */
+  deleted: boolean;
+  /** Id of the key this one was rotated into: during the grace period it counts there. */
+  successor?: string;
+}
+
+export interface Meters {
+  counters: Counters;
+  activity: Activity;
+}
+
+export class KeyCell {
+  state: StoredState | null = null;
+  /** Counts replacements of `state`, so that a read begun before one can tell it is stale. */
+  version = 0;
+  meters: Meters = { counters: { windows: {}, credits: null }, activity: NO_ACTIVITY };
+  /** This object was addressed by hash and gave its key to the id-addressed one. */
+  handedOff = false;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly now: () => number,
+  ) {}
+
+  async load(): Promise<void> {
+    this.handedOff = (await this.storage.get<boolean>(HANDED_OFF)) === true;
+    this.state = this.handedOff ? null : ((await this.storage.get<StoredState>(STATE)) ?? null);
+    this.meters = (await this.storage.get<Meters>(METERS)) ?? this.meters;
+  }
+
+  /** Replaces the state here at once, then in storage. */
+  async persist(state: StoredState): Promise<void> {
+    this.state = state;
+    this.version += 1;
+    await this.storage.put(STATE, state);
+  }
+
+  /**
+   * Replaces the counters. A counted request does not wait for the disk (an evicted object
+   * completes the write); an admin change does.
+   */
+  async setMeters(meters: Meters, wait: boolean): Promise<void> {
+    this.meters = meters;
+    if (wait) await this.storage.put(METERS, meters);
+    else this.storage.put(METERS, meters, { allowUnconfirmed: true });
+  }
+
+  /** Stops holding the key (it moved to its id-addressed object); storage stays for a retry. */
+  async forget(): Promise<void> {
+    this.handedOff = true;
+    this.state = null;
+    this.version += 1;
+    await this.storage.put(HANDED_OFF, true);
+  }
+
+  /** The record as the outside sees it: live balance and last use from the counters. */
+  view(record: KeyRecord): KeyRecord {
+    const credits = this.meters.counters.credits;
+    return {
+      ...record,
+      credits: credits
+        ? { remaining: currentCredits(credits, this.now()).remaining, refill: credits.refill }
+        : null,
+      lastUsedAt: this.meters.activity.lastUsedAt ?? record.lastUsedAt,
+    };
+  }
+
+  /** The live key, if the caller may see it. */
+  visible(scope: AdminScope): StoredState | null {
+    const state = this.state;
+    if (!state || state.deleted) return null;
+    if (scope.workspaceId !== null && state.record.workspaceId !== scope.workspaceId) return null;
+    return state;
+  }
+}
