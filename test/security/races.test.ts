@@ -101,6 +101,39 @@ describe("one writer discipline", () => {
     expect(row?.revoked_at).toEqual(expect.any(Number));
   });
 
+  it("a role narrowed while the role refresh reads D1 stays narrowed", async () => {
+    const { id, record } = await keyWithRole();
+    const workspaceId = record.workspaceId as string;
+    await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
+      const later = Date.now() + ROLE_REFRESH_MS + 1_000;
+      instance.now = () => later;
+      let release: () => void = () => undefined;
+      const hold = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let held = false;
+      instance.db = controlledDb(async (operation, sql) => {
+        if (sql.includes("FROM roles") && !held) {
+          held = true;
+          await hold;
+        }
+        return operation;
+      });
+      const during = instance.authorize(check("products:read"), { plans: {} });
+      while (!held) await new Promise((resolve) => setTimeout(resolve, 1));
+      // The role edit (D1, then the push) lands while the refresh's older read is on its way.
+      await env.DB.prepare("UPDATE roles SET permissions = '[]' WHERE name = 'writer' AND workspace_id = ?1")
+        .bind(workspaceId)
+        .run();
+      await instance.updateContext({ role: { name: "writer", permissions: [] } });
+      release();
+      await during;
+      const after = await instance.authorize(check("products:write"), { plans: {} });
+      expect(after?.decision.code).toBe("insufficient_permissions");
+      instance.db = env.DB;
+    });
+  });
+
   it("every D1 write a failing D1 left behind is completed in order, each with its audit entry", async () => {
     const { key, id } = await keyWithRole();
     const stub = keyObject(id);
