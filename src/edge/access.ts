@@ -20,7 +20,6 @@ import type { AccessDeps } from "../services/deps";
 import { verifyKey } from "../services/verify-key";
 import { looksLikeJwt, verifySession } from "../sessions/verify-session";
 import { type CredentialResult, configuredSources, extractCredential } from "./credential";
-import type { Identity } from "./identity";
 import { readMethodOverride } from "./method-override";
 import { normalizePath } from "./path";
 import type { RequestFacts } from "./request-facts";

@@ -6,13 +6,17 @@
  */
 import { onlyRestricts } from "../keys/change";
 import { holds } from "../keys/permissions";
+import { newId } from "../keys/random";
 import type { Credits, KeyRecord } from "../keys/record";
 import { applyCreditOp, creditState, currentCredits } from "../limits/credits";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { AuditAction } from "../storage/audit";
 import { AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
+import { permissionsByRole, RoleStore } from "../storage/roles";
+import { WorkspaceStore } from "../storage/workspaces";
 import type { KeyCell, StoredState } from "./cell";
+import type { KeyGateApi } from "./client";
 import type {
   AdminScope,
   ChangeContext,
@@ -27,7 +31,16 @@ import { NO_ACTIVITY } from "./usage";
 
 /** What a change makes of the key, or why it makes nothing. */
 type Planned =
-  | { record: KeyRecord; extra?: Partial<StoredState>; deleted?: boolean; confirmWithoutD1: boolean }
+  | {
+      record: KeyRecord;
+      extra?: Partial<StoredState>;
+      /** Read when the change is stored: context that must be as of then. */
+      fresh?: () => Promise<Partial<StoredState>>;
+      /** Write D1 first even if the change only restricts: its failure must change nothing. */
+      d1First?: boolean;
+      deleted?: boolean;
+      confirmWithoutD1: boolean;
+    }
   | "unchanged"
   | "conflict";
 
@@ -56,12 +69,16 @@ export class KeyChanges {
       if (await keys.hashExists(hash)) return { ok: false, code: "conflict" };
       const entry = auditEntry(initial.record, action, null, initial.record, context);
       await db.batch([keys.insert(initial.record, hash), new AuditStore(db).insert(entry)]);
+      // The workspace's plan and the roles' permissions are read again now that the key is in
+      // D1: a plan change or role edit that listed the workspace's keys before this insert
+      // could not push to this key, and any later one finds it, so nothing is missed.
+      const current = await contextOf(db, initial.record);
       const credits = initial.record.credits ? creditState(initial.record.credits, this.now()) : null;
       await this.cell.setMeters(
         { counters: inherited ?? { windows: {}, credits }, activity: NO_ACTIVITY },
         true,
       );
-      await this.cell.persist({ ...initial, deleted: false });
+      await this.cell.persist({ ...initial, ...current, rolesCheckedAt: this.now(), deleted: false });
       return { ok: true, record: initial.record, d1Pending: false };
     });
   }
@@ -83,6 +100,14 @@ export class KeyChanges {
       return {
         record: { ...record, ...patch, updatedAt: now },
         extra: rolePermissions ? { rolePermissions, rolesCheckedAt: now } : {},
+        // New roles widen the key: stored once D1 has them, their permissions are read then,
+        // since a role edit that listed the role's holders before could not push to this key.
+        ...(patch.roles && {
+          fresh: async () => {
+            const { rolePermissions: fresh } = await contextOf(this.db(), { ...record, ...patch });
+            return { rolePermissions: fresh };
+          },
+        }),
         confirmWithoutD1: patch.enabled === false,
       };
     });
@@ -117,17 +142,72 @@ export class KeyChanges {
     );
   }
 
-  /** Ends this key's life at `expiresAt` and sends its counting to `successorId` meanwhile. */
-  retire(successorId: string, expiresAt: number, context: ChangeContext): Promise<WriteOutcome> {
-    return this.change(ROOT, context, "key.rotate", (state, now) => ({
-      record: {
-        ...state.record,
-        expiresAt: Math.min(state.record.expiresAt ?? expiresAt, expiresAt),
-        updatedAt: now,
-      },
-      extra: { successor: successorId },
-      confirmWithoutD1: false,
-    }));
+  /**
+   * Rotates the key (SPEC 6): creates its successor with this key's settings and counters, then
+   * ends this key's life at `now + graceMs` and sends its counting to the successor meanwhile.
+   * Decisions of this key wait while it runs, so the counters handed over are final; a second
+   * rotation finds the successor and is a conflict. If this key cannot be retired, the
+   * successor is taken back.
+   */
+  rotate(
+    scope: AdminScope,
+    successor: { id: string; hash: string; start: string },
+    graceMs: number,
+    context: ChangeContext,
+    objectOf: (id: string) => KeyGateApi,
+  ): Promise<WriteOutcome> {
+    return this.writes.run(async () => {
+      const state = this.cell.visible(scope);
+      if (!state) return { ok: false, code: this.cell.state ? "not_found" : "absent" };
+      const refused = refusal(state, scope, {});
+      if (refused) return refused;
+      if (state.successor) return { ok: false, code: "conflict" };
+      const resume = this.cell.pause();
+      try {
+        const now = this.now();
+        const record: KeyRecord = {
+          ...this.cell.view(state.record),
+          id: successor.id,
+          start: successor.start,
+          createdAt: now,
+          updatedAt: now,
+          lastUsedAt: null,
+          rotatedFrom: state.record.id,
+        };
+        const initial = {
+          record,
+          workspacePlan: state.workspacePlan,
+          rolePermissions: state.rolePermissions,
+          rolesCheckedAt: now,
+        };
+        const next = objectOf(successor.id);
+        const counters = this.cell.meters.counters;
+        // The successor's creation is audited under its own entry.
+        const created = await next.create(
+          initial,
+          successor.hash,
+          "key.rotate",
+          { ...context, auditId: newId("aud") },
+          counters,
+        );
+        if (!created.ok) return created;
+        const expiresAt = Math.min(state.record.expiresAt ?? now + graceMs, now + graceMs);
+        const retired = await this.apply(state, "key.rotate", context, {
+          record: { ...state.record, expiresAt, updatedAt: now },
+          extra: { successor: successor.id },
+          // If this key cannot be retired, it must go on working: D1 first, nothing here on failure.
+          d1First: true,
+          confirmWithoutD1: false,
+        });
+        if (!retired.ok) {
+          await next.remove(ROOT, context).catch(() => undefined);
+          return retired;
+        }
+        return created;
+      } finally {
+        resume();
+      }
+    });
   }
 
   /**
@@ -217,38 +297,41 @@ export class KeyChanges {
     return this.writes.run(async () => {
       const state = this.cell.visible(scope);
       if (!state) return { ok: false, code: this.cell.state ? "not_found" : "absent" };
-      const refused = refusal(state, scope, options);
-      if (refused) return refused;
-      const planned = next(state, this.now());
-      if (planned === "unchanged")
-        return { ok: true, record: this.cell.view(state.record), d1Pending: false };
-      if (planned === "conflict") return { ok: false, code: "conflict" };
-      const deleted = planned.deleted ?? false;
-      const before = this.cell.view(state.record);
-      const after = planned.record;
-      return this.outcome(
-        await this.writes.commit({
-          restricts: deleted || onlyRestricts(state.record, after),
-          pending: {
-            record: after,
-            audit: auditEntry(after, action, before, deleted ? null : this.cell.view(after), context),
-            deleted,
-          },
-          store: async () => {
-            // Only serialised writes change the record, so `after` still follows from the
-            // current state; the rest (a role refresh meanwhile) is taken as it is now.
-            await this.cell.persist({
-              ...(this.cell.state as StoredState),
-              ...planned.extra,
-              record: after,
-              deleted,
-            });
-            return after;
-          },
-          confirmWithoutD1: planned.confirmWithoutD1,
-        }),
-      );
+      return refusal(state, scope, options) ?? this.apply(state, action, context, next(state, this.now()));
     });
+  }
+
+  /** Commits a planned change; to be called among the ordered writes, on the current state. */
+  private async apply(
+    state: StoredState,
+    action: AuditAction,
+    context: ChangeContext,
+    planned: Planned,
+  ): Promise<WriteOutcome> {
+    if (planned === "unchanged") return { ok: true, record: this.cell.view(state.record), d1Pending: false };
+    if (planned === "conflict") return { ok: false, code: "conflict" };
+    const deleted = planned.deleted ?? false;
+    const before = this.cell.view(state.record);
+    const after = planned.record;
+    return this.outcome(
+      await this.writes.commit({
+        restricts: !planned.d1First && (deleted || onlyRestricts(state.record, after)),
+        pending: {
+          record: after,
+          audit: auditEntry(after, action, before, deleted ? null : this.cell.view(after), context),
+          deleted,
+        },
+        store: async () => {
+          const fresh = planned.fresh ? await planned.fresh() : {};
+          // Only ordered writes change the record, so `after` still follows from the current
+          // state; the rest (a role refresh meanwhile) is taken as it is now.
+          const current = this.cell.state as StoredState;
+          await this.cell.persist({ ...current, ...planned.extra, ...fresh, record: after, deleted });
+          return after;
+        },
+        confirmWithoutD1: planned.confirmWithoutD1,
+      }),
+    );
   }
 
   private outcome(committed: Committed): WriteOutcome {
@@ -269,4 +352,16 @@ function refusal(
   }
   if (record.revokedAt !== null && !options.allowRevoked) return { ok: false, code: "key_revoked" };
   return null;
+}
+
+/** A key's context as D1 has it now: its workspace's plan and its roles' permissions. */
+async function contextOf(
+  db: D1Database,
+  record: KeyRecord,
+): Promise<{ workspacePlan: string | null; rolePermissions: Record<string, string[]> }> {
+  const [workspace, roles] = await Promise.all([
+    new WorkspaceStore(db).find(record.workspaceId),
+    new RoleStore(db).find(record.workspaceId, record.roles),
+  ]);
+  return { workspacePlan: workspace?.plan ?? null, rolePermissions: permissionsByRole(roles) };
 }

@@ -37,6 +37,8 @@ export class KeyCell {
   meters: Meters = { counters: { windows: {}, credits: null }, activity: NO_ACTIVITY };
   /** This object was addressed by hash and gave its key to the id-addressed one. */
   handedOff = false;
+  /** Set while a rotation hands the counters over: decisions wait for it. */
+  paused: Promise<void> | null = null;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -64,6 +66,18 @@ export class KeyCell {
     this.meters = meters;
     if (wait) await this.storage.put(METERS, meters);
     else this.storage.put(METERS, meters, { allowUnconfirmed: true });
+  }
+
+  /** Makes decisions wait until the returned function is called. */
+  pause(): () => void {
+    let resume: () => void = () => undefined;
+    this.paused = new Promise<void>((resolve) => {
+      resume = () => {
+        this.paused = null;
+        resolve();
+      };
+    });
+    return resume;
   }
 
   /** Stops holding the key (it moved to its id-addressed object); storage stays for a retry. */

@@ -36,7 +36,13 @@ export interface KeyGateApi {
     context: ChangeContext,
     inherited?: Counters | null,
   ): Promise<WriteOutcome>;
-  retire(successorId: string, expiresAt: number, context: ChangeContext): Promise<WriteOutcome>;
+  /** Creates the successor (shown once by the caller) and retires this key after `graceMs`. */
+  rotate(
+    scope: AdminScope,
+    successor: { id: string; hash: string; start: string },
+    graceMs: number,
+    context: ChangeContext,
+  ): Promise<WriteOutcome>;
   update(
     scope: AdminScope,
     patch: KeyPatch,

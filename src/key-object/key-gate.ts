@@ -76,6 +76,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
    */
   async authorize(check: GateCheck, policy: KeyTypePolicy): Promise<AuthorizeOutcome> {
     if (this.cell.state && !this.cell.state.deleted) await this.refreshRoles();
+    while (this.cell.paused) await this.cell.paused;
     const state = this.cell.state;
     if (!state) return null;
     // Another workspace's key does not exist for the caller: nothing is counted or recorded.
@@ -199,8 +200,13 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return this.changes.remove(scope, context);
   }
 
-  async retire(successorId: string, expiresAt: number, context: ChangeContext): Promise<WriteOutcome> {
-    return this.changes.retire(successorId, expiresAt, context);
+  async rotate(
+    scope: AdminScope,
+    successor: { id: string; hash: string; start: string },
+    graceMs: number,
+    context: ChangeContext,
+  ): Promise<WriteOutcome> {
+    return this.changes.rotate(scope, successor, graceMs, context, (id) => gateOf(this.env, id));
   }
 
   async changeCredits(

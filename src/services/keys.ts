@@ -268,42 +268,15 @@ export class KeyService {
       throw new Refusal("conflict", "This key was rotated already; rotate its successor instead.");
     const format = this.formatOf(old.record.type);
     const key = generateKey(format);
-    const hash = await sha256Hex(key);
-    const now = Date.now();
-    const record: KeyRecord = {
-      ...old.record,
-      id: newId("key"),
-      start: keyStart(key, format),
-      createdAt: now,
-      updatedAt: now,
-      lastUsedAt: null,
-      rotatedFrom: old.record.id,
-    };
-    const state: GateState = {
-      record,
-      workspacePlan: old.workspacePlan,
-      rolePermissions: old.rolePermissions,
-      rolesCheckedAt: now,
-    };
-    const successor = this.gates.forKey(record.id);
+    const successor = { id: newId("key"), hash: await sha256Hex(key), start: keyStart(key, format) };
     const created = unwrap(
-      await denyOnFailure(successor.create(state, hash, "key.rotate", changeContext(context), old.counters)),
+      await denyOnFailure(
+        this.gates
+          .forKey(id)
+          .rotate(scopeOf(context), successor, gracePeriodSeconds * 1000, changeContext(context)),
+      ),
       id,
     );
-    try {
-      unwrap(
-        await denyOnFailure(
-          this.gates.forKey(id).retire(record.id, now + gracePeriodSeconds * 1000, changeContext(context)),
-        ),
-        id,
-      );
-    } catch (error) {
-      // The old key could not be retired: take the new one back, so that nothing changed.
-      await successor
-        .remove({ workspaceId: null, permissions: null }, changeContext(context))
-        .catch(() => undefined);
-      throw error;
-    }
     return { record: created, key };
   }
 

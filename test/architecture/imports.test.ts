@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 const SRC = join(dirname(new URL(import.meta.url).pathname), "../../src");
 
 /** Rank of each top-level entry of src/: higher may import lower. */
-export const RANKS: Record<string, number> = {
+const RANKS: Record<string, number> = {
   "index.ts": 9,
   "app.ts": 8,
   routes: 7,
@@ -45,7 +45,7 @@ function topOf(file: string): string {
 const IMPORT = /(?:import|export)\s+(?:type\s+)?(?:[^;]*?\sfrom\s+)?["'](\.[^"']+)["']/g;
 
 /** Every relative import of src/ as [importer, imported], both relative to src/. */
-export function importsOf(): [string, string][] {
+function importsOf(): [string, string][] {
   return sourceFiles(SRC).flatMap((file) =>
     [...readFileSync(file, "utf8").matchAll(IMPORT)].map((match): [string, string] => {
       const target = normalize(join(dirname(file), match[1] as string));
@@ -54,7 +54,7 @@ export function importsOf(): [string, string][] {
   );
 }
 
-export function backwardImports(imports: [string, string][]): string[] {
+function backwardImports(imports: [string, string][]): string[] {
   return imports
     .filter(([from, to]) => {
       const a = from.split("/")[0] as string;

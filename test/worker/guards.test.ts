@@ -6,10 +6,9 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KeyGate } from "../../src/key-object/key-gate";
-import { objectsFailing, restoreObjectDbs } from "./faults";
+import { failingDb, restoreObjectDbs, setObjectDb } from "./faults";
 import {
   admin,
-  adminRequest,
   BASE,
   call,
   countingDb,
@@ -61,10 +60,10 @@ describe("rotation guard", () => {
   it("takes the new key back when the old one cannot be retired", async () => {
     const ws = await createWorkspace();
     const old = await createKey(ws);
-    const rotate = await direct(adminRequest("POST", `/keys/${old.id}/rotate`, {}), {
-      KEY_GATE: objectsFailing("retire", "before"),
-    });
+    await setObjectDb(keyObject(old.id), failingDb());
+    const rotate = await admin("POST", `/keys/${old.id}/rotate`, {});
     expect(rotate.status).toBe(503);
+    restoreObjectDbs();
     const { results } = await env.DB.prepare(
       "SELECT id FROM keys WHERE workspace_id = ?1 AND deleted_at IS NULL",
     )
