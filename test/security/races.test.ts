@@ -300,3 +300,67 @@ describe("random interleavings (fast-check scheduler)", () => {
 function okOf(outcome: WriteOutcome): { ok: boolean } {
   return { ok: outcome.ok };
 }
+
+describe("admin changes racing each other (found by the outside attack review)", () => {
+  it("a workspace plan downgrade reaches keys created while it runs", async () => {
+    for (let round = 0; round < 3; round++) {
+      const ws = await createWorkspace("downgrade", "pro");
+      const creates = Array.from({ length: 8 }, () =>
+        admin("POST", "/keys", { workspaceId: ws, type: "server", permissions: [] }),
+      );
+      const downgrade = admin("PATCH", `/workspaces/${ws}`, { plan: "free" });
+      const [patched, ...created] = await Promise.all([downgrade, ...creates]);
+      expect(patched.status).toBe(200);
+      for (const { json } of created) {
+        await expectProblem(await call("/api/reports", { key: json.key }), 403, "insufficient_permissions");
+      }
+    }
+  });
+
+  it("a role narrowed while keys holding it are created reaches them all", async () => {
+    for (let round = 0; round < 3; round++) {
+      const ws = await createWorkspace();
+      expect(
+        (await admin("POST", "/roles", { workspaceId: ws, name: "ops", permissions: ["reports:read"] }))
+          .status,
+      ).toBe(201);
+      const creates = Array.from({ length: 8 }, () =>
+        admin("POST", "/keys", { workspaceId: ws, type: "server", permissions: [], roles: ["ops"] }),
+      );
+      const narrow = admin("POST", "/roles", { workspaceId: ws, name: "ops", permissions: [] });
+      const [narrowed, ...created] = await Promise.all([narrow, ...creates]);
+      expect(narrowed.status).toBe(201);
+      for (const { json } of created) {
+        await expectProblem(await call("/api/reports", { key: json.key }), 403, "insufficient_permissions");
+      }
+    }
+  });
+
+  it("concurrent rotations mint one successor, sharing the one set of credits", async () => {
+    const ws = await createWorkspace();
+    const old = await createKey(ws, { credits: { remaining: 10 } });
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => admin("POST", `/keys/${old.id}/rotate`, {})),
+    );
+    const minted = answers.filter((answer) => answer.status === 201);
+    expect(minted).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status === 409)).toHaveLength(7);
+    const key = minted[0]?.json.key as string;
+    const results = await Promise.all(Array.from({ length: 20 }, () => call("/api/products", { key })));
+    expect(results.filter((response) => response.status === 200)).toHaveLength(10);
+  });
+
+  it("requests counted on the old key while it is rotated are not lost to the successor", async () => {
+    const ws = await createWorkspace();
+    const old = await createKey(ws, { limits: { day: 12 } });
+    const during = Array.from({ length: 6 }, () => call("/api/products", { key: old.key }));
+    const rotation = admin("POST", `/keys/${old.id}/rotate`, { gracePeriodSeconds: 600 });
+    const [rotated, ...early] = await Promise.all([rotation, ...during]);
+    expect(rotated.status).toBe(201);
+    const passedEarly = early.filter((response) => response.status === 200).length;
+    const later = await Promise.all(
+      Array.from({ length: 20 }, () => call("/api/products", { key: rotated.json.key })),
+    );
+    expect(passedEarly + later.filter((response) => response.status === 200).length).toBe(12);
+  });
+});
