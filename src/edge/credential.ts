@@ -88,14 +88,24 @@ export function configuredSources(policy: Policy): CredentialSource[] {
 }
 
 /**
+ * A query parameter name as origins read it: frameworks turn `.` and spaces into `_` (PHP),
+ * read `name[]` or `name[x]` as `name` (PHP, Rails), and compare names ignoring case
+ * (ASP.NET). Two names that fold alike may reach the origin as one.
+ */
+function foldName(name: string): string {
+  return name.replace(/\[.*$/, "").replace(/[. ]/g, "_").toLowerCase();
+}
+
+/**
  * Drops every `name` parameter from a raw query string, leaving the rest byte for byte. Names
  * are decoded as `URLSearchParams` decodes them when the credential is read (a leading `?` is
- * ignored too), so that no spelling of the name slips through.
+ * ignored too) and folded as origins fold them, so that no spelling of the name slips through.
  */
 function dropQueryParameter(rawQuery: string, name: string): string {
+  const wanted = foldName(name);
   return rawQuery
     .split("&")
-    .filter((pair) => !new URLSearchParams(pair).has(name))
+    .filter((pair) => ![...new URLSearchParams(pair).keys()].some((key) => foldName(key) === wanted))
     .join("&");
 }
 

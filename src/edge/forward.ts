@@ -24,11 +24,27 @@ export interface OriginRequest {
   added: Record<string, string>;
 }
 
+/**
+ * Inbound headers never passed on: the host (the origin's own is used), and every header that
+ * claims the client's address, which only Portcullis states (`X-Forwarded-For`): an origin
+ * reading another one would believe the client.
+ */
+const NOT_FORWARDED = new Set([
+  "host",
+  "x-forwarded-for",
+  "x-real-ip",
+  "forwarded",
+  "true-client-ip",
+  "x-client-ip",
+  "x-cluster-client-ip",
+  "x-original-forwarded-for",
+]);
+
 /** Builds the headers and query the origin receives. */
 function prepare(request: OriginRequest): { headers: Headers; query: string } {
   const headers = new Headers();
   request.inbound.headers.forEach((value, name) => {
-    if (!name.startsWith(RESERVED_HEADER_PREFIX) && name !== "host") headers.append(name, value);
+    if (!name.startsWith(RESERVED_HEADER_PREFIX) && !NOT_FORWARDED.has(name)) headers.append(name, value);
   });
   const query = removeCredential(request.credentialSources, headers, request.rawQuery);
   for (const [name, value] of Object.entries(request.added)) headers.set(name, value);

@@ -73,7 +73,7 @@ function signingKey(secret: string): Promise<CryptoKey> {
 
 async function signAssertion(
   identity: Identity,
-  request: { method: string; path: string },
+  request: { method: string; path: string; host: string },
   secret: string,
   now: number,
 ): Promise<string> {
@@ -88,6 +88,8 @@ async function signAssertion(
       permissions: identity.permissions,
       method: request.method,
       path: request.path,
+      host: request.host,
+      jti: crypto.randomUUID(),
       iat,
       exp: iat + ASSERTION_LIFETIME_SECONDS,
     },
@@ -127,6 +129,7 @@ export function identityOf(access: Access): Identity | null {
 /** The headers an allowed request carries to the origin (or back to a forward-auth caller). */
 export async function identityFor(
   access: Access,
+  host: string,
   secret: string | undefined,
 ): Promise<Record<string, string>> {
   const identity = identityOf(access);
@@ -135,7 +138,7 @@ export async function identityFor(
   if (secret) {
     headers["X-Portcullis-Assertion"] = await signAssertion(
       identity,
-      { method: access.method, path: access.path },
+      { method: access.method, path: access.path, host },
       secret,
       Date.now(),
     );

@@ -62,7 +62,7 @@ export function nginxStatuses(compiled: CompiledPolicy): MiddlewareHandler<AppEn
 /** The 200 answer: every identity header (empty when it does not apply) and the usage headers. */
 export const authorizeHandler: Handler<AppEnv> = async (c) => {
   const access = c.get("access");
-  const identity = await identityFor(access, c.env.ORIGIN_SIGNING_SECRET);
+  const identity = await identityFor(access, c.get("facts").host, c.env.ORIGIN_SIGNING_SECRET);
   const headers: Record<string, string> = Object.fromEntries(IDENTITY_HEADERS.map((name) => [name, ""]));
   return c.body(null, 200, { ...headers, ...identity, ...allowedHeaders(access) });
 };

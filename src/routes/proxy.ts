@@ -32,7 +32,7 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
       "X-Request-Id": c.get("requestId"),
       "X-Forwarded-Proto": facts.scheme,
       "X-Forwarded-Host": facts.host,
-      ...(await identityFor(access, c.env.ORIGIN_SIGNING_SECRET)),
+      ...(await identityFor(access, c.get("facts").host, c.env.ORIGIN_SIGNING_SECRET)),
     };
     if (facts.clientIp) added["X-Forwarded-For"] = facts.clientIp;
     const response = await forwardToOrigin(

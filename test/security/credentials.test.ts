@@ -153,3 +153,54 @@ describe("sessions", () => {
     await expectProblem(response, 401, "invalid_token");
   });
 });
+
+describe("what the origin could mistake for the client's (found by the outside attack review)", () => {
+  it("drops query names an origin folds into the credential's: api.key, api_key[], API_KEY", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const other = await createKey(ws);
+    const url = `https://api.example.test/query/x?api_key=${key}&api.key=${other.key}&api_key%5B%5D=${other.key}&API_KEY=${other.key}&keep=1`;
+    const echoed = await echoOf(await direct(new Request(url), SOURCES_POLICY));
+    expect(echoed.query).toBe("keep=1");
+    expect(JSON.stringify(echoed)).not.toContain(other.key);
+  });
+
+  it("never passes on a header claiming the client's address; X-Forwarded-For is Portcullis' own", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const spoofed = {
+      "X-Real-IP": "6.6.6.6",
+      Forwarded: "for=6.6.6.6",
+      "True-Client-IP": "6.6.6.6",
+      "X-Client-IP": "6.6.6.6",
+      "X-Cluster-Client-IP": "6.6.6.6",
+      "X-Forwarded-For": "6.6.6.6",
+      "CF-Connecting-IP": "203.0.113.7",
+    };
+    for (const path of ["/api/products", "/public/page"]) {
+      const request = new Request(`https://api.example.test${path}`, {
+        headers: { Authorization: `Bearer ${key}`, ...spoofed },
+      });
+      const echoed = await echoOf(await direct(request));
+      expect(JSON.stringify(echoed.headers), path).not.toContain("6.6.6.6");
+      expect(echoed.headers["x-forwarded-for"], path).toBe("203.0.113.7");
+    }
+  });
+
+  it("signs the host the client addressed and a unique id into the assertion", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const ids = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const request = new Request("https://api.example.test:8443/api/products", {
+        headers: { Authorization: `Bearer ${key}` },
+      });
+      const echoed = await echoOf(await direct(request));
+      const token = echoed.headers["x-portcullis-assertion"] as string;
+      const claims = JSON.parse(atob((token.split(".")[1] as string).replace(/-/g, "+").replace(/_/g, "/")));
+      expect(claims.host).toBe("api.example.test:8443");
+      ids.add(claims.jti);
+    }
+    expect(ids.size).toBe(3);
+  });
+});

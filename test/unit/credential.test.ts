@@ -68,14 +68,23 @@ describe("credentials", () => {
     expect(configuredSources(loaded.policy)).toEqual(["bearer", "query:key", "header:X-Token"]);
   });
 
+  it("removes the names origins read as the credential's: api.key, api key, api_key[], API_KEY", () => {
+    const query = removeCredential(
+      ["query:api_key"],
+      new Headers(),
+      "api.key=x&api+key=x&api_key%5B%5D=x&api_key[0]=x&API_KEY=x&api_keys=keep",
+    );
+    expect(query).toBe("api_keys=keep");
+  });
+
   it("removes the credential and nothing else, keeping the query byte for byte", () => {
     const headers = new Headers({ Authorization: "Bearer k", "X-API-Key": "k", "X-Other": "keep" });
     const query = removeCredential(
       ["bearer", "x-api-key", "query:api_key"],
       headers,
-      "a=%2F1&api_key=k&b=x+y&api%5Fkey=k&api+key=k&?api_key=k",
+      "a=%2F1&api_key=k&b=x+y&api%5Fkey=k&?api_key=k&apikey=keep",
     );
-    expect(query).toBe("a=%2F1&b=x+y&api+key=k");
+    expect(query).toBe("a=%2F1&b=x+y&apikey=keep");
     expect([...headers.keys()]).toEqual(["x-other"]);
   });
 });
