@@ -17,7 +17,7 @@ export const Permission = z
   .regex(PERMISSION_PATTERN, "a permission is `resource:action`, `resource:*`, a word or `*`")
   .openapi({ example: "transactions:read" });
 
-const Count = z.number().int().nonnegative();
+const Count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 export const Limits = z
   .strictObject({

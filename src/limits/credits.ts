@@ -30,9 +30,9 @@ export function secondsToRefill(refill: CreditRefill | null, now: number): numbe
 
 export type CreditOp = "set" | "increment" | "decrement";
 
-/** A balance after an admin operation; it never goes below zero. */
+/** A balance after an admin operation; it never goes below zero nor past exact integers. */
 export function applyCreditOp(remaining: number, op: CreditOp, amount: number): number {
   if (op === "set") return amount;
-  if (op === "increment") return remaining + amount;
+  if (op === "increment") return Math.min(remaining + amount, Number.MAX_SAFE_INTEGER);
   return Math.max(0, remaining - amount);
 }

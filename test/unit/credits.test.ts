@@ -56,3 +56,11 @@ describe("credits", () => {
     expect(applyCreditOp(1, "decrement", 5)).toBe(0);
   });
 });
+
+describe("credit operations at the edge of exact integers", () => {
+  it("an increment never passes Number.MAX_SAFE_INTEGER", () => {
+    expect(applyCreditOp(Number.MAX_SAFE_INTEGER - 1, "increment", Number.MAX_SAFE_INTEGER)).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
+  });
+});
