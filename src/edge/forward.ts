@@ -5,6 +5,7 @@
  * too, nor an inbound `X-Portcullis-*` header.
  */
 
+import { logEvent } from "../log";
 import type { CredentialSource } from "../policy/schema";
 import { Refusal } from "../refusals";
 import { removeCredential } from "./credential";
@@ -86,7 +87,7 @@ export async function forwardToOrigin(
     if (controller.signal.aborted) {
       throw new Refusal("origin_timeout", `The origin did not answer within ${timeoutMs / 1000} s.`);
     }
-    console.error(JSON.stringify({ event: "origin_failed", error: String(error) }));
+    logEvent("error", "origin_failed", { error: String(error) });
     throw new Refusal("origin_unreachable", "The origin could not be reached.");
   } finally {
     clearTimeout(timer);

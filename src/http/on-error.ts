@@ -6,6 +6,7 @@
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../env";
+import { logEvent } from "../log";
 import { Refusal, unavailable } from "../refusals";
 import { StorageUnavailable } from "../storage/guard";
 import { renderProblem } from "./problem";
@@ -13,7 +14,7 @@ import { renderProblem } from "./problem";
 export function toRefusal(error: Error): Refusal {
   if (error instanceof Refusal) return error;
   if (error instanceof StorageUnavailable) {
-    console.error(JSON.stringify({ event: "dependency_failed", error: error.message }));
+    logEvent("error", "dependency_failed", { error: error.message });
     return unavailable();
   }
   if (error instanceof HTTPException) {
@@ -29,7 +30,7 @@ export function toRefusal(error: Error): Refusal {
       });
     }
   }
-  console.error(JSON.stringify({ event: "unhandled_error", error: String(error) }));
+  logEvent("error", "unhandled_error", { error: String(error) });
   return new Refusal("internal", "An internal error occurred.");
 }
 

@@ -7,6 +7,7 @@
  * failure changes nothing.
  */
 import type { KeyRecord } from "../keys/record";
+import { logEvent } from "../log";
 import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
 import type { ChangeContext } from "./contract";
@@ -117,14 +118,12 @@ export class OrderedWrites {
       await db.batch([change, new AuditStore(db).insert(pending.audit)]);
       return true;
     } catch (error) {
-      console.error(
-        JSON.stringify({
-          event: "d1_write_failed",
-          keyId: pending.record.id,
-          requestId: pending.audit.requestId,
-          error: String(error),
-        }),
-      );
+      // The request id is the admin change's, kept with the write it is retried with.
+      logEvent("error", "d1_write_failed", {
+        keyId: pending.record.id,
+        requestId: pending.audit.requestId,
+        error: String(error),
+      });
       return false;
     }
   }

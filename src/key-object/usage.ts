@@ -5,6 +5,7 @@
  * totals, so that a retried write never counts twice.
  */
 import type { Credits } from "../keys/record";
+import { logEvent } from "../log";
 import { KeyStore } from "../storage/keys";
 import { type DayCounts, UsageStore } from "../storage/usage";
 
@@ -93,7 +94,7 @@ export class WriteBehind {
     try {
       await db.batch(statements);
     } catch (error) {
-      console.error(JSON.stringify({ event: "flush_failed", keyId: key.id, error: String(error) }));
+      logEvent("error", "flush_failed", { keyId: key.id, error: String(error) });
       await this.schedule(now);
       return;
     }

@@ -145,6 +145,16 @@ export const PolicySchema = z
       .refine((jwt) => jwt.secretEnv || jwt.jwksUrl, "set `secretEnv` or `jwksUrl`")
       .optional(),
     limiterFailure: z.enum(["closed", "open"]).default("closed"),
+    /** Allowed requests are logged at this rate (0 to 1); denials and failures always. */
+    logging: z
+      .strictObject({ allowedSampleRate: z.number().min(0).max(1).default(1) })
+      .default({ allowedSampleRate: 1 }),
+    /**
+     * Leases of a key's decisions to isolates, at most `ms` long (0 = off). Accepted and
+     * validated; no lease is granted yet, so every request asks the key's object, which keeps
+     * every guarantee leases must keep.
+     */
+    leases: z.strictObject({ ms: z.number().int().min(0).max(10_000).default(1000) }).default({ ms: 1000 }),
   })
   .superRefine((policy, ctx) => {
     const prefixes = new Map<string, string>();

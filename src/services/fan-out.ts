@@ -5,6 +5,7 @@
 
 import type { GateDirectory } from "../key-object/client";
 import type { ContextChange } from "../key-object/contract";
+import { logEvent } from "../log";
 import { unavailable } from "../refusals";
 
 /** Objects updated at once during a push. */
@@ -23,7 +24,7 @@ export async function pushToKeys(
     failed += results.filter((result) => result.status === "rejected").length;
   }
   if (failed > 0) {
-    console.error(JSON.stringify({ event: "push_failed", failed, total: ids.length }));
+    logEvent("error", "push_failed", { failed, total: ids.length });
     throw unavailable(
       `The change is stored but ${failed} of ${ids.length} keys could not be updated yet; they pick it up within 30 s. Retry to be sure.`,
     );

@@ -19,6 +19,7 @@ import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from 
 import { type KeyFormat, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import type { KeyIdentity, KeyRecord } from "../keys/record";
+import { logEvent } from "../log";
 import type { CompiledPolicy } from "../policy/compiled";
 import { unavailable } from "../refusals";
 import type { StoredKey } from "../storage/keys";
@@ -101,7 +102,7 @@ export async function verifyKey(
     // held it before objects were addressed by id), then decides.
     if (!outcome && (await gate.adopt(key.id, hash))) outcome = await gate.authorize(check, policy);
   } catch (error) {
-    console.error(JSON.stringify({ event: "gate_failed", error: String(error) }));
+    logEvent("error", "gate_failed", { error: String(error) });
     if (compiled.policy.limiterFailure !== "open") throw unavailable();
     return openFallback(deps, compiled, hash, stored, check);
   }

@@ -5,6 +5,7 @@
  * `iss` and `aud` are checked with 30 s of clock skew. A JWKS that cannot be fetched denies with 503, never allows.
  */
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
+import { logEvent } from "../log";
 import type { Policy } from "../policy/schema";
 import { Refusal, unavailable } from "../refusals";
 
@@ -88,7 +89,7 @@ export async function verifySession(
     if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout))
       return { ok: false, code: "invalid_token" };
     if (error instanceof Refusal) throw error;
-    console.error(JSON.stringify({ event: "jwks_failed", error: String(error) }));
+    logEvent("error", "jwks_failed", { error: String(error) });
     throw unavailable("The session keys could not be fetched; the request was denied.");
   }
 }

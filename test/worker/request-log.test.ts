@@ -2,8 +2,9 @@
  * Request ids and the one structured log line per request, which never holds a secret.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ROOT_TOKEN } from "../fixtures/policy";
-import { admin, call, createKey, createWorkspace } from "./helpers";
+import { ROOT_TOKEN, TEST_POLICY } from "../fixtures/policy";
+import { failingDb } from "./faults";
+import { admin, BASE, call, createKey, createWorkspace, direct } from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -72,5 +73,41 @@ describe("request log", () => {
     const all = lines.join("\n");
     expect(all).not.toContain(key.slice(12));
     expect(all).not.toContain(ROOT_TOKEN);
+  });
+});
+
+describe("log lines carry the request id", () => {
+  it("every line written while a request fails names that request", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const errors: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => {
+      errors.push(String(line));
+    });
+    const response = await direct(
+      new Request(`${BASE}/api/products`, {
+        headers: { Authorization: `Bearer ${key}`, "X-Request-Id": "failing-dependency-1" },
+      }),
+      { DB: failingDb({ reads: true }) },
+    );
+    expect(response.status).toBe(503);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const line of errors) expect(JSON.parse(line)).toMatchObject({ requestId: "failing-dependency-1" });
+  });
+
+  it("logs allowed requests at logging.allowedSampleRate, denials always", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    const quiet = { POLICY: JSON.stringify({ ...TEST_POLICY, logging: { allowedSampleRate: 0 } }) };
+    const keyed = (credential: string) =>
+      new Request(`${BASE}/api/products`, { headers: { Authorization: `Bearer ${credential}` } });
+    for (let i = 0; i < 5; i++) expect((await direct(keyed(key), quiet)).status).toBe(200);
+    expect(lines).toHaveLength(0);
+    expect((await direct(keyed("sk_test_nope"), quiet)).status).toBe(401);
+    expect(lines.map((line) => JSON.parse(line).decision)).toEqual(["malformed_key"]);
   });
 });
