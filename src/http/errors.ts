@@ -7,36 +7,47 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** Status and title of every error code Portcullis answers with. */
-const PROBLEMS = {
-  bad_request: [400, "Bad request"],
-  ambiguous_credentials: [400, "Ambiguous credentials"],
-  permission_not_allowed: [400, "Permission not allowed for this key type"],
-  missing_credential: [401, "Missing credential"],
-  malformed_key: [401, "Malformed key"],
-  invalid_key: [401, "Invalid key"],
-  invalid_token: [401, "Invalid token"],
-  token_expired: [401, "Token expired"],
-  key_revoked: [401, "Key revoked"],
-  key_disabled: [401, "Key disabled"],
-  key_expired: [401, "Key expired"],
-  https_required: [403, "HTTPS required"],
-  ip_not_allowed: [403, "IP address not allowed"],
-  wrong_key_type: [403, "Wrong key type"],
-  insufficient_permissions: [403, "Insufficient permissions"],
-  route_not_found: [404, "Route not found"],
-  not_found: [404, "Not found"],
-  conflict: [409, "Conflict"],
-  payload_too_large: [413, "Payload too large"],
-  rate_limited: [429, "Rate limited"],
-  quota_exceeded: [429, "Quota exceeded"],
-  credits_exhausted: [429, "Credits exhausted"],
-  policy_invalid: [500, "Policy invalid"],
-  internal: [500, "Internal error"],
-  origin_unreachable: [502, "Origin unreachable"],
-  unavailable: [503, "Service unavailable"],
-  origin_timeout: [504, "Origin timeout"],
-} as const satisfies Record<string, readonly [ContentfulStatusCode, string]>;
+/**
+ * Status, title and meaning of every error code Portcullis answers with: the one table that
+ * docs/decisions.md is generated from (`npm run docs`).
+ */
+export const PROBLEMS = {
+  bad_request: [400, "Bad request", "The request is invalid."],
+  ambiguous_credentials: [400, "Ambiguous credentials", "The request carries two different credentials."],
+  permission_not_allowed: [
+    400,
+    "Permission not allowed for this key type",
+    "A permission is beyond the ceiling of the key's type.",
+  ],
+  missing_credential: [401, "Missing credential", "No credential found."],
+  malformed_key: [401, "Malformed key", "The credential is not a well-formed key of any configured type."],
+  invalid_key: [401, "Invalid key", "No key matches this credential."],
+  invalid_token: [401, "Invalid token", "The session token is not valid."],
+  token_expired: [401, "Token expired", "The session token has expired."],
+  key_revoked: [401, "Key revoked", "The key has been revoked."],
+  key_disabled: [401, "Key disabled", "The key is disabled."],
+  key_expired: [401, "Key expired", "The key has expired."],
+  https_required: [403, "HTTPS required", "This API is served over HTTPS only."],
+  ip_not_allowed: [403, "IP address not allowed", "The client IP is not in the key's allowlist."],
+  wrong_key_type: [403, "Wrong key type", "This key type is not accepted here."],
+  insufficient_permissions: [
+    403,
+    "Insufficient permissions",
+    "The credential lacks a permission this request requires.",
+  ],
+  route_not_found: [404, "Route not found", "No route of the policy matches this request."],
+  not_found: [404, "Not found", "Nothing exists at this path or with this id."],
+  conflict: [409, "Conflict", "The change conflicts with the current state."],
+  payload_too_large: [413, "Payload too large", "The request body is too large."],
+  rate_limited: [429, "Rate limited", "The key is over its rate limit; see Retry-After."],
+  quota_exceeded: [429, "Quota exceeded", "The key has spent its quota for this period; see Retry-After."],
+  credits_exhausted: [429, "Credits exhausted", "The key has fewer credits than this request costs."],
+  policy_invalid: [500, "Policy invalid", "The policy is invalid."],
+  internal: [500, "Internal error", "An internal error occurred."],
+  origin_unreachable: [502, "Origin unreachable", "The origin could not be reached."],
+  unavailable: [503, "Service unavailable", "A storage dependency failed; the request was denied."],
+  origin_timeout: [504, "Origin timeout", "The origin did not answer in time."],
+} as const satisfies Record<string, readonly [ContentfulStatusCode, string, string]>;
 
 export type ErrorCode = keyof typeof PROBLEMS;
 
