@@ -47,6 +47,14 @@ export default defineConfig(async () => {
             hookTimeout: 120_000,
           },
         },
+        {
+          test: {
+            name: "docs",
+            // The reference in docs/ and the local tools: plain Node, no Worker.
+            include: ["test/docs/**/*.test.ts"],
+            environment: "node",
+          },
+        },
       ],
     },
   };

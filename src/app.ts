@@ -19,7 +19,7 @@ import { onError } from "./http/on-error";
 import { requestLog } from "./http/request-log";
 import { validationHook } from "./http/validation-hook";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
-import { loadPolicy } from "./policy/load";
+import { loadPolicy, type PolicyProblem } from "./policy/load";
 import { Refusal } from "./refusals";
 import { authorizeHandler, nginxStatuses, reportedFacts } from "./routes/authorize";
 import { health } from "./routes/health";
@@ -76,11 +76,12 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   return app;
 }
 
-function invalidPolicyApp(field: string, message: string): Hono<AppEnv> {
+/** `detail` names the first problem; `errors` lists them all. */
+function invalidPolicyApp(field: string, message: string, problems: PolicyProblem[]): Hono<AppEnv> {
   const app = baseApp();
   app.all("*", () => {
     throw new Refusal("policy_invalid", `The policy is invalid at ${field}: ${message}`, {
-      errors: [{ field, message }],
+      errors: problems,
     });
   });
   return app;
@@ -94,7 +95,7 @@ export function appFor(raw: unknown): Hono<AppEnv> {
   const loaded = loadPolicy(raw);
   const app = loaded.ok
     ? buildApp(compilePolicy(loaded.policy))
-    : invalidPolicyApp(loaded.field, loaded.message);
+    : invalidPolicyApp(loaded.field, loaded.message, loaded.problems);
   cached = { raw, app };
   return app;
 }

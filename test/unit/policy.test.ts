@@ -38,7 +38,7 @@ describe("policy", () => {
       { keyTypes: {}, routes: [{ path: "/x", keyTypes: ["nope"] }] },
       "routes.0.keyTypes",
     ],
-    ["a misspelt field", { keyTypes: {}, routes: [], orign: "echo" }, "POLICY"],
+    ["a misspelt field", { keyTypes: {}, routes: [], orign: "echo" }, "orign"],
     ["a bad origin", { keyTypes: {}, routes: [], origin: "ftp://x" }, "origin"],
     ["a `*` in the middle of a path", { keyTypes: {}, routes: [{ path: "/a/*/b" }] }, "routes.0.path"],
     [

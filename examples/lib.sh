@@ -1,0 +1,66 @@
+# Helpers of the example scripts (examples/*.sh); `npm run example -- NAME` runs them against a
+# local Portcullis. Needs bash, curl, jq and openssl.
+#
+#   PC           the Portcullis address (default http://localhost:8787)
+#   ADMIN_TOKEN  its admin token (default dev-admin-token, as `npm run dev` and `npm run example`)
+set -euo pipefail
+
+PC=${PC:-http://localhost:8787}
+ADMIN_TOKEN=${ADMIN_TOKEN:-dev-admin-token}
+
+# admin METHOD PATH [JSON]: an admin API call; prints the response body, fails on an error status.
+admin() {
+  local args=(-sS --fail-with-body -X "$1" "$PC/_portcullis/admin/v1$2" -H "Authorization: Bearer $ADMIN_TOKEN")
+  if [[ $# -ge 3 ]]; then args+=(-H 'Content-Type: application/json' -d "$3"); fi
+  curl "${args[@]}"
+}
+
+# new_key NAME WORKSPACE_ID TYPE [MORE_JSON_FIELDS]: creates a key; sets $NAME to the key (shown
+# only this once) and $NAME_id to its id.
+new_key() {
+  local created
+  created=$(admin POST /keys "{\"workspaceId\":\"$2\",\"type\":\"$3\"${4:+,$4}}")
+  printf -v "$1" '%s' "$(jq -r .key <<<"$created")"
+  printf -v "$1_id" '%s' "$(jq -r .id <<<"$created")"
+}
+
+# check WHAT STATUS CODE CURL_ARGS...: makes the request and prints its status and
+# X-Portcullis-Code (`-` when it has none, as an allowed request); stops the script if either
+# is not what the example expects.
+check() {
+  local what=$1 want_status=$2 want_code=$3
+  shift 3
+  local headers body status code
+  headers=$(mktemp)
+  body=$(mktemp)
+  status=$(curl -sS -o "$body" -D "$headers" -w '%{http_code}' "$@")
+  code=$(tr -d '\r' <"$headers" | awk 'tolower($1) == "x-portcullis-code:" { print $2 }')
+  code=${code:--}
+  if [[ $status != "$want_status" || $code != "$want_code" ]]; then
+    echo "FAILED: $what: expected $want_status $want_code, got $status $code" >&2
+    cat "$body" >&2
+    echo >&2
+    exit 1
+  fi
+  printf '  %s %-26s %s\n' "$status" "$code" "$what"
+  rm -f "$headers" "$body"
+}
+
+# session SECRET CLAIMS_JSON: an HS256 session JWT, valid for 10 minutes, signed with SECRET.
+session() {
+  local now header payload signature
+  now=$(date +%s)
+  header=$(printf '{"alg":"HS256","typ":"JWT"}' | base64url)
+  payload=$(jq -cn --argjson claims "$2" --argjson now "$now" '$claims + {iat: $now, exp: ($now + 600)}' | base64url)
+  signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -hmac "$1" -binary | base64url)
+  printf '%s.%s.%s' "$header" "$payload" "$signature"
+}
+
+base64url() {
+  openssl base64 -A | tr '+/' '-_' | tr -d '='
+}
+
+# A workspace of its own for each run.
+workspace() {
+  admin POST /workspaces "{\"name\":\"$1\"${2:+,\"plan\":\"$2\"}}" | jq -r .id
+}
