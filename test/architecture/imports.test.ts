@@ -25,7 +25,10 @@ const RANKS: Record<string, number> = {
   keys: 1,
   limits: 1,
   policy: 1,
-  "refusals.ts": 0,
+    "refusals.ts": 0,
+  "log.ts": 0,
+  /** The helper origins use to check an assertion: stands alone. */
+  origin: 0,
 };
 /** Folders of one rank that may import each other: the pure domain. */
 const SHARED_RANK = new Set(["keys", "limits", "policy"]);
