@@ -10,28 +10,23 @@ import type { AdminPermission } from "../keys/admin-permissions";
 import { secretsEqual } from "../keys/hash";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
-import { Refusal } from "../refusals";
+import { Refusal, type RefusalCode } from "../refusals";
 import { verifyDeps } from "../services/deps";
 import { verifyKey } from "../services/verify-key";
 
 const ROOT_PERMISSIONS = ["*"];
 
-const DENIALS = {
-  malformed_key: ["invalid_key", "No admin credential matches this token."],
-  invalid_key: ["invalid_key", "No admin credential matches this token."],
-  key_revoked: ["key_revoked", "This admin key has been revoked."],
-  key_disabled: ["key_disabled", "This admin key is disabled."],
-  key_expired: ["key_expired", "This admin key has expired."],
-  ip_not_allowed: ["ip_not_allowed", "The client IP is not in this admin key's allowlist."],
-  wrong_key_type: ["wrong_key_type", "The admin API needs the admin token or an admin key (pc_admin_...)."],
-  insufficient_permissions: [
-    "insufficient_permissions",
-    "This admin key lacks the permission this call needs.",
-  ],
-  rate_limited: ["rate_limited", "This admin key is over its rate limit."],
-  quota_exceeded: ["quota_exceeded", "This admin key has spent its quota."],
-  credits_exhausted: ["credits_exhausted", "This admin key has no credits left."],
-} as const;
+/** What an admin caller is told when its credential does not pass (the catalogue's detail otherwise). */
+function adminDenial(code: RefusalCode): Refusal {
+  // The admin API names no key format: a malformed credential is simply not an admin credential.
+  if (code === "malformed_key" || code === "invalid_key") {
+    return new Refusal("invalid_key", "No admin credential matches this token.");
+  }
+  if (code === "wrong_key_type") {
+    return new Refusal(code, "The admin API needs the admin token or an admin key (pc_admin_...).");
+  }
+  return new Refusal(code);
+}
 
 /** Authenticates the caller and requires `permission`; sets `admin` for the route. */
 export function adminAuth(compiled: CompiledPolicy, permission: AdminPermission): MiddlewareHandler<AppEnv> {
@@ -64,8 +59,7 @@ export function adminAuth(compiled: CompiledPolicy, permission: AdminPermission)
       consume: true,
     });
     if (verification.code !== "valid") {
-      const [code, detail] = DENIALS[verification.code];
-      throw new Refusal(code, detail);
+      throw adminDenial(verification.code);
     }
     const { record, decision } = verification;
     c.set("keyId", record.id);

@@ -7,16 +7,12 @@ import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../env";
 import { logEvent } from "../log";
-import { Refusal, unavailable } from "../refusals";
-import { StorageUnavailable } from "../storage/guard";
+import { Refusal } from "../refusals";
 import { renderProblem } from "./problem";
 
 export function toRefusal(error: Error): Refusal {
   if (error instanceof Refusal) return error;
-  if (error instanceof StorageUnavailable) {
-    logEvent("error", "dependency_failed", { error: error.message });
-    return unavailable();
-  }
+
   if (error instanceof HTTPException) {
     if (error.status === 413) return new Refusal("payload_too_large", "The request body is too large.");
     if (error.status === 415) {

@@ -4,6 +4,7 @@
  * which applies the consistency rule and writes the audit entry with the change.
  */
 
+import { failClosed } from "../fail-closed";
 import type { GateDirectory, KeyGateApi } from "../key-object/client";
 import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
 import { currentUsage, type GateState, type Usage } from "../key-object/decide";
@@ -23,7 +24,6 @@ import { type UsageDay, UsageStore, usageDay } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { denyOnFailure } from "./fail-closed";
 import { badRequest, checkPlan } from "./policy-checks";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
 
@@ -202,7 +202,7 @@ export class KeyService {
     await this.snapshot(context, id);
     const [written, live] = await Promise.all([
       this.usageStore.list(id, from, to),
-      denyOnFailure(this.gates.forKey(id).recentActivity(scopeOf(context))),
+      failClosed(this.gates.forKey(id).recentActivity(scopeOf(context))),
     ]);
     const days = { ...written };
     for (const [day, counts] of Object.entries(live ?? {})) if (day >= from && day <= to) days[day] = counts;
@@ -270,7 +270,7 @@ export class KeyService {
     const key = generateKey(format);
     const successor = { id: newId("key"), hash: await sha256Hex(key), start: keyStart(key, format) };
     const created = unwrap(
-      await denyOnFailure(
+      await failClosed(
         this.gates
           .forKey(id)
           .rotate(scopeOf(context), successor, gracePeriodSeconds * 1000, changeContext(context)),
@@ -292,9 +292,9 @@ export class KeyService {
   /** The key as its object holds it, if the caller may see it; else 404. */
   private async snapshot(context: AdminContext, id: string): Promise<KeySnapshot> {
     const gate = this.gates.forKey(id);
-    let snapshot = await denyOnFailure(gate.snapshot(scopeOf(context)));
+    let snapshot = await failClosed(gate.snapshot(scopeOf(context)));
     if (snapshot === "absent" && (await this.adopt(gate, id))) {
-      snapshot = await denyOnFailure(gate.snapshot(scopeOf(context)));
+      snapshot = await failClosed(gate.snapshot(scopeOf(context)));
     }
     if (snapshot === null || snapshot === "absent") throw notFound("key", id);
     return snapshot;
@@ -303,9 +303,9 @@ export class KeyService {
   /** Runs one change on the key's object, adopting the key first if its object holds nothing yet. */
   private async write(id: string, change: (gate: KeyGateApi) => Promise<WriteOutcome>): Promise<KeyRecord> {
     const gate = this.gates.forKey(id);
-    let outcome = await denyOnFailure(change(gate));
+    let outcome = await failClosed(change(gate));
     if (!outcome.ok && outcome.code === "absent" && (await this.adopt(gate, id))) {
-      outcome = await denyOnFailure(change(gate));
+      outcome = await failClosed(change(gate));
     }
     if (outcome.ok && outcome.d1Pending) this.unconfirmed.add(id, Date.now());
     return unwrap(outcome, id);
@@ -318,7 +318,7 @@ export class KeyService {
   private async adopt(gate: KeyGateApi, id: string): Promise<boolean> {
     const stored = await this.keys.findById(id);
     if (!stored || stored.deleted) return false;
-    return denyOnFailure(gate.adopt(id, stored.hash));
+    return failClosed(gate.adopt(id, stored.hash));
   }
 
   private async store(
@@ -371,7 +371,7 @@ export class KeyService {
       rotatedFrom: null,
     };
     const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
-    const outcome = await denyOnFailure(
+    const outcome = await failClosed(
       this.gates.forKey(record.id).create(state, hash, action, changeContext(context)),
     );
     if (!outcome.ok && outcome.code === "conflict")

@@ -13,6 +13,7 @@
  * Durable Object fails (never a key with credits).
  */
 
+import { failClosed } from "../fail-closed";
 import type { GateDirectory } from "../key-object/client";
 import type { AuthorizeOutcome } from "../key-object/contract";
 import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../key-object/decide";
@@ -24,7 +25,6 @@ import type { CompiledPolicy } from "../policy/compiled";
 import { unavailable } from "../refusals";
 import type { StoredKey } from "../storage/keys";
 import type { AbuseGuard } from "./abuse";
-import { denyOnFailure } from "./fail-closed";
 import type { KnownKey, KnownKeys } from "./known-keys";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
 
@@ -81,7 +81,7 @@ export async function verifyKey(
     const now = Date.now();
     const blocked = check.ip ? deps.abuse.retryAfter(check.ip, now) : 0;
     if (blocked > 0) return slowedDown(blocked);
-    stored = await denyOnFailure(deps.lookup.findByHash(hash));
+    stored = await failClosed(deps.lookup.findByHash(hash));
     if (!stored) {
       const allowed = check.ip ? await deps.abuse.allowMiss(deps.limiter, check.ip, now) : true;
       return allowed ? INVALID : slowedDown(deps.abuse.retryAfter(check.ip ?? "", now));
@@ -126,12 +126,12 @@ async function openFallback(
   known: StoredKey | null,
   check: GateCheck,
 ): Promise<KeyVerification> {
-  const stored = known ?? (await denyOnFailure(deps.lookup.findByHash(hash)));
+  const stored = known ?? (await failClosed(deps.lookup.findByHash(hash)));
   if (!stored || stored.deleted) throw unavailable();
   const { record } = stored;
   const now = Date.now();
   if (deps.unconfirmed.has(record.id, now)) throw unavailable();
-  const context = await denyOnFailure(deps.lookup.contextOf(record));
+  const context = await failClosed(deps.lookup.contextOf(record));
   const state = { record, ...context, rolesCheckedAt: now };
   const uncounted = { windows: {}, credits: null };
   const { decision } = decide(

@@ -1,22 +1,12 @@
 /**
- * D1 failures surface as `StorageUnavailable`, which the error handler answers with 503
- * `unavailable`: a failing database denies, it never allows.
+ * Every D1 call goes through `d1`: a failing database denies (503 `unavailable`), it never
+ * allows.
  */
+import { failClosed } from "../fail-closed";
 
-export class StorageUnavailable extends Error {
-  constructor(cause: unknown) {
-    super(`storage unavailable: ${String(cause)}`, { cause });
-    this.name = "StorageUnavailable";
-  }
-}
-
-/** Runs one D1 operation, turning its failure into `StorageUnavailable`. */
-export async function d1<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw new StorageUnavailable(error);
-  }
+/** Runs one D1 operation, failing closed. */
+export function d1<T>(operation: () => Promise<T>): Promise<T> {
+  return failClosed(operation);
 }
 
 /** Writes statements in one atomic D1 batch. */

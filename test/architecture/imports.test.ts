@@ -25,7 +25,8 @@ const RANKS: Record<string, number> = {
   keys: 1,
   limits: 1,
   policy: 1,
-    "refusals.ts": 0,
+  "fail-closed.ts": 0.5,
+  "refusals.ts": 0,
   "log.ts": 0,
   /** The helper origins use to check an assertion: stands alone. */
   origin: 0,
