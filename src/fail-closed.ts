@@ -6,11 +6,9 @@
 import { logEvent } from "./log";
 import { unavailable } from "./refusals";
 
-export async function failClosed<T>(dependency: Promise<T> | (() => Promise<T>)): Promise<T> {
+export async function failClosed<T>(dependency: Promise<T>): Promise<T> {
   try {
-    // A function is called here, so that a dependency failing before it returns a promise
-    // (a D1 binding that throws at `prepare`) fails closed too.
-    return await (typeof dependency === "function" ? dependency() : dependency);
+    return await dependency;
   } catch (error) {
     logEvent("error", "dependency_failed", { error: String(error) });
     throw unavailable();

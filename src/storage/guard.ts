@@ -4,9 +4,9 @@
  */
 import { failClosed } from "../fail-closed";
 
-/** Runs one D1 operation, failing closed. */
+/** Runs one D1 operation, failing closed (also when the binding throws before it returns). */
 export function d1<T>(operation: () => Promise<T>): Promise<T> {
-  return failClosed(operation);
+  return failClosed(Promise.resolve().then(operation));
 }
 
 /** Writes statements in one atomic D1 batch. */
