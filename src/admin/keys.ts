@@ -5,7 +5,6 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { gateDirectory } from "../key-object/client";
-import { utcDay } from "../key-object/usage";
 import type { CompiledPolicy } from "../policy/compiled";
 import { KeyService } from "../services/keys";
 import { unconfirmed } from "../services/unconfirmed";
@@ -29,8 +28,6 @@ import {
 import { keyDetailView, keyView } from "./views";
 
 const TAGS = ["Keys"];
-/** `GET /keys/:id/usage` covers the last 30 days unless told otherwise. */
-const USAGE_DEFAULT_DAYS_MS = 29 * 86_400_000;
 
 export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
   const service = (c: Context<AppEnv>) =>
@@ -140,17 +137,15 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPo
       method: "get",
       path: "/v1/keys/{id}/usage",
       tags: TAGS,
-      summary: "Requests per UTC day, allowed and denied by code (default: the last 30 days)",
+      summary:
+        "Requests per UTC day or hour, allowed and denied by code (default: the last 30 days, or 24 hours); hours are kept 7 days",
       security: SECURITY,
       middleware: [adminAuth(compiled, "keys:read")] as const,
       request: { params: KeyIdParam, query: UsageQuery },
       responses: { 200: jsonResponse(UsageSchema, "Usage per day"), ...problems(400, 404) },
     }),
     async (c) => {
-      const query = c.req.valid("query");
-      const to = query.to ?? utcDay(Date.now());
-      const from = query.from ?? utcDay(Date.parse(to) - USAGE_DEFAULT_DAYS_MS);
-      const items = await service(c).usage(c.get("admin"), c.req.valid("param").id, from, to);
+      const items = await service(c).usage(c.get("admin"), c.req.valid("param").id, c.req.valid("query"));
       return c.json({ items }, 200);
     },
   );

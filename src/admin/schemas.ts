@@ -315,21 +315,33 @@ export const CreditsBody = z
   })
   .openapi("ChangeCredits");
 
-const Day = z.iso.date().openapi({ example: "2026-11-23", description: "a UTC date, YYYY-MM-DD" });
-
-export const UsageQuery = z.object({ from: Day.optional(), to: Day.optional() });
+export const UsageQuery = z.object({
+  granularity: z.enum(["day", "hour"]).default("day"),
+  from: z
+    .string()
+    .optional()
+    .openapi({ description: "Inclusive: an ISO date or time", example: "2026-11-01" }),
+  to: z.string().optional().openapi({ description: "Inclusive: an ISO date or time", example: "2026-11-23" }),
+});
 
 export const UsageSchema = z
   .object({
     items: z.array(
       z.object({
-        day: z.string(),
+        day: z
+          .string()
+          .optional()
+          .openapi({ description: "With granularity=day: the UTC date", example: "2026-11-23" }),
+        hour: z
+          .string()
+          .optional()
+          .openapi({ description: "With granularity=hour: the UTC hour", example: "2026-11-23T14:00:00Z" }),
         allowed: z.number().int(),
         denied: z.record(z.string(), z.number().int()),
       }),
     ),
   })
-  .openapi("KeyUsage");
+  .openapi("Usage");
 
 /** Longest grace period of a rotation: 30 days, seconds. */
 const MAX_GRACE_SECONDS = 30 * 86_400;

@@ -12,6 +12,8 @@ import {
   CreateWorkspaceBody,
   PageQuery,
   PatchWorkspaceBody,
+  UsageQuery,
+  UsageSchema,
   WorkspaceIdParam,
   WorkspaceListSchema,
   WorkspaceSchema,
@@ -93,6 +95,23 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
         c.req.valid("json"),
       );
       return c.json(workspaceView(workspace), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/workspaces/{id}/usage",
+      tags: TAGS,
+      summary: "Requests per UTC day or hour summed over the workspace's keys (at most 30 s behind)",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "keys:read")] as const,
+      request: { params: WorkspaceIdParam, query: UsageQuery },
+      responses: { 200: jsonResponse(UsageSchema, "Usage per period"), ...problems(400, 404) },
+    }),
+    async (c) => {
+      const items = await service(c.env).usage(c.get("admin"), c.req.valid("param").id, c.req.valid("query"));
+      return c.json({ items }, 200);
     },
   );
 }

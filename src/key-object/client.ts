@@ -5,7 +5,6 @@
  */
 
 import type { KeyTypePolicy } from "../policy/compiled";
-import type { DayCounts } from "../storage/usage";
 import type {
   AdminScope,
   AuthorizeOutcome,
@@ -15,6 +14,7 @@ import type {
   HandOff,
   KeyPatch,
   KeySnapshot,
+  RecentActivity,
   WriteOutcome,
 } from "./contract";
 import type { Counters, GateCheck, GateState } from "./decide";
@@ -28,7 +28,8 @@ export interface KeyGateApi {
   adopt(keyId: string, hash: string): Promise<boolean>;
   /** Null when the caller may not see the key (or it was deleted); "absent" as in `WriteOutcome`. */
   snapshot(scope: AdminScope): Promise<KeySnapshot | "absent" | null>;
-  recentActivity(scope: AdminScope): Promise<Record<string, DayCounts> | null>;
+  /** Usage totals not yet written behind to D1, by UTC day and hour (absolute). */
+  recentActivity(scope: AdminScope): Promise<RecentActivity | null>;
   create(
     initial: GateState,
     hash: string,

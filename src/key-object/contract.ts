@@ -6,6 +6,7 @@
 import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Actor } from "../storage/audit";
+import type { DayCounts } from "../storage/usage";
 import type { Counters, KeyDecision } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
@@ -93,4 +94,10 @@ export interface HandOff {
   meters: unknown;
   /** D1 writes the old object had not completed yet, oldest first. */
   repairs: unknown[];
+}
+
+/** A key's usage totals not yet written behind to D1, by UTC day and by UTC hour. */
+export interface RecentActivity {
+  days: Record<string, DayCounts>;
+  hours: Record<string, DayCounts>;
 }

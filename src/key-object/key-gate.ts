@@ -16,7 +16,6 @@ import type { Env } from "../env";
 import { type Credits, identityOf } from "../keys/record";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { permissionsByRole, RoleStore } from "../storage/roles";
-import type { DayCounts } from "../storage/usage";
 import { KeyChanges } from "./admin-changes";
 import { adopt, handOff } from "./adoption";
 import { KeyCell, type StoredState } from "./cell";
@@ -30,6 +29,7 @@ import type {
   HandOff,
   KeyPatch,
   KeySnapshot,
+  RecentActivity,
   WriteOutcome,
 } from "./contract";
 import { type Counters, decide, denial, type GateCheck, type GateState } from "./decide";
@@ -169,8 +169,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   }
 
   /** Usage totals of the days not yet written behind to D1 (absolute, by UTC date). */
-  async recentActivity(scope: AdminScope): Promise<Record<string, DayCounts> | null> {
-    return this.cell.visible(scope) ? this.cell.meters.activity.days : null;
+  async recentActivity(scope: AdminScope): Promise<RecentActivity | null> {
+    if (!this.cell.visible(scope)) return null;
+    const { days, hours = {} } = this.cell.meters.activity;
+    return { days, hours };
   }
 
   async create(

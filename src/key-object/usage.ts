@@ -16,11 +16,22 @@ export interface Activity {
   lastUsedAt: number | null;
   /** Totals of the days not yet known to be complete in D1, by UTC date. */
   days: Record<string, DayCounts>;
+  /** The same by UTC hour (`YYYY-MM-DDTHH:00:00Z`); absent in objects of an earlier revision. */
+  hours?: Record<string, DayCounts>;
   /** Something changed since the last write to D1. */
   dirty: boolean;
 }
 
-export const NO_ACTIVITY: Activity = { lastUsedAt: null, days: {}, dirty: false };
+export const NO_ACTIVITY: Activity = { lastUsedAt: null, days: {}, hours: {}, dirty: false };
+
+const HOUR_MS = 3_600_000;
+/** Hourly usage is kept this long in D1, ms. */
+export const HOURLY_RETENTION_MS = 7 * 86_400_000;
+
+/** The UTC hour `now` falls in, as `YYYY-MM-DDTHH:00:00Z`. */
+export function utcHour(now: number): string {
+  return `${new Date(now - (now % HOUR_MS)).toISOString().slice(0, 13)}:00:00Z`;
+}
 
 const DAY_MS = 86_400_000;
 /** The last day computed, kept because every counted request asks for it. */
@@ -34,20 +45,30 @@ export function utcDay(now: number): string {
 
 /** Counts one request's outcome; an allowed request also marks the key as used. */
 export function recordActivity(activity: Activity, code: string, now: number): Activity {
-  const day = utcDay(now);
-  const counts = activity.days[day] ?? {};
   return {
     lastUsedAt: code === "valid" ? now : activity.lastUsedAt,
-    days: { ...activity.days, [day]: { ...counts, [code]: (counts[code] ?? 0) + 1 } },
+    days: counted(activity.days, utcDay(now), code),
+    hours: counted(activity.hours ?? {}, utcHour(now), code),
     dirty: true,
   };
 }
 
-/** After a successful write: past days are complete in D1 and can be forgotten. */
+function counted(
+  periods: Record<string, DayCounts>,
+  period: string,
+  code: string,
+): Record<string, DayCounts> {
+  const counts = periods[period] ?? {};
+  return { ...periods, [period]: { ...counts, [code]: (counts[code] ?? 0) + 1 } };
+}
+
+/** After a successful write: past days and hours are complete in D1 and can be forgotten. */
 export function afterFlush(activity: Activity, now: number): Activity {
   const today = utcDay(now);
+  const hour = utcHour(now);
   const days = Object.fromEntries(Object.entries(activity.days).filter(([day]) => day >= today));
-  return { ...activity, days, dirty: false };
+  const hours = Object.fromEntries(Object.entries(activity.hours ?? {}).filter(([h]) => h >= hour));
+  return { ...activity, days, hours, dirty: false };
 }
 
 /**
@@ -91,6 +112,12 @@ export class WriteBehind {
       for (const [code, count] of Object.entries(counts))
         statements.push(usage.set(key.id, day, code, count));
     }
+    for (const [hour, counts] of Object.entries(written.activity.hours ?? {})) {
+      for (const [code, count] of Object.entries(counts)) {
+        statements.push(usage.setHour(key.id, hour, code, count));
+      }
+    }
+    statements.push(usage.pruneHours(key.id, utcHour(now - HOURLY_RETENTION_MS)));
     try {
       await db.batch(statements);
     } catch (error) {

@@ -20,12 +20,13 @@ import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
 import { type FieldError, Refusal, unavailable } from "../refusals";
 import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
-import { type UsageDay, UsageStore, usageDay } from "../storage/usage";
+import { UsageStore } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { badRequest, checkPlan } from "./policy-checks";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
+import { type Granularity, periods, type UsageItem, usageItems } from "./usage-range";
 
 export interface KeySettings {
   name?: string;
@@ -198,17 +199,23 @@ export class KeyService {
   }
 
   /** Per-day usage from `from` to `to` (UTC dates): D1's totals, overlaid with the live ones. */
-  async usage(context: AdminContext, id: string, from: string, to: string): Promise<UsageDay[]> {
+  async usage(
+    context: AdminContext,
+    id: string,
+    query: { granularity: Granularity; from?: string; to?: string },
+  ): Promise<UsageItem[]> {
+    const labels = periods(query.granularity, query, Date.now());
     await this.snapshot(context, id);
+    const from = labels[0] as string;
+    const to = labels.at(-1) as string;
+    const hourly = query.granularity === "hour";
     const [written, live] = await Promise.all([
-      this.usageStore.list(id, from, to),
+      hourly ? this.usageStore.listHours(id, from, to) : this.usageStore.list(id, from, to),
       failClosed(this.gates.forKey(id).recentActivity(scopeOf(context))),
     ]);
-    const days = { ...written };
-    for (const [day, counts] of Object.entries(live ?? {})) if (day >= from && day <= to) days[day] = counts;
-    return Object.keys(days)
-      .sort()
-      .map((day) => usageDay(day, days[day] ?? {}));
+    // The object's totals of the periods not yet written to D1 are newer: they win.
+    const counts = { ...written, ...((hourly ? live?.hours : live?.days) ?? {}) };
+    return usageItems(query.granularity, labels, counts);
   }
 
   /**

@@ -10,11 +10,13 @@ import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
+import { UsageStore } from "../storage/usage";
 import { type Workspace, WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { pushToKeys } from "./fan-out";
 import { checkPlan } from "./policy-checks";
+import { type Granularity, periods, type UsageItem, usageItems } from "./usage-range";
 
 export interface WorkspaceChange {
   name?: string;
@@ -83,6 +85,26 @@ export class WorkspaceService {
     const items = await this.workspaces.list(context.workspaceId, after, limit);
     const last = items.at(-1);
     return { items, cursor: items.length === limit && last ? encodeCursor(last.id) : null };
+  }
+
+  /**
+   * Usage summed over the workspace's keys, by UTC day or hour, from D1: as of the keys' last
+   * write-behind (at most 30 s behind).
+   */
+  async usage(
+    context: AdminContext,
+    id: string,
+    query: { granularity: Granularity; from?: string; to?: string },
+  ): Promise<UsageItem[]> {
+    const labels = periods(query.granularity, query, Date.now());
+    await this.get(context, id);
+    const totals = await new UsageStore(this.db).workspaceTotals(
+      id,
+      query.granularity,
+      labels[0] as string,
+      labels.at(-1) as string,
+    );
+    return usageItems(query.granularity, labels, totals);
   }
 
   async update(context: AdminContext, id: string, change: WorkspaceChange): Promise<Workspace> {

@@ -36,13 +36,17 @@ describe("usage write-behind", () => {
       { code: "valid", count: 3 },
     ]);
     const usage = await admin("GET", `/keys/${id}/usage`);
-    expect(usage.json.items).toEqual([
-      {
-        day: new Date().toISOString().slice(0, 10),
-        allowed: 3,
-        denied: { insufficient_permissions: 1, rate_limited: 1 },
-      },
-    ]);
+    expect(usage.json.items).toHaveLength(30);
+    expect(usage.json.items.at(-1)).toEqual({
+      day: new Date().toISOString().slice(0, 10),
+      allowed: 3,
+      denied: { insufficient_permissions: 1, rate_limited: 1 },
+    });
+    expect(usage.json.items[0]).toEqual({
+      day: new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10),
+      allowed: 0,
+      denied: {},
+    });
   });
 
   it("loses no count when the object is evicted, and never counts twice", async () => {
@@ -60,18 +64,45 @@ describe("usage write-behind", () => {
     await call("/api/products", { key });
     await runDurableObjectAlarm(gate);
     const usage = await admin("GET", `/keys/${id}/usage`);
-    expect(usage.json.items).toEqual([
-      { day: new Date().toISOString().slice(0, 10), allowed: 5, denied: { quota_exceeded: 2 } },
-    ]);
+    expect(usage.json.items.at(-1)).toEqual({
+      day: new Date().toISOString().slice(0, 10),
+      allowed: 5,
+      denied: { quota_exceeded: 2 },
+    });
+    const hourly = await admin("GET", `/keys/${id}/usage?granularity=hour`);
+    expect(hourly.json.items).toHaveLength(24);
+    expect(hourly.json.items.at(-1)).toEqual({
+      hour: `${new Date().toISOString().slice(0, 13)}:00:00Z`,
+      allowed: 5,
+      denied: { quota_exceeded: 2 },
+    });
   });
 
   it("answers usage for a range of days and validates it", async () => {
     const ws = await createWorkspace();
     const { id } = await createKey(ws);
-    expect((await admin("GET", `/keys/${id}/usage?from=2020-01-01&to=2020-01-31`)).json).toEqual({
-      items: [],
-    });
-    expect((await admin("GET", `/keys/${id}/usage?from=yesterday`)).status).toBe(400);
+    const january = await admin("GET", `/keys/${id}/usage?from=2020-01-01&to=2020-01-31`);
+    expect(january.json.items).toHaveLength(31);
+    expect(january.json.items[30]).toEqual({ day: "2020-01-31", allowed: 0, denied: {} });
+    for (const query of [
+      "from=yesterday",
+      "granularity=week",
+      "from=2020-02-01&to=2020-01-01",
+      "from=2019-01-01&to=2020-06-01",
+    ]) {
+      const refused = await admin("GET", `/keys/${id}/usage?${query}`);
+      expect([refused.status, refused.json.code], query).toEqual([400, "bad_request"]);
+    }
+    const hours = await admin(
+      "GET",
+      `/keys/${id}/usage?granularity=hour&from=2020-01-01T22:00:00Z&to=2020-01-02T01:59:59Z`,
+    );
+    expect(hours.json.items.map((item: { hour: string }) => item.hour)).toEqual([
+      "2020-01-01T22:00:00Z",
+      "2020-01-01T23:00:00Z",
+      "2020-01-02T00:00:00Z",
+      "2020-01-02T01:00:00Z",
+    ]);
     expect((await admin("GET", "/keys/key_00000000000000000000/usage")).status).toBe(404);
   });
 
@@ -92,5 +123,28 @@ describe("usage write-behind", () => {
     });
     console.log(JSON.stringify({ event: "key_storage", ...sizes }));
     expect(sizes.valueBytes).toBeLessThan(2048);
+  });
+});
+
+describe("workspace usage", () => {
+  it("sums the workspace's keys by day and by hour, and only its own", async () => {
+    const ws = await createWorkspace();
+    const other = await createWorkspace();
+    const keys = [await createKey(ws), await createKey(ws), await createKey(other)];
+    for (const { key } of keys) {
+      for (let i = 0; i < 2; i++) expect((await call("/api/products", { key })).status).toBe(200);
+      await runDurableObjectAlarm(await gateOf(key));
+    }
+    const daily = await admin("GET", `/workspaces/${ws}/usage`);
+    expect(daily.json.items).toHaveLength(30);
+    expect(daily.json.items.at(-1)).toEqual({
+      day: new Date().toISOString().slice(0, 10),
+      allowed: 4,
+      denied: {},
+    });
+    const hourly = await admin("GET", `/workspaces/${ws}/usage?granularity=hour`);
+    expect(hourly.json.items.at(-1)).toMatchObject({ allowed: 4 });
+    const operator = await createKey(other, { type: "admin", permissions: ["keys:read"] });
+    expect((await admin("GET", `/workspaces/${ws}/usage`, undefined, operator.key)).status).toBe(404);
   });
 });
