@@ -217,6 +217,12 @@ export const KeyListQuery = z.object({
   workspaceId: z.string().optional(),
   ownerId: z.string().optional(),
   type: z.string().optional(),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: "A prefix of the key's `name` or of its `start`", example: "sk_live_x0" }),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
 });

@@ -68,6 +68,8 @@ export interface KeyQuery {
   workspaceId?: string;
   ownerId?: string;
   type?: string;
+  /** A prefix of the key's name or of its `start`. */
+  q?: string;
   cursor?: string;
   limit: number;
 }
@@ -177,6 +179,7 @@ export class KeyService {
       workspaceId: context.workspaceId ?? query.workspaceId,
       ownerId: query.ownerId,
       type: query.type,
+      prefix: query.q,
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, isListCursor),
       limit: query.limit,
     });

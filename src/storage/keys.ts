@@ -44,6 +44,8 @@ export interface KeyFilter {
   workspaceId?: string;
   ownerId?: string;
   type?: string;
+  /** A prefix of the name or of `start`. */
+  prefix?: string;
   /** Keyset cursor: the last (created_at, id) of the previous page. */
   after?: { createdAt: number; id: string };
   limit: number;
@@ -97,6 +99,11 @@ function columns(record: KeyRecord): unknown[] {
   ];
 }
 
+/** `value` matched literally by LIKE: its `%`, `_` and `\` escaped. */
+function likeEscaped(value: string): string {
+  return value.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
 export class KeyStore {
   constructor(private readonly db: D1Database) {}
 
@@ -121,7 +128,8 @@ export class KeyStore {
            AND (?1 IS NULL OR workspace_id = ?1)
            AND (?2 IS NULL OR owner_id = ?2)
            AND (?3 IS NULL OR type = ?3)
-           AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
+                      AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
+           AND (?7 IS NULL OR name LIKE ?7 ESCAPE '\\' OR start LIKE ?7 ESCAPE '\\')
          ORDER BY created_at DESC, id DESC
          LIMIT ?6`,
         )
@@ -132,6 +140,7 @@ export class KeyStore {
           filter.after?.createdAt ?? null,
           filter.after?.id ?? null,
           filter.limit,
+          filter.prefix === undefined ? null : `${likeEscaped(filter.prefix)}%`,
         )
         .all<KeyRow>(),
     );

@@ -296,3 +296,21 @@ describe("admin: list, get, patch, revoke, delete", () => {
     expect(reimport.status).toBe(409);
   });
 });
+
+describe("key search", () => {
+  it("finds keys by a prefix of their name or of their start, with % and _ taken literally", async () => {
+    const ws = await createWorkspace();
+    const alpha = await createKey(ws, { name: "alpha-one" });
+    await createKey(ws, { name: "alpha-two" });
+    await createKey(ws, { name: "beta" });
+    await createKey(ws, { name: "a_b" });
+    const names = async (q: string) =>
+      (await admin("GET", `/keys?workspaceId=${ws}&q=${encodeURIComponent(q)}`)).json.items
+        .map((item: { name: string }) => item.name)
+        .sort();
+    expect(await names("alp")).toEqual(["alpha-one", "alpha-two"]);
+    expect(await names(alpha.record.start)).toEqual(["alpha-one"]);
+    expect(await names("%")).toEqual([]);
+    expect(await names("a_")).toEqual(["a_b"]);
+  });
+});
