@@ -21,6 +21,7 @@ import {
   KeyListSchema,
   KeyRecordSchema,
   PatchKeyBody,
+  RevokeByValueBody,
   RotateBody,
   UsageQuery,
   UsageSchema,
@@ -71,6 +72,23 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPo
     async (c) => {
       const record = await service(c).import(c.get("admin"), c.req.valid("json"));
       return c.json(keyView(record), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/keys/revoke-by-value",
+      tags: TAGS,
+      summary: "Revoke the key with this raw value (for leak responders); unknown or malformed is 404",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "keys:revoke")] as const,
+      request: { body: jsonBody(RevokeByValueBody) },
+      responses: { 200: jsonResponse(KeyRecordSchema, "The revoked record"), ...problems(400, 404, 413) },
+    }),
+    async (c) => {
+      const record = await service(c).revokeByValue(c.get("admin"), c.req.valid("json").key);
+      return c.json(keyView(record), 200);
     },
   );
 

@@ -164,6 +164,10 @@ export const ImportKeyBody = z
   })
   .openapi("ImportKey");
 
+export const RevokeByValueBody = z
+  .strictObject({ key: z.string().min(1).max(512).openapi({ description: "The raw key, as leaked" }) })
+  .openapi("RevokeByValue");
+
 export const PatchKeyBody = z
   .strictObject({
     name: cleanText(200).nullable().optional(),

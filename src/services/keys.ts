@@ -295,6 +295,18 @@ export class KeyService {
     return this.write(id, (gate) => gate.revoke(scopeOf(context), changeContext(context)));
   }
 
+  /**
+   * Revokes the key with this raw value (a leak report). Unknown, malformed, deleted or another
+   * workspace's key: 404; a key already revoked answers its record unchanged.
+   */
+  async revokeByValue(context: AdminContext, value: string): Promise<KeyRecord> {
+    const missing = () => new Refusal("not_found", "No key has this value.");
+    if (!parseKey(value, this.compiled.formats)) throw missing();
+    const stored = await this.keys.findByHash(await sha256Hex(value));
+    if (!stored || stored.deleted || !canSee(context, stored.record.workspaceId)) throw missing();
+    return this.revoke(context, stored.record.id);
+  }
+
   async remove(context: AdminContext, id: string): Promise<void> {
     await this.write(id, (gate) => gate.remove(scopeOf(context), changeContext(context)));
   }

@@ -314,3 +314,35 @@ describe("key search", () => {
     expect(await names("a_")).toEqual(["a_b"]);
   });
 });
+
+describe("revoke by value", () => {
+  it("revokes the key with this value, answers the same record again, and 404 for anything else", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    const revoked = await admin("POST", "/keys/revoke-by-value", { key });
+    expect(revoked.status).toBe(200);
+    expect(revoked.json).toMatchObject({ id, revokedAt: expect.any(String) });
+    expect(revoked.text).not.toContain(key);
+    expect((await call("/api/products", { key })).status).toBe(401);
+    const again = await admin("POST", "/keys/revoke-by-value", { key });
+    expect([again.status, again.json.revokedAt]).toEqual([200, revoked.json.revokedAt]);
+    for (const value of ["sk_test_nope", `${key.slice(0, -1)}x`]) {
+      const unknown = await admin("POST", "/keys/revoke-by-value", { key: value });
+      expect([unknown.status, unknown.json.code]).toEqual([404, "not_found"]);
+    }
+  });
+
+  it("sees only the admin key's own workspace, and needs keys:revoke", async () => {
+    const mine = await createWorkspace();
+    const theirs = await createWorkspace();
+    const victim = await createKey(theirs);
+    const operator = await createKey(mine, { type: "admin", permissions: ["keys:revoke"] });
+    const reader = await createKey(mine, { type: "admin", permissions: ["keys:read"] });
+    const foreign = await admin("POST", "/keys/revoke-by-value", { key: victim.key }, operator.key);
+    expect([foreign.status, foreign.json.code]).toEqual([404, "not_found"]);
+    expect((await call("/api/products", { key: victim.key })).status).toBe(200);
+    const own = await createKey(mine);
+    const weak = await admin("POST", "/keys/revoke-by-value", { key: own.key }, reader.key);
+    expect([weak.status, weak.json.code]).toEqual([403, "insufficient_permissions"]);
+  });
+});
