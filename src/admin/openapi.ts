@@ -19,7 +19,9 @@ export function exampleProblem(code: RefusalCode, status: number = REFUSALS[code
     code,
     detail: REFUSALS[code][2],
     requestId: EXAMPLE_REQUEST_ID,
-    ...(code === "bad_request" && { errors: [{ field: "name", message: "Too big: expected at most 200 characters" }] }),
+    ...(code === "bad_request" && {
+      errors: [{ field: "name", message: "Too big: expected at most 200 characters" }],
+    }),
   };
 }
 

@@ -67,7 +67,8 @@ function page(documentUrl: string, assets: string): string {
 async function asset(c: Context<AppEnv>): Promise<Response> {
   const name = c.req.param("file") ?? "";
   const headers = { ...SECURITY_HEADERS, "Cache-Control": "public, max-age=3600" };
-  if (name === "init.js") return c.body(INITIALIZER, 200, { ...headers, "Content-Type": "text/javascript; charset=utf-8" });
+  if (name === "init.js")
+    return c.body(INITIALIZER, 200, { ...headers, "Content-Type": "text/javascript; charset=utf-8" });
   const type = ASSET_TYPES[name];
   if (!type) throw new Refusal("not_found", "No such file of the reference page.");
   const stored = await c.env.ASSETS.fetch(new URL(`/${name}`, c.req.url));

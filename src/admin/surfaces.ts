@@ -20,7 +20,8 @@ const healthRoute = createRoute({
   operationId: "getHealth",
   tags: ["Health"],
   summary: "Health check for load balancers",
-  description: "No credential. Reaching it means the policy is valid; with an invalid policy every request, this one included, is 500 `policy_invalid`, whose `errors` list every problem.",
+  description:
+    "No credential. Reaching it means the policy is valid; with an invalid policy every request, this one included, is 500 `policy_invalid`, whose `errors` list every problem.",
   security: [],
   responses: {
     200: { description: "Portcullis is up", content: { "application/json": { schema: HealthSchema } } },
@@ -66,14 +67,32 @@ const SelfSchema = z
 
 /** What a key's own credential can be refused with, rows 1-10 of SPEC 4.1. */
 const KEY_REFUSALS = {
-  400: ["The request carries two different credentials, or a bad path", ["ambiguous_credentials", "bad_request"]],
+  400: [
+    "The request carries two different credentials, or a bad path",
+    ["ambiguous_credentials", "bad_request"],
+  ],
   401: [
     "No credential, or one that is not a usable key",
-    ["missing_credential", "malformed_key", "invalid_key", "invalid_token", "token_expired", "key_revoked", "key_disabled", "key_expired"],
+    [
+      "missing_credential",
+      "malformed_key",
+      "invalid_key",
+      "invalid_token",
+      "token_expired",
+      "key_revoked",
+      "key_disabled",
+      "key_expired",
+    ],
   ],
-  403: ["Plain HTTP where HTTPS is required, an IP outside the allowlist, a wrong key type or a missing permission", ["https_required", "ip_not_allowed", "wrong_key_type", "insufficient_permissions"]],
-  404: ["No route of the policy matches (with `unmatched = \"deny\"`)", ["route_not_found"]],
-  429: ["Over a rate limit or a quota, or out of credits (see `Retry-After`)", ["rate_limited", "quota_exceeded", "credits_exhausted"]],
+  403: [
+    "Plain HTTP where HTTPS is required, an IP outside the allowlist, a wrong key type or a missing permission",
+    ["https_required", "ip_not_allowed", "wrong_key_type", "insufficient_permissions"],
+  ],
+  404: ['No route of the policy matches (with `unmatched = "deny"`)', ["route_not_found"]],
+  429: [
+    "Over a rate limit or a quota, or out of credits (see `Retry-After`)",
+    ["rate_limited", "quota_exceeded", "credits_exhausted"],
+  ],
   503: ["A storage dependency failed; the request was denied (see `Retry-After`)", ["unavailable"]],
 } as const satisfies Record<number, readonly [string, readonly RefusalCode[]]>;
 
@@ -119,7 +138,10 @@ const identityHeaders = Object.fromEntries(
 const RATE_LIMIT_HEADERS = {
   "RateLimit-Policy": { description: "Every window that applies to the key", schema: headerText },
   RateLimit: { description: "The tightest window", schema: headerText },
-  "X-Credits-Remaining": { description: "Credits after this request, for a key with credits", schema: headerText },
+  "X-Credits-Remaining": {
+    description: "Credits after this request, for a key with credits",
+    schema: headerText,
+  },
 };
 
 /** The headers the rows of `proxies` read, each with the proxies that send it. */
@@ -149,7 +171,9 @@ const NGINX_STATUS_HEADER = {
 };
 
 /** Every code a denial that is not a 401 can carry: to nginx, each of them is a 403. */
-const NOT_401_CODES = [400, 403, 404, 429, 503].flatMap((status) => KEY_REFUSALS[status as keyof typeof KEY_REFUSALS][1]);
+const NOT_401_CODES = [400, 403, 404, 429, 503].flatMap(
+  (status) => KEY_REFUSALS[status as keyof typeof KEY_REFUSALS][1],
+);
 
 /** With `proxy=nginx`, every denial but a 401 is a 403 (nginx would turn it into a 500). */
 function forwardAuthRefusals() {
@@ -190,14 +214,11 @@ const authorizeRoute = createRoute({
   security: [{ ApiKey: [] }, {}],
   request: {
     query: z.object({
-      proxy: z
-        .enum(FORWARD_AUTH_PROXIES)
-        .optional()
-        .openapi({
-          description:
-            "The calling proxy, whose headers are read (`compat=nginx` is an alias of `proxy=nginx`). Without it, the policy's `forwardAuth.proxy`; with neither, or when they differ, 400 `bad_request`.",
-          example: "nginx",
-        }),
+      proxy: z.enum(FORWARD_AUTH_PROXIES).optional().openapi({
+        description:
+          "The calling proxy, whose headers are read (`compat=nginx` is an alias of `proxy=nginx`). Without it, the policy's `forwardAuth.proxy`; with neither, or when they differ, 400 `bad_request`.",
+        example: "nginx",
+      }),
     }),
   },
   parameters: reportedHeaders(FORWARD_AUTH_PROXIES.filter((proxy) => proxy !== "envoy")),

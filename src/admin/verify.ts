@@ -18,9 +18,20 @@ const VerifyBody = z
   .strictObject({
     key: z.string().min(1).max(512).openapi({ description: "The key to verify, as the client sent it" }),
     permissions: z.array(Permission).optional().openapi({ description: "Every one of these is needed" }),
-    anyPermissions: z.array(Permission).optional().openapi({ description: "At least one of these is needed" }),
-    keyTypes: z.array(z.string()).optional().openapi({ description: "Accepted key types (default: any but `admin`)" }),
-    cost: z.number().int().nonnegative().optional().openapi({ description: "Credits this call spends (default 1)" }),
+    anyPermissions: z
+      .array(Permission)
+      .optional()
+      .openapi({ description: "At least one of these is needed" }),
+    keyTypes: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "Accepted key types (default: any but `admin`)" }),
+    cost: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .openapi({ description: "Credits this call spends (default 1)" }),
     ip: z.string().optional().openapi({ description: "The client IP, checked against the key's allowlist" }),
   })
   .openapi("VerifyRequest");
@@ -46,7 +57,9 @@ const DECISION_CODES: Record<Exclude<KeyVerification["code"], "valid">, true> = 
 export const VERIFY_DECISION_CODES = Object.keys(DECISION_CODES) as (keyof typeof DECISION_CODES)[];
 
 const WindowAnswer = z.object({
-  window: z.string().openapi({ description: "`second`, `minute`, `hour`, `day` or `month`", example: "minute" }),
+  window: z
+    .string()
+    .openapi({ description: "`second`, `minute`, `hour`, `day` or `month`", example: "minute" }),
   limit: z.number().int(),
   remaining: z.number().int(),
   reset: z.number().int().openapi({ description: "Seconds until one more request is allowed" }),
@@ -55,7 +68,9 @@ const WindowAnswer = z.object({
 const VerifyAnswer = z
   .object({
     valid: z.boolean(),
-    code: z.enum(["valid", ...VERIFY_DECISION_CODES]).openapi({ description: "`valid`, or the code of the failing check" }),
+    code: z
+      .enum(["valid", ...VERIFY_DECISION_CODES])
+      .openapi({ description: "`valid`, or the code of the failing check" }),
     keyId: z.string().optional(),
     workspaceId: z.string().optional(),
     type: z.string().optional(),
@@ -95,7 +110,11 @@ export const verifyRoute = createRoute({
     "Runs rows 3-13 of the decision order for the key in the body (row 8 against `ip`) and answers 200 with the decision, valid or not. It consumes limits and credits as a proxied request would. An admin key sees only keys of its own workspace: any other key is `invalid_key`. Needs `keys:verify`.",
   security: SECURITY,
   request: {
-    body: jsonBody(VerifyBody, { key: "sk_live_x0Mek5L4wHRe45GOOQP8bajf4WA0pAGu_30f1467b", permissions: ["transactions:read"], cost: 1 }),
+    body: jsonBody(VerifyBody, {
+      key: "sk_live_x0Mek5L4wHRe45GOOQP8bajf4WA0pAGu_30f1467b",
+      permissions: ["transactions:read"],
+      cost: 1,
+    }),
   },
   responses: {
     200: {
@@ -107,7 +126,13 @@ export const verifyRoute = createRoute({
             valid: { summary: "A valid key", value: VALID_ANSWER },
             insufficient_permissions: {
               summary: "A key without the permission",
-              value: { ...VALID_ANSWER, valid: false, code: "insufficient_permissions", ratelimit: undefined, credits: undefined },
+              value: {
+                ...VALID_ANSWER,
+                valid: false,
+                code: "insufficient_permissions",
+                ratelimit: undefined,
+                credits: undefined,
+              },
             },
             invalid_key: { summary: "No such key", value: { valid: false, code: "invalid_key" } },
           },
@@ -119,26 +144,23 @@ export const verifyRoute = createRoute({
 });
 
 export function registerVerifyRoute(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
-  app.openapi(
-    { ...verifyRoute, middleware: [adminAuth(compiled, "keys:verify")] as const },
-    async (c) => {
-      const body = c.req.valid("json");
-      const admin = c.get("admin");
-      const verification = await verifyKey(verifyDeps(c.env), compiled, body.key, {
-        keyTypes: body.keyTypes ? body.keyTypes.filter((type) => type !== ADMIN_KEY_TYPE) : null,
-        permissions: body.permissions ?? [],
-        anyPermissions: body.anyPermissions ?? [],
-        ip: body.ip ?? null,
-        // An admin key sees only its own workspace: other keys do not exist for it.
-        workspaceId: admin.workspaceId,
-        cost: body.cost ?? 1,
-        consume: true,
-      });
-      const { code } = verification;
-      // `code` is restated with its narrow type, which the 200 schema's enum needs.
-      if (code === "invalid_key") return c.json({ ...verifyResponse(code, null, null), code }, 200);
-      c.set("keyId", verification.record?.id);
-      return c.json({ ...verifyResponse(code, verification.record, verification.decision), code }, 200);
-    },
-  );
+  app.openapi({ ...verifyRoute, middleware: [adminAuth(compiled, "keys:verify")] as const }, async (c) => {
+    const body = c.req.valid("json");
+    const admin = c.get("admin");
+    const verification = await verifyKey(verifyDeps(c.env), compiled, body.key, {
+      keyTypes: body.keyTypes ? body.keyTypes.filter((type) => type !== ADMIN_KEY_TYPE) : null,
+      permissions: body.permissions ?? [],
+      anyPermissions: body.anyPermissions ?? [],
+      ip: body.ip ?? null,
+      // An admin key sees only its own workspace: other keys do not exist for it.
+      workspaceId: admin.workspaceId,
+      cost: body.cost ?? 1,
+      consume: true,
+    });
+    const { code } = verification;
+    // `code` is restated with its narrow type, which the 200 schema's enum needs.
+    if (code === "invalid_key") return c.json({ ...verifyResponse(code, null, null), code }, 200);
+    c.set("keyId", verification.record?.id);
+    return c.json({ ...verifyResponse(code, verification.record, verification.decision), code }, 200);
+  });
 }
