@@ -10,9 +10,7 @@ import { FORWARD_AUTH_PROXIES, type ForwardAuthProxy } from "../policy/schema";
 import type { RefusalCode } from "../refusals";
 import { problemResponse } from "./openapi";
 
-const HealthSchema = z
-  .object({ status: z.literal("ok"), version: z.string() })
-  .openapi("Health", { example: { status: "ok", version: "0.1.0" } });
+const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() }).openapi("Health");
 
 const healthRoute = createRoute({
   method: "get",
@@ -24,7 +22,10 @@ const healthRoute = createRoute({
     "No credential. Reaching it means the policy is valid; with an invalid policy every request, this one included, is 500 `policy_invalid`, whose `errors` list every problem.",
   security: [],
   responses: {
-    200: { description: "Portcullis is up", content: { "application/json": { schema: HealthSchema } } },
+    200: {
+      description: "Portcullis is up",
+      content: { "application/json": { schema: HealthSchema, example: { status: "ok", version: "0.1.0" } } },
+    },
     500: problemResponse(500, "The policy is invalid", ["policy_invalid"]),
   },
 });
@@ -53,17 +54,17 @@ const SelfSchema = z
       })
       .nullable(),
   })
-  .openapi("Self", {
-    example: {
-      keyId: "key_3ZQ0bV1tV2y4fRkq9mXa",
-      workspaceId: "ws_8fJ2kq0aLm3nB5cD7eF9",
-      type: "server",
-      plan: "pro",
-      expiresAt: null,
-      limits: [{ window: "minute", limit: 600, remaining: 598, reset: 1 }],
-      credits: { remaining: 99, refill: { interval: "month", amount: 100 } },
-    },
-  });
+  .openapi("Self");
+
+const SELF_EXAMPLE = {
+  keyId: "key_3ZQ0bV1tV2y4fRkq9mXa",
+  workspaceId: "ws_8fJ2kq0aLm3nB5cD7eF9",
+  type: "server",
+  plan: "pro",
+  expiresAt: null,
+  limits: [{ window: "minute", limit: 600, remaining: 598, reset: 1 }],
+  credits: { remaining: 99, refill: { interval: "month", amount: 100 } },
+};
 
 /** What a key's own credential can be refused with, rows 1-10 of SPEC 4.1. */
 const KEY_REFUSALS = {
@@ -114,7 +115,10 @@ const selfRoute = createRoute({
     "Runs rows 1-10 of the decision order for the caller's key (sent as the policy's credential sources say); never refused by a limit, quota or credit, and consumes nothing.",
   security: [{ ApiKey: [] }],
   responses: {
-    200: { description: "The caller's key", content: { "application/json": { schema: SelfSchema } } },
+    200: {
+      description: "The caller's key",
+      content: { "application/json": { schema: SelfSchema, example: SELF_EXAMPLE } },
+    },
     ...keyRefusals([400, 401, 403, 503]),
   },
 });
