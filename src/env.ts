@@ -18,6 +18,8 @@ export interface Env {
   POLICY?: unknown;
   /** Root admin credential; root access is off when unset. */
   ADMIN_TOKEN?: string;
+  /** Static assets (wrangler `[assets]`): the files of the admin reference page. */
+  ASSETS: Fetcher;
   /** HS256 secret for the `X-Portcullis-Assertion` JWT sent to the origin. */
   ORIGIN_SIGNING_SECRET?: string;
 }

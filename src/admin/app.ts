@@ -1,10 +1,10 @@
 /**
  * The admin API (SPEC 6), mounted at `P/admin`: routes declared with @hono/zod-openapi, so that
- * `v1/openapi.json` is generated from the schemas that validate input, and a reference page at
- * `docs`. Validation failures become 400 `bad_request` listing the fields.
+ * `v1/openapi.json`, the document of every surface, is generated from the schemas that validate
+ * input, and a reference page at `docs`. Validation failures become 400 `bad_request` listing
+ * the fields.
  */
 
-import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env";
@@ -12,7 +12,9 @@ import { validationHook } from "../http/validation-hook";
 import type { CompiledPolicy } from "../policy/compiled";
 import { Refusal } from "../refusals";
 import { registerAuditRoute } from "./audit";
+import { type OpenApiDocument, openApiDocument } from "./document";
 import { registerKeyRoutes } from "./keys";
+import { registerReferencePage } from "./reference";
 import { registerRoleRoutes } from "./roles";
 import { registerWorkspaceRoutes } from "./workspaces";
 
@@ -40,20 +42,13 @@ export function adminApp(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
   registerRoleRoutes(app, compiled);
   registerAuditRoute(app, compiled);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
-    type: "http",
-    scheme: "bearer",
-    description: "The root `ADMIN_TOKEN`, or an admin key (`pc_admin_...`).",
+  const adminPath = `${compiled.policy.basePath}/admin`;
+  // Built on the first request that asks for it, once per isolate.
+  let document: OpenApiDocument | null = null;
+  app.get("/v1/openapi.json", (c) => {
+    document ??= openApiDocument(app, compiled.policy.basePath);
+    return c.json(document);
   });
-  app.doc31("/v1/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Portcullis admin API",
-      version: "1",
-      description: "Workspaces, keys, roles and the audit log of a Portcullis deployment.",
-    },
-    servers: [{ url: `${compiled.policy.basePath}/admin` }],
-  });
-  app.get("/docs", swaggerUI({ url: `${compiled.policy.basePath}/admin/v1/openapi.json` }));
+  registerReferencePage(app, adminPath);
   return app;
 }

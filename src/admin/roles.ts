@@ -10,6 +10,7 @@ import type { AdminContext } from "../services/admin-context";
 import { badRequest } from "../services/policy-checks";
 import { RoleService } from "../services/roles";
 import { adminAuth } from "./auth";
+import { EXAMPLES } from "./examples";
 import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
 import { RoleListSchema, RoleNameParam, RoleSchema, RoleWorkspaceQuery, UpsertRoleBody } from "./schemas";
 import { roleView } from "./views";
@@ -30,12 +31,14 @@ export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledP
     createRoute({
       method: "post",
       path: "/v1/roles",
+      operationId: "upsertRole",
       tags: TAGS,
       summary: "Create or replace a role; the change reaches every key holding it",
+      description: "Needs the admin permission `roles:write` (root holds every permission).",
       security: SECURITY,
       middleware: [adminAuth(compiled, "roles:write")] as const,
-      request: { body: jsonBody(UpsertRoleBody) },
-      responses: { 201: jsonResponse(RoleSchema, "The role"), ...problems(400, 404, 413) },
+      request: { body: jsonBody(UpsertRoleBody, EXAMPLES.upsertRole) },
+      responses: { 201: jsonResponse(RoleSchema, "The role", EXAMPLES.role), ...problems(400, 404, 413) },
     }),
     async (c) => {
       const role = await service(c).upsert(c.get("admin"), c.req.valid("json"));
@@ -47,12 +50,14 @@ export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledP
     createRoute({
       method: "get",
       path: "/v1/roles",
+      operationId: "listRoles",
       tags: TAGS,
       summary: "List the roles of a workspace",
+      description: "Needs the admin permission `roles:read` (root holds every permission).",
       security: SECURITY,
       middleware: [adminAuth(compiled, "roles:read")] as const,
       request: { query: RoleWorkspaceQuery },
-      responses: { 200: jsonResponse(RoleListSchema, "The roles"), ...problems(400, 404) },
+      responses: { 200: jsonResponse(RoleListSchema, "The roles", EXAMPLES.roleList), ...problems(400, 404) },
     }),
     async (c) => {
       const admin = c.get("admin");
@@ -65,8 +70,10 @@ export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledP
     createRoute({
       method: "delete",
       path: "/v1/roles/{name}",
+      operationId: "deleteRole",
       tags: TAGS,
       summary: "Delete a role; keys holding it lose its permissions",
+      description: "Needs the admin permission `roles:write` (root holds every permission).",
       security: SECURITY,
       middleware: [adminAuth(compiled, "roles:write")] as const,
       request: { params: RoleNameParam, query: RoleWorkspaceQuery },

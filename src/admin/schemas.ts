@@ -5,6 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import { parseRange } from "../keys/ip-allowlist";
 import { PERMISSION_PATTERN } from "../policy/schema";
+import { REFUSALS, type RefusalCode } from "../refusals";
 
 /** Serialised size limit of a key's `meta`, bytes. */
 export const META_LIMIT_BYTES = 4096;
@@ -261,17 +262,27 @@ export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
 });
 
+/** Every code of the one catalogue, `src/refusals.ts`. */
+const REFUSAL_CODES = Object.keys(REFUSALS) as [RefusalCode, ...RefusalCode[]];
+
+export const ErrorCode = z.enum(REFUSAL_CODES).openapi("ErrorCode", {
+  description: "Every error code Portcullis answers with; also sent as `X-Portcullis-Code`.",
+});
+
 export const ProblemSchema = z
   .object({
-    type: z.string(),
+    type: z.string().openapi({ description: "`urn:portcullis:problem:<code>`" }),
     title: z.string(),
-    status: z.number().int(),
-    code: z.string().openapi({ example: "bad_request" }),
+    status: z.number().int().openapi({ description: "The HTTP status (to nginx, 403: see forward-auth)" }),
+    code: ErrorCode,
     detail: z.string(),
-    requestId: z.string(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    requestId: z.string().openapi({ description: "As in the `X-Request-Id` header" }),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: "The failing fields of a 400 `bad_request` from validation" }),
   })
-  .openapi("Problem");
+  .openapi("Problem", { description: "An RFC 9457 problem (`application/problem+json`)." });
 
 export const KeyIdParam = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "key_3ZQ0bV1tV2y4fRkq9mXa" }),

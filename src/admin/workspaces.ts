@@ -7,6 +7,7 @@ import { gateDirectory } from "../key-object/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { WorkspaceService } from "../services/workspaces";
 import { adminAuth } from "./auth";
+import { EXAMPLES } from "./examples";
 import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
 import {
   CreateWorkspaceBody,
@@ -29,12 +30,17 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
     createRoute({
       method: "post",
       path: "/v1/workspaces",
+      operationId: "createWorkspace",
       tags: TAGS,
       summary: "Create a workspace (root only)",
+      description: "Only the root token creates workspaces; an admin key, whatever it holds, gets 403.",
       security: SECURITY,
       middleware: [adminAuth(compiled, "workspaces:write")] as const,
-      request: { body: jsonBody(CreateWorkspaceBody) },
-      responses: { 201: jsonResponse(WorkspaceSchema, "The new workspace"), ...problems(400, 413) },
+      request: { body: jsonBody(CreateWorkspaceBody, EXAMPLES.createWorkspace) },
+      responses: {
+        201: jsonResponse(WorkspaceSchema, "The new workspace", EXAMPLES.workspace),
+        ...problems(400, 413),
+      },
     }),
     async (c) => {
       const workspace = await service(c.env).create(c.get("admin"), c.req.valid("json"));
@@ -46,12 +52,17 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
     createRoute({
       method: "get",
       path: "/v1/workspaces",
+      operationId: "listWorkspaces",
       tags: TAGS,
       summary: "List workspaces",
+      description: "Needs the admin permission `workspaces:read` (root holds every permission).",
       security: SECURITY,
       middleware: [adminAuth(compiled, "workspaces:read")] as const,
       request: { query: PageQuery },
-      responses: { 200: jsonResponse(WorkspaceListSchema, "A page of workspaces"), ...problems(400) },
+      responses: {
+        200: jsonResponse(WorkspaceListSchema, "A page of workspaces", EXAMPLES.workspaceList),
+        ...problems(400),
+      },
     }),
     async (c) => {
       const { cursor, limit } = c.req.valid("query");
@@ -64,12 +75,17 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
     createRoute({
       method: "get",
       path: "/v1/workspaces/{id}",
+      operationId: "getWorkspace",
       tags: TAGS,
       summary: "Get a workspace",
+      description: "Needs the admin permission `workspaces:read` (root holds every permission).",
       security: SECURITY,
       middleware: [adminAuth(compiled, "workspaces:read")] as const,
       request: { params: WorkspaceIdParam },
-      responses: { 200: jsonResponse(WorkspaceSchema, "The workspace"), ...problems(404) },
+      responses: {
+        200: jsonResponse(WorkspaceSchema, "The workspace", EXAMPLES.workspace),
+        ...problems(404),
+      },
     }),
     async (c) => {
       const workspace = await service(c.env).get(c.get("admin"), c.req.valid("param").id);
@@ -81,12 +97,17 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
     createRoute({
       method: "patch",
       path: "/v1/workspaces/{id}",
+      operationId: "updateWorkspace",
       tags: TAGS,
       summary: "Change a workspace's name or plan",
+      description: "Needs the admin permission `workspaces:write` (root holds every permission).",
       security: SECURITY,
       middleware: [adminAuth(compiled, "workspaces:write")] as const,
-      request: { params: WorkspaceIdParam, body: jsonBody(PatchWorkspaceBody) },
-      responses: { 200: jsonResponse(WorkspaceSchema, "The changed workspace"), ...problems(400, 404, 413) },
+      request: { params: WorkspaceIdParam, body: jsonBody(PatchWorkspaceBody, EXAMPLES.patchWorkspace) },
+      responses: {
+        200: jsonResponse(WorkspaceSchema, "The changed workspace", EXAMPLES.workspace),
+        ...problems(400, 404, 413),
+      },
     }),
     async (c) => {
       const workspace = await service(c.env).update(
@@ -102,12 +123,17 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
     createRoute({
       method: "get",
       path: "/v1/workspaces/{id}/usage",
+      operationId: "getWorkspaceUsage",
       tags: TAGS,
       summary: "Requests per UTC day or hour summed over the workspace's keys (at most 30 s behind)",
+      description: "Needs the admin permission `keys:read` (root holds every permission).",
       security: SECURITY,
       middleware: [adminAuth(compiled, "keys:read")] as const,
       request: { params: WorkspaceIdParam, query: UsageQuery },
-      responses: { 200: jsonResponse(UsageSchema, "Usage per period"), ...problems(400, 404) },
+      responses: {
+        200: jsonResponse(UsageSchema, "Usage per period", EXAMPLES.usage),
+        ...problems(400, 404),
+      },
     }),
     async (c) => {
       const items = await service(c.env).usage(c.get("admin"), c.req.valid("param").id, c.req.valid("query"));
