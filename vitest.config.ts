@@ -7,6 +7,9 @@ export default defineConfig(async () => {
   return {
     test: {
       reporters: ["default", "json"],
+      // Deliberate failures (a failing D1, a broken object) log errors: show a test's console
+      // output only when that test fails.
+      silent: "passed-only" as const,
       outputFile: { json: "test-results/vitest.json" },
       projects: [
         {
