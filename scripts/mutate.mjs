@@ -6,6 +6,7 @@
  *   npm run mutate                 every module, at most 15 mutants each (evenly spread)
  *   npm run mutate -- --max 40     more mutants per module
  *   npm run mutate -- --exclude test/worker/guards.test.ts   score without some tests
+ *   npm run mutate -- --only src/keys/change.ts              one module
  *
  * The source is restored after each mutant, also when interrupted.
  */
@@ -16,9 +17,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 const TARGETS = [
   ["src/keys/format.ts", ["test/unit/key-format.test.ts"]],
   ["src/keys/permissions.ts", ["test/unit/permissions.test.ts"]],
-  ["src/keys/change.ts", ["test/worker/consistency.test.ts", "test/security/dependency-faults.test.ts"]],
+  ["src/keys/change.ts", ["test/unit/change.test.ts"]],
   ["src/keys/ip-allowlist.ts", ["test/unit/ip-allowlist.test.ts"]],
-  ["src/keys/record.ts", ["test/worker/decisions.test.ts"]],
+  ["src/keys/record.ts", ["test/unit/change.test.ts", "test/worker/decisions.test.ts"]],
   ["src/limits/windows.ts", ["test/unit/windows.test.ts"]],
   ["src/limits/meter.ts", ["test/unit/credits.test.ts", "test/worker/limits.test.ts"]],
   ["src/limits/credits.ts", ["test/unit/credits.test.ts"]],
@@ -54,6 +55,7 @@ const OPERATORS = [
 const args = process.argv.slice(2);
 const max = Number(args[args.indexOf("--max") + 1]) || 15;
 const excluded = args.flatMap((arg, i) => (args[i - 1] === "--exclude" ? [arg] : []));
+const only = args.flatMap((arg, i) => (args[i - 1] === "--only" ? [arg] : []));
 
 function mutants(source) {
   const lines = source.split("\n");
@@ -86,7 +88,7 @@ process.on("SIGINT", () => {
   restore?.();
   process.exit(130);
 });
-for (const [file, allTests] of TARGETS) {
+for (const [file, allTests] of TARGETS.filter(([file]) => only.length === 0 || only.includes(file))) {
   const tests = allTests.filter((test) => !excluded.includes(test));
   const original = readFileSync(file, "utf8");
   restore = () => writeFileSync(file, original);
