@@ -29,7 +29,7 @@ import { selfHandler } from "./routes/self";
 /** The proxy and self surfaces decide on the request as it arrives. */
 const requestItself: FactsReader = (c) => directFacts(c.req.raw);
 
-/** Longest inbound `X-Request-Id` that is kept (SPEC 1). */
+/** Longest inbound `X-Request-Id` that is kept (docs/admin-api.md). */
 const REQUEST_ID_LIMIT = 128;
 
 function baseApp(): Hono<AppEnv> {

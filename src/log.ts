@@ -1,5 +1,5 @@
 /**
- * Structured logs (SPEC 8): one JSON line per event, carrying the request id of the request
+ * Structured logs (docs/consistency.md): one JSON line per event, carrying the request id of the request
  * that caused it, wherever in the code it is written. The id travels with the request through
  * `AsyncLocalStorage` (set once by `withRequestId`), so no function needs it as a parameter.
  * Never log a key, a token or a query string.

@@ -1,5 +1,5 @@
 /**
- * The admin API (SPEC 6), mounted at `P/admin`: routes declared with @hono/zod-openapi, so that
+ * The admin API (docs/admin-api.md), mounted at `P/admin`: routes declared with @hono/zod-openapi, so that
  * `v1/openapi.json`, the document of every surface, is generated from the schemas that validate
  * input, and a reference page at `docs`. Validation failures become 400 `bad_request` listing
  * the fields.

@@ -1,5 +1,5 @@
 /**
- * Admin authentication (SPEC 6): `Authorization: Bearer <ADMIN_TOKEN>` (root, compared in
+ * Admin authentication (docs/admin-api.md): `Authorization: Bearer <ADMIN_TOKEN>` (root, compared in
  * constant time, off when the secret is unset) or an admin key holding the route's permission.
  */
 import type { MiddlewareHandler } from "hono";

@@ -1,5 +1,5 @@
 /**
- * The one OpenAPI 3.1 document of every surface (SPEC 1): the admin routes, verify, self,
+ * The one OpenAPI 3.1 document of every surface (docs/admin-api.md): the admin routes, verify, self,
  * forward-auth and health, with paths from the base path `P`, which is its server.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";

@@ -1,6 +1,6 @@
 /**
  * The OpenAPI declarations of the surfaces that are not admin routes: health, self and
- * forward-auth (SPEC 1, 5, 7). Their handlers are plain Hono ones in `routes/`; these
+ * forward-auth (docs/admin-api.md, 5, 7). Their handlers are plain Hono ones in `routes/`; these
  * declarations only document them, so that one document covers every surface.
  */
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
@@ -66,7 +66,7 @@ const SELF_EXAMPLE = {
   credits: { remaining: 99, refill: { interval: "month", amount: 100 } },
 };
 
-/** What a key's own credential can be refused with, rows 1-10 of SPEC 4.1. */
+/** What a key's own credential can be refused with, rows 1-10 of docs/decisions.md. */
 const KEY_REFUSALS = {
   400: [
     "The request carries two different credentials, or a bad path",

@@ -1,6 +1,6 @@
 /**
- * `POST P/v1/verify` (SPEC 7): a backend asks whether a key may do something. Runs rows 3-13
- * of SPEC 4.1 for the key in the body and answers 200 with the decision; the caller needs an
+ * `POST P/v1/verify` (docs/admin-api.md): a backend asks whether a key may do something. Runs rows 3-13
+ * of docs/decisions.md for the key in the body and answers 200 with the decision; the caller needs an
  * admin credential with `keys:verify`, and an admin key sees only keys of its workspace.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
@@ -37,7 +37,7 @@ const VerifyBody = z
   .openapi("VerifyRequest");
 
 /**
- * The decision codes of rows 3-13 of SPEC 4.1: every code a verify answer can carry but `valid`.
+ * The decision codes of rows 3-13 of docs/decisions.md: every code a verify answer can carry but `valid`.
  * A record keyed by `verifyKey`'s codes, so that a code it learns must be listed here.
  */
 const DECISION_CODES: Record<Exclude<KeyVerification["code"], "valid">, true> = {

@@ -1,11 +1,11 @@
 /**
- * The decision for a request to the protected API, in the order of SPEC 4.1:
+ * The decision for a request to the protected API, in the order of docs/decisions.md:
  *
  *   path, method override (400) -> route (404) -> transport (403) -> credential (401)
  *     -> key: verifyKey -> allowed or the first denial
  *
  * A request carrying a method override is decided under both methods, because an origin may
- * honour either (SPEC 2). Used by the proxy and by forward-auth, which differ only in where the
+ * honour either (docs/policy.md). Used by the proxy and by forward-auth, which differ only in where the
  * request's facts come from and in what they do with an allowed request.
  */
 
@@ -86,7 +86,7 @@ function describeSources(sources: readonly CredentialSource[]): string {
     .join(", ");
 }
 
-/** Every configured source is removed before forwarding, on every route (SPEC 5), unless `hideCredentials = false`. */
+/** Every configured source is removed before forwarding, on every route (docs/headers.md), unless `hideCredentials = false`. */
 function strippedSources(policy: Policy): CredentialSource[] {
   return policy.hideCredentials ? configuredSources(policy) : [];
 }
@@ -115,7 +115,7 @@ export async function authorizeRequest(
   if (transport) return transport;
   const request: RouteRequest = { deps, compiled, facts, path };
   if (override.method === null) {
-    // Without `cors`, preflights go to the origin unauthenticated (SPEC 2); with it, the CORS
+    // Without `cors`, preflights go to the origin unauthenticated (docs/policy.md); with it, the CORS
     // middleware has answered them already. A request carrying an override is never one.
     return checkRoute(request, own, { consume: true, cost: own.route.cost, open: isPreflight(facts) });
   }
@@ -143,7 +143,7 @@ interface Counting {
   open: boolean;
 }
 
-/** Rows 2-13 of SPEC 4.1 for one route: public routes and preflights need no credential. */
+/** Rows 2-13 of docs/decisions.md for one route: public routes and preflights need no credential. */
 async function checkRoute(
   request: RouteRequest,
   route: CompiledRoute,
@@ -175,7 +175,7 @@ async function checkRoute(
 
 /**
  * A request with a method override passes only if its own method and the override both pass
- * (SPEC 2). It is counted once: the route that needs a credential (the own one, unless that is
+ * (docs/policy.md). It is counted once: the route that needs a credential (the own one, unless that is
  * public) is counted, at the larger cost of the two, after the other has passed uncounted, so
  * that a refused request counts nothing. When both fail, the own method's denial is answered.
  */
@@ -226,7 +226,7 @@ function chargeOf(route: CompiledRoute): number {
   return route.route.public ? 0 : route.route.cost;
 }
 
-/** Row 1 of SPEC 4.1: plain HTTP when `requireHttps`, except to local hosts. */
+/** Row 1 of docs/decisions.md: plain HTTP when `requireHttps`, except to local hosts. */
 export function checkTransport(
   compiled: CompiledPolicy,
   facts: RequestFacts,
@@ -250,7 +250,7 @@ export interface KeyRequirements {
   consume: boolean;
 }
 
-/** Rows 2-13 of SPEC 4.1: the credential, then the key's (or the session's) decision. */
+/** Rows 2-13 of docs/decisions.md: the credential, then the key's (or the session's) decision. */
 export async function authorizeKey(
   deps: AccessDeps,
   compiled: CompiledPolicy,
@@ -272,7 +272,7 @@ export async function authorizeKey(
     return deny("ambiguous_credentials", "The request carries two different credentials.", route);
   }
   const { policy } = compiled;
-  // Only a two-dot `Authorization: Bearer` value is a session (SPEC 3.3); a JWT in any other
+  // Only a two-dot `Authorization: Bearer` value is a session (docs/policy.md#sessions); a JWT in any other
   // source is read as an API key, which it never is: malformed_key, before any storage.
   const session = credential.sources.includes("bearer") && looksLikeJwt(credential.value);
   if (session && policy.jwt && requirements.auth.includes("jwt")) {
@@ -311,7 +311,7 @@ export async function authorizeKey(
   };
 }
 
-/** Rows 4 and 10 of SPEC 4.1 for a session JWT; sessions have no counters and no key. */
+/** Rows 4 and 10 of docs/decisions.md for a session JWT; sessions have no counters and no key. */
 async function authorizeSession(
   token: string,
   jwt: NonNullable<Policy["jwt"]>,
@@ -330,7 +330,7 @@ async function authorizeSession(
   return { ok: true, kind: "session", route, path, method, credentialSources, subject, permissions };
 }
 
-/** `GET P/v1/self` (SPEC 7): rows 1-10 for the caller's key, never refused by a limit, counting nothing. */
+/** `GET P/v1/self` (docs/admin-api.md): rows 1-10 for the caller's key, never refused by a limit, counting nothing. */
 export async function authorizeSelf(
   deps: AccessDeps,
   compiled: CompiledPolicy,

@@ -1,5 +1,5 @@
 /**
- * CORS for browser keys (SPEC 2), with Hono's CORS middleware: with `cors` set, Portcullis
+ * CORS for browser keys (docs/policy.md), with Hono's CORS middleware: with `cors` set, Portcullis
  * answers preflights (OPTIONS with `Access-Control-Request-Method`) for allowed origins itself
  * and adds the CORS headers to every response it makes for them, denials included, so that a
  * browser can read a 401. Without `cors`, preflights go to the origin unauthenticated. A request
@@ -43,7 +43,7 @@ export function corsMiddleware(policy: Policy): MiddlewareHandler<AppEnv> | null
   return async function browserCors(c, next) {
     if (!c.req.header("origin")) return next();
     // Hono answers every OPTIONS as a preflight; a plain OPTIONS request is the origin's, and so
-    // is one carrying a method override, which an origin may run as that method (SPEC 2).
+    // is one carrying a method override, which an origin may run as that method (docs/policy.md).
     if (c.req.method === "OPTIONS" && !isPreflight(c.req.raw)) return next();
     return handler(c, next);
   };

@@ -1,5 +1,5 @@
 /**
- * Credential sources (SPEC 3.1): `bearer`, `x-api-key`, `header:NAME`, `query:NAME`. The first
+ * Credential sources (docs/policy.md#credentials): `bearer`, `x-api-key`, `header:NAME`, `query:NAME`. The first
  * source present wins; two different credentials in one request are ambiguous, whether in two
  * sources or twice in one (two headers of a name, which `Headers.get` joins with ", ", or two
  * query parameters), since the origin or a log could read the other one.
@@ -73,7 +73,7 @@ const configured = new WeakMap<Policy, CredentialSource[]>();
 
 /**
  * Every credential source the policy names, its own and its routes': all of them are removed
- * before forwarding, whichever route a request matched (SPEC 5), so that a copy in a source
+ * before forwarding, whichever route a request matched (docs/headers.md), so that a copy in a source
  * this route does not read still never reaches the origin.
  */
 export function configuredSources(policy: Policy): CredentialSource[] {

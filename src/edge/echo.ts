@@ -1,5 +1,5 @@
 /**
- * The built-in `echo` origin (SPEC 1): answers with the request exactly as an origin would
+ * The built-in `echo` origin (docs/admin-api.md): answers with the request exactly as an origin would
  * have received it, for local use and tests.
  */
 

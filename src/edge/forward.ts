@@ -1,5 +1,5 @@
 /**
- * Forwarding an allowed request to the origin (SPEC 5). Bodies stream both ways; the origin gets
+ * Forwarding an allowed request to the origin (docs/headers.md). Bodies stream both ways; the origin gets
  * the normalised path, the query, the identity headers and the `X-Forwarded-*` headers, never
  * a credential in any configured source (unless `hideCredentials = false`), on public routes
  * too, nor an inbound `X-Portcullis-*` header.

@@ -1,5 +1,5 @@
 /**
- * Who made an allowed request, as the origin learns it (SPEC 5): `X-Portcullis-*` headers and,
+ * Who made an allowed request, as the origin learns it (docs/headers.md): `X-Portcullis-*` headers and,
  * when `ORIGIN_SIGNING_SECRET` is set, the `X-Portcullis-Assertion` JWT that proves the request
  * came through Portcullis.
  */

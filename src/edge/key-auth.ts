@@ -1,7 +1,7 @@
 /**
  * keyAuth: the one middleware that decides who may pass on the proxy, forward-auth and self
  * surfaces. It reads the request's facts (from the request itself, or from what a forward-auth
- * caller reports), runs the decision of SPEC 4.1, and either throws the denial or sets the
+ * caller reports), runs the decision of docs/decisions.md, and either throws the denial or sets the
  * typed `access` (public, key or session) for the handler.
  */
 import type { Context, MiddlewareHandler } from "hono";

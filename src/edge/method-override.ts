@@ -1,5 +1,5 @@
 /**
- * Method overrides (SPEC 2): frameworks such as Rails, Laravel, Express' method-override and
+ * Method overrides (docs/policy.md): frameworks such as Rails, Laravel, Express' method-override and
  * many Java and .NET stacks route a request by `X-HTTP-Method-Override`, `X-HTTP-Method`,
  * `X-Method-Override` or a `_method` parameter instead of its own method, so an origin may
  * honour either. The request is decided under both; an override that is not one clear method

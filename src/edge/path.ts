@@ -1,5 +1,5 @@
 /**
- * Path normalisation (SPEC 2): routes match the percent-decoded path with dot segments resolved
+ * Path normalisation (docs/policy.md): routes match the percent-decoded path with dot segments resolved
  * and repeated slashes folded, and the origin receives exactly that path, re-encoded
  * canonically. The input is a URL pathname, so literal and `%2e` dot segments and `\` are
  * already resolved by the URL parser, and raw spaces and non-ASCII characters are already

@@ -2,7 +2,7 @@
  * The facts about the original request that a decision uses: method, path, query, headers,
  * scheme, host and client IP. The proxy reads them from the request itself; forward-auth reads
  * them from what its caller (nginx, Traefik, Caddy, Envoy) sets itself, and from nothing else
- * (SPEC 5).
+ * (docs/headers.md).
  */
 import { distinctRemoteAddr } from "hono/utils/ipaddr";
 import { FORWARD_AUTH_PROXIES, type ForwardAuthProxy } from "../policy/schema";
@@ -61,7 +61,7 @@ export interface ProxyRow {
   clientIp: { header: HeaderName; entry: "whole" | "last" };
 }
 
-/** SPEC 5's forward-auth table. */
+/** docs/headers.md's forward-auth table. */
 export const PROXY_ROWS: Readonly<Record<ForwardAuthProxy, ProxyRow>> = {
   nginx: {
     method: "x-original-method",

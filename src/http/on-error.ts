@@ -1,6 +1,6 @@
 /**
  * The app's one error handler: every failure leaves as problem+json through `renderProblem`.
- * Hono's own exceptions (malformed JSON, body limit, content type) are mapped to SPEC codes;
+ * Hono's own exceptions (malformed JSON, body limit, content type) are mapped to refusal codes;
  * anything unexpected is a 500 `internal` whose detail reveals nothing.
  */
 import type { ErrorHandler } from "hono";

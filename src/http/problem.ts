@@ -1,5 +1,5 @@
 /**
- * Refusals on the wire: RFC 9457 problem+json (SPEC 4.3). `renderProblem` is the only place
+ * Refusals on the wire: RFC 9457 problem+json (docs/decisions.md). `renderProblem` is the only place
  * that writes an error response, so every denial carries the same envelope,
  * `X-Portcullis-Code` and, for 401s, `WWW-Authenticate`.
  */

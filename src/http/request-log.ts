@@ -1,5 +1,5 @@
 /**
- * One structured JSON line per request (SPEC 8): request id, route, decision code, key id,
+ * One structured JSON line per request (docs/consistency.md): request id, route, decision code, key id,
  * status and duration. Never the credential, the query string or a header value. Every denial
  * and failure is logged; allowed requests at the policy's `logging.allowedSampleRate`. Every
  * other line written while the request runs carries its id too (`withRequestId`).

@@ -1,6 +1,6 @@
 /**
  * The admin changes a key's object applies, each through `OrderedWrites` (so in the order of
- * SPEC 6), each computed from the state as it is when its turn comes. The object checks the
+ * docs/admin-api.md), each computed from the state as it is when its turn comes. The object checks the
  * caller's scope itself: another workspace's key is `not_found`, and an admin key changes an
  * admin key only if it holds every permission that key holds.
  */
@@ -143,7 +143,7 @@ export class KeyChanges {
   }
 
   /**
-   * Rotates the key (SPEC 6): creates its successor with this key's settings and counters, then
+   * Rotates the key (docs/admin-api.md): creates its successor with this key's settings and counters, then
    * ends this key's life at `now + graceMs` and sends its counting to the successor meanwhile.
    * Decisions of this key wait while it runs, so the counters handed over are final; a second
    * rotation finds the successor and is a conflict. If this key cannot be retired, the

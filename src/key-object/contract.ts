@@ -88,7 +88,7 @@ export interface KeySnapshot {
   at: number;
 }
 
-/** What a key's object hands to the object that replaces it (the id-addressed one, SPEC 6 upgrade). */
+/** What a key's object hands to the object that replaces it (the id-addressed one, docs/admin-api.md upgrade). */
 export interface HandOff {
   state: unknown;
   meters: unknown;

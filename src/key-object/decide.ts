@@ -1,5 +1,5 @@
 /**
- * The decision for one key and one request, rows 5-13 of SPEC 4.1, as a pure function of the
+ * The decision for one key and one request, rows 5-13 of docs/decisions.md, as a pure function of the
  * key's state, its counters, the route's requirements and the clock. It runs inside the key's
  * Durable Object, next to the counters, so that one call both decides and counts.
  */
@@ -66,7 +66,7 @@ export interface KeyDecision {
   code: "valid" | DenyCode;
   /** Effective permissions: own, roles' and plan's, capped by the key type. */
   permissions: string[];
-  /** The plan that applies, by the chain of SPEC 4.2; null = none. */
+  /** The plan that applies, by the chain of docs/consistency.md; null = none. */
   plan: string | null;
   usage: Usage;
   /** Status of a `quota_exceeded` answer: the plan's `quotaStatus`. */

@@ -70,7 +70,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   }
 
   /**
-   * Decides one request for this key (rows 5-13 of SPEC 4.1) and, when `check.consume`, counts
+   * Decides one request for this key (rows 5-13 of docs/decisions.md) and, when `check.consume`, counts
    * it. Reading the state and counters, deciding and replacing the counters happen with no
    * await in between, so concurrent requests are counted exactly and see every stored change.
    */

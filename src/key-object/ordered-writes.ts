@@ -1,5 +1,5 @@
 /**
- * The write order of SPEC 6, written once for every admin change of a key. Changes run one
+ * The write order of docs/consistency.md, written once for every admin change of a key. Changes run one
  * after another. A restriction is put in force in the object first, then written to D1; when
  * D1 fails it is queued (`repair:<sequence>`) and retried by the alarm, in order, and the key
  * stays restricted meanwhile. Anything else goes to D1 first, after the queued writes so that
@@ -129,7 +129,7 @@ export class OrderedWrites {
   }
 }
 
-/** The audit entry of a change (SPEC 6), keeping the change's time and request id. */
+/** The audit entry of a change (docs/admin-api.md), keeping the change's time and request id. */
 export function auditEntry(
   record: KeyRecord,
   action: AuditAction,

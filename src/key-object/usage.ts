@@ -9,7 +9,7 @@ import { logEvent } from "../log";
 import { KeyStore } from "../storage/keys";
 import { type DayCounts, UsageStore } from "../storage/usage";
 
-/** Usage is written behind to D1 at most this long after a request, ms (SPEC: within 60 s). */
+/** Usage is written behind to D1 at most this long after a request, ms (usage must catch up within 60 s). */
 export const FLUSH_DELAY_MS = 30_000;
 
 export interface Activity {

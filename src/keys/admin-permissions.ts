@@ -1,5 +1,5 @@
 /**
- * The permissions an admin key can hold (SPEC 6). `*` stands for all of them.
+ * The permissions an admin key can hold (docs/admin-api.md). `*` stands for all of them.
  */
 export const ADMIN_PERMISSIONS = [
   "workspaces:read",

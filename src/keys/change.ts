@@ -1,5 +1,5 @@
 /**
- * Whether a change to a key only restricts it. The consistency rule of SPEC 6 depends on it:
+ * Whether a change to a key only restricts it. The consistency rule (docs/consistency.md) depends on it:
  * a restriction is put in force in the Durable Object before D1 is written, anything else is
  * written to D1 first. When in doubt a change counts as a widening, whose failure undoes it.
  */

@@ -1,5 +1,5 @@
 /**
- * The key format of SPEC 3.2: `<prefix>_<body>_<crc32>` for checksummed types,
+ * The key format of docs/policy.md#keys: `<prefix>_<body>_<crc32>` for checksummed types,
  * `<prefix>_<rest>` otherwise. Parsing is pure: a malformed key is refused before any storage
  * is read.
  */

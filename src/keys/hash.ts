@@ -1,5 +1,5 @@
 /**
- * Keys are stored and addressed only by the SHA-256 of the whole key (SPEC 3.2).
+ * Keys are stored and addressed only by the SHA-256 of the whole key (docs/policy.md#keys).
  */
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

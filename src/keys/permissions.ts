@@ -1,5 +1,5 @@
 /**
- * Permission strings (SPEC 6): `resource:action` or a plain word; a held `*` grants everything,
+ * Permission strings (docs/admin-api.md): `resource:action` or a plain word; a held `*` grants everything,
  * a held `resource:*` every action on `resource`.
  */
 

@@ -55,7 +55,7 @@ export function identityOf(record: KeyRecord): KeyIdentity {
   };
 }
 
-/** Rows 5-7 of SPEC 4.1, in order: the key's own state, whatever the request. */
+/** Rows 5-7 of docs/decisions.md, in order: the key's own state, whatever the request. */
 export type LifecycleCode = "key_revoked" | "key_disabled" | "key_expired";
 
 export function lifecycleCode(record: KeyRecord, now: number): LifecycleCode | null {

@@ -1,5 +1,5 @@
 /**
- * Credits (SPEC 4.2), pure: a balance consumed by each allowed request's `cost`, optionally
+ * Credits (docs/consistency.md), pure: a balance consumed by each allowed request's `cost`, optionally
  * set back to `amount` at the start of each UTC day or month.
  */
 import type { CreditRefill, Credits } from "../keys/record";

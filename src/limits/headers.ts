@@ -1,5 +1,5 @@
 /**
- * The headers a client of a keyed request sees (SPEC 4.2): `RateLimit-Policy` for every window
+ * The headers a client of a keyed request sees (docs/consistency.md): `RateLimit-Policy` for every window
  * that applies and `RateLimit` for the tightest (draft-ietf-httpapi-ratelimit-headers-10),
  * `X-Credits-Remaining` for a key with credits, and `Retry-After` on refusals.
  */

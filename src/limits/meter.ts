@@ -1,5 +1,5 @@
 /**
- * Rows 11-13 of SPEC 4.1 for one request, pure: second/minute/hour limits, then day/month
+ * Rows 11-13 of docs/decisions.md for one request, pure: second/minute/hour limits, then day/month
  * quotas, then credits. A request is counted in every window and charged its cost only when
  * all three pass; a denied request consumes nothing. With `take` false (the self endpoint) the
  * counters are only read and nothing is ever refused.

@@ -1,5 +1,5 @@
 /**
- * Rate limits and quotas of one key (SPEC 4.2), pure. `second`, `minute` and `hour` are GCRA
+ * Rate limits and quotas of one key (docs/consistency.md), pure. `second`, `minute` and `hour` are GCRA
  * with a burst equal to the limit: N requests may pass at once, then one per window/N, with
  * one timestamp of state per window. `day` and `month` are calendar windows in UTC, with a
  * period start and a count. Everything is a function of the state and the clock passed in.

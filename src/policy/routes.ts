@@ -1,5 +1,5 @@
 /**
- * Route matching (SPEC 2): literal segments, `:name` segments and a trailing `*`; a route
+ * Route matching (docs/policy.md): literal segments, `:name` segments and a trailing `*`; a route
  * matches when both its pattern and its methods match, else the next one is tried; first match
  * wins. `unmatched` becomes a last catch-all route. Methods, and literal segments unless
  * `paths.caseSensitive`, compare ignoring ASCII case: many origins route case-insensitively,

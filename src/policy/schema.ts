@@ -1,10 +1,10 @@
 /**
- * The policy (SPEC 2): the deployment's configuration, validated once per isolate.
+ * The policy (docs/policy.md): the deployment's configuration, validated once per isolate.
  * Objects are strict, so that a misspelt field is reported instead of silently ignored.
  */
 import { z } from "zod";
 
-/** Name of the built-in key type for admin keys (SPEC 6). */
+/** Name of the built-in key type for admin keys (docs/admin-api.md). */
 export const ADMIN_KEY_TYPE = "admin";
 /** Prefix of admin keys; reserved for the built-in type. */
 export const ADMIN_KEY_PREFIX = "pc_admin";
@@ -156,7 +156,7 @@ const PlanSchema = z.strictObject({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
-/** The proxies forward-auth knows the headers of (SPEC 5). */
+/** The proxies forward-auth knows the headers of (docs/headers.md). */
 export const FORWARD_AUTH_PROXIES = ["nginx", "traefik", "caddy", "envoy"] as const;
 export type ForwardAuthProxy = (typeof FORWARD_AUTH_PROXIES)[number];
 

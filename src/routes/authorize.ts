@@ -1,8 +1,8 @@
 /**
- * Forward-auth, `ANY P/v1/authorize` and `ANY P/v1/authorize/<path>` (SPEC 5): a proxy asks
+ * Forward-auth, `ANY P/v1/authorize` and `ANY P/v1/authorize/<path>` (docs/headers.md): a proxy asks
  * whether the request it holds may pass. The original request is read only from the headers of
  * the calling proxy's row (edge/request-facts.ts), then `keyAuth` decides. The answer is 200
- * with every identity header, or the problem of SPEC 4.1; to nginx, every answer but 2xx and
+ * with every identity header, or the problem of docs/decisions.md; to nginx, every answer but 2xx and
  * 401 is a 403.
  */
 import type { Context, Handler, MiddlewareHandler } from "hono";

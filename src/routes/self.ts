@@ -1,6 +1,6 @@
 /**
- * `GET P/v1/self` (SPEC 7): a key holder asks about its own key. `keyAuth` has run rows 1-10 of
- * SPEC 4.1 for it, counting nothing.
+ * `GET P/v1/self` (docs/admin-api.md): a key holder asks about its own key. `keyAuth` has run rows 1-10 of
+ * docs/decisions.md for it, counting nothing.
  */
 import type { Handler } from "hono";
 import { allowedHeaders } from "../edge/answer";

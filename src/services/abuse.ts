@@ -1,5 +1,5 @@
 /**
- * The abuse limit (SPEC 4.1): a client that sends well-formed keys that do not exist is slowed
+ * The abuse limit (docs/decisions.md): a client that sends well-formed keys that do not exist is slowed
  * per IP. Each miss is counted with the Workers rate-limiting binding; once a client is over
  * the limit, this isolate answers it 429 for keys it has not seen, without reading D1, until the
  * period is over. Keys it has seen (a client's own valid keys) are not affected.

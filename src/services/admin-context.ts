@@ -29,7 +29,7 @@ export function changeContext(context: AdminContext): ChangeContext {
   return { actor: context.actor, requestId: context.requestId, auditId: newId("aud") };
 }
 
-/** The audit entry of a change made by this caller (SPEC 6). */
+/** The audit entry of a change made by this caller (docs/admin-api.md). */
 export function auditEntry(
   context: AdminContext,
   change: Pick<AuditEntry, "workspaceId" | "action" | "targetId" | "before" | "after"> & { at?: number },

@@ -1,5 +1,5 @@
 /**
- * Key administration (SPEC 6): create, import, list, get, patch, revoke, delete. Input is
+ * Key administration (docs/admin-api.md): create, import, list, get, patch, revoke, delete. Input is
  * checked against the policy here; every write then goes through the key's Durable Object,
  * which applies the consistency rule and writes the audit entry with the change.
  */
@@ -89,7 +89,7 @@ function isListCursor(value: unknown): value is ListCursor {
   );
 }
 
-/** SPEC 6: a change to a revoked key is refused with 409, not the 401 a request gets. */
+/** docs/admin-api.md: a change to a revoked key is refused with 409, not the 401 a request gets. */
 function revokedConflict(): Refusal {
   return new Refusal("key_revoked", "The key is revoked; a revoked key cannot be changed.", { status: 409 });
 }
@@ -290,7 +290,7 @@ export class KeyService {
     return { record: created, key };
   }
 
-  /** Revokes by id through the key's object alone: it succeeds while D1 is down (SPEC 6). */
+  /** Revokes by id through the key's object alone: it succeeds while D1 is down (docs/admin-api.md). */
   async revoke(context: AdminContext, id: string): Promise<KeyRecord> {
     return this.write(id, (gate) => gate.revoke(scopeOf(context), changeContext(context)));
   }

@@ -1,5 +1,5 @@
 /**
- * Usage reports (SPEC 6): the periods of a range, by UTC day or hour, every one listed with
+ * Usage reports (docs/admin-api.md): the periods of a range, by UTC day or hour, every one listed with
  * zeros where nothing happened. `from` and `to` are inclusive ISO dates or times; the default
  * is the last 30 days by day, the last 24 hours by hour, ending with the current period.
  */

@@ -59,8 +59,8 @@ function slowedDown(retryAfter: number): KeyVerification {
 
 /**
  * Whether the key exists for this check: its record's type is the one its prefix names (so a
- * key imported by hash cannot borrow another type's rules, SPEC 3.2), and an admin key's
- * verify sees only its own workspace (SPEC 7). Otherwise it is `invalid_key`, counted nowhere.
+ * key imported by hash cannot borrow another type's rules, docs/policy.md#keys), and an admin key's
+ * verify sees only its own workspace (docs/admin-api.md). Otherwise it is `invalid_key`, counted nowhere.
  */
 function visible(key: KnownKey, format: KeyFormat, check: GateCheck): boolean {
   return key.type === format.type && (check.workspaceId === null || key.workspaceId === check.workspaceId);

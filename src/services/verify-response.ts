@@ -1,5 +1,5 @@
 /**
- * The bodies of the decision answers: `P/v1/verify` (SPEC 7, also the 200 body of
+ * The bodies of the decision answers: `P/v1/verify` (docs/admin-api.md, also the 200 body of
  * decision-only mode) and `P/v1/self`.
  */
 import type { KeyDecision } from "../key-object/decide";

@@ -1,5 +1,5 @@
 /**
- * Session JWTs (SPEC 3.3), verified with jose: HS256 with the secret the policy names, or
+ * Session JWTs (docs/policy.md#sessions), verified with jose: HS256 with the secret the policy names, or
  * RS256/ES256/EdDSA with keys from a JWKS URL (cached per isolate, re-fetched when a token names
  * a key id it does not know, so that key rotation just works). `exp` is required; `exp`, `nbf`,
  * `iss` and `aud` are checked with 30 s of clock skew. A JWKS that cannot be fetched denies with 503, never allows.
@@ -37,7 +37,7 @@ function keySet(url: string): ReturnType<typeof createRemoteJWKSet> {
   return set;
 }
 
-/** A bearer value with two dots is a JWT (SPEC 3.3). */
+/** A bearer value with two dots is a JWT (docs/policy.md#sessions). */
 export function looksLikeJwt(value: string): boolean {
   return value.split(".").length === 3;
 }
@@ -71,7 +71,7 @@ export async function verifySession(
       },
       {
         algorithms,
-        // A token without `exp` would be valid forever (SPEC 3.3).
+        // A token without `exp` would be valid forever (docs/policy.md#sessions).
         requiredClaims: ["exp"],
         clockTolerance: CLOCK_SKEW_SECONDS,
         ...(config.issuer && { issuer: config.issuer }),

@@ -1,5 +1,5 @@
 /**
- * The audit log (SPEC 6): one entry per admin change, written in the same D1 batch as the
+ * The audit log (docs/admin-api.md): one entry per admin change, written in the same D1 batch as the
  * change. Entries never hold a secret: records carry only a key's hash-free fields.
  */
 import { d1 } from "./guard";

@@ -56,7 +56,7 @@ describe("walking skeleton over real HTTP", () => {
     }
   });
 
-  it("answers each early row of SPEC 4.1 with its problem", async () => {
+  it("answers each early row of docs/decisions.md with its problem", async () => {
     const missing = await fetch(portcullis("/api/products"));
     expect(missing.status).toBe(401);
     expect(missing.headers.get("content-type")).toBe("application/problem+json");

@@ -1,5 +1,5 @@
 /**
- * Starts Portcullis under `wrangler dev` exactly as SPEC 8 says outside tests do: migrations
+ * Starts Portcullis under `wrangler dev` exactly as docs/consistency.md says outside tests do: migrations
  * applied to a fresh `--persist-to` directory, the policy and secrets passed with `--var`.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";

@@ -1,5 +1,5 @@
 /**
- * Credentials toward the origin (SPEC 3.1, 3.3, 5): every configured source is stripped on
+ * Credentials toward the origin (docs/policy.md#credentials, 3.3, 5): every configured source is stripped on
  * every route, a source present twice with different values is ambiguous, and a session JWT
  * is accepted only as `Authorization: Bearer` and only with `exp`.
  */

@@ -1,6 +1,6 @@
 /**
  * Attack class: dependency faults. A failing D1 or Durable Object never leaves a key less
- * restricted than the admin API reported (SPEC 6): a restriction is in force in the key's
+ * restricted than the admin API reported (docs/admin-api.md): a restriction is in force in the key's
  * object before it is reported, a widening is in D1 first, and whatever failed is completed
  * or undone. Revoke, disable and delete by id work while D1 is down (the object holds them and
  * writes D1, with the change's time and request id, once D1 is back), and `limiterFailure:
@@ -257,7 +257,7 @@ function faulty(fault: Fault, objectMethod: string) {
   }
 }
 
-/** Revoke, disable and delete are answered 2xx while D1 fails (SPEC 6's exception). */
+/** Revoke, disable and delete are answered 2xx while D1 fails (docs/admin-api.md's exception). */
 const CONFIRMED_WITHOUT_D1 = new Set(["revoke", "delete", "disable"]);
 
 describe("fault injection at every step of every admin write", () => {

@@ -1,5 +1,5 @@
 /**
- * Attack class: hostile input to every admin route (SPEC 6), fuzzed with fast-check against the
+ * Attack class: hostile input to every admin route (docs/admin-api.md), fuzzed with fast-check against the
  * real Worker, with the root token (600 cases) and with a workspace's `*` admin key (400 cases).
  * Bodies are valid shapes with one field replaced, dropped, repeated or added (wrong types, huge
  * and negative numbers, any UTF-16, `__proto__`/`constructor`, deep nesting), or no JSON at all,

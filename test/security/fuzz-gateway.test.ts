@@ -240,8 +240,8 @@ describe("fuzz: the protected API and forward-auth", () => {
 });
 
 /**
- * Cases the fuzzing above found (SPEC 5: every configured credential source's header is removed
- * before forwarding, on public routes and preflights too; SPEC 3.3: a JWT is read only from
+ * Cases the fuzzing above found (docs/headers.md: every configured credential source's header is removed
+ * before forwarding, on public routes and preflights too; docs/policy.md#sessions: a JWT is read only from
  * `Authorization: Bearer`). The forwarding code is not this file's to fix; these stay red until
  * it is.
  */

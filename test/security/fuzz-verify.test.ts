@@ -1,5 +1,5 @@
 /**
- * Attack class: hostile bodies to the decision API, `POST P/v1/verify` (SPEC 7), fuzzed with
+ * Attack class: hostile bodies to the decision API, `POST P/v1/verify` (docs/admin-api.md), fuzzed with
  * fast-check against the real Worker: with the root token (400 cases) and with a workspace's
  * admin key (300 cases). The body is a valid shape with one field replaced, dropped, repeated or
  * added, or no JSON at all, under any content type; `key` is a live, revoked, foreign, unknown

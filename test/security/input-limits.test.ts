@@ -1,5 +1,5 @@
 /**
- * Attack class: oversized, overdeep or poisoned admin input (SPEC 6 "Bad input of any kind").
+ * Attack class: oversized, overdeep or poisoned admin input (docs/admin-api.md "Bad input of any kind").
  * Each limit is a 400 `bad_request` naming the field (413 for bodies over 64 KiB), and a
  * refused write stores nothing.
  */

@@ -1,5 +1,5 @@
 /**
- * Method overrides (SPEC 2): an origin may honour `X-HTTP-Method-Override`, `X-HTTP-Method`,
+ * Method overrides (docs/policy.md): an origin may honour `X-HTTP-Method-Override`, `X-HTTP-Method`,
  * `X-Method-Override` or `_method`, so a request carrying one passes only if both its own
  * method and the override pass; it is counted once, is never a CORS preflight, and the
  * assertion names the override.

@@ -1,5 +1,5 @@
 /**
- * Path confusion toward the origin (SPEC 2): a path that origins could read differently from
+ * Path confusion toward the origin (docs/policy.md): a path that origins could read differently from
  * the route Portcullis matched is refused with 400 before matching, literal segments match
  * ignoring ASCII case, and the origin receives exactly the canonical path that was checked.
  */

@@ -3,7 +3,7 @@ import { loadPolicy } from "../../src/policy/load";
 import { TEST_POLICY } from "../fixtures/policy";
 
 describe("policy", () => {
-  it("fills the defaults of SPEC 2", () => {
+  it("fills the defaults of docs/policy.md", () => {
     const loaded = loadPolicy({ keyTypes: { server: { prefix: "sk" } }, routes: [{ path: "/*" }] });
     expect(loaded.ok).toBe(true);
     if (!loaded.ok) return;

@@ -1,5 +1,5 @@
 /**
- * The audit log (SPEC 6): every admin change, shaped as the SPEC says, newest first, paged,
+ * The audit log (docs/admin-api.md): every admin change, shaped as docs/admin-api.md says, newest first, paged,
  * never holding a secret, only the caller's workspace for an admin key.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * The consistency rule of SPEC 6, tested by failing each side. A restriction is in force in the
+ * The consistency rule (docs/consistency.md), tested by failing each side. A restriction is in force in the
  * key's Durable Object before it is reported and completed in D1 by the object's alarm when D1
  * failed; a widening is in D1 first and undone when D1 fails; when the object fails nothing
  * changes anywhere. A failed write may leave a key more restricted than reported, never less.

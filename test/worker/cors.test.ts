@@ -1,5 +1,5 @@
 /**
- * CORS for browser keys (SPEC 2).
+ * CORS for browser keys (docs/policy.md).
  */
 import { describe, expect, it } from "vitest";
 import { TEST_POLICY } from "../fixtures/policy";

@@ -1,5 +1,5 @@
 /**
- * Rows 2-7 of SPEC 4.1 through the proxy, and what an allowed request carries to the origin.
+ * Rows 2-7 of docs/decisions.md through the proxy, and what an allowed request carries to the origin.
  */
 import { describe, expect, it } from "vitest";
 import { checksumOf } from "../../src/keys/format";

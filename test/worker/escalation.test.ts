@@ -1,5 +1,5 @@
 /**
- * An admin key can grant only the admin permissions it holds (SPEC 6): no escalation through
+ * An admin key can grant only the admin permissions it holds (docs/admin-api.md): no escalation through
  * key creation or a patch.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Forward-auth (SPEC 5) with the headers each proxy sends: Traefik and Caddy
+ * Forward-auth (docs/headers.md) with the headers each proxy sends: Traefik and Caddy
  * (`X-Forwarded-*`, `?proxy=traefik|caddy`), nginx (`X-Original-*` and `X-Real-IP`,
  * `?proxy=nginx`) and Envoy (the original path after `P/v1/authorize`). Spoofed headers of
  * other rows are in test/security/forward-auth-spoofing.test.ts.

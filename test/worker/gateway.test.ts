@@ -1,5 +1,5 @@
 /**
- * The gateway in front of an origin: rows 1 and 8-10 of SPEC 4.1, path safety, credential
+ * The gateway in front of an origin: rows 1 and 8-10 of docs/decisions.md, path safety, credential
  * sources, forwarding details, decision-only mode and origin failures.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * `limiterFailure` (SPEC 4.1): "closed" denies when a key's Durable Object fails; "open" lets a
+ * `limiterFailure` (docs/decisions.md): "closed" denies when a key's Durable Object fails; "open" lets a
  * key that D1 shows active through, uncounted, but never one with credits. An overloaded object
  * is 503 with Retry-After either way for keys D1 cannot vouch for.
  */

@@ -1,5 +1,5 @@
 /**
- * Limits, quotas and credits (SPEC 4.2) through the Worker and the key's Durable Object:
+ * Limits, quotas and credits (docs/consistency.md) through the Worker and the key's Durable Object:
  * exactness under concurrency, the plan chain, the headers, window edges on a controlled clock.
  */
 import { runInDurableObject } from "cloudflare:test";

@@ -1,5 +1,5 @@
 /**
- * The upgrade of SPEC 6: keys made when their Durable Object was addressed by the key's hash
+ * The upgrade of docs/admin-api.md: keys made when their Durable Object was addressed by the key's hash
  * keep working once objects are addressed by id. The first request (or admin call) that meets
  * an id-addressed object holding nothing has it adopt the key: the old object hands over its
  * state, counters and pending D1 writes once, and holds nothing afterwards.

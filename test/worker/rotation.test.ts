@@ -1,5 +1,5 @@
 /**
- * Rotation (SPEC 6): a new key with the same settings; during the grace period both keys work
+ * Rotation (docs/admin-api.md): a new key with the same settings; during the grace period both keys work
  * and draw on one set of limits, quotas and credits; after it, or at once without one, the old
  * key is `key_expired`.
  */

@@ -1,5 +1,5 @@
 /**
- * Session JWTs (SPEC 3.3) with an HS256 secret named by the policy.
+ * Session JWTs (docs/policy.md#sessions) with an HS256 secret named by the policy.
  */
 import { verify } from "hono/jwt";
 import { SignJWT } from "jose";

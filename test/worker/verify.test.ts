@@ -1,5 +1,5 @@
 /**
- * `POST P/v1/verify` (SPEC 7): the decision API for backends.
+ * `POST P/v1/verify` (docs/admin-api.md): the decision API for backends.
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -35,7 +35,7 @@ describe("verify API", () => {
     });
   });
 
-  it("answers 200 with the code of SPEC 4.1 for each failing row", async () => {
+  it("answers 200 with the code of docs/decisions.md for each failing row", async () => {
     const ws = await createWorkspace();
     const { key, id } = await createKey(ws, { ipAllowlist: ["10.1.0.0/16"] });
     const unknownBody = "C".repeat(32);
