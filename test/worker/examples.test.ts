@@ -1,5 +1,5 @@
 /**
- * The example policies in examples/ reproduce the five systems of shared/seeds: each test
+ * The example policies in examples/ reproduce five real API-key systems as their public documentation describes them: each test
  * shows the documented behaviour of its system through Portcullis (the origin replaced by
  * the built-in echo origin).
  */
