@@ -106,3 +106,16 @@ describe("decisions through the proxy", () => {
     await expectProblem(await call("/_portcullis/nothing-here"), 404, "not_found");
   });
 });
+
+describe("IP allowlist (row 8)", () => {
+  it("allows an address in the key's ranges and refuses another one, or none", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws, { ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"] });
+    const from = (ip?: string) =>
+      call("/api/products", { key, headers: ip ? { "CF-Connecting-IP": ip } : {} });
+    expect((await from("203.0.113.5")).status).toBe(200);
+    expect((await from("2001:db8::1")).status).toBe(200);
+    await expectProblem(await from("198.51.100.1"), 403, "ip_not_allowed");
+    await expectProblem(await from(), 403, "ip_not_allowed");
+  });
+});
