@@ -8,71 +8,25 @@ import { failClosed } from "../fail-closed";
 import type { GateDirectory, KeyGateApi } from "../key-object/client";
 import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
 import { currentUsage, type GateState, type Usage } from "../key-object/decide";
-import { isAdminPermission } from "../keys/admin-permissions";
-import { generateKey, type KeyFormat, keyStart, parseKey } from "../keys/format";
+import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { beyondCeiling, holds } from "../keys/permissions";
 import { newId } from "../keys/random";
-import type { Credits, Json, KeyRecord } from "../keys/record";
-import { ADMIN_FORMAT, type CompiledPolicy } from "../policy/compiled";
+import type { KeyRecord } from "../keys/record";
+import type { CompiledPolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
-import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
-import { type FieldError, Refusal, unavailable } from "../refusals";
+import { ADMIN_KEY_TYPE } from "../policy/schema";
+import { Refusal, unavailable } from "../refusals";
 import { KeyStore } from "../storage/keys";
-import { permissionsByRole, RoleStore } from "../storage/roles";
+import { RoleStore } from "../storage/roles";
 import { UsageStore } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { KeyGrants } from "./key-grants";
+import type { ImportedKey, KeyChange, KeyQuery, NewKey } from "./key-input";
 import { badRequest, checkPlan } from "./policy-checks";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
 import { type Granularity, periods, type UsageItem, usageItems } from "./usage-range";
-
-export interface KeySettings {
-  name?: string;
-  ownerId?: string;
-  permissions?: string[];
-  roles?: string[];
-  meta?: Record<string, Json>;
-  plan?: string;
-  limits?: Limits;
-  credits?: Credits;
-  ipAllowlist?: string[];
-  expiresAt?: string;
-}
-
-export interface NewKey extends KeySettings {
-  workspaceId: string;
-  type: string;
-}
-
-export interface ImportedKey extends NewKey {
-  key?: string;
-  hash?: string;
-}
-
-export interface KeyChange {
-  name?: string | null;
-  ownerId?: string | null;
-  permissions?: string[];
-  roles?: string[];
-  meta?: Record<string, Json>;
-  plan?: string | null;
-  limits?: Limits;
-  expiresAt?: string | null;
-  enabled?: boolean;
-  ipAllowlist?: string[];
-}
-
-export interface KeyQuery {
-  workspaceId?: string;
-  ownerId?: string;
-  type?: string;
-  /** A prefix of the key's name or of its `start`. */
-  q?: string;
-  cursor?: string;
-  limit: number;
-}
 
 interface ListCursor {
   createdAt: number;
@@ -129,6 +83,7 @@ export class KeyService {
   private readonly workspaces: WorkspaceStore;
   private readonly roles: RoleStore;
   private readonly usageStore: UsageStore;
+  private readonly grants: KeyGrants;
 
   constructor(
     db: D1Database,
@@ -140,10 +95,11 @@ export class KeyService {
     this.workspaces = new WorkspaceStore(db);
     this.roles = new RoleStore(db);
     this.usageStore = new UsageStore(db);
+    this.grants = new KeyGrants(compiled, this.roles);
   }
 
   async create(context: AdminContext, input: NewKey): Promise<{ record: KeyRecord; key: string }> {
-    const format = this.formatOf(input.type);
+    const format = this.grants.formatOf(input.type);
     const key = generateKey(format);
     const record = await this.store(
       context,
@@ -156,7 +112,7 @@ export class KeyService {
   }
 
   async import(context: AdminContext, input: ImportedKey): Promise<KeyRecord> {
-    const format = this.formatOf(input.type);
+    const format = this.grants.formatOf(input.type);
     let hash: string;
     let start: string;
     if (input.key !== undefined) {
@@ -235,11 +191,11 @@ export class KeyService {
       );
     }
     const rolePermissions = change.roles
-      ? await this.rolePermissions(record.workspaceId, record.type, change.roles)
+      ? await this.grants.rolePermissions(record.workspaceId, record.type, change.roles)
       : null;
     if (change.permissions || rolePermissions) {
       const own = change.permissions ?? record.permissions;
-      this.checkGrant(context, record.type, [...own, ...Object.values(rolePermissions ?? {}).flat()]);
+      this.grants.check(context, record.type, [...own, ...Object.values(rolePermissions ?? {}).flat()]);
     }
     checkPlan(this.compiled.policy, change.plan);
     const patch: KeyPatch = {
@@ -273,10 +229,11 @@ export class KeyService {
   ): Promise<{ record: KeyRecord; key: string }> {
     const old = await this.snapshot(context, id);
     if (old.record.revokedAt !== null) throw revokedConflict();
-    if (old.record.type === ADMIN_KEY_TYPE) this.checkGrant(context, ADMIN_KEY_TYPE, old.record.permissions);
+    if (old.record.type === ADMIN_KEY_TYPE)
+      this.grants.check(context, ADMIN_KEY_TYPE, old.record.permissions);
     if (old.rotated)
       throw new Refusal("conflict", "This key was rotated already; rotate its successor instead.");
-    const format = this.formatOf(old.record.type);
+    const format = this.grants.formatOf(old.record.type);
     const key = generateKey(format);
     const successor = { id: newId("key"), hash: await sha256Hex(key), start: keyStart(key, format) };
     const created = unwrap(
@@ -359,8 +316,8 @@ export class KeyService {
     }
     const keyType = ownEntry(this.compiled.policy.keyTypes, input.type);
     const permissions = input.permissions ?? keyType?.defaultPermissions ?? [];
-    const rolePermissions = await this.rolePermissions(workspace.id, input.type, input.roles ?? []);
-    this.checkGrant(context, input.type, [...permissions, ...Object.values(rolePermissions).flat()]);
+    const rolePermissions = await this.grants.rolePermissions(workspace.id, input.type, input.roles ?? []);
+    this.grants.check(context, input.type, [...permissions, ...Object.values(rolePermissions).flat()]);
     checkPlan(this.compiled.policy, input.plan);
     const now = Date.now();
     let expiresAt: number | null = null;
@@ -399,63 +356,6 @@ export class KeyService {
     if (!outcome.ok && outcome.code === "conflict")
       throw new Refusal("conflict", "A key with this hash already exists.");
     return unwrap(outcome, record.id);
-  }
-  /** Permissions of each named role; every role must exist in the workspace. */
-  private async rolePermissions(
-    workspaceId: string,
-    type: string,
-    names: readonly string[],
-  ): Promise<Record<string, string[]>> {
-    if (names.length === 0) return {};
-    if (type === ADMIN_KEY_TYPE)
-      throw badRequest("roles", "admin keys hold admin permissions only, no roles");
-    const found = await this.roles.find(workspaceId, names);
-    const missing = names.filter((name) => !found.some((role) => role.name === name));
-    if (missing.length > 0)
-      throw badRequest("roles", `unknown role(s) in this workspace: ${missing.join(", ")}`);
-    return permissionsByRole(found);
-  }
-
-  private formatOf(type: string): KeyFormat {
-    if (type === ADMIN_KEY_TYPE) return ADMIN_FORMAT;
-    const format = this.compiled.formats.find((candidate) => candidate.type === type);
-    if (!format) {
-      const known = Object.keys(this.compiled.policy.keyTypes).join(", ");
-      throw badRequest("type", `unknown key type "${type}" (known: ${known}, admin)`);
-    }
-    return format;
-  }
-
-  /**
-   * Permissions a key may be given: within its type's ceiling, admin permissions only for admin
-   * keys, and for an admin-key caller nothing it does not hold itself.
-   */
-  private checkGrant(context: AdminContext, type: string, permissions: string[]): void {
-    if (type === ADMIN_KEY_TYPE) {
-      const unknown = permissions.filter((p) => !isAdminPermission(p));
-      if (unknown.length > 0) throw badRequest("permissions", `not admin permissions: ${unknown.join(", ")}`);
-      const beyond = permissions.filter((p) => !holds(context.permissions, p));
-      if (beyond.length > 0) {
-        throw new Refusal(
-          "insufficient_permissions",
-          `An admin key can grant only what it holds; it lacks: ${beyond.join(", ")}.`,
-        );
-      }
-      return;
-    }
-    const ceiling = ownEntry(this.compiled.policy.keyTypes, type)?.allowedPermissions;
-    const beyond = beyondCeiling(permissions, ceiling);
-    if (beyond.length > 0) {
-      const errors: FieldError[] = beyond.map((p) => ({
-        field: "permissions",
-        message: `"${p}" is beyond the ceiling of key type "${type}"`,
-      }));
-      throw new Refusal(
-        "permission_not_allowed",
-        `Key type "${type}" does not allow: ${beyond.join(", ")}.`,
-        { errors },
-      );
-    }
   }
 }
 
