@@ -18,6 +18,15 @@ describe("IP allowlists", () => {
     expect(ipAllowed("10.0.0.1", ["2001:db8::/32"])).toBe(false);
   });
 
+  it("a range's mask covers exactly its prefix bits", () => {
+    expect(ipAllowed("10.0.0.77", ["10.0.0.0/24"])).toBe(true);
+    for (const outside of ["11.0.0.77", "10.0.1.77", "138.0.0.77", "10.128.0.77"]) {
+      expect(ipAllowed(outside, ["10.0.0.0/24"]), outside).toBe(false);
+    }
+    expect(ipAllowed("2001:db9::1", ["2001:db8::/32"])).toBe(false);
+    expect(ipAllowed("0.0.0.1", ["0.0.0.0/0"])).toBe(true);
+  });
+
   it("treats an unparsable client address as outside every range", () => {
     expect(ipAllowed("not-an-ip", ["0.0.0.0/0", "::/0"])).toBe(false);
     expect(ipAllowed("", ["0.0.0.0/0"])).toBe(false);
