@@ -338,6 +338,34 @@ export const PolicySchema = z
       })
       .default({ allowedSampleRate: 1 })
       .describe("The one structured log line per request."),
+    webhooks: z
+      .array(
+        z.strictObject({
+          url: z.url({ protocol: /^https?$/ }),
+          secretEnv: z.string().min(1),
+          events: z.array(z.string().min(1)).optional(),
+          workspaceIds: z.array(z.string().min(1)).optional(),
+        }),
+      )
+      .default([])
+      .describe(
+        "Webhook endpoints for events. Accepted and validated; events are not recorded or delivered yet.",
+      ),
+    leaks: z
+      .strictObject({
+        action: z.enum(["revoke", "disable", "notify"]).default("revoke"),
+        githubKeysEnv: z.string().min(1).optional(),
+      })
+      .optional()
+      .describe(
+        "GitHub secret-scanning reports. Accepted and validated; the report endpoint is not served yet (404); `POST /keys/revoke-by-value` is.",
+      ),
+    creditsLowThreshold: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe("Balance at which a `credits.low` event is raised. Accepted; events are not recorded yet."),
     leases: z
       .strictObject({
         ms: z

@@ -57,3 +57,27 @@ describe("policy", () => {
     expect(loadPolicy("{not json")).toMatchObject({ ok: false, field: "POLICY" });
   });
 });
+
+describe("revision 3 fields", () => {
+  it("accepts and validates leases, logging, webhooks, leaks and creditsLowThreshold", () => {
+    const base = { keyTypes: {}, routes: [] };
+    const full = {
+      ...base,
+      leases: { ms: 500 },
+      logging: { allowedSampleRate: 0.1 },
+      webhooks: [{ url: "http://127.0.0.1:9000/hook", secretEnv: "HOOK_SECRET", events: ["key.revoked"] }],
+      leaks: { action: "disable", githubKeysEnv: "GITHUB_KEYS" },
+      creditsLowThreshold: 10,
+    };
+    expect(loadPolicy(JSON.stringify(full)).ok).toBe(true);
+    for (const bad of [
+      { leases: { ms: 20_000 } },
+      { logging: { allowedSampleRate: 2 } },
+      { webhooks: [{ url: "ftp://x", secretEnv: "S" }] },
+      { leaks: { action: "explode" } },
+      { creditsLowThreshold: -1 },
+    ]) {
+      expect(loadPolicy(JSON.stringify({ ...base, ...bad })).ok, JSON.stringify(bad)).toBe(false);
+    }
+  });
+});
