@@ -7,7 +7,7 @@
  * disables, patches, credit changes and role refreshes, with every D1 call's completion order
  * chosen by the scheduler.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
@@ -300,6 +300,32 @@ describe("random interleavings (fast-check scheduler)", () => {
 function okOf(outcome: WriteOutcome): { ok: boolean } {
   return { ok: outcome.ok };
 }
+
+describe("queued D1 writes across a restart", () => {
+  it("writes queued after the object restarted are queued after, not over, the earlier ones", async () => {
+    const { key, id } = await keyWithRole();
+    const stub = keyObject(id);
+    await setObjectDb(stub, failingDb());
+    expect((await admin("PATCH", `/keys/${id}`, { enabled: false })).status).toBe(200);
+    restoreObjectDbs();
+    await evictDurableObject(stub);
+    await setObjectDb(stub, failingDb());
+    expect((await admin("PATCH", `/keys/${id}`, { permissions: [] })).status).toBe(503);
+    restoreObjectDbs();
+    await evictDurableObject(stub);
+    await setObjectDb(stub, failingDb());
+    expect((await admin("POST", `/keys/${id}/revoke`)).status).toBe(200);
+    restoreObjectDbs();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const { results } = await env.DB.prepare(
+      "SELECT action FROM audit_log WHERE target_id = ?1 AND action IN ('key.update', 'key.revoke') ORDER BY seq",
+    )
+      .bind(id)
+      .all<{ action: string }>();
+    expect(results.map((r) => r.action)).toEqual(["key.update", "key.update", "key.revoke"]);
+    await expectProblem(await call("/api/products", { key }), 401, "key_revoked");
+  });
+});
 
 describe("admin changes racing each other (found by the outside attack review)", () => {
   it("a workspace plan downgrade reaches keys created while it runs", async () => {
