@@ -57,9 +57,7 @@ function base64Bytes(text: string): Uint8Array | null {
 
 /** The DER bytes of a PEM `PUBLIC KEY` block. */
 function pemBytes(pem: string): Uint8Array | null {
-  const body = pem
-    .replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "")
-    .replace(/\s+/g, "");
+  const body = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
   return body ? base64Bytes(body) : null;
 }
 
