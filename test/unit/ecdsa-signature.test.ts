@@ -27,7 +27,9 @@ describe("derToRawSignature", () => {
   });
 
   it("inverts the DER encoding of real signatures, whatever their integers' lengths", async () => {
-    const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
+      "sign",
+    ])) as CryptoKeyPair;
     const lengths = new Set<number>();
     for (let i = 0; i < 40; i += 1) {
       const raw = new Uint8Array(

@@ -38,10 +38,10 @@ export interface GithubSigner {
 }
 
 export async function githubSigner(identifier: string): Promise<GithubSigner> {
-  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
     "sign",
     "verify",
-  ]);
+  ])) as CryptoKeyPair;
   const spki = (await crypto.subtle.exportKey("spki", pair.publicKey)) as ArrayBuffer;
   const lines = base64(spki).match(/.{1,64}/g) ?? [];
   const pem = `-----BEGIN PUBLIC KEY-----\n${lines.join("\n")}\n-----END PUBLIC KEY-----\n`;
