@@ -1,7 +1,8 @@
 /**
  * Composes the Worker: one Hono app per policy, built once per isolate.
  *
- *   P/health, P/admin/..., P/v1/verify      Portcullis' own surfaces
+ *   P/health, P/admin/..., P/v1/verify,
+ *   P/v1/leaks/github                        Portcullis' own surfaces
  *   every other path                         the protected API (routes/proxy.ts)
  *
  * An invalid policy yields an app that answers every request 500 `policy_invalid`.
@@ -23,6 +24,7 @@ import { loadPolicy, type PolicyProblem } from "./policy/load";
 import { Refusal } from "./refusals";
 import { authorizeHandler, nginxStatuses, reportedFacts } from "./routes/authorize";
 import { health } from "./routes/health";
+import { registerLeakRoute } from "./routes/leaks";
 import { proxyHandler } from "./routes/proxy";
 import { selfHandler } from "./routes/self";
 
@@ -66,6 +68,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   surfaces.all("/v1/authorize/*", ...forwardAuth);
   surfaces.get("/v1/self", keyAuth(compiled, requestItself, "self"), selfHandler);
   registerVerifyRoute(surfaces, compiled);
+  registerLeakRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
   surfaces.all("*", () => {
     throw new Refusal("not_found", `No Portcullis endpoint at this path under ${base}.`);

@@ -378,7 +378,7 @@ export const AuditEntrySchema = z
     id: z.string(),
     at: z.string(),
     workspaceId: z.string(),
-    actor: z.object({ type: z.enum(["root", "admin_key"]), id: z.string().optional() }),
+    actor: z.object({ type: z.enum(["root", "admin_key", "system"]), id: z.string().optional() }),
     action: z.string().openapi({ example: "key.revoke" }),
     targetId: z.string(),
     requestId: z.string(),

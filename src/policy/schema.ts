@@ -358,7 +358,7 @@ export const PolicySchema = z
       })
       .optional()
       .describe(
-        "GitHub secret-scanning reports. Accepted and validated; the report endpoint is not served yet (404); `POST /keys/revoke-by-value` is.",
+        "GitHub secret-scanning leak reports at `POST P/v1/leaks/github`, served only when `githubKeysEnv` names the secret holding GitHub's `public_keys` document (else 404). Each reported token that is a key of this deployment is revoked, disabled or only audited (`notify`), per `action`; the `key.leaked` event is not raised yet.",
       ),
     creditsLowThreshold: z
       .number()

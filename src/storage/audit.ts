@@ -1,6 +1,7 @@
 /**
  * The audit log (docs/admin-api.md): one entry per admin change, written in the same D1 batch as the
- * change. Entries never hold a secret: records carry only a key's hash-free fields.
+ * change. Entries never hold a secret: records carry only a key's hash-free fields. A change
+ * nobody made through the admin API (a GitHub leak report) has a `system` actor.
  */
 import { d1 } from "./guard";
 import { parseJson } from "./json";
@@ -16,9 +17,10 @@ export type AuditAction =
   | "key.rotate"
   | "key.delete"
   | "role.upsert"
-  | "role.delete";
+  | "role.delete"
+  | "key.leak";
 
-export type Actor = { type: "root" } | { type: "admin_key"; id: string };
+export type Actor = { type: "root" } | { type: "admin_key"; id: string } | { type: "system"; id: string };
 
 export interface AuditEntry {
   id: string;
@@ -37,7 +39,7 @@ interface AuditRow {
   id: string;
   at: number;
   workspace_id: string;
-  actor_type: "root" | "admin_key";
+  actor_type: Actor["type"];
   actor_id: string | null;
   action: AuditAction;
   target_id: string;
@@ -62,7 +64,7 @@ export class AuditStore {
         entry.at,
         entry.workspaceId,
         entry.actor.type,
-        entry.actor.type === "admin_key" ? entry.actor.id : null,
+        entry.actor.type === "root" ? null : entry.actor.id,
         entry.action,
         entry.targetId,
         entry.requestId,
@@ -93,7 +95,7 @@ export class AuditStore {
         id: row.id,
         at: row.at,
         workspaceId: row.workspace_id,
-        actor: row.actor_type === "root" ? { type: "root" } : { type: "admin_key", id: row.actor_id ?? "" },
+        actor: actorOf(row),
         action: row.action,
         targetId: row.target_id,
         requestId: row.request_id,
@@ -102,4 +104,8 @@ export class AuditStore {
       },
     }));
   }
+}
+
+function actorOf(row: AuditRow): Actor {
+  return row.actor_type === "root" ? { type: "root" } : { type: row.actor_type, id: row.actor_id ?? "" };
 }
