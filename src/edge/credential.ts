@@ -88,12 +88,17 @@ export function configuredSources(policy: Policy): CredentialSource[] {
 }
 
 /**
- * A query parameter name as origins read it: frameworks turn `.` and spaces into `_` (PHP),
- * read `name[]` or `name[x]` as `name` (PHP, Rails), and compare names ignoring case
- * (ASP.NET). Two names that fold alike may reach the origin as one.
+ * A query parameter name as origins read it: frameworks cut it at a NUL and drop surrounding
+ * whitespace, turn `.` and spaces into `_` (PHP), read `name[]` or `name[x]` as `name` (PHP,
+ * Rails), and compare names ignoring case (ASP.NET). Two names that fold alike may reach the
+ * origin as one.
  */
 function foldName(name: string): string {
-  return name.replace(/\[.*$/, "").replace(/[. ]/g, "_").toLowerCase();
+  return (name.split("\0")[0] as string)
+    .replace(/^\s+|\s+$/g, "")
+    .replace(/\[.*$/, "")
+    .replace(/[. ]/g, "_")
+    .toLowerCase();
 }
 
 /**
@@ -103,9 +108,16 @@ function foldName(name: string): string {
  */
 function dropQueryParameter(rawQuery: string, name: string): string {
   const wanted = foldName(name);
+  // Some origins also split on `;` (older Rack and Python): a pair hiding the name behind one
+  // goes too.
   return rawQuery
     .split("&")
-    .filter((pair) => ![...new URLSearchParams(pair).keys()].some((key) => foldName(key) === wanted))
+    .filter(
+      (pair) =>
+        !pair
+          .split(";")
+          .some((part) => [...new URLSearchParams(part).keys()].some((key) => foldName(key) === wanted)),
+    )
     .join("&");
 }
 

@@ -26,19 +26,38 @@ export interface OriginRequest {
 }
 
 /**
- * Inbound headers never passed on: the host (the origin's own is used), and every header that
- * claims the client's address, which only Portcullis states (`X-Forwarded-For`): an origin
- * reading another one would believe the client.
+ * Inbound headers never passed on: the host (the origin's own is used), every header that
+ * claims the client's address, which only Portcullis states (`X-Forwarded-For`), and every
+ * header some servers read as the request's real path or host: an origin reading one of them
+ * would believe the client instead of the decision.
  */
 const NOT_FORWARDED = new Set([
   "host",
+  // The client's address: only Portcullis states it.
   "x-forwarded-for",
   "x-real-ip",
   "forwarded",
+  "forwarded-for",
+  "x-forwarded",
   "true-client-ip",
+  "client-ip",
   "x-client-ip",
   "x-cluster-client-ip",
   "x-original-forwarded-for",
+  "fastly-client-ip",
+  "x-originating-ip",
+  "x-remote-ip",
+  "x-remote-addr",
+  "x-proxyuser-ip",
+  "x-envoy-external-address",
+  "cf-connecting-ipv6",
+  // A path, host or prefix other than the one decided on, which some servers honour.
+  "x-original-url",
+  "x-rewrite-url",
+  "x-host",
+  "x-forwarded-server",
+  "x-forwarded-prefix",
+  "x-forwarded-port",
 ]);
 
 /** Builds the headers and query the origin receives. */

@@ -99,11 +99,6 @@ function columns(record: KeyRecord): unknown[] {
   ];
 }
 
-/** `value` matched literally by LIKE: its `%`, `_` and `\` escaped. */
-function likeEscaped(value: string): string {
-  return value.replace(/[\\%_]/g, (character) => `\\${character}`);
-}
-
 export class KeyStore {
   constructor(private readonly db: D1Database) {}
 
@@ -129,7 +124,7 @@ export class KeyStore {
            AND (?2 IS NULL OR owner_id = ?2)
            AND (?3 IS NULL OR type = ?3)
                       AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
-           AND (?7 IS NULL OR name LIKE ?7 ESCAPE '\\' OR start LIKE ?7 ESCAPE '\\')
+                      AND (?7 IS NULL OR instr(name, ?7) = 1 OR instr(start, ?7) = 1)
          ORDER BY created_at DESC, id DESC
          LIMIT ?6`,
         )
@@ -140,7 +135,7 @@ export class KeyStore {
           filter.after?.createdAt ?? null,
           filter.after?.id ?? null,
           filter.limit,
-          filter.prefix === undefined ? null : `${likeEscaped(filter.prefix)}%`,
+          filter.prefix ?? null,
         )
         .all<KeyRow>(),
     );

@@ -159,7 +159,7 @@ describe("what the origin could mistake for the client's (found by the outside a
     const ws = await createWorkspace();
     const { key } = await createKey(ws);
     const other = await createKey(ws);
-    const url = `https://api.example.test/query/x?api_key=${key}&api.key=${other.key}&api_key%5B%5D=${other.key}&API_KEY=${other.key}&keep=1`;
+    const url = `https://api.example.test/query/x?api_key=${key}&api.key=${other.key}&api_key%5B%5D=${other.key}&API_KEY=${other.key}&+api_key=${other.key}&%20api_key=${other.key}&api_key%00=${other.key}&a=1;api_key=${other.key}&api_key;x=${other.key}&api_key%09=${other.key}&keep=1`;
     const echoed = await echoOf(await direct(new Request(url), SOURCES_POLICY));
     expect(echoed.query).toBe("keep=1");
     expect(JSON.stringify(echoed)).not.toContain(other.key);
@@ -175,6 +175,19 @@ describe("what the origin could mistake for the client's (found by the outside a
       "X-Client-IP": "6.6.6.6",
       "X-Cluster-Client-IP": "6.6.6.6",
       "X-Forwarded-For": "6.6.6.6",
+      "Client-IP": "6.6.6.6",
+      "X-Forwarded": "for=6.6.6.6",
+      "Forwarded-For": "6.6.6.6",
+      "Fastly-Client-IP": "6.6.6.6",
+      "X-Originating-IP": "6.6.6.6",
+      "X-Remote-IP": "6.6.6.6",
+      "X-Remote-Addr": "6.6.6.6",
+      "X-ProxyUser-Ip": "6.6.6.6",
+      "X-Envoy-External-Address": "6.6.6.6",
+      "CF-Connecting-IPv6": "6.6.6.6",
+      "X-Original-URL": "/6.6.6.6/admin",
+      "X-Rewrite-URL": "/6.6.6.6/admin",
+      "X-Host": "6.6.6.6",
       "CF-Connecting-IP": "203.0.113.7",
     };
     for (const path of ["/api/products", "/public/page"]) {

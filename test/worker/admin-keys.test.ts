@@ -298,7 +298,7 @@ describe("admin: list, get, patch, revoke, delete", () => {
 });
 
 describe("key search", () => {
-  it("finds keys by a prefix of their name or of their start, with % and _ taken literally", async () => {
+  it("finds keys by an exact prefix of their name or of their start, with % and _ taken literally", async () => {
     const ws = await createWorkspace();
     const alpha = await createKey(ws, { name: "alpha-one" });
     await createKey(ws, { name: "alpha-two" });
@@ -312,6 +312,12 @@ describe("key search", () => {
     expect(await names(alpha.record.start)).toEqual(["alpha-one"]);
     expect(await names("%")).toEqual([]);
     expect(await names("a_")).toEqual(["a_b"]);
+    expect(await names("ALP")).toEqual([]);
+    // Long prefixes (up to the 200 characters allowed) are an ordinary search, never a 503.
+    for (const q of ["a".repeat(200), "%".repeat(200), "_\\%".repeat(60)]) {
+      const long = await admin("GET", `/keys?workspaceId=${ws}&q=${encodeURIComponent(q)}`);
+      expect([long.status, long.json.items], q.slice(0, 8)).toEqual([200, []]);
+    }
   });
 });
 
