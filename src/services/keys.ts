@@ -26,7 +26,7 @@ import { KeyGrants } from "./key-grants";
 import type { ImportedKey, KeyChange, KeyQuery, NewKey } from "./key-input";
 import { badRequest, checkPlan } from "./policy-checks";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
-import { type Granularity, periods, type UsageItem, usageItems } from "./usage-range";
+import { type UsageItem, type UsageQuery, usageReport } from "./usage-range";
 
 interface ListCursor {
   createdAt: number;
@@ -157,24 +157,18 @@ export class KeyService {
     return this.write(id, (gate) => gate.changeCredits(scopeOf(context), change, changeContext(context)));
   }
 
-  /** Per-day usage from `from` to `to` (UTC dates): D1's totals, overlaid with the live ones. */
-  async usage(
-    context: AdminContext,
-    id: string,
-    query: { granularity: Granularity; from?: string; to?: string },
-  ): Promise<UsageItem[]> {
-    const labels = periods(query.granularity, query, Date.now());
+  /** Usage by UTC day or hour: D1's totals, overlaid with the live ones of the key's object. */
+  async usage(context: AdminContext, id: string, query: UsageQuery): Promise<UsageItem[]> {
     await this.snapshot(context, id);
-    const from = labels[0] as string;
-    const to = labels.at(-1) as string;
-    const hourly = query.granularity === "hour";
-    const [written, live] = await Promise.all([
-      hourly ? this.usageStore.listHours(id, from, to) : this.usageStore.list(id, from, to),
-      failClosed(this.gates.forKey(id).recentActivity(scopeOf(context))),
-    ]);
-    // The object's totals of the periods not yet written to D1 are newer: they win.
-    const counts = { ...written, ...((hourly ? live?.hours : live?.days) ?? {}) };
-    return usageItems(query.granularity, labels, counts);
+    return usageReport(query, Date.now(), async (from, to) => {
+      const hourly = query.granularity === "hour";
+      const [written, live] = await Promise.all([
+        hourly ? this.usageStore.listHours(id, from, to) : this.usageStore.list(id, from, to),
+        failClosed(this.gates.forKey(id).recentActivity(scopeOf(context))),
+      ]);
+      // The object's totals of the periods not yet written to D1 are newer: they win.
+      return { ...written, ...((hourly ? live?.hours : live?.days) ?? {}) };
+    });
   }
 
   /**

@@ -79,3 +79,22 @@ export function usageItems(
     return { [granularity]: label, allowed: valid, denied };
   });
 }
+
+export interface UsageQuery {
+  granularity: Granularity;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * A usage report: the range's periods (validated first), each with the counts `read` finds
+ * between the first and the last of them.
+ */
+export async function usageReport(
+  query: UsageQuery,
+  now: number,
+  read: (from: string, to: string) => Promise<Record<string, DayCounts>>,
+): Promise<UsageItem[]> {
+  const labels = periods(query.granularity, query, now);
+  return usageItems(query.granularity, labels, await read(labels[0] as string, labels.at(-1) as string));
+}

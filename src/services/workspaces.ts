@@ -16,7 +16,7 @@ import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context
 import { decodeCursor, encodeCursor } from "./cursor";
 import { pushToKeys } from "./fan-out";
 import { checkPlan } from "./policy-checks";
-import { type Granularity, periods, type UsageItem, usageItems } from "./usage-range";
+import { type UsageItem, type UsageQuery, usageReport } from "./usage-range";
 
 export interface WorkspaceChange {
   name?: string;
@@ -91,20 +91,11 @@ export class WorkspaceService {
    * Usage summed over the workspace's keys, by UTC day or hour, from D1: as of the keys' last
    * write-behind (at most 30 s behind).
    */
-  async usage(
-    context: AdminContext,
-    id: string,
-    query: { granularity: Granularity; from?: string; to?: string },
-  ): Promise<UsageItem[]> {
-    const labels = periods(query.granularity, query, Date.now());
+  async usage(context: AdminContext, id: string, query: UsageQuery): Promise<UsageItem[]> {
     await this.get(context, id);
-    const totals = await new UsageStore(this.db).workspaceTotals(
-      id,
-      query.granularity,
-      labels[0] as string,
-      labels.at(-1) as string,
+    return usageReport(query, Date.now(), (from, to) =>
+      new UsageStore(this.db).workspaceTotals(id, query.granularity, from, to),
     );
-    return usageItems(query.granularity, labels, totals);
   }
 
   async update(context: AdminContext, id: string, change: WorkspaceChange): Promise<Workspace> {

@@ -68,26 +68,35 @@ async function keyWithRole(fields: Record<string, unknown> = {}) {
   return createKey(ws, { permissions: ["products:read"], roles: ["writer"], ...fields });
 }
 
+/**
+ * Starts a decision whose role refresh (the clock past its bound) is held at its D1 read;
+ * resolves once the read is held. Everything runs in the object's own context.
+ */
+async function decideDuringRoleRead(instance: KeyGate) {
+  const later = Date.now() + ROLE_REFRESH_MS + 1_000;
+  instance.now = () => later;
+  let release: () => void = () => undefined;
+  const hold = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let held = false;
+  instance.db = controlledDb(async (operation, sql) => {
+    if (sql.includes("FROM roles") && !held) {
+      held = true;
+      await hold;
+    }
+    return operation;
+  });
+  const during = instance.authorize(check("products:read"), { plans: {} });
+  while (!held) await new Promise((resolve) => setTimeout(resolve, 1));
+  return { during, release };
+}
+
 describe("one writer discipline", () => {
   it("a revoke that lands while the role refresh reads D1 is not undone by it", async () => {
     const { key, id } = await keyWithRole();
     await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
-      const later = Date.now() + ROLE_REFRESH_MS + 1_000;
-      instance.now = () => later;
-      let release: () => void = () => undefined;
-      const hold = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let held = false;
-      instance.db = controlledDb(async (operation, sql) => {
-        if (sql.includes("FROM roles") && !held) {
-          held = true;
-          await hold;
-        }
-        return operation;
-      });
-      const during = instance.authorize(check("products:read"), { plans: {} });
-      while (!held) await new Promise((resolve) => setTimeout(resolve, 1));
+      const { during, release } = await decideDuringRoleRead(instance);
       const revoked = await instance.revoke(ROOT, context());
       expect(revoked.ok).toBe(true);
       release();
@@ -105,22 +114,7 @@ describe("one writer discipline", () => {
     const { id, record } = await keyWithRole();
     const workspaceId = record.workspaceId as string;
     await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
-      const later = Date.now() + ROLE_REFRESH_MS + 1_000;
-      instance.now = () => later;
-      let release: () => void = () => undefined;
-      const hold = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let held = false;
-      instance.db = controlledDb(async (operation, sql) => {
-        if (sql.includes("FROM roles") && !held) {
-          held = true;
-          await hold;
-        }
-        return operation;
-      });
-      const during = instance.authorize(check("products:read"), { plans: {} });
-      while (!held) await new Promise((resolve) => setTimeout(resolve, 1));
+      const { during, release } = await decideDuringRoleRead(instance);
       // The role edit (D1, then the push) lands while the refresh's older read is on its way.
       await env.DB.prepare("UPDATE roles SET permissions = '[]' WHERE name = 'writer' AND workspace_id = ?1")
         .bind(workspaceId)
