@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { CLIENT_TYPES_PATH, clientTypes } from "../../scripts/client-types.ts";
+import { CLIENT_TYPES_PATH, clientTypes } from "../../scripts/client-types/generate.ts";
 
 describe("src/client/schema.d.ts", () => {
   it("is current: regenerating it changes nothing (run `npm run client:types` if this fails)", async () => {
