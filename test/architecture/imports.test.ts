@@ -30,6 +30,8 @@ const RANKS: Record<string, number> = {
   "log.ts": 0,
   /** The helper origins use to check an assertion: stands alone. */
   origin: 0,
+  /** The typed client of the API (`portcullis/client`): only its generated types. */
+  client: 0,
 };
 /** Folders of one rank that may import each other: the pure domain. */
 const SHARED_RANK = new Set(["keys", "limits", "policy"]);

@@ -1,0 +1,132 @@
+/**
+ * `portcullis/client`: a typed client of the admin, verify and self APIs for backends and
+ * automation, built on openapi-fetch with the types generated from docs/openapi.json
+ * (`npm run client:types` writes ./schema.d.ts). Each method answers the operation's typed data
+ * or throws a `PortcullisError` carrying the RFC 9457 problem. It stands alone: it imports
+ * nothing from the Worker.
+ */
+import createFetchClient, { type FetchResponse, type MaybeOptionalInit } from "openapi-fetch";
+import type { components, paths } from "./schema";
+
+export type { components, paths };
+export type Problem = components["schemas"]["Problem"];
+export type ErrorCode = components["schemas"]["ErrorCode"];
+export type VerifyRequest = components["schemas"]["VerifyRequest"];
+export type VerifyResponse = components["schemas"]["VerifyResponse"];
+
+export interface PortcullisClientOptions {
+  /** The deployment's origin, e.g. `https://api.example.com`: paths carry the base path `/_portcullis`. */
+  baseUrl: string;
+  /** The root token or an admin key (`pc_admin_...`), sent as `Authorization: Bearer`. */
+  token: string;
+  /** Another fetch, e.g. a service binding's. */
+  fetch?: (request: Request) => Promise<Response>;
+}
+
+/** A refusal of the API: the problem it answered. */
+export class PortcullisError extends Error {
+  override readonly name = "PortcullisError";
+  readonly problem: Problem;
+
+  constructor(problem: Problem) {
+    super(`${problem.status} ${problem.code}: ${problem.detail}`);
+    this.problem = problem;
+  }
+
+  get status(): number {
+    return this.problem.status;
+  }
+
+  get code(): ErrorCode {
+    return this.problem.code;
+  }
+}
+
+type Method = "get" | "post" | "patch" | "delete";
+type PathOf<M extends Method> = {
+  [P in keyof paths]: paths[P] extends Record<M, object> ? P : never;
+}[keyof paths];
+/** The init argument, optional where the operation needs no parameter and no body. */
+type InitArgument<Init> = object extends Init ? [Init?] : [Init];
+type Success<M extends Method, P extends PathOf<M>, Init> = Exclude<
+  FetchResponse<paths[P][M] & Record<string | number, unknown>, Init, `${string}/${string}`>["data"],
+  undefined
+>;
+/** The operation's data; `undefined` for an answer without a body (204). */
+type Data<M extends Method, P extends PathOf<M>, Init> = [Success<M, P, Init>] extends [never]
+  ? undefined
+  : Success<M, P, Init>;
+
+type Call<M extends Method> = <P extends PathOf<M>, Init extends MaybeOptionalInit<paths[P], M>>(
+  path: P,
+  ...init: InitArgument<Init>
+) => Promise<Data<M, P, Init>>;
+
+export interface PortcullisClient {
+  GET: Call<"get">;
+  POST: Call<"post">;
+  PATCH: Call<"patch">;
+  DELETE: Call<"delete">;
+}
+
+function isProblem(body: unknown): body is Problem {
+  if (typeof body !== "object" || body === null) return false;
+  const { status, code } = body as Record<string, unknown>;
+  return typeof status === "number" && typeof code === "string";
+}
+
+/** The answer's problem; an answer that is none (a proxy's page, a lost body) is `internal`. */
+function problemOf(body: unknown, response: Response): Problem {
+  if (isProblem(body)) return body;
+  return {
+    type: "about:blank",
+    title: "Unexpected response",
+    status: response.status,
+    code: "internal",
+    detail: `the answer (HTTP ${response.status}) is not a Portcullis problem`,
+    requestId: response.headers.get("X-Request-Id") ?? "",
+  };
+}
+
+/** openapi-fetch's method, seen untyped: `Call` types the result. */
+type UntypedCall = (
+  path: never,
+  ...init: never[]
+) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+
+function throwing<M extends Method>(call: UntypedCall): Call<M> {
+  const unwrap = async (path: never, ...init: never[]) => {
+    const { data, error, response } = await call(path, ...init);
+    if (!response.ok) throw new PortcullisError(problemOf(error, response));
+    return data;
+  };
+  return unwrap as Call<M>;
+}
+
+export function createClient({ baseUrl, token, fetch }: PortcullisClientOptions): PortcullisClient {
+  const client = createFetchClient<paths>({
+    baseUrl: baseUrl.replace(/\/+$/, ""),
+    headers: { Authorization: `Bearer ${token}` },
+    ...(fetch ? { fetch } : {}),
+  });
+  return {
+    GET: throwing<"get">(client.GET as UntypedCall),
+    POST: throwing<"post">(client.POST as UntypedCall),
+    PATCH: throwing<"patch">(client.PATCH as UntypedCall),
+    DELETE: throwing<"delete">(client.DELETE as UntypedCall),
+  };
+}
+
+/**
+ * Verifies a key as a backend does (`POST /_portcullis/v1/verify`, with an admin credential
+ * holding `keys:verify`): the decision, `valid: false` with the failing check's code for a key
+ * that is refused; a problem (a bad request, a bad credential) throws.
+ */
+export async function verifyKey(
+  client: PortcullisClient | PortcullisClientOptions,
+  key: string,
+  options: Omit<VerifyRequest, "key"> = {},
+): Promise<VerifyResponse> {
+  const api = "token" in client ? createClient(client) : client;
+  return api.POST("/_portcullis/v1/verify", { body: { ...options, key } });
+}
