@@ -12,7 +12,7 @@ import { WorkspaceStore } from "../storage/workspaces";
 import { type KeyCell, METERS, type Meters, STATE, type StoredState } from "./cell";
 import type { KeyGateApi } from "./client";
 import type { HandOff } from "./contract";
-import { type OrderedWrites, type PendingWrite, REPAIR_PREFIX } from "./ordered-writes";
+import type { OrderedWrites, PendingWrite } from "./ordered-writes";
 import { NO_ACTIVITY } from "./usage";
 
 export interface Adopter {
@@ -78,8 +78,8 @@ export function handOff(
     const state = await storage.get<StoredState>(STATE);
     if (!state) return null;
     const meters = (await storage.get<Meters>(METERS)) ?? cell.meters;
-    const repairs = await storage.list<PendingWrite>({ prefix: REPAIR_PREFIX });
+    const repairs = await writes.queued();
     await cell.forget();
-    return { state, meters, repairs: [...repairs.values()] };
+    return { state, meters, repairs };
   });
 }

@@ -13,7 +13,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { type Credits, identityOf } from "../keys/record";
+import { identityOf } from "../keys/record";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { KeyChanges } from "./admin-changes";
@@ -228,11 +228,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     if (this.cell.handedOff) return;
     if (!(await this.writes.retry())) return;
     const record = this.cell.state?.record;
-    const key = record ? { id: record.id, ...pick(this.cell.view(record)) } : null;
+    const view = record ? this.cell.view(record) : null;
+    const key = view ? { id: view.id, lastUsedAt: view.lastUsedAt, credits: view.credits } : null;
     await this.usage.flush(this.now(), key, this.cell);
   }
-}
-
-function pick(record: { lastUsedAt: number | null; credits: Credits | null }) {
-  return { lastUsedAt: record.lastUsedAt, credits: record.credits };
 }
