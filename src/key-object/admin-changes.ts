@@ -225,10 +225,12 @@ export class KeyChanges {
         const stored = this.cell.meters.counters.credits;
         const current = stored ? currentCredits(stored, now) : null;
         const refill = change.refill === undefined ? (current?.refill ?? null) : change.refill;
-        return creditState(
+        const next = creditState(
           { remaining: applyCreditOp(current?.remaining ?? 0, change.op, change.amount), refill },
           now,
         );
+        const generation = (current?.generation ?? 0) + (change.op === "set" ? 1 : 0);
+        return generation > 0 ? { ...next, generation } : next;
       };
       const withCredits = (record: KeyRecord, credits: Credits, now: number): KeyRecord => ({
         ...record,

@@ -68,6 +68,16 @@ export class KeyCell {
     else this.storage.put(METERS, meters, { allowUnconfirmed: true });
   }
 
+  /**
+   * Replaces the counters together with other entries (the lease book) in one write that
+   * completes before the object's answer leaves: a lease is never used before its budget is
+   * stored as spent.
+   */
+  setMetersWith(meters: Meters, entries: Record<string, unknown>): void {
+    this.meters = meters;
+    this.storage.put({ ...entries, [METERS]: meters });
+  }
+
   /** Makes decisions wait until the returned function is called. */
   pause(): () => void {
     let resume: () => void = () => undefined;

@@ -14,6 +14,8 @@ import type {
   HandOff,
   KeyPatch,
   KeySnapshot,
+  LeaseAsk,
+  LeaseReport,
   RecentActivity,
   WriteOutcome,
 } from "./contract";
@@ -22,8 +24,13 @@ import type { KeyGate } from "./key-gate";
 
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {
-  /** Null when this object holds no key yet: the caller may ask it to `adopt` the key. */
-  authorize(check: GateCheck, policy: KeyTypePolicy): Promise<AuthorizeOutcome>;
+  /**
+   * Null when this object holds no key yet: the caller may ask it to `adopt` the key. With
+   * `ask`, settles the isolate's lease and may grant a new one (SPEC 9).
+   */
+  authorize(check: GateCheck, policy: KeyTypePolicy, ask?: LeaseAsk | null): Promise<AuthorizeOutcome>;
+  /** Settles an isolate's lease without a decision: it ended, or the isolate changes the key. */
+  release(holder: string, report: LeaseReport, policy: KeyTypePolicy): Promise<void>;
   /** Takes the key over from D1 and, for a key created before objects were addressed by id, from its old object. */
   adopt(keyId: string, hash: string): Promise<boolean>;
   /** Null when the caller may not see the key (or it was deleted); "absent" as in `WriteOutcome`. */

@@ -5,9 +5,10 @@
 
 import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
+import type { Budget } from "../limits/lease";
 import type { Actor } from "../storage/audit";
 import type { DayCounts } from "../storage/usage";
-import type { Counters, KeyDecision } from "./decide";
+import type { Counters, GateState, KeyDecision } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -49,8 +50,15 @@ export interface CreditChange {
   refill?: CreditRefill | null;
 }
 
-/** The decision and the key it was made on; null when this object holds no key. */
-export type AuthorizeOutcome = { decision: KeyDecision; record: KeyIdentity } | null;
+/**
+ * The decision and the key it was made on, with a lease when one was asked for and granted;
+ * null when this object holds no key.
+ */
+export type AuthorizeOutcome = {
+  decision: KeyDecision;
+  record: KeyIdentity;
+  lease?: LeaseGrant | null;
+} | null;
 
 /**
  * Who may reach a key through the admin API: an admin key sees only its own workspace
@@ -100,4 +108,37 @@ export interface HandOff {
 export interface RecentActivity {
   days: Record<string, DayCounts>;
   hours: Record<string, DayCounts>;
+}
+
+/** What an isolate's lease did, reported when it asks again or when the lease ends. */
+export interface LeaseReport {
+  leaseId: string;
+  /** Budget it did not use, given back to the counters. */
+  unused: Budget;
+  /** Requests it decided alone, by outcome code. */
+  counts: Record<string, number>;
+  /** When it last allowed a request, by its own clock; null if it allowed none. */
+  lastUsedAt: number | null;
+}
+
+/** Sent with a decision the isolate cannot make alone: it asks for a lease (SPEC 9). */
+export interface LeaseAsk {
+  /** The isolate's id: an object keeps at most one lease per isolate. */
+  holder: string;
+  /** The lease it held before, settled by this call. */
+  report: LeaseReport | null;
+  /** Requests for this key it saw during its last lease, or waiting now: its rate. */
+  wanted: number;
+}
+
+/** A lease as the isolate receives it. */
+export interface LeaseGrant {
+  id: string;
+  /** How long it holds, counted by the isolate from before it asked, ms. */
+  ms: number;
+  budget: Budget;
+  /** The key as a decision needs it. */
+  state: GateState;
+  /** The counters as they stood after the budget was taken. */
+  counters: Counters;
 }

@@ -6,6 +6,7 @@
  * module each:
  *
  *   deciding        this file (authorize), with the pure decision of decide.ts
+ *   leases          lease-book.ts: decisions lent to isolates, with budgets (SPEC 9)
  *   admin changes   admin-changes.ts, in the write order of ordered-writes.ts
  *   usage           usage.ts, written behind to D1 by the alarm
  *   the key's state cell.ts, the one writer of it
@@ -14,7 +15,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { identityOf } from "../keys/record";
+import { grantLease, leasePeriods } from "../limits/lease";
+import { effectiveLimits } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
+import { ownEntry } from "../policy/own-entry";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { KeyChanges } from "./admin-changes";
 import { adopt, handOff } from "./adoption";
@@ -29,12 +33,16 @@ import type {
   HandOff,
   KeyPatch,
   KeySnapshot,
+  LeaseAsk,
+  LeaseGrant,
+  LeaseReport,
   RecentActivity,
   WriteOutcome,
 } from "./contract";
-import { type Counters, decide, denial, type GateCheck, type GateState } from "./decide";
+import { type Counters, decide, denial, type GateCheck, type GateState, resolvePlan } from "./decide";
+import { LEASES, LeaseBook } from "./lease-book";
 import { OrderedWrites } from "./ordered-writes";
-import { recordActivity, WriteBehind } from "./usage";
+import { recordActivity, recordLeased, WriteBehind } from "./usage";
 
 /**
  * Longest time a key's copy of its roles' permissions is trusted, ms. Role edits are pushed to
@@ -52,6 +60,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   private readonly writes: OrderedWrites;
   private readonly changes: KeyChanges;
   private readonly usage: WriteBehind;
+  private readonly leases: LeaseBook;
   /** The role refresh under way, shared by the requests that arrive meanwhile. */
   private refreshing: Promise<void> | null = null;
 
@@ -64,34 +73,126 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     this.writes = new OrderedWrites(ctx.storage, db, now);
     this.changes = new KeyChanges(this.cell, this.writes, db, now);
     this.usage = new WriteBehind(ctx.storage, db);
+    this.leases = new LeaseBook(ctx.storage, now);
     ctx.blockConcurrencyWhile(async () => {
-      await Promise.all([this.cell.load(), this.writes.load(), this.usage.load()]);
+      await Promise.all([this.cell.load(), this.writes.load(), this.usage.load(), this.leases.load()]);
     });
   }
 
   /**
    * Decides one request for this key (rows 5-13 of docs/decisions.md) and, when `check.consume`, counts
-   * it. Reading the state and counters, deciding and replacing the counters happen with no
-   * await in between, so concurrent requests are counted exactly and see every stored change.
+   * it; with `ask`, settles the isolate's previous lease and may grant it a new one. Settling,
+   * reading the state and counters, deciding, granting and replacing the counters happen with
+   * no await in between, so concurrent requests are counted exactly and see every stored change.
    */
-  async authorize(check: GateCheck, policy: KeyTypePolicy): Promise<AuthorizeOutcome> {
+  async authorize(
+    check: GateCheck,
+    policy: KeyTypePolicy,
+    ask: LeaseAsk | null = null,
+  ): Promise<AuthorizeOutcome> {
     if (this.cell.state && !this.cell.state.deleted) await this.refreshRoles();
     while (this.cell.paused) await this.cell.paused;
     const state = this.cell.state;
     if (!state) return null;
+    const now = this.now();
+    if (ask?.report) this.settle(ask.holder, ask.report, state, policy, now);
     // Another workspace's key does not exist for the caller: nothing is counted or recorded.
     if (check.workspaceId !== null && state.record.workspaceId !== check.workspaceId) {
       return { decision: denial("invalid_key"), record: identityOf(state.record) };
     }
     if (state.successor) return this.authorizeRetired(state, state.successor, check, policy);
-    const now = this.now();
     const { decision, counters } = decide(state, this.cell.meters.counters, check, policy, now);
-    if (check.consume) {
-      const activity = recordActivity(this.cell.meters.activity, decision.code, now);
+    if (!check.consume) return { decision, record: identityOf(state.record) };
+    const activity = recordActivity(this.cell.meters.activity, decision.code, now);
+    const lease =
+      ask && decision.code === "valid" ? this.lend(ask, state, counters, check, policy, now) : null;
+    if (lease) {
+      this.cell.setMetersWith({ counters: lease.counters, activity }, { [LEASES]: this.leases.stored() });
+    } else {
       await this.cell.setMeters({ counters, activity }, false);
-      await this.usage.schedule(now);
     }
-    return { decision, record: identityOf(state.record) };
+    await this.usage.schedule(now);
+    return { decision, record: identityOf(state.record), lease: lease?.grant ?? null };
+  }
+
+  /**
+   * Grants the asking isolate a lease, when the key is leasable now (grantLease) and the
+   * isolate holds none: counted as spent here at once, stored before the answer leaves.
+   */
+  private lend(
+    ask: LeaseAsk,
+    state: StoredState,
+    counters: Counters,
+    check: GateCheck,
+    policy: KeyTypePolicy,
+    now: number,
+  ): { grant: LeaseGrant; counters: Counters } | null {
+    if (!policy.leaseMs || this.leases.holds(ask.holder, now)) return null;
+    const limits = this.limitsOf(state, policy);
+    const grant = grantLease({
+      limits,
+      windows: counters.windows,
+      credits: counters.credits,
+      now,
+      maxMs: policy.leaseMs,
+      expiresAt: state.record.expiresAt,
+      wantedRequests: ask.wanted,
+      cost: check.cost,
+      otherHolders: this.leases.othersThan(ask.holder, now),
+      creditsLowThreshold: policy.creditsLowThreshold ?? null,
+    });
+    if (!grant) return null;
+    const id = crypto.randomUUID();
+    this.leases.grant(ask.holder, {
+      id,
+      budget: grant.budget,
+      periods: leasePeriods(limits, counters.credits, now),
+      ms: grant.ms,
+      endsAt: now + grant.ms,
+    });
+    const { record, workspacePlan, rolePermissions, rolesCheckedAt } = state;
+    const after = { windows: grant.windows, credits: grant.credits };
+    return {
+      grant: {
+        id,
+        ms: grant.ms,
+        budget: grant.budget,
+        state: { record, workspacePlan, rolePermissions, rolesCheckedAt },
+        counters: after,
+      },
+      counters: after,
+    };
+  }
+
+  private limitsOf(state: StoredState, policy: KeyTypePolicy) {
+    const plan = resolvePlan(state, policy);
+    return effectiveLimits(state.record.limits, plan ? ownEntry(policy.plans, plan)?.limits : undefined);
+  }
+
+  /** Takes back what a lease did not use and counts what it decided. */
+  private settle(
+    holder: string,
+    report: LeaseReport,
+    state: StoredState,
+    policy: KeyTypePolicy,
+    now: number,
+  ): void {
+    const { counters, activity } = this.cell.meters;
+    const limits = this.limitsOf(state, policy);
+    const meters = {
+      counters: this.leases.settle(holder, report.leaseId, report.unused, limits, counters, now),
+      activity: recordLeased(activity, report.counts, report.lastUsedAt, now),
+    };
+    this.cell.setMetersWith(meters, { [LEASES]: this.leases.stored() });
+  }
+
+  /** An isolate stopped deciding alone (its lease ended, or it changes the key): settles its lease. */
+  async release(holder: string, report: LeaseReport, policy: KeyTypePolicy): Promise<void> {
+    const state = this.cell.state;
+    if (!state) return;
+    const now = this.now();
+    this.settle(holder, report, state, policy, now);
+    await this.usage.schedule(now);
   }
 
   /**
@@ -191,15 +292,15 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     rolePermissions: Record<string, string[]> | null,
     context: ChangeContext,
   ): Promise<WriteOutcome> {
-    return this.changes.update(scope, patch, rolePermissions, context);
+    return this.fenced(this.changes.update(scope, patch, rolePermissions, context));
   }
 
   async revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
-    return this.changes.revoke(scope, context);
+    return this.fenced(this.changes.revoke(scope, context));
   }
 
   async remove(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
-    return this.changes.remove(scope, context);
+    return this.fenced(this.changes.remove(scope, context));
   }
 
   async rotate(
@@ -208,7 +309,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     graceMs: number,
     context: ChangeContext,
   ): Promise<WriteOutcome> {
-    return this.changes.rotate(scope, successor, graceMs, context, (id) => gateOf(this.env, id));
+    return this.fenced(this.changes.rotate(scope, successor, graceMs, context, (id) => gateOf(this.env, id)));
   }
 
   async changeCredits(
@@ -216,11 +317,23 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     change: CreditChange,
     context: ChangeContext,
   ): Promise<WriteOutcome> {
-    return this.changes.changeCredits(scope, change, context);
+    return this.fenced(this.changes.changeCredits(scope, change, context));
   }
 
   async updateContext(change: ContextChange): Promise<void> {
-    return this.changes.updateContext(change);
+    await this.changes.updateContext(change);
+    await this.leases.fence();
+  }
+
+  /**
+   * An admin change answers once it is in force for every request that starts after the
+   * answer (SPEC 4.1): here at once, and in every isolate once the leases granted before it are
+   * settled or over (at most `leases.ms`).
+   */
+  private async fenced(change: Promise<WriteOutcome>): Promise<WriteOutcome> {
+    const outcome = await change;
+    if (outcome.ok) await this.leases.fence();
+    return outcome;
   }
 
   /** Retries the D1 writes that followed changes in force here, then writes usage behind. */

@@ -53,13 +53,42 @@ export function recordActivity(activity: Activity, code: string, now: number): A
   };
 }
 
+/**
+ * Counts the requests an isolate decided under a lease, reported when it settled the lease:
+ * in the day and hour of the report (a lease lasts at most seconds), last use as it saw it.
+ */
+export function recordLeased(
+  activity: Activity,
+  counts: Record<string, number>,
+  lastUsedAt: number | null,
+  now: number,
+): Activity {
+  let { days, hours = {} } = activity;
+  let any = false;
+  for (const [code, count] of Object.entries(counts)) {
+    if (!Number.isSafeInteger(count) || count <= 0) continue;
+    days = counted(days, utcDay(now), code, count);
+    hours = counted(hours, utcHour(now), code, count);
+    any = true;
+  }
+  if (!any) return activity;
+  const used = lastUsedAt === null ? activity.lastUsedAt : Math.min(lastUsedAt, now);
+  return {
+    lastUsedAt: used === null ? null : Math.max(used, activity.lastUsedAt ?? 0),
+    days,
+    hours,
+    dirty: true,
+  };
+}
+
 function counted(
   periods: Record<string, DayCounts>,
   period: string,
   code: string,
+  count = 1,
 ): Record<string, DayCounts> {
   const counts = periods[period] ?? {};
-  return { ...periods, [period]: { ...counts, [code]: (counts[code] ?? 0) + 1 } };
+  return { ...periods, [period]: { ...counts, [code]: (counts[code] ?? 0) + count } };
 }
 
 /** After a successful write: past days and hours are complete in D1 and can be forgotten. */

@@ -8,6 +8,11 @@ import { calendarPeriod } from "./windows";
 export interface CreditState extends Credits {
   /** Start of the refill interval the balance belongs to, epoch ms; null without refill. */
   period: number | null;
+  /**
+   * Counts balances set by an admin (absent = 0): budget leased from an earlier balance is not
+   * given back to a balance set after it.
+   */
+  generation?: number;
 }
 
 export function creditState(credits: Credits, now: number): CreditState {

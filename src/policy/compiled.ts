@@ -15,6 +15,10 @@ export interface KeyTypePolicy {
   typePlan?: string;
   plans: Record<string, Plan>;
   defaultPlan?: string;
+  /** `leases.ms`: the longest lease of a key's decisions to an isolate; absent or 0 = none. */
+  leaseMs?: number;
+  /** `creditsLowThreshold`: no lease's budget reaches it. */
+  creditsLowThreshold?: number;
 }
 
 export interface CompiledPolicy {
@@ -44,10 +48,12 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       typePlan: config.plan,
       plans: policy.plans,
       defaultPlan: policy.defaultPlan,
+      leaseMs: policy.leases.ms,
+      creditsLowThreshold: policy.creditsLowThreshold,
     });
   }
   // Admin keys are governed by their admin permissions alone: no plan, no ceiling.
-  const adminView: KeyTypePolicy = { plans: {} };
+  const adminView: KeyTypePolicy = { plans: {}, leaseMs: policy.leases.ms };
   return {
     policy,
     formats,

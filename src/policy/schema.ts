@@ -378,7 +378,7 @@ export const PolicySchema = z
       })
       .default({ ms: 1000 })
       .describe(
-        "Leases of a key's decisions to isolates. Accepted and validated; no lease is granted yet, so every request asks the key's object, which keeps every guarantee leases keep.",
+        "Leases of a key's decisions to isolates: while a lease holds, an isolate decides the key's requests without asking its object, within a budget counted as spent when granted. Admin changes wait until no earlier lease can be used (at most `ms`).",
       ),
   })
   .superRefine((policy, ctx) => {

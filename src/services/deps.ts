@@ -4,6 +4,7 @@
  */
 import type { Env } from "../env";
 import { gateDirectory } from "../key-object/client";
+import { leaseHolder } from "../key-object/lease-holder";
 import type { Policy } from "../policy/schema";
 import { sessionSecret } from "../sessions/verify-session";
 import { KeyStore } from "../storage/keys";
@@ -39,6 +40,7 @@ export function verifyDeps(env: Env): VerifyDeps {
     abuse,
     limiter: env.ABUSE_LIMITER,
     unconfirmed,
+    leases: leaseHolder,
   };
 }
 

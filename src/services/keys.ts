@@ -8,6 +8,7 @@ import { failClosed } from "../fail-closed";
 import type { GateDirectory, KeyGateApi } from "../key-object/client";
 import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
 import { currentUsage, type GateState, type Usage } from "../key-object/decide";
+import { type LeaseHolder, leaseHolder } from "../key-object/lease-holder";
 import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { newId } from "../keys/random";
@@ -90,6 +91,7 @@ export class KeyService {
     private readonly compiled: CompiledPolicy,
     private readonly gates: GateDirectory,
     private readonly unconfirmed: UnconfirmedRestrictions,
+    private readonly leases: LeaseHolder = leaseHolder,
   ) {
     this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
@@ -229,11 +231,11 @@ export class KeyService {
     const format = this.grants.formatOf(old.record.type);
     const key = generateKey(format);
     const successor = { id: newId("key"), hash: await sha256Hex(key), start: keyStart(key, format) };
+    const gate = this.gates.forKey(id);
+    await this.surrender(id, gate);
     const created = unwrap(
       await failClosed(
-        this.gates
-          .forKey(id)
-          .rotate(scopeOf(context), successor, gracePeriodSeconds * 1000, changeContext(context)),
+        gate.rotate(scopeOf(context), successor, gracePeriodSeconds * 1000, changeContext(context)),
       ),
       id,
     );
@@ -275,12 +277,22 @@ export class KeyService {
   /** Runs one change on the key's object, adopting the key first if its object holds nothing yet. */
   private async write(id: string, change: (gate: KeyGateApi) => Promise<WriteOutcome>): Promise<KeyRecord> {
     const gate = this.gates.forKey(id);
+    await this.surrender(id, gate);
     let outcome = await failClosed(change(gate));
     if (!outcome.ok && outcome.code === "absent" && (await this.adopt(gate, id))) {
       outcome = await failClosed(change(gate));
     }
     if (outcome.ok && outcome.d1Pending) this.unconfirmed.add(id, Date.now());
     return unwrap(outcome, id);
+  }
+
+  /**
+   * Settles this isolate's lease of the key before changing it, so that the change need not
+   * wait for that lease to run out (a lease held by another isolate it still waits for). A
+   * failure here leaves the lease to run out: the change goes ahead either way.
+   */
+  private async surrender(id: string, gate: KeyGateApi): Promise<void> {
+    await this.leases.surrender(id, gate, (type) => this.compiled.gatePolicy(type)).catch(() => undefined);
   }
 
   /**

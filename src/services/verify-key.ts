@@ -2,7 +2,8 @@
  * verifyKey: from a credential string to the decision of its key's Durable Object.
  *
  *   malformed (prefix, shape, checksum) -> refused before any storage is touched
- *   hash seen by this isolate            -> one Durable Object call (by the key's id), no D1 read
+ *   hash seen by this isolate            -> decided under this isolate's lease of the key, or
+ *                                           one Durable Object call (by the key's id), no D1 read
  *   hash not seen                        -> one D1 read; unknown keys stop there, create no
  *                                           Durable Object and count toward the client's abuse
  *                                           limit; known ones go on to their object
@@ -15,8 +16,9 @@
 
 import { failClosed } from "../fail-closed";
 import type { GateDirectory } from "../key-object/client";
-import type { AuthorizeOutcome } from "../key-object/contract";
+import type { AuthorizeOutcome, LeaseAsk } from "../key-object/contract";
 import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../key-object/decide";
+import type { LeaseHolder } from "../key-object/lease-holder";
 import { type KeyFormat, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import type { KeyIdentity, KeyRecord } from "../keys/record";
@@ -43,6 +45,7 @@ export interface VerifyDeps {
   abuse: AbuseGuard;
   limiter: RateLimit | undefined;
   unconfirmed: UnconfirmedRestrictions;
+  leases: LeaseHolder;
 }
 
 export type KeyVerification =
@@ -95,9 +98,20 @@ export async function verifyKey(
   if (!visible(key, format, check)) return INVALID;
   const policy = compiled.gatePolicy(key.type);
   const gate = deps.gates.forKey(key.id);
-  let outcome: AuthorizeOutcome;
+  let ask: LeaseAsk | null = null;
+  while (check.consume) {
+    const step = deps.leases.next(key.id, check, policy, gate, Date.now());
+    if (step.decided) return { code: step.decided.decision.code, ...step.decided };
+    if (step.wait) await step.wait;
+    else {
+      ask = step.ask;
+      break;
+    }
+  }
+  const sentAt = Date.now();
+  let outcome: AuthorizeOutcome = null;
   try {
-    outcome = await gate.authorize(check, policy);
+    outcome = await gate.authorize(check, policy, ask);
     // An object that holds nothing yet takes its key over from D1 (and from the object that
     // held it before objects were addressed by id), then decides.
     if (!outcome && (await gate.adopt(key.id, hash))) outcome = await gate.authorize(check, policy);
@@ -105,6 +119,8 @@ export async function verifyKey(
     logEvent("error", "gate_failed", { error: String(error) });
     if (compiled.policy.limiterFailure !== "open") throw unavailable();
     return openFallback(deps, compiled, hash, stored, check);
+  } finally {
+    if (ask) deps.leases.received(key.id, outcome?.lease, policy, sentAt);
   }
   if (!outcome) {
     // D1 shows no live key for this object: it was deleted, or D1 and the object disagree.

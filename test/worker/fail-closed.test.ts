@@ -3,7 +3,16 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN, adminRequest, BASE, createKey, createWorkspace, direct, expectProblem } from "./helpers";
+import {
+  ADMIN,
+  adminRequest,
+  BASE,
+  createKey,
+  createWorkspace,
+  direct,
+  expectProblem,
+  UNLEASED,
+} from "./helpers";
 
 const failingDb = {
   prepare() {
@@ -44,9 +53,15 @@ describe("fail closed", () => {
     const ws = await createWorkspace();
     const cold = await createKey(ws);
     await expectProblem(await send(keyed(cold.key), { KEY_GATE: failingGates }), 503, "unavailable");
+    // Warm: this isolate knows the key's id (no D1 read). Leasing is off here; under a lease the
+    // isolate decides without its object until the lease ends (test/worker/leases.test.ts).
     const warm = await createKey(ws);
-    expect((await send(keyed(warm.key), {})).status).toBe(200);
-    await expectProblem(await send(keyed(warm.key), { KEY_GATE: failingGates }), 503, "unavailable");
+    expect((await send(keyed(warm.key), UNLEASED)).status).toBe(200);
+    await expectProblem(
+      await send(keyed(warm.key), { ...UNLEASED, KEY_GATE: failingGates }),
+      503,
+      "unavailable",
+    );
   });
 
   it("answers 503 for admin writes when the Durable Object fails, and changes nothing", async () => {

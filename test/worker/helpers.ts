@@ -6,7 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../../src/index";
 import { sha256Hex } from "../../src/keys/hash";
-import { ROOT_TOKEN } from "../fixtures/policy";
+import { ROOT_TOKEN, TEST_POLICY } from "../fixtures/policy";
 
 export const BASE = "https://api.example.test";
 export const ADMIN = `${BASE}/_portcullis/admin/v1`;
@@ -49,10 +49,21 @@ export async function createKey(
   return { key: json.key, id: json.id, record: json };
 }
 
-export function call(path: string, init: RequestInit & { key?: string } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (init.key) headers.set("Authorization", `Bearer ${init.key}`);
-  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers }));
+/**
+ * The test policy with leasing off: every request asks the key's object, for tests of what the
+ * object itself does (its failures, its clock, its counts) rather than of an isolate's lease.
+ */
+export const UNLEASED = { POLICY: JSON.stringify({ ...TEST_POLICY, leases: { ms: 0 } }) };
+
+export function call(
+  path: string,
+  init: RequestInit & { key?: string; leases?: boolean } = {},
+): Promise<Response> {
+  const { key, leases = true, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (key) headers.set("Authorization", `Bearer ${key}`);
+  const request = new Request(`${BASE}${path}`, { ...rest, headers });
+  return leases ? exports.default.fetch(request) : direct(request, UNLEASED);
 }
 
 export async function expectProblem(response: Response, status: number, code: string): Promise<Json> {

@@ -1,0 +1,117 @@
+/**
+ * The leases a key's object has granted (SPEC 9), at most one per isolate, stored before they
+ * are answered. Admin changes `fence` the book: the change's response waits until every lease
+ * granted before it is settled or over, so that no isolate decides on the old state after the
+ * response (SPEC 4.1). An object that restarts cannot know which isolates still use their
+ * leases, so it treats every stored lease as outstanding for a full lease length from the restart.
+ */
+import { type Budget, giveBack, type LeasePeriods } from "../limits/lease";
+import type { Window } from "../limits/windows";
+import type { Counters } from "./decide";
+
+/** Storage key of the book. */
+export const LEASES = "leases";
+
+export interface LeaseRecord {
+  id: string;
+  budget: Budget;
+  periods: LeasePeriods;
+  /** Length it was granted for, ms: an object that restarts counts it again from then. */
+  ms: number;
+  /** When it is over by this object's clock, epoch ms. */
+  endsAt: number;
+}
+
+export class LeaseBook {
+  /** Outstanding leases by holder (isolate id). */
+  private leases = new Map<string, LeaseRecord>();
+  /** Fences waiting for leases to be settled, woken by each settlement. */
+  private readonly waiting = new Set<() => void>();
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly now: () => number,
+  ) {}
+
+  async load(): Promise<void> {
+    const stored = (await this.storage.get<Record<string, LeaseRecord>>(LEASES)) ?? {};
+    const now = this.now();
+    this.leases = new Map(
+      Object.entries(stored).map(([holder, lease]) => [holder, { ...lease, endsAt: now + lease.ms }]),
+    );
+  }
+
+  private prune(now: number): void {
+    for (const [holder, lease] of this.leases) if (lease.endsAt <= now) this.leases.delete(holder);
+  }
+
+  /** Whether this holder has a lease that may still be in use. */
+  holds(holder: string, now: number): boolean {
+    this.prune(now);
+    return this.leases.has(holder);
+  }
+
+  /** Leases held by isolates other than this one. */
+  othersThan(holder: string, now: number): number {
+    this.prune(now);
+    return this.leases.size - (this.leases.has(holder) ? 1 : 0);
+  }
+
+  /**
+   * Ends the holder's lease `leaseId` and gives its unused budget back to `counters` (under the
+   * limits that apply now). A lease already over or unknown gives nothing back: its budget
+   * stays counted as spent.
+   */
+  settle(
+    holder: string,
+    leaseId: string,
+    unused: Budget,
+    limits: [Window, number][],
+    counters: Counters,
+    now: number,
+  ): Counters {
+    const lease = this.leases.get(holder);
+    if (!lease || lease.id !== leaseId) return counters;
+    this.leases.delete(holder);
+    for (const wake of this.waiting) wake();
+    if (lease.endsAt <= now) return counters;
+    return giveBack(limits, counters.windows, counters.credits, lease.periods, unused, now);
+  }
+
+  grant(holder: string, lease: LeaseRecord): void {
+    this.leases.set(holder, lease);
+  }
+
+  /** The book as it must be stored, before the answer that grants or settles leaves. */
+  stored(): Record<string, LeaseRecord> {
+    return Object.fromEntries(this.leases);
+  }
+
+  /**
+   * Waits until no lease outstanding now can be used any more: each is settled or over. Waits by
+   * the real timer for the longest remaining lease, so a clock replaced in tests cannot stall it.
+   */
+  async fence(): Promise<void> {
+    const now = this.now();
+    this.prune(now);
+    const outstanding = new Map(this.leases);
+    if (outstanding.size === 0) return;
+    const longest = Math.max(...[...outstanding.values()].map((lease) => lease.endsAt - now));
+    await new Promise<void>((resolve) => {
+      const settled = () => {
+        for (const [holder, lease] of outstanding) if (this.leases.get(holder) === lease) return;
+        finish();
+      };
+      const finish = () => {
+        clearTimeout(timer);
+        this.waiting.delete(settled);
+        resolve();
+      };
+      const timer = setTimeout(finish, longest);
+      this.waiting.add(settled);
+    });
+    for (const [holder, lease] of outstanding) {
+      if (this.leases.get(holder) === lease) this.leases.delete(holder);
+    }
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The isolate's side of leases (SPEC 9): the leases this isolate holds, one per key, and the
+ * decisions it makes under them without asking the key's object.
+ *
+ * - A lease holds from before the isolate sent the call that brought it (`sentAt + ms`), so
+ *   it always ends before the object's count of it, whatever either clock says.
+ * - One call per key asks for a lease at a time; requests arriving meanwhile wait for its
+ *   answer rather than each asking the object, so that budget is never stranded in leases this
+ *   isolate cannot use.
+ * - When the object grants nothing (a small or nearly spent limit), requests go to the object
+ *   one by one, as without leases, and ask again after a lease length.
+ * - What a lease decided is reported when the isolate asks again, or when the lease ends
+ *   (usage catches up within a lease length), or before this isolate changes the key.
+ */
+import { waitUntil } from "cloudflare:workers";
+import { identityOf, type KeyIdentity } from "../keys/record";
+import { type HeldBudget, spend } from "../limits/lease";
+import type { KeyTypePolicy } from "../policy/compiled";
+import type { KeyGateApi } from "./client";
+import type { LeaseAsk, LeaseGrant, LeaseReport } from "./contract";
+import { decide, type GateCheck, type KeyDecision } from "./decide";
+
+interface Held {
+  grant: LeaseGrant;
+  /** When it stops holding, by this isolate's clock. */
+  endsAt: number;
+  budget: HeldBudget;
+  counts: Record<string, number>;
+  lastUsedAt: number | null;
+  /** A report at the lease's end is scheduled. */
+  reporting: boolean;
+}
+
+/** What `next` tells a request to do. */
+export type Step =
+  | { decided: { decision: KeyDecision; record: KeyIdentity }; wait?: undefined; ask?: undefined }
+  | { wait: Promise<void>; decided?: undefined; ask?: undefined }
+  | { ask: LeaseAsk | null; decided?: undefined; wait?: undefined };
+
+/** Requests seen for a key since the isolate last asked its object, to size the next budget. */
+interface Rate {
+  count: number;
+  since: number;
+}
+
+/** The shortest span a rate is measured over, ms: the first request must not look like a flood. */
+const MIN_RATE_SPAN_MS = 50;
+/** Keys whose lease this isolate tracks at most; the oldest is reported and dropped past it. */
+const MAX_KEYS = 10_000;
+
+export class LeaseHolder {
+  private id: string | null = null;
+  private readonly held = new Map<string, Held>();
+  /** Calls asking for a lease, by key: their answer, and how to announce it. */
+  private readonly asking = new Map<string, { answered: Promise<void>; answer: () => void }>();
+  private readonly notUntil = new Map<string, number>();
+  private readonly rates = new Map<string, Rate>();
+
+  /** This isolate's id, made on first use (randomness is not available at startup). */
+  get holder(): string {
+    this.id ??= crypto.randomUUID();
+    return this.id;
+  }
+
+  /**
+   * What to do with a request of this key: its decision under this isolate's lease; or wait for
+   * the call asking for a lease now, then try again; or call the object, asking for a lease
+   * with `ask` when no call is asking yet (settling the lease held now), or without one. Every
+   * ask must be ended with `received`. Deciding, and else asking, happen in one step, so that
+   * no request of this isolate goes to the object while budget it could use is on its way back.
+   */
+  next(keyId: string, check: GateCheck, policy: KeyTypePolicy, gate: KeyGateApi, now: number): Step {
+    const decided = this.decide(keyId, check, policy, gate, now);
+    if (decided) return { decided };
+    const asking = this.asking.get(keyId);
+    if (asking) return { wait: asking.answered };
+    if (!policy.leaseMs || now < (this.notUntil.get(keyId) ?? 0)) return { ask: null };
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.asking.set(keyId, { answered: promise, answer: resolve });
+    const rate = this.rates.get(keyId) ?? { count: 1, since: now };
+    this.rates.set(keyId, { count: 0, since: now });
+    const span = Math.max(now - rate.since, MIN_RATE_SPAN_MS);
+    const held = this.take(keyId);
+    return {
+      ask: {
+        holder: this.holder,
+        report: held ? report(held) : null,
+        wanted: Math.ceil((2 * Math.max(rate.count, 1) * policy.leaseMs) / span),
+      },
+    };
+  }
+
+  private decide(
+    keyId: string,
+    check: GateCheck,
+    policy: KeyTypePolicy,
+    gate: KeyGateApi,
+    now: number,
+  ): { decision: KeyDecision; record: KeyIdentity } | null {
+    this.seen(keyId, now);
+    const held = this.held.get(keyId);
+    if (!held || now >= held.endsAt) return null;
+    const { state, counters } = held.grant;
+    if (check.workspaceId !== null && state.record.workspaceId !== check.workspaceId) return null;
+    const { decision } = decide(state, counters, { ...check, consume: false }, policy, now);
+    if (decision.code === "valid") {
+      const left = spend(held.budget, check.cost);
+      if (!left) return null;
+      held.budget = left;
+      held.lastUsedAt = now;
+    }
+    held.counts[decision.code] = (held.counts[decision.code] ?? 0) + 1;
+    this.reportAtEnd(keyId, held, gate, policy, now);
+    return { decision: withBudget(decision, held), record: identityOf(state.record) };
+  }
+
+  /** The object answered an ask (or failed to): keeps the lease it granted. */
+  received(keyId: string, grant: LeaseGrant | null | undefined, policy: KeyTypePolicy, sentAt: number): void {
+    const asking = this.asking.get(keyId);
+    this.asking.delete(keyId);
+    if (grant) {
+      if (this.held.size >= MAX_KEYS) this.held.delete(this.held.keys().next().value as string);
+      this.held.set(keyId, {
+        grant,
+        endsAt: sentAt + grant.ms,
+        budget: { ...grant.budget },
+        counts: {},
+        lastUsedAt: null,
+        reporting: false,
+      });
+      this.notUntil.delete(keyId);
+    } else {
+      this.notUntil.set(keyId, sentAt + (policy.leaseMs ?? 0));
+    }
+    asking?.answer();
+  }
+
+  /**
+   * Stops deciding this key alone and settles the lease with its object, before this isolate
+   * changes the key: the change then need not wait for the lease to run out.
+   */
+  async surrender(keyId: string, gate: KeyGateApi, policyOf: (type: string) => KeyTypePolicy): Promise<void> {
+    const held = this.take(keyId);
+    if (held) await gate.release(this.holder, report(held), policyOf(held.grant.state.record.type));
+  }
+
+  private take(keyId: string): Held | null {
+    const held = this.held.get(keyId) ?? null;
+    this.held.delete(keyId);
+    return held;
+  }
+
+  private seen(keyId: string, now: number): void {
+    const rate = this.rates.get(keyId);
+    if (rate) rate.count += 1;
+    else {
+      if (this.rates.size >= MAX_KEYS) this.rates.delete(this.rates.keys().next().value as string);
+      this.rates.set(keyId, { count: 1, since: now });
+    }
+  }
+
+  /** Reports the lease when it ends, if this isolate has not asked again by then. */
+  private reportAtEnd(keyId: string, held: Held, gate: KeyGateApi, policy: KeyTypePolicy, now: number): void {
+    if (held.reporting) return;
+    held.reporting = true;
+    const ended = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, held.endsAt - now)));
+    waitUntil(
+      ended.then(async () => {
+        if (this.held.get(keyId) !== held) return;
+        this.held.delete(keyId);
+        await gate.release(this.holder, report(held), policy).catch(() => undefined);
+      }),
+    );
+  }
+}
+
+function report(held: Held): LeaseReport {
+  return {
+    leaseId: held.grant.id,
+    unused: { requests: held.budget.requests, credits: held.budget.credits },
+    counts: held.counts,
+    lastUsedAt: held.lastUsedAt,
+  };
+}
+
+/**
+ * The decision's usage as the client sees it: the object's figures at the grant plus the
+ * budget this isolate has not used yet (exact while it serves the key alone).
+ */
+function withBudget(decision: KeyDecision, held: Held): KeyDecision {
+  const requests = held.budget.requests ?? 0;
+  const credits = decision.usage.credits;
+  return {
+    ...decision,
+    usage: {
+      windows: decision.usage.windows.map((status) => {
+        const remaining = status.remaining + requests;
+        return { ...status, remaining, reset: remaining > 0 ? 0 : status.reset };
+      }),
+      credits: credits ? { ...credits, remaining: credits.remaining + (held.budget.credits ?? 0) } : null,
+      retryAfter: null,
+    },
+  };
+}
+
+/** The leases of this isolate. */
+export const leaseHolder = new LeaseHolder();

@@ -1,0 +1,226 @@
+/**
+ * Lease accounting (docs/consistency.md#leases), pure. A key's object may hand an isolate a budget of
+ * requests and credits to admit on its own for a short time. The budget is counted as used in
+ * every window and the balance when it is granted, and what the isolate did not use is given
+ * back when it reports; so however many isolates hold leases, the counters never admit more
+ * than their limits. Budget unreported when a lease ends stays counted: an isolate that
+ * vanishes can only make the key under-admit.
+ */
+import { type CreditState, currentCredits } from "./credits";
+import { calendarPeriod, evaluateWindow, isCalendar, type Window, type WindowStates } from "./windows";
+
+/** What a lease lets an isolate admit without asking the key's object. */
+export interface Budget {
+  /** Requests it may admit; null when the key has no counted window. */
+  requests: number | null;
+  /** Credits it may spend; null when the key has no credits. */
+  credits: number | null;
+}
+
+/** A window or balance must have at least this much room left for any of it to be leased. */
+export const LEASE_MIN_ROOM = 16;
+/** A lease shorter than this is not worth its bookkeeping, ms. */
+export const LEASE_MIN_MS = 50;
+/** The most requests one lease may carry, however fast the isolate. */
+export const LEASE_MAX_REQUESTS = 10_000;
+
+export interface GrantInput {
+  limits: [Window, number][];
+  windows: WindowStates;
+  credits: CreditState | null;
+  now: number;
+  /** `leases.ms` of the policy. */
+  maxMs: number;
+  /** The key's `expiresAt`, epoch ms. */
+  expiresAt: number | null;
+  /** Requests the isolate expects to see during a lease (its recent rate). */
+  wantedRequests: number;
+  /** Credits one request costs, as the isolate last saw it. */
+  cost: number;
+  /** Leases other isolates hold on this key now. */
+  otherHolders: number;
+  /** `creditsLowThreshold`: no budget is leased across it (its event comes from the object). */
+  creditsLowThreshold: number | null;
+}
+
+export interface Grant {
+  budget: Budget;
+  /** How long the lease holds, ms, counted by the isolate from before it asked. */
+  ms: number;
+  /** The counters after the budget was taken: the object keeps these. */
+  windows: WindowStates;
+  credits: CreditState | null;
+}
+
+/** Requests a window can still admit at `now`, by its own rules. */
+function room(window: Window, limit: number, windows: WindowStates, now: number): number {
+  return evaluateWindow(window, limit, windows[window], now, false).status.remaining;
+}
+
+/** At most a fair share of what remains: half of it, split among the holders. */
+function share(available: number, otherHolders: number): number {
+  return Math.floor(available / (2 * (otherHolders + 1)));
+}
+
+/**
+ * The lease the object may grant now, or null when it should count each request itself: a
+ * small or nearly spent window or balance, a lease too short to matter, or leasing off.
+ */
+export function grantLease(input: GrantInput): Grant | null {
+  const { limits, now } = input;
+  let ms = input.maxMs;
+  if (input.expiresAt !== null) ms = Math.min(ms, input.expiresAt - now);
+
+  let requests: number | null = null;
+  if (limits.length > 0) {
+    requests = Math.min(LEASE_MAX_REQUESTS, Math.max(1, input.wantedRequests));
+    for (const [window, limit] of limits) {
+      // A calendar window's last unit is never leased: its refusal raises `quota.exceeded`.
+      const available = room(window, limit, input.windows, now) - (isCalendar(window) ? 1 : 0);
+      if (available < LEASE_MIN_ROOM) return null;
+      requests = Math.min(requests, share(available, input.otherHolders));
+      if (isCalendar(window)) ms = Math.min(ms, calendarPeriod(window, now).end - now);
+    }
+  }
+
+  let credits: number | null = null;
+  const balance = input.credits ? currentCredits(input.credits, now) : null;
+  if (balance) {
+    // Leave the balance above the low threshold (if it is above it now) and above zero, so that
+    // `credits.low` and `credits.exhausted` are raised by the object, which counts the crossing.
+    const threshold = input.creditsLowThreshold;
+    const floor = threshold !== null && balance.remaining > threshold ? threshold + 1 : 1;
+    const available = balance.remaining - floor;
+    if (available < LEASE_MIN_ROOM) return null;
+    const wanted = Math.max(1, input.wantedRequests) * Math.max(1, input.cost);
+    credits = Math.min(wanted, share(available, input.otherHolders));
+    if (credits < input.cost) return null;
+    if (balance.refill) ms = Math.min(ms, calendarPeriod(balance.refill.interval, now).end - now);
+  }
+
+  if (requests !== null && requests < 1) return null;
+  if (ms < LEASE_MIN_MS) return null;
+  const budget = { requests, credits };
+  return { budget, ms, ...take(limits, input.windows, balance, budget, now) };
+}
+
+/** Counts `budget` as used: `requests` in every window, `credits` off the balance. */
+function take(
+  limits: [Window, number][],
+  windows: WindowStates,
+  credits: CreditState | null,
+  budget: Budget,
+  now: number,
+): { windows: WindowStates; credits: CreditState | null } {
+  const next: WindowStates = { ...windows };
+  const requests = budget.requests ?? 0;
+  for (const [window, limit] of limits) {
+    if (isCalendar(window)) {
+      const { start } = calendarPeriod(window, now);
+      const used = windows[window]?.period === start ? (windows[window]?.count ?? 0) : 0;
+      next[window] = { period: start, count: used + requests };
+    } else {
+      const interval = gcraInterval(window, limit);
+      next[window] = { tat: Math.max(windows[window]?.tat ?? now, now) + requests * interval };
+    }
+  }
+  return {
+    windows: next,
+    credits:
+      credits && budget.credits !== null
+        ? { ...credits, remaining: credits.remaining - budget.credits }
+        : credits,
+  };
+}
+
+const GCRA_MS = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
+
+function gcraInterval(window: Exclude<Window, "day" | "month">, limit: number): number {
+  return GCRA_MS[window] / limit;
+}
+
+/** Where the lease drew its budget from, to give unused budget back to the same periods. */
+export interface LeasePeriods {
+  /** The limits the budget was taken under. */
+  limits: [Window, number][];
+  /** Start of each calendar window's period at the grant. */
+  calendar: Partial<Record<"day" | "month", number>>;
+  /** The balance's refill period and generation at the grant; null for a key without credits. */
+  credits: { period: number | null; generation: number } | null;
+}
+
+export function leasePeriods(
+  limits: [Window, number][],
+  credits: CreditState | null,
+  now: number,
+): LeasePeriods {
+  const calendar: LeasePeriods["calendar"] = {};
+  for (const [window] of limits) {
+    if (isCalendar(window)) calendar[window] = calendarPeriod(window, now).start;
+  }
+  const balance = credits ? currentCredits(credits, now) : null;
+  return {
+    limits,
+    calendar,
+    credits: balance ? { period: balance.period, generation: balance.generation ?? 0 } : null,
+  };
+}
+
+/**
+ * Gives back budget a lease did not use. A calendar period or refill that ended since the
+ * grant keeps its count (the new period owes nothing); a GCRA window moves back by the unused
+ * requests, which it forgives on its own once they are in the past. A window whose limit
+ * changed since the grant, and a balance an admin set since, keep the budget as spent.
+ */
+export function giveBack(
+  limits: [Window, number][],
+  windows: WindowStates,
+  credits: CreditState | null,
+  periods: LeasePeriods,
+  unused: Budget,
+  now: number,
+): { windows: WindowStates; credits: CreditState | null } {
+  const next: WindowStates = { ...windows };
+  const requests = unused.requests ?? 0;
+  if (requests > 0) {
+    for (const [window, limit] of limits) {
+      const state = windows[window];
+      if (!periods.limits.some(([w, l]) => w === window && l === limit)) continue;
+      if (isCalendar(window)) {
+        if (state?.period !== undefined && state.period === periods.calendar[window]) {
+          next[window] = { period: state.period, count: Math.max(0, (state.count ?? 0) - requests) };
+        }
+      } else if (state?.tat !== undefined) {
+        next[window] = { tat: state.tat - requests * gcraInterval(window, limit) };
+      }
+    }
+  }
+  let balance = credits;
+  if (credits && unused.credits !== null && unused.credits > 0) {
+    const current = currentCredits(credits, now);
+    const drawn = periods.credits;
+    if (drawn && current.period === drawn.period && (current.generation ?? 0) === drawn.generation) {
+      balance = {
+        ...current,
+        remaining: Math.min(Number.MAX_SAFE_INTEGER, current.remaining + unused.credits),
+      };
+    }
+  }
+  return { windows: next, credits: balance };
+}
+
+/** The isolate's side: what is left of a lease's budget after admitting requests. */
+export interface HeldBudget {
+  requests: number | null;
+  credits: number | null;
+}
+
+/** Takes one request of `cost` from a held budget, or null when the budget cannot cover it. */
+export function spend(budget: HeldBudget, cost: number): HeldBudget | null {
+  if (budget.requests !== null && budget.requests < 1) return null;
+  if (budget.credits !== null && budget.credits < cost) return null;
+  return {
+    requests: budget.requests === null ? null : budget.requests - 1,
+    credits: budget.credits === null ? null : budget.credits - cost,
+  };
+}
