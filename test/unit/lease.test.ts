@@ -1,0 +1,328 @@
+/**
+ * Lease accounting (src/limits/lease.ts) over many simulated isolates: random requests,
+ * renewals, returns, leases that run out unreported, time passing and admin changes. Whatever
+ * the interleaving, no day's quota and no balance is ever exceeded; with one isolate that always
+ * reports, the quota admits exactly its limit.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { CreditState } from "../../src/limits/credits";
+import { creditState } from "../../src/limits/credits";
+import {
+  type Budget,
+  giveBack,
+  grantLease,
+  LEASE_MIN_ROOM,
+  type LeasePeriods,
+  leasePeriods,
+  spend,
+} from "../../src/limits/lease";
+import { meter } from "../../src/limits/meter";
+import type { Window, WindowStates } from "../../src/limits/windows";
+
+const LEASE_MS = 1000;
+const DAY_START = Date.UTC(2026, 10, 23);
+
+interface Lease {
+  id: number;
+  budget: Budget;
+  periods: LeasePeriods;
+  /** By the object's clock. */
+  endsAt: number;
+}
+
+interface Held {
+  id: number;
+  left: Budget;
+  /** By the isolate's clock: from before it asked. */
+  endsAt: number;
+}
+
+/** The object's side, as KeyGate runs it: settle, decide and count, lend. */
+class SimObject {
+  windows: WindowStates = {};
+  credits: CreditState | null;
+  leases = new Map<number, Lease>();
+  nextId = 1;
+
+  constructor(
+    public limits: [Window, number][],
+    credits: number | null,
+    now: number,
+  ) {
+    this.credits = credits === null ? null : creditState({ remaining: credits, refill: null }, now);
+  }
+
+  settle(isolate: number, report: { id: number; unused: Budget } | null, now: number): void {
+    if (!report) return;
+    const lease = this.leases.get(isolate);
+    if (!lease || lease.id !== report.id) return;
+    this.leases.delete(isolate);
+    if (lease.endsAt <= now) return;
+    const back = giveBack(this.limits, this.windows, this.credits, lease.periods, report.unused, now);
+    this.windows = back.windows;
+    this.credits = back.credits;
+  }
+
+  /** One request decided here, maybe with a lease for the isolate. */
+  authorize(
+    isolate: number,
+    cost: number,
+    wanted: number,
+    now: number,
+  ): { allowed: boolean; lease: Lease | null } {
+    for (const [holder, lease] of this.leases) if (lease.endsAt <= now) this.leases.delete(holder);
+    const metered = meter({
+      limits: this.limits,
+      windows: this.windows,
+      credits: this.credits,
+      cost,
+      now,
+      take: true,
+    });
+    if (metered.code !== "valid") return { allowed: false, lease: null };
+    this.windows = metered.nextWindows;
+    this.credits = metered.credits;
+    if (this.leases.has(isolate)) return { allowed: true, lease: null };
+    const periods = leasePeriods(this.limits, this.credits, now);
+    const grant = grantLease({
+      limits: this.limits,
+      windows: this.windows,
+      credits: this.credits,
+      now,
+      maxMs: LEASE_MS,
+      expiresAt: null,
+      wantedRequests: wanted,
+      cost,
+      otherHolders: this.leases.size,
+      creditsLowThreshold: null,
+    });
+    if (!grant) return { allowed: true, lease: null };
+    this.windows = grant.windows;
+    this.credits = grant.credits;
+    const lease = { id: this.nextId++, budget: grant.budget, periods, endsAt: now + grant.ms };
+    this.leases.set(isolate, lease);
+    return { allowed: true, lease };
+  }
+}
+
+type Op =
+  | { kind: "request"; isolate: number; cost: number }
+  | { kind: "tick"; ms: number }
+  | { kind: "vanish"; isolate: number }
+  | { kind: "lowerQuota"; by: number }
+  | { kind: "setCredits"; amount: number };
+
+function run(ops: Op[], isolates: number, quota: number, credits: number | null) {
+  let now = DAY_START + 3_600_000;
+  const object = new SimObject([["day", quota]], credits, now);
+  const held: (Held | null)[] = Array.from({ length: isolates }, () => null);
+  let allowed = 0;
+  let spent = 0;
+  let creditsGranted = credits ?? 0;
+  for (const op of ops) {
+    if (op.kind === "tick") now += op.ms;
+    else if (op.kind === "vanish") held[op.isolate] = null;
+    else if (op.kind === "lowerQuota") {
+      const [[window, limit]] = object.limits;
+      object.limits = [[window, Math.max(0, limit - op.by)]];
+    } else if (op.kind === "setCredits") {
+      if (object.credits) {
+        object.credits = {
+          ...object.credits,
+          remaining: op.amount,
+          generation: (object.credits.generation ?? 0) + 1,
+        };
+        // The balance restarts: count what is spent from here against the new amount.
+        creditsGranted = op.amount;
+        spent = 0;
+      }
+    } else {
+      const mine = held[op.isolate];
+      if (mine && now < mine.endsAt) {
+        const left = spend(mine.left, op.cost);
+        if (left) {
+          mine.left = left;
+          allowed += 1;
+          spent += op.cost;
+          continue;
+        }
+      }
+      const report = mine ? { id: mine.id, unused: mine.left } : null;
+      held[op.isolate] = null;
+      const sentAt = now;
+      object.settle(op.isolate, report, now);
+      const answer = object.authorize(op.isolate, op.cost, 40, now);
+      if (answer.allowed) {
+        allowed += 1;
+        spent += op.cost;
+      }
+      if (answer.lease) {
+        held[op.isolate] = {
+          id: answer.lease.id,
+          left: { ...answer.lease.budget },
+          endsAt: sentAt + (answer.lease.endsAt - now),
+        };
+      }
+    }
+    if (credits !== null) expect(spent).toBeLessThanOrEqual(creditsGranted);
+  }
+  return { allowed, object };
+}
+
+const opArbitrary = (isolates: number) =>
+  fc.oneof(
+    {
+      weight: 20,
+      arbitrary: fc.record({
+        kind: fc.constant("request" as const),
+        isolate: fc.nat(isolates - 1),
+        cost: fc.integer({ min: 0, max: 3 }),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constant("tick" as const), ms: fc.integer({ min: 1, max: 1500 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant("vanish" as const), isolate: fc.nat(isolates - 1) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant("lowerQuota" as const), by: fc.integer({ min: 1, max: 50 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant("setCredits" as const),
+        amount: fc.integer({ min: 0, max: 300 }),
+      }),
+    },
+  );
+
+describe("lease accounting", () => {
+  it("never admits more than a day's quota, however many isolates hold leases", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.array(opArbitrary(300), { maxLength: 1500 }),
+        (isolates, quota, raw) => {
+          const ops = raw.filter((op) => !("isolate" in op) || op.isolate < isolates);
+          const { allowed, object } = run(ops, isolates, quota, null);
+          const lowered = object.limits[0][1];
+          // Only requests counted before the quota was lowered may stand above the new limit.
+          expect(allowed).toBeLessThanOrEqual(Math.max(quota, lowered));
+          const counted = object.windows.day?.count ?? 0;
+          expect(allowed).toBeLessThanOrEqual(counted);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("never spends more credits than the balance holds", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.array(opArbitrary(50), { maxLength: 1500 }),
+        (isolates, credits, raw) => {
+          const ops = raw.filter((op) => !("isolate" in op) || op.isolate < isolates);
+          const { object } = run(ops, isolates, 100_000, credits);
+          expect(object.credits?.remaining ?? 0).toBeGreaterThanOrEqual(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("with one isolate that always reports, admits exactly the quota", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 0, max: 3000 }), (quota, requests) => {
+        const ops: Op[] = Array.from({ length: requests }, () => ({ kind: "request", isolate: 0, cost: 1 }));
+        expect(run(ops, 1, quota, null).allowed).toBe(Math.min(quota, requests));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("leases no budget from a small or nearly spent window, nor across the last unit", () => {
+    const now = DAY_START;
+    const input = {
+      windows: {},
+      credits: null,
+      now,
+      maxMs: LEASE_MS,
+      expiresAt: null,
+      wantedRequests: 1000,
+      cost: 1,
+      otherHolders: 0,
+      creditsLowThreshold: null,
+    };
+    expect(grantLease({ ...input, limits: [["minute", LEASE_MIN_ROOM - 1]] })).toBeNull();
+    expect(grantLease({ ...input, limits: [["day", LEASE_MIN_ROOM]] })).toBeNull();
+    const grant = grantLease({ ...input, limits: [["day", 1000]] });
+    expect(grant?.budget.requests).toBe(499);
+    const crowded = grantLease({ ...input, limits: [["day", 1000]], otherHolders: 4 });
+    expect(crowded?.budget.requests).toBe(99);
+  });
+
+  it("ends a lease at the key's expiry and at the window's end", () => {
+    const now = DAY_START + 86_400_000 - 300;
+    const base = {
+      windows: {},
+      credits: null,
+      now,
+      maxMs: LEASE_MS,
+      wantedRequests: 10,
+      cost: 1,
+      otherHolders: 0,
+      creditsLowThreshold: null,
+    };
+    expect(grantLease({ ...base, limits: [["day", 1000]], expiresAt: null })?.ms).toBe(300);
+    expect(grantLease({ ...base, limits: [], expiresAt: now + 120 })?.ms).toBe(120);
+    expect(grantLease({ ...base, limits: [], expiresAt: now + 10 })).toBeNull();
+  });
+
+  it("keeps the credit balance above the low threshold and above zero", () => {
+    const now = DAY_START;
+    const input = {
+      limits: [] as [Window, number][],
+      windows: {},
+      now,
+      maxMs: LEASE_MS,
+      expiresAt: null,
+      wantedRequests: 10_000,
+      cost: 1,
+      otherHolders: 0,
+    };
+    const balance = creditState({ remaining: 100, refill: null }, now);
+    const grant = grantLease({ ...input, credits: balance, creditsLowThreshold: 40 });
+    // 100 - 41 = 59 above the threshold, half of it leased.
+    expect(grant?.budget.credits).toBe(29);
+    expect(grant?.credits?.remaining).toBe(71);
+    expect(
+      grantLease({ ...input, credits: { ...balance, remaining: 50 }, creditsLowThreshold: 40 }),
+    ).toBeNull();
+    expect(
+      grantLease({ ...input, credits: { ...balance, remaining: 30 }, creditsLowThreshold: 40 })?.budget
+        .credits,
+    ).toBe(14);
+  });
+
+  it("gives nothing back to a balance set or a limit changed since the grant", () => {
+    const now = DAY_START;
+    const credits = creditState({ remaining: 100, refill: null }, now);
+    const periods = leasePeriods([["day", 100]], credits, now);
+    const unused = { requests: 5, credits: 5 };
+    const windows = { day: { period: DAY_START, count: 50 } };
+    const same = giveBack([["day", 100]], windows, credits, periods, unused, now);
+    expect(same.windows.day?.count).toBe(45);
+    expect(same.credits?.remaining).toBe(105);
+    const changed = giveBack([["day", 80]], windows, { ...credits, generation: 1 }, periods, unused, now);
+    expect(changed.windows.day?.count).toBe(50);
+    expect(changed.credits?.remaining).toBe(100);
+  });
+});
