@@ -8,7 +8,7 @@
  * An element with attributes, listeners (`onclick`, `onsubmit`, ...) and children.
  * @param {string} tag
  * @param {Record<string, unknown>} [props]
- * @param {...(Node | string | number | null | undefined | false | (Node | string)[])} children
+ * @param {...(Node | string | number | null | undefined | false | (Node | string)[] | (Node | string)[][])} children
  * @returns {HTMLElement}
  */
 export function h(tag, props = {}, ...children) {
@@ -18,7 +18,7 @@ export function h(tag, props = {}, ...children) {
     if (name.startsWith("on") && typeof value === "function") element.addEventListener(name.slice(2), value);
     else element.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(2)) {
     if (child === null || child === undefined || child === false) continue;
     element.append(child instanceof Node ? child : String(child));
   }

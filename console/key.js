@@ -51,18 +51,20 @@ export async function keyView(main, keyId, secret = null) {
   }
 
   main.replaceChildren(
-    h("p", {}, h("a", { href: `#/workspaces/${encodeURIComponent(key.workspaceId)}` }, "← Workspace")),
-    h("h1", { id: "key-title", tabindex: "-1" }, key.name || key.id),
-    secret,
-    h(
-      "section",
-      { class: "card", "aria-label": "Key record" },
-      h("p", {}, h("span", { class: `status status-${status}`, "data-status": status }, status)),
-      details(key),
-    ),
-    status === "revoked" ? null : actions(key, act, main),
-    outcome,
-    usageSection("Verifications", `${path}/usage`),
+    ...[
+      h("p", {}, h("a", { href: `#/workspaces/${encodeURIComponent(key.workspaceId)}` }, "← Workspace")),
+      h("h1", { id: "key-title", tabindex: "-1" }, key.name || key.id),
+      secret,
+      h(
+        "section",
+        { class: "card", "aria-label": "Key record" },
+        h("p", {}, h("span", { class: `status status-${status}`, "data-status": status }, status)),
+        details(key),
+      ),
+      status === "revoked" ? null : actions(key, act, main),
+      outcome,
+      usageSection("Verifications", `${path}/usage`),
+    ].filter((node) => node !== null),
   );
 }
 

@@ -300,7 +300,7 @@ function auditSection(workspaceId) {
       when(entry.at),
       entry.actor.id ? `${entry.actor.type} ${entry.actor.id}` : entry.actor.type,
       h("code", {}, entry.action),
-      entry.targetId && entry.targetId.startsWith("key_")
+      entry.targetId?.startsWith("key_")
         ? h("a", { href: keyLink(entry.targetId) }, entry.targetId)
         : (entry.targetId ?? "—"),
     ],
