@@ -50,6 +50,8 @@ export async function workspaceView(main, workspaceId) {
   }
   const secretSlot = h("div");
   const keys = keysSection(workspaceId, secretSlot);
+  // Every change made on this screen is an entry of its audit log: show it.
+  const audit = auditSection(workspaceId);
   main.replaceChildren(
     h("p", {}, h("a", { href: "#/workspaces" }, "← Workspaces")),
     h("h1", {}, workspace.name),
@@ -64,7 +66,10 @@ export async function workspaceView(main, workspaceId) {
     ),
     secretSlot,
     keys,
-    createKeyForm(workspaceId, secretSlot, () => keys.dispatchEvent(new Event("reload"))),
+    createKeyForm(workspaceId, secretSlot, () => {
+      keys.dispatchEvent(new Event("reload"));
+      audit.reload();
+    }),
     h(
       "div",
       { id: "usage" },
@@ -74,8 +79,8 @@ export async function workspaceView(main, workspaceId) {
         "All keys of the workspace, as of their last write-behind (up to 30 seconds behind).",
       ),
     ),
-    rolesSection(workspaceId),
-    auditSection(workspaceId),
+    rolesSection(workspaceId, audit.reload),
+    audit.element,
   );
 }
 
@@ -199,8 +204,11 @@ function createKeyForm(workspaceId, secretSlot, created) {
   return form;
 }
 
-/** @param {string} workspaceId */
-function rolesSection(workspaceId) {
+/**
+ * @param {string} workspaceId
+ * @param {() => void} changed
+ */
+function rolesSection(workspaceId, changed) {
   const body = h("div", { "aria-live": "polite" });
   const outcome = h("div", { "aria-live": "polite" });
 
@@ -247,6 +255,7 @@ function rolesSection(workspaceId) {
     try {
       await api("DELETE", `/roles/${encodeURIComponent(name)}${query({ workspaceId })}`);
       await load();
+      changed();
     } catch (error) {
       outcome.replaceChildren(problemView(error));
     }
@@ -272,6 +281,7 @@ function rolesSection(workspaceId) {
       });
       form.reset();
       await load();
+      changed();
     } catch (error) {
       outcome.replaceChildren(problemView(error));
     }
@@ -306,10 +316,13 @@ function auditSection(workspaceId) {
     ],
     page: (cursor) => api("GET", `/audit${query({ workspaceId, cursor, limit: 50 })}`),
   });
-  return h(
-    "section",
-    { id: "audit", class: "card", "aria-labelledby": "audit-title" },
-    h("h2", { id: "audit-title" }, "Audit log"),
-    list.element,
-  );
+  return {
+    element: h(
+      "section",
+      { id: "audit", class: "card", "aria-labelledby": "audit-title" },
+      h("h2", { id: "audit-title" }, "Audit log"),
+      list.element,
+    ),
+    reload: list.reload,
+  };
 }

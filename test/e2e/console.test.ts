@@ -150,6 +150,47 @@ describe("the admin console in Chromium", () => {
     await page.context().close();
   });
 
+  it("disables, enables, rotates a key and changes its credits; saves and deletes a role", async () => {
+    const { page, problems } = await watchedPage({ width: 1200, height: 800 });
+    const { key, id, workspaceId } = await newKey({ name: "rotating", credits: { remaining: 5 } });
+    await page.goto(portcullis("/_portcullis/console/"));
+    await signIn(page);
+    await page.goto(portcullis(`/_portcullis/console/#/keys/${id}`));
+    await expect.poll(() => page.locator("h1").textContent()).toBe("rotating");
+
+    await page.getByRole("button", { name: "Disable" }).click();
+    await expect.poll(() => page.locator("[data-status]").textContent()).toBe("disabled");
+    expect((await proxied(key)).headers.get("x-portcullis-code")).toBe("key_disabled");
+    await page.getByRole("button", { name: "Enable" }).click();
+    await expect.poll(() => page.locator("[data-status]").textContent()).toBe("active");
+
+    await page.getByLabel("Change", { exact: true }).selectOption("increment");
+    await page.getByLabel("Amount").fill("7");
+    await page.getByRole("button", { name: "Change credits" }).click();
+    await expect.poll(() => page.locator(".record").textContent()).toContain("Credits12");
+
+    await page.getByRole("button", { name: "Rotate" }).click();
+    const rotated = (await page.locator("#secret-key").textContent()) ?? "";
+    expect(rotated).toMatch(/^sk_e2e_/);
+    expect(rotated).not.toBe(key);
+    expect(page.url()).not.toContain(id);
+    expect((await proxied(rotated)).status).toBe(200);
+    expect((await proxied(key)).headers.get("x-portcullis-code")).toBe("key_expired");
+
+    await page.goto(portcullis(`/_portcullis/console/#/workspaces/${workspaceId}`));
+    await page.getByLabel("Role name").fill("support");
+    await page.locator("#role-permissions").fill("products:read, orders:read");
+    await page.getByRole("button", { name: "Save role" }).click();
+    await expect.poll(() => page.locator("#roles li").textContent()).toContain("products:read orders:read");
+    await page.getByRole("button", { name: "Delete role support" }).click();
+    await expect.poll(() => page.locator("#roles .empty").textContent()).toBe("No roles yet.");
+    await expect.poll(() => page.locator("#audit tbody tr").count()).toBeGreaterThanOrEqual(6);
+    expect(await page.locator("#audit").textContent()).toContain("role.delete");
+
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it("shows a refused credential's problem: title, detail and code", async () => {
     const { page, problems } = await watchedPage({ width: 1200, height: 800 });
     await page.goto(portcullis("/_portcullis/console/"));
