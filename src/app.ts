@@ -2,7 +2,7 @@
  * Composes the Worker: one Hono app per policy, built once per isolate.
  *
  *   P/health, P/admin/..., P/v1/verify,
- *   P/v1/leaks/github                        Portcullis' own surfaces
+ *   P/v1/leaks/github, P/console/            Portcullis' own surfaces
  *   every other path                         the protected API (routes/proxy.ts)
  *
  * An invalid policy yields an app that answers every request 500 `policy_invalid`.
@@ -11,6 +11,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { adminApp } from "./admin/app";
+import { registerConsole } from "./admin/console";
 import { registerVerifyRoute } from "./admin/verify";
 import { corsMiddleware } from "./edge/cors";
 import { type FactsReader, keyAuth } from "./edge/key-auth";
@@ -70,6 +71,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   registerVerifyRoute(surfaces, compiled);
   registerLeakRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
+  registerConsole(surfaces, base);
   surfaces.all("*", () => {
     throw new Refusal("not_found", `No Portcullis endpoint at this path under ${base}.`);
   });

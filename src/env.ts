@@ -18,7 +18,7 @@ export interface Env {
   POLICY?: unknown;
   /** Root admin credential; root access is off when unset. */
   ADMIN_TOKEN?: string;
-  /** Static assets (wrangler `[assets]`): the files of the admin reference page. */
+  /** Static assets (wrangler `[assets]`, `.assets/`): the reference page's and the console's files. */
   ASSETS: Fetcher;
   /** HS256 secret for the `X-Portcullis-Assertion` JWT sent to the origin. */
   ORIGIN_SIGNING_SECRET?: string;

@@ -1,6 +1,7 @@
 /**
  * The reference page `GET P/admin/docs`: Swagger UI over the OpenAPI document, served from the
- * Worker's own static assets (wrangler `[assets]`, the pinned `swagger-ui-dist` package), so
+ * Worker's own static assets (wrangler `[assets]`: `.assets/reference/`, copied from the pinned
+ * `swagger-ui-dist` package by scripts/assets.mjs), so
  * that the page loads nothing from another origin. Assets are reached only through the `ASSETS`
  * binding (`run_worker_first`), so they never shadow a path of the protected API.
  */
@@ -71,7 +72,7 @@ async function asset(c: Context<AppEnv>): Promise<Response> {
     return c.body(INITIALIZER, 200, { ...headers, "Content-Type": "text/javascript; charset=utf-8" });
   const type = ASSET_TYPES[name];
   if (!type) throw new Refusal("not_found", "No such file of the reference page.");
-  const stored = await c.env.ASSETS.fetch(new URL(`/${name}`, c.req.url));
+  const stored = await c.env.ASSETS.fetch(new URL(`/reference/${name}`, c.req.url));
   if (!stored.ok) throw new Refusal("not_found", "The reference page's files are not deployed.");
   return new Response(stored.body, { status: 200, headers: { ...headers, "Content-Type": type } });
 }
