@@ -1,0 +1,178 @@
+/**
+ * Leases (docs/consistency.md#leases) in the Workers runtime with real Durable Objects: an
+ * isolate decides a warm key's requests without its object, counts stay exact, and every
+ * admin change is in force for each request that starts after its response, also when it was
+ * made by another isolate (here: the object's RPC called directly) or after the object restarted.
+ *
+ * These tests call the Worker through `direct`, so the leases they hold are in the same module
+ * instance as the admin calls they make.
+ */
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { ChangeContext } from "../../src/key-object/contract";
+import {
+  adminRequest,
+  BASE,
+  createKey,
+  createWorkspace,
+  direct,
+  expectProblem,
+  keyObject,
+  UNLEASED,
+} from "./helpers";
+
+type Namespace = typeof env.KEY_GATE;
+
+/** A KEY_GATE binding whose stubs count the decisions asked of the objects. */
+function countingDecisions(namespace: Namespace) {
+  let decisions = 0;
+  const wrapped = {
+    idFromName: (name: string) => namespace.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const stub = namespace.get(id);
+      return new Proxy(stub, {
+        get(target, property) {
+          const value = Reflect.get(target, property);
+          if (property !== "authorize" || typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            decisions += 1;
+            return Reflect.apply(value, target, args);
+          };
+        },
+      });
+    },
+  } as unknown as Namespace;
+  return { namespace: wrapped, decisions: () => decisions };
+}
+
+function keyed(key: string, path = "/api/products"): Request {
+  return new Request(`${BASE}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+}
+
+function statuses(responses: Response[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const response of responses) counts[response.status] = (counts[response.status] ?? 0) + 1;
+  return counts;
+}
+
+let changes = 0;
+function context(): ChangeContext {
+  changes += 1;
+  return { actor: { type: "root" }, requestId: `lease-${changes}`, auditId: `aud_lease${changes}` };
+}
+const ROOT = { workspaceId: null, permissions: null };
+
+describe("leases", () => {
+  it("decide a warm key's requests in the isolate: far fewer object calls than requests", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const leased = countingDecisions(env.KEY_GATE);
+    for (let i = 0; i < 40; i++) {
+      expect((await direct(keyed(key), { KEY_GATE: leased.namespace })).status).toBe(200);
+    }
+    expect(leased.decisions()).toBeLessThan(10);
+
+    const unleased = countingDecisions(env.KEY_GATE);
+    const other = await createKey(ws);
+    for (let i = 0; i < 40; i++) {
+      expect((await direct(keyed(other.key), { ...UNLEASED, KEY_GATE: unleased.namespace })).status).toBe(
+        200,
+      );
+    }
+    expect(unleased.decisions()).toBe(40);
+  });
+
+  it("give no lease for a small limit: each request is counted by the object", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws, { limits: { minute: 10 } });
+    const counting = countingDecisions(env.KEY_GATE);
+    const responses = [];
+    for (let i = 0; i < 12; i++) responses.push(await direct(keyed(key), { KEY_GATE: counting.namespace }));
+    expect(statuses(responses)).toEqual({ 200: 10, 429: 2 });
+    expect(counting.decisions()).toBe(12);
+  });
+
+  it("stay exact: N of 4N concurrent requests pass a leased minute limit, a day quota and a balance", async () => {
+    const ws = await createWorkspace();
+    const N = 120;
+    for (const limits of [{ minute: N }, { day: N }]) {
+      const { key } = await createKey(ws, { limits });
+      const counting = countingDecisions(env.KEY_GATE);
+      const responses = await Promise.all(
+        Array.from({ length: 4 * N }, () => direct(keyed(key), { KEY_GATE: counting.namespace })),
+      );
+      expect(statuses(responses)).toEqual({ 200: N, 429: 3 * N });
+      // The allowed ones were mostly decided under leases; the refusals near and past the limit
+      // are the object's, which counts each request there.
+      expect(counting.decisions()).toBeLessThan(4 * N);
+    }
+    const { key, id } = await createKey(ws, { credits: { remaining: 300 } });
+    const responses = await Promise.all(Array.from({ length: 400 }, () => direct(keyed(key))));
+    expect(statuses(responses)).toEqual({ 200: 300, 429: 100 });
+    const record = await direct(adminRequest("GET", `/keys/${id}`));
+    expect(((await record.json()) as { credits: unknown }).credits).toEqual({ remaining: 0, refill: null });
+  });
+
+  it("hold a revoke made elsewhere until the lease is over: no request that starts after it is allowed", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    expect((await direct(keyed(key))).status).toBe(200);
+    expect((await direct(keyed(key))).status).toBe(200);
+    // Continuous load from this isolate while another isolate (the object's RPC, called directly,
+    // without this isolate settling its lease) revokes the key.
+    let revokedAt: number | null = null;
+    const started: { at: number; response: Promise<Response> }[] = [];
+    const load = (async () => {
+      const afterRevoke = () => started.filter((request) => request.at >= (revokedAt ?? Infinity)).length;
+      while (revokedAt === null || afterRevoke() < 5) {
+        started.push({ at: Date.now(), response: direct(keyed(key)) });
+        await started.at(-1)?.response;
+      }
+    })();
+    const outcome = await keyObject(id).revoke(ROOT, context());
+    revokedAt = Date.now();
+    expect(outcome.ok).toBe(true);
+    await load;
+    const after = started.filter((request) => request.at >= (revokedAt as number));
+    expect(after.length).toBeGreaterThan(0);
+    for (const request of after) await expectProblem(await request.response, 401, "key_revoked");
+  });
+
+  it("treat leases stored before a restart as outstanding", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    expect((await direct(keyed(key))).status).toBe(200);
+    expect((await direct(keyed(key))).status).toBe(200);
+    await evictDurableObject(keyObject(id));
+    const outcome = await keyObject(id).revoke(ROOT, context());
+    expect(outcome.ok).toBe(true);
+    await expectProblem(await direct(keyed(key)), 401, "key_revoked");
+  });
+
+  it("settle this isolate's lease before it changes the key: the change and usage see every request", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    for (let i = 0; i < 5; i++) expect((await direct(keyed(key))).status).toBe(200);
+    const patched = await direct(adminRequest("PATCH", `/keys/${id}`, { name: "renamed" }));
+    expect(patched.status).toBe(200);
+    const usage = await direct(adminRequest("GET", `/keys/${id}/usage`));
+    const items = ((await usage.json()) as { items: { allowed: number }[] }).items;
+    expect(items.at(-1)?.allowed).toBe(5);
+    await direct(adminRequest("POST", `/keys/${id}/revoke`));
+    await expectProblem(await direct(keyed(key)), 401, "key_revoked");
+  });
+
+  it("report what a lease decided when it ends, with no further request", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    for (let i = 0; i < 4; i++) expect((await direct(keyed(key))).status).toBe(200);
+    let allowed = 0;
+    for (let attempt = 0; attempt < 40 && allowed < 4; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const activity = await keyObject(id).recentActivity(ROOT);
+      allowed = Object.values(activity?.days ?? {}).reduce((sum, day) => sum + (day.valid ?? 0), 0);
+    }
+    expect(allowed).toBe(4);
+  });
+});
