@@ -3,6 +3,8 @@
  * ending becomes an exit code (see errors.ts and docs/cli.md).
  */
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { PortcullisError } from "../client/index.ts";
 import { registerAudit } from "./commands/audit.ts";
@@ -19,7 +21,9 @@ Exit codes: 0 ok, 1 the server answered with a problem, 2 usage error, 3 server 
 
 /** The package's version, read beside the sources as the clone holds them. */
 function version(): string {
-  const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  const packageJson = JSON.parse(
+    readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../package.json"), "utf8"),
+  );
   return String(packageJson.version);
 }
 
