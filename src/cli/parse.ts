@@ -60,15 +60,22 @@ export function limits(value: string): Partial<Record<Window, number>> {
 }
 
 export type Refill = { interval: "day" | "month"; amount: number } | null;
+/** `none` stays a word here: commander turns a parser's `null` into an empty string. */
+export type RefillOption = Exclude<Refill, null> | "none";
 
 /** A credit refill, `month:1000` (the balance is set to 1000 each UTC month), or `none`. */
-export function refill(value: string): Refill {
-  if (value === "none") return null;
+export function refill(value: string): RefillOption {
+  if (value === "none") return value;
   const [interval, amount, ...rest] = value.split(":");
   if ((interval !== "day" && interval !== "month") || amount === undefined || rest.length > 0) {
     throw new InvalidArgumentError('expected day:AMOUNT, month:AMOUNT or "none".');
   }
   return { interval, amount: integer(0)(amount) };
+}
+
+/** The refill as the API takes it: null for none. */
+export function refillOf(option: RefillOption): Refill {
+  return option === "none" ? null : option;
 }
 
 /** A positive number of seconds, e.g. `0.5`. */

@@ -206,6 +206,26 @@ describe("portcullis CLI", () => {
     expect(lines).toContain("  insufficient_permissions  1");
   });
 
+  it("changes credits, and clears a refill with --refill none", async () => {
+    const workspaceId = await newWorkspace("cli-credits");
+    const created = await json([
+      "keys",
+      "create",
+      "--workspace",
+      workspaceId,
+      "--type",
+      "server",
+      "--credits",
+      "10",
+      "--refill",
+      "month:10",
+    ]);
+    expect(created.credits).toEqual({ remaining: 10, refill: { interval: "month", amount: 10 } });
+    expect((await json(["keys", "credits", created.id, "--decrement", "3"])).credits.remaining).toBe(7);
+    const cleared = await json(["keys", "credits", created.id, "--set", "5", "--refill", "none"]);
+    expect(cleared.credits).toEqual({ remaining: 5, refill: null });
+  });
+
   it("keeps roles: put, list, delete", async () => {
     const workspaceId = await newWorkspace("cli-roles");
     const put = await cli([

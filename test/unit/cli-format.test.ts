@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { grouped, periodsPerPoint, type UsageItem, usageChart, usageTotals } from "../../src/cli/chart.ts";
 import { fields, keyStatus, newKeyNotice, problemText, table, text } from "../../src/cli/format.ts";
-import { integer, limits, list, refill, seconds } from "../../src/cli/parse.ts";
+import { integer, limits, list, refill, refillOf, seconds } from "../../src/cli/parse.ts";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
 
@@ -164,7 +164,9 @@ describe("cli option parsers", () => {
 
   it("reads a refill or none", () => {
     expect(refill("month:1000")).toEqual({ interval: "month", amount: 1000 });
-    expect(refill("none")).toBeNull();
+    expect(refill("none")).toBe("none");
+    expect(refillOf(refill("none"))).toBeNull();
+    expect(refillOf(refill("day:5"))).toEqual({ interval: "day", amount: 5 });
     for (const bad of ["year:1", "day", "day:x", "day:1:2"]) expect(() => refill(bad), bad).toThrow();
   });
 

@@ -4,7 +4,7 @@ import type { components } from "../../client/index.ts";
 import { usageChart } from "../chart.ts";
 import { UsageError } from "../errors.ts";
 import { keyRecord } from "../format.ts";
-import { integer, type Refill, refill } from "../parse.ts";
+import { integer, type RefillOption, refill, refillOf } from "../parse.ts";
 import { print, secretArgument, sessionOf } from "../session.ts";
 import { printCreated } from "./created-key.ts";
 import { addUsageOptions, type UsageOptions, usageQuery } from "./usage-options.ts";
@@ -18,7 +18,7 @@ interface CreditOptions {
   set?: number;
   increment?: number;
   decrement?: number;
-  refill?: Refill;
+  refill?: RefillOption;
 }
 
 /** Exactly one of `--set`, `--increment`, `--decrement`. */
@@ -31,7 +31,7 @@ function creditChange(options: CreditOptions): ChangeCredits {
   return {
     op,
     amount: options[op] as number,
-    ...(options.refill === undefined ? {} : { refill: options.refill }),
+    ...(options.refill === undefined ? {} : { refill: refillOf(options.refill) }),
   };
 }
 

@@ -12,8 +12,9 @@ import {
   jsonObject,
   limits,
   list,
-  type Refill,
+  type RefillOption,
   refill,
+  refillOf,
   type Window,
 } from "../parse.ts";
 import { print, sessionOf } from "../session.ts";
@@ -72,7 +73,7 @@ interface CreateOptions extends KeySettings {
   workspace: string;
   type: string;
   credits?: number;
-  refill?: Refill;
+  refill?: RefillOption;
 }
 
 interface ListOptions {
@@ -136,7 +137,10 @@ export function registerKeys(program: Command): void {
         options.credits === undefined
           ? {}
           : {
-              credits: { remaining: options.credits, ...(options.refill ? { refill: options.refill } : {}) },
+              credits: {
+                remaining: options.credits,
+                ...(options.refill === undefined ? {} : { refill: refillOf(options.refill) }),
+              },
             };
       const body: CreateKey = {
         workspaceId: options.workspace,
