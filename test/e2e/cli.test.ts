@@ -153,6 +153,7 @@ describe("portcullis CLI", () => {
       ["keys", "create", "--type", "server"],
       ["keys", "credits", "key_x", "--set", "1", "--increment", "2"],
       ["keys", "patch", "key_x"],
+      ["keys", "patch", "key_x", "--unset", "constructor", "--name", "x"],
       ["keys"],
     ]) {
       expect((await cli(args)).code, args.join(" ")).toBe(2);

@@ -210,7 +210,7 @@ export function registerKeys(program: Command): void {
       new Option("--unset <field>", "clear a field (repeatable)")
         .choices(Object.keys(UNSET))
         .argParser((value: string, previous: string[] | undefined) => {
-          if (!(value in UNSET))
+          if (!Object.hasOwn(UNSET, value))
             throw new InvalidArgumentError(`expected one of ${Object.keys(UNSET).join(", ")}.`);
           return [...(previous ?? []), value];
         }),
