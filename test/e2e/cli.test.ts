@@ -1,0 +1,287 @@
+/**
+ * The `portcullis` CLI over real HTTP: the real bin run as a child process against the
+ * end-to-end deployment, read as a person or a script would read it (stdout, stderr, exit code).
+ */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, inject, it } from "vitest";
+import { E2E_ROOT_TOKEN } from "./fixtures";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const BIN = join(ROOT, "src/cli/main.ts");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end; `env` replaces the deployment's URL and token when given. */
+function run(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+) {
+  const env = {
+    ...process.env,
+    PORTCULLIS_URL: inject("portcullisUrl"),
+    PORTCULLIS_TOKEN: E2E_ROOT_TOKEN,
+    ...options.env,
+  };
+  return new Promise<Run>((done, fail) => {
+    const child = spawn(command, args, { cwd: ROOT, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** `portcullis ARGS`, the bin run by this Node (the project's Node 24) as npx runs it. */
+function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}) {
+  return run(process.execPath, [BIN, ...args], options);
+}
+
+/** `portcullis ARGS --json`, which must exit 0 and print JSON. */
+async function json(args: string[]) {
+  const result = await cli([...args, "--json"]);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+async function newWorkspace(name: string): Promise<string> {
+  return (await json(["workspaces", "create", name])).id;
+}
+
+/** A port nothing listens on: one the system just gave out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+  const address = server.address();
+  await new Promise((closed) => server.close(closed));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+describe("portcullis CLI", () => {
+  it("runs as `npx portcullis` in the clone (npm exec resolves the project's own bin)", async () => {
+    const result = await run("npx", ["--no-install", "portcullis", "--help"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Usage: portcullis");
+    expect(result.stdout).toMatch(/Exit codes: 0 ok, 1 .*, 2 usage error, 3 server unreachable/);
+  });
+
+  it("creates a key and prints it once, lists it by filter, verifies it, revokes it and sees key_revoked", async () => {
+    const workspaceId = await newWorkspace("cli");
+    const created = await cli([
+      "keys",
+      "create",
+      "--workspace",
+      workspaceId,
+      "--type",
+      "server",
+      "--name",
+      "cli-backend",
+      "--owner",
+      "u-cli",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const key = created.stdout.match(/^ {4}(sk_e2e_\S+)$/m)?.[1] ?? "";
+    expect(key).not.toBe("");
+    expect(created.stdout.split(key)).toHaveLength(2);
+    expect(created.stdout).toMatch(/NEW KEY, shown only this once/);
+    const id = created.stdout.match(/^id\s+(key_\S+)$/m)?.[1] ?? "";
+
+    const listed = await cli(["keys", "list", "--workspace", workspaceId, "-q", "cli-", "--owner", "u-cli"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${id}\\s+cli-backend\\s+server\\s+sk_e2e_\\S+\\s+u-cli\\s+active`, "m"),
+    );
+    expect(listed.stdout).not.toContain(key);
+    const otherOwner = await cli(["keys", "list", "--workspace", workspaceId, "--owner", "someone-else"]);
+    expect(otherOwner.stdout.trim()).toBe("(none)");
+
+    const valid = await cli(["verify", key, "--permission", "products:read"]);
+    expect(valid.code, valid.stderr).toBe(0);
+    expect(valid.stdout).toMatch(/^valid\s+yes$/m);
+    expect(valid.stdout).toMatch(new RegExp(`^key\\s+${id}$`, "m"));
+
+    const revoked = await cli(["keys", "revoke", id]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/^status\s+revoked$/m);
+
+    // The key from standard input, kept out of the command line.
+    const refused = await cli(["verify", "-"], { input: `${key}\n` });
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(refused.stdout).toMatch(/^valid\s+NO$/m);
+    expect(refused.stdout).toMatch(/^code\s+key_revoked$/m);
+  });
+
+  it("exits 1 on a problem of the server, with its title, code, detail and request id on stderr", async () => {
+    const result = await cli(["keys", "get", "key_doesnotexist0000000"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^error: .+ \(not_found, HTTP 404\)$/m);
+    expect(result.stderr).toMatch(/^ {2}request id: \S+$/m);
+
+    const bad = await cli(["workspaces", "create", ""]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("(bad_request, HTTP 400)");
+    expect(bad.stderr).toMatch(/^ {2}field name: /m);
+
+    const wrongToken = await cli(["workspaces", "list"], { env: { PORTCULLIS_TOKEN: "not-the-token" } });
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toContain("(invalid_key, HTTP 401)");
+  });
+
+  it("exits 2 on a usage error: an unknown flag, a bad value, a missing argument, no server", async () => {
+    const unknownFlag = await cli(["keys", "list", "--bogus"]);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toContain("unknown option '--bogus'");
+    for (const args of [
+      ["keys", "usage", "key_x", "--granularity", "week"],
+      ["keys", "list", "--limit", "0"],
+      ["keys", "create", "--type", "server"],
+      ["keys", "credits", "key_x", "--set", "1", "--increment", "2"],
+      ["keys", "patch", "key_x"],
+      ["keys", "patch", "key_x", "--unset", "constructor", "--name", "x"],
+      ["keys"],
+    ]) {
+      expect((await cli(args)).code, args.join(" ")).toBe(2);
+    }
+    const noServer = await cli(["workspaces", "list"], { env: { PORTCULLIS_URL: "" } });
+    expect(noServer.code).toBe(2);
+    expect(noServer.stderr).toContain("PORTCULLIS_URL");
+  });
+
+  it("exits 3 when the server is unreachable", async () => {
+    const result = await cli(["workspaces", "list", "--url", `http://127.0.0.1:${await closedPort()}`]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:\d+: /m);
+  });
+
+  it("prints the server's answer as JSON with --json", async () => {
+    const workspaceId = await newWorkspace("cli-json");
+    const created = await json(["keys", "create", "--workspace", workspaceId, "--type", "server"]);
+    expect(created).toMatchObject({ workspaceId, type: "server", key: expect.stringMatching(/^sk_e2e_/) });
+    expect(await json(["keys", "get", created.id])).toMatchObject({
+      id: created.id,
+      counters: expect.any(Object),
+    });
+    expect((await json(["keys", "list", "--workspace", workspaceId])).items).toHaveLength(1);
+    expect(await json(["workspaces", "get", workspaceId])).toMatchObject({
+      id: workspaceId,
+      name: "cli-json",
+    });
+    expect(await json(["verify", created.key])).toMatchObject({ valid: true, keyId: created.id });
+    const audit = await json(["audit", "--workspace", workspaceId]);
+    expect(audit.items.map((entry: { action: string }) => entry.action)).toEqual([
+      "key.create",
+      "workspace.create",
+    ]);
+  });
+
+  it("draws a key's usage as a chart, with totals", async () => {
+    const workspaceId = await newWorkspace("cli-usage");
+    const { id, key } = await json(["keys", "create", "--workspace", workspaceId, "--type", "server"]);
+    for (const permission of ["products:read", "products:read", "nothing:granted"]) {
+      expect((await cli(["verify", key, "--permission", permission])).code).toBe(0);
+    }
+    const result = await cli(["keys", "usage", id, "--granularity", "hour"]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toBe("allowed requests per hour");
+    expect(result.stdout).toContain("denied requests per hour");
+    // The vertical axis of asciichart, labelled with counts.
+    expect(lines.filter((line) => /^\s+\d+ [┼┤]/.test(line)).length).toBeGreaterThanOrEqual(3);
+    expect(lines).toContain("allowed                     2");
+    expect(lines).toContain("  insufficient_permissions  1");
+  });
+
+  it("changes credits, and clears a refill with --refill none", async () => {
+    const workspaceId = await newWorkspace("cli-credits");
+    const created = await json([
+      "keys",
+      "create",
+      "--workspace",
+      workspaceId,
+      "--type",
+      "server",
+      "--credits",
+      "10",
+      "--refill",
+      "month:10",
+    ]);
+    expect(created.credits).toEqual({ remaining: 10, refill: { interval: "month", amount: 10 } });
+    expect((await json(["keys", "credits", created.id, "--decrement", "3"])).credits.remaining).toBe(7);
+    const cleared = await json(["keys", "credits", created.id, "--set", "5", "--refill", "none"]);
+    expect(cleared.credits).toEqual({ remaining: 5, refill: null });
+  });
+
+  it("keeps roles: put, list, delete", async () => {
+    const workspaceId = await newWorkspace("cli-roles");
+    const put = await cli([
+      "roles",
+      "put",
+      "reader",
+      "--workspace",
+      workspaceId,
+      "--permission",
+      "products:read",
+    ]);
+    expect(put.code, put.stderr).toBe(0);
+    expect((await json(["roles", "list", "--workspace", workspaceId])).items).toMatchObject([
+      { name: "reader", permissions: ["products:read"] },
+    ]);
+    expect((await cli(["roles", "delete", "reader", "--workspace", workspaceId])).code).toBe(0);
+    expect((await json(["roles", "list", "--workspace", workspaceId])).items).toEqual([]);
+  });
+
+  it("follows the audit log: a change made while it runs is printed", async () => {
+    // At least one entry, so that the first page is not empty whatever ran before.
+    await newWorkspace("cli-follow-before");
+    const child = spawn(process.execPath, [BIN, "audit", "--follow", "--interval", "0.2", "--limit", "1"], {
+      cwd: ROOT,
+      env: { ...process.env, PORTCULLIS_URL: inject("portcullisUrl"), PORTCULLIS_TOKEN: E2E_ROOT_TOKEN },
+    });
+    let output = "";
+    const printed = (text: string) =>
+      new Promise<void>((found) => {
+        const check = () => {
+          if (output.includes(text)) found();
+        };
+        child.stdout.on("data", (chunk) => {
+          output += chunk;
+          check();
+        });
+        check();
+      });
+    try {
+      await printed("\n");
+      const workspaceId = await newWorkspace("cli-follow");
+      await printed(workspaceId);
+      expect(output).toMatch(new RegExp(`workspace\\.create\\s+${workspaceId}\\s+root`));
+    } finally {
+      child.kill();
+    }
+  });
+
+  it.each([[], ["workspaces"], ["keys"], ["roles"], ["audit"], ["verify"], ["keys", "usage"]])(
+    "`portcullis %s --help` exits 0 with the usage",
+    async (...group: string[]) => {
+      const result = await cli([...group, "--help"]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`Usage: portcullis ${group.join(" ")}`.trim());
+      expect(result.stdout).toContain("--json");
+    },
+  );
+});
