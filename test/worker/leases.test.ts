@@ -10,6 +10,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { gateOf } from "../../src/key-object/client";
 import type { ChangeContext } from "../../src/key-object/contract";
 import {
   adminRequest,
@@ -130,7 +131,7 @@ describe("leases", () => {
         await started.at(-1)?.response;
       }
     })();
-    const outcome = await keyObject(id).revoke(ROOT, context());
+    const outcome = await gateOf(env, id).revoke(ROOT, context());
     revokedAt = Date.now();
     expect(outcome.ok).toBe(true);
     await load;
@@ -145,7 +146,7 @@ describe("leases", () => {
     expect((await direct(keyed(key))).status).toBe(200);
     expect((await direct(keyed(key))).status).toBe(200);
     await evictDurableObject(keyObject(id));
-    const outcome = await keyObject(id).revoke(ROOT, context());
+    const outcome = await gateOf(env, id).revoke(ROOT, context());
     expect(outcome.ok).toBe(true);
     await expectProblem(await direct(keyed(key)), 401, "key_revoked");
   });
@@ -170,7 +171,7 @@ describe("leases", () => {
     let allowed = 0;
     for (let attempt = 0; attempt < 40 && allowed < 4; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const activity = await keyObject(id).recentActivity(ROOT);
+      const activity = await gateOf(env, id).recentActivity(ROOT);
       allowed = Object.values(activity?.days ?? {}).reduce((sum, day) => sum + (day.valid ?? 0), 0);
     }
     expect(allowed).toBe(4);
