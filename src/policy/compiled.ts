@@ -15,6 +15,8 @@ export interface KeyTypePolicy {
   typePlan?: string;
   plans: Record<string, Plan>;
   defaultPlan?: string;
+  /** `creditsLowThreshold` of the policy: the object raises `credits.low` at it. */
+  creditsLowThreshold?: number;
 }
 
 export interface CompiledPolicy {
@@ -44,6 +46,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       typePlan: config.plan,
       plans: policy.plans,
       defaultPlan: policy.defaultPlan,
+      creditsLowThreshold: policy.creditsLowThreshold,
     });
   }
   // Admin keys are governed by their admin permissions alone: no plan, no ceiling.
