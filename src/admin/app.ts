@@ -13,6 +13,7 @@ import type { CompiledPolicy } from "../policy/compiled";
 import { Refusal } from "../refusals";
 import { registerAuditRoute } from "./audit";
 import { type OpenApiDocument, openApiDocument } from "./document";
+import { registerEventRoute } from "./events";
 import { registerKeyRoutes } from "./keys";
 import { registerReferencePage } from "./reference";
 import { registerRoleRoutes } from "./roles";
@@ -41,6 +42,7 @@ export function adminApp(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
   registerKeyRoutes(app, compiled);
   registerRoleRoutes(app, compiled);
   registerAuditRoute(app, compiled);
+  registerEventRoute(app, compiled);
 
   const adminPath = `${compiled.policy.basePath}/admin`;
   // Built on the first request that asks for it, once per isolate.

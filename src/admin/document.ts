@@ -12,6 +12,7 @@ const TAGS = [
   { name: "Keys", description: "API keys: a key is shown once, in the response that creates or rotates it." },
   { name: "Roles", description: "Named sets of permissions that keys hold by reference." },
   { name: "Audit", description: "Every admin change, with its actor and the record before and after." },
+  { name: "Events", description: "What happened to keys, and its delivery to each webhook." },
   { name: "Verify", description: "A backend's question: may this key do this?" },
   { name: "Self", description: "A key holder's own key." },
   { name: "Forward-auth", description: "Authorization subrequests of nginx, Traefik, Caddy and Envoy." },

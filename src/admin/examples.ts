@@ -102,4 +102,23 @@ export const EXAMPLES = {
     ],
     cursor: null,
   },
+  eventList: {
+    items: [
+      {
+        id: "evt_Zx8Cv7Bn6Mm5Ll4Kk3Jj",
+        type: "key.revoked",
+        at: "2026-11-23T03:30:00.000Z",
+        data: {
+          keyId: KEY_ID,
+          workspaceId: WORKSPACE_ID,
+          ownerId: null,
+          type: "server",
+          start: "sk_live_x0Me",
+          revokedAt: "2026-11-23T03:30:00.000Z",
+        },
+        deliveries: [{ webhook: 0, status: "delivered", attempts: 1 }],
+      },
+    ],
+    cursor: null,
+  },
 };

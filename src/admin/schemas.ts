@@ -3,6 +3,7 @@
  * OpenAPI document. Times are ISO 8601 UTC on the wire.
  */
 import { z } from "@hono/zod-openapi";
+import { EVENT_TYPES } from "../keys/events";
 import { parseRange } from "../keys/ip-allowlist";
 import { PERMISSION_PATTERN } from "../policy/schema";
 import { REFUSALS, type RefusalCode } from "../refusals";
@@ -390,3 +391,34 @@ export const AuditEntrySchema = z
 export const AuditListSchema = z
   .object({ items: z.array(AuditEntrySchema), cursor: z.string().nullable() })
   .openapi("AuditList");
+
+export const EventQuery = PageQuery.extend({
+  workspaceId: z.string().optional(),
+  type: z.enum(EVENT_TYPES).optional(),
+});
+
+export const EventSchema = z
+  .object({
+    id: z.string().openapi({ description: "`evt_` + 20 base62: the `webhook-id` of every delivery." }),
+    type: z.enum(EVENT_TYPES),
+    at: z.string(),
+    data: z.record(z.string(), z.unknown()).openapi({
+      description:
+        "The key (`keyId`, `workspaceId`, `ownerId`, `type`, `start`) and the event's own fields; never a secret.",
+    }),
+    deliveries: z.array(
+      z.object({
+        webhook: z
+          .number()
+          .int()
+          .openapi({ description: "Index of the webhook in the policy's `webhooks`." }),
+        status: z.enum(["pending", "delivered", "failed"]),
+        attempts: z.number().int(),
+      }),
+    ),
+  })
+  .openapi("Event");
+
+export const EventListSchema = z
+  .object({ items: z.array(EventSchema), cursor: z.string().nullable() })
+  .openapi("EventList");

@@ -3,6 +3,7 @@
  */
 
 import type { KeyRecord } from "../keys/record";
+import type { EventItem } from "../services/events";
 import type { Inspection } from "../services/keys";
 import type { AuditEntry } from "../storage/audit";
 import type { Role } from "../storage/roles";
@@ -78,4 +79,8 @@ export function keyDetailView(inspection: Inspection) {
 
 export function auditView(entry: AuditEntry) {
   return { ...entry, at: iso(entry.at) };
+}
+
+export function eventView(item: EventItem) {
+  return { id: item.id, type: item.type, at: iso(item.at), data: item.data, deliveries: item.deliveries };
 }

@@ -305,6 +305,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/_portcullis/admin/v1/events": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Recent events with their delivery status, newest first
+     * @description Events of the last 30 days. Each webhook that receives an event is named by its index in the policy's `webhooks`, never by its URL. Needs the admin permission `audit:read`.
+     */
+    get: operations["listEvents"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/_portcullis/v1/verify": {
     parameters: {
       query?: never;
@@ -722,6 +742,39 @@ export interface components {
       requestId: string;
       before?: unknown;
       after?: unknown;
+    };
+    EventList: {
+      items: components["schemas"]["Event"][];
+      cursor: string | null;
+    };
+    Event: {
+      /** @description `evt_` + 20 base62: the `webhook-id` of every delivery. */
+      id: string;
+      /** @enum {string} */
+      type:
+        | "key.created"
+        | "key.updated"
+        | "key.revoked"
+        | "key.deleted"
+        | "key.rotated"
+        | "key.leaked"
+        | "owner.revoked"
+        | "credits.low"
+        | "credits.exhausted"
+        | "quota.exceeded"
+        | "ratelimit.exceeded";
+      at: string;
+      /** @description The key (`keyId`, `workspaceId`, `ownerId`, `type`, `start`) and the event's own fields; never a secret. */
+      data: {
+        [key: string]: unknown;
+      };
+      deliveries: {
+        /** @description Index of the webhook in the policy's `webhooks`. */
+        webhook: number;
+        /** @enum {string} */
+        status: "pending" | "delivered" | "failed";
+        attempts: number;
+      }[];
     };
     VerifyResponse: {
       valid: boolean;
@@ -3169,6 +3222,135 @@ export interface operations {
            *     }
            */
           "application/json": components["schemas"]["AuditList"];
+        };
+      };
+      /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */
+      400: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such object, or not in the caller's workspace */
+      404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listEvents: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+        workspaceId?: string;
+        type?:
+          | "key.created"
+          | "key.updated"
+          | "key.revoked"
+          | "key.deleted"
+          | "key.rotated"
+          | "key.leaked"
+          | "owner.revoked"
+          | "credits.low"
+          | "credits.exhausted"
+          | "quota.exceeded"
+          | "ratelimit.exceeded";
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of events */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "id": "evt_Zx8Cv7Bn6Mm5Ll4Kk3Jj",
+           *           "type": "key.revoked",
+           *           "at": "2026-11-23T03:30:00.000Z",
+           *           "data": {
+           *             "keyId": "key_3ZQ0bV1tV2y4fRkq9mXa",
+           *             "workspaceId": "ws_8fJ2kq0aLm3nB5cD7eF9",
+           *             "ownerId": null,
+           *             "type": "server",
+           *             "start": "sk_live_x0Me",
+           *             "revokedAt": "2026-11-23T03:30:00.000Z"
+           *           },
+           *           "deliveries": [
+           *             {
+           *               "webhook": 0,
+           *               "status": "delivered",
+           *               "attempts": 1
+           *             }
+           *           ]
+           *         }
+           *       ],
+           *       "cursor": null
+           *     }
+           */
+          "application/json": components["schemas"]["EventList"];
         };
       };
       /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */

@@ -5,6 +5,7 @@
  * admin key only if it holds every permission that key holds.
  */
 import { onlyRestricts } from "../keys/change";
+import { changedFields, type EventType, keyEvent, type PortcullisEvent } from "../keys/events";
 import { holds } from "../keys/permissions";
 import { newId } from "../keys/random";
 import type { Credits, KeyRecord } from "../keys/record";
@@ -12,6 +13,7 @@ import { applyCreditOp, creditState, currentCredits } from "../limits/credits";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { AuditAction } from "../storage/audit";
 import { AuditStore } from "../storage/audit";
+import { EventStore } from "../storage/events";
 import { KeyStore } from "../storage/keys";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
@@ -68,7 +70,19 @@ export class KeyChanges {
       const keys = new KeyStore(db);
       if (await keys.hashExists(hash)) return { ok: false, code: "conflict" };
       const entry = auditEntry(initial.record, action, null, initial.record, context);
-      await db.batch([keys.insert(initial.record, hash), new AuditStore(db).insert(entry)]);
+      // A rotation announces the new key as `key.rotated` (with `rotatedFrom`), not as created.
+      const event =
+        action === "key.rotate"
+          ? keyEvent(newId("evt"), "key.rotated", initial.record, initial.record.updatedAt, {
+              rotatedFrom: initial.record.rotatedFrom,
+            })
+          : keyEvent(newId("evt"), "key.created", initial.record, initial.record.updatedAt);
+      await db.batch([
+        keys.insert(initial.record, hash),
+        new AuditStore(db).insert(entry),
+        new EventStore(db).insert(event),
+      ]);
+      await this.writes.publish([event]);
       // The workspace's plan and the roles' permissions are read again now that the key is in
       // D1: a plan change or role edit that listed the workspace's keys before this insert
       // could not push to this key, and any later one finds it, so nothing is missed.
@@ -249,6 +263,7 @@ export class KeyChanges {
             record: planned,
             audit: auditEntry(planned, "key.credits", before, planned, context),
             deleted: false,
+            events: [keyEvent(newId("evt"), "key.updated", planned, now, { changed: ["credits"] })],
           },
           store: async () => {
             const at = this.now();
@@ -322,6 +337,7 @@ export class KeyChanges {
           record: after,
           audit: auditEntry(after, action, before, deleted ? null : this.cell.view(after), context),
           deleted,
+          events: eventsOf(action, state.record, after),
         },
         store: async () => {
           const fresh = planned.fresh ? await planned.fresh() : {};
@@ -339,6 +355,24 @@ export class KeyChanges {
   private outcome(committed: Committed): WriteOutcome {
     return committed.ok ? { ...committed, record: this.cell.view(committed.record) } : committed;
   }
+}
+
+/** The event types of admin actions on a key's record; the retired key of a rotation raises none. */
+const EVENT_OF_ACTION: Partial<Record<AuditAction, EventType>> = {
+  "key.update": "key.updated",
+  "key.revoke": "key.revoked",
+  "key.delete": "key.deleted",
+};
+
+/** The events a change of the record raises, written with it. */
+function eventsOf(action: AuditAction, before: KeyRecord, after: KeyRecord): PortcullisEvent[] {
+  const type = EVENT_OF_ACTION[action];
+  if (!type) return [];
+  const extra: Record<string, unknown> =
+    type === "key.updated"
+      ? { changed: changedFields(before, after) }
+      : { revokedAt: new Date(after.revokedAt ?? after.updatedAt).toISOString() };
+  return [keyEvent(newId("evt"), type, after, after.updatedAt, extra)];
 }
 
 /** Why the caller may not change this key, if it may not. */

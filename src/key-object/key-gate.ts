@@ -9,11 +9,13 @@
  *   leases          lease-book.ts: decisions lent to isolates, with budgets (SPEC 9)
  *   admin changes   admin-changes.ts, in the write order of ordered-writes.ts
  *   usage           usage.ts, written behind to D1 by the alarm
+ *   events          events.ts, an outbox moved to D1 and the queue by the alarm
  *   the key's state cell.ts, the one writer of it
  *   upgrade         adoption.ts, from objects named by hash
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import type { PortcullisEvent } from "../keys/events";
 import { identityOf } from "../keys/record";
 import { grantLease, leasePeriods } from "../limits/lease";
 import { effectiveLimits } from "../limits/windows";
@@ -40,6 +42,7 @@ import type {
   WriteOutcome,
 } from "./contract";
 import { type Counters, decide, denial, type GateCheck, type GateState, resolvePlan } from "./decide";
+import { EventOutbox, publish } from "./events";
 import { LEASES, LeaseBook } from "./lease-book";
 import { OrderedWrites } from "./ordered-writes";
 import { recordActivity, recordLeased, WriteBehind } from "./usage";
@@ -54,6 +57,8 @@ export const ROLE_REFRESH_MS = 30_000;
 export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   /** D1, as this object sees it; tests replace it to inject failures at each step of a write. */
   db: D1Database;
+  /** The events queue, as this object sees it; tests replace it to make it fail. */
+  queue: Queue<PortcullisEvent> | undefined;
   /** The clock; tests replace it to cross window edges without sleeping. */
   now: () => number = () => Date.now();
   private readonly cell: KeyCell;
@@ -61,21 +66,30 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   private readonly changes: KeyChanges;
   private readonly usage: WriteBehind;
   private readonly leases: LeaseBook;
+  private readonly events: EventOutbox;
   /** The role refresh under way, shared by the requests that arrive meanwhile. */
   private refreshing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = env.DB;
+    this.queue = env.EVENTS;
     const db = () => this.db;
     const now = () => this.now();
     this.cell = new KeyCell(ctx.storage, now);
-    this.writes = new OrderedWrites(ctx.storage, db, now);
+    this.writes = new OrderedWrites(ctx.storage, db, now, (events) => publish(this.queue, events));
     this.changes = new KeyChanges(this.cell, this.writes, db, now);
     this.usage = new WriteBehind(ctx.storage, db);
     this.leases = new LeaseBook(ctx.storage, now);
+    this.events = new EventOutbox(ctx.storage, db, () => this.queue);
     ctx.blockConcurrencyWhile(async () => {
-      await Promise.all([this.cell.load(), this.writes.load(), this.usage.load(), this.leases.load()]);
+      await Promise.all([
+        this.cell.load(),
+        this.writes.load(),
+        this.usage.load(),
+        this.leases.load(),
+        this.events.load(),
+      ]);
     });
   }
 
@@ -104,6 +118,15 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const { decision, counters } = decide(state, this.cell.meters.counters, check, policy, now);
     if (!check.consume) return { decision, record: identityOf(state.record) };
     const activity = recordActivity(this.cell.meters.activity, decision.code, now);
+    // Events: the outbox write is issued before the counters' write, with no await between.
+    const raised = this.events.recordCounted({
+      record: state.record,
+      creditsBefore: this.cell.meters.counters.credits,
+      decision,
+      cost: check.cost,
+      threshold: policy.creditsLowThreshold,
+      now,
+    });
     const lease =
       ask && decision.code === "valid" ? this.lend(ask, state, counters, check, policy, now) : null;
     if (lease) {
@@ -112,6 +135,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       await this.cell.setMeters({ counters, activity }, false);
     }
     await this.usage.schedule(now);
+    if (raised) await this.events.schedule(now);
     return { decision, record: identityOf(state.record), lease: lease?.grant ?? null };
   }
 
@@ -336,10 +360,11 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return outcome;
   }
 
-  /** Retries the D1 writes that followed changes in force here, then writes usage behind. */
+  /** Retries the D1 writes that followed changes in force here, moves the event outbox, then writes usage behind. */
   override async alarm(): Promise<void> {
     if (this.cell.handedOff) return;
     if (!(await this.writes.retry())) return;
+    await this.events.flush(this.now());
     const record = this.cell.state?.record;
     const view = record ? this.cell.view(record) : null;
     const key = view ? { id: view.id, lastUsedAt: view.lastUsedAt, credits: view.credits } : null;

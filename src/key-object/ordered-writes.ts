@@ -4,11 +4,14 @@
  * D1 fails it is queued (`repair:<sequence>`) and retried by the alarm, in order, and the key
  * stays restricted meanwhile. Anything else goes to D1 first, after the queued writes so that
  * D1 never goes back to an older record, and is stored in the object only once D1 has it; a
- * failure changes nothing.
+ * failure changes nothing. A change's events are written in its D1 batch, beside its audit
+ * entry, and queued once D1 has them.
  */
+import type { PortcullisEvent } from "../keys/events";
 import type { KeyRecord } from "../keys/record";
 import { logEvent } from "../log";
 import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
+import { EventStore } from "../storage/events";
 import { KeyStore } from "../storage/keys";
 import type { ChangeContext } from "./contract";
 
@@ -17,11 +20,13 @@ export const REPAIR_PREFIX = "repair";
 /** Delay before retrying a failed D1 write, ms. */
 const REPAIR_RETRY_MS = 5_000;
 
-/** What D1 receives for one change: the record after it and its audit entry. */
+/** What D1 receives for one change: the record after it, its audit entry and its events. */
 export interface PendingWrite {
   record: KeyRecord;
   audit: AuditEntry;
   deleted: boolean;
+  /** Absent in writes queued by an earlier revision. */
+  events?: PortcullisEvent[];
 }
 
 export interface ChangePlan {
@@ -46,6 +51,8 @@ export class OrderedWrites {
     private readonly storage: DurableObjectStorage,
     private readonly db: () => D1Database,
     private readonly now: () => number,
+    /** Queues events once D1 has them. */
+    readonly publish: (events: PortcullisEvent[]) => Promise<void> = async () => undefined,
   ) {}
 
   async load(): Promise<void> {
@@ -107,16 +114,21 @@ export class OrderedWrites {
     return drained;
   }
 
-  /** Writes a change and its audit entry to D1; false when D1 failed. */
+  /** Writes a change, its audit entry and its events to D1, then queues the events; false when D1 failed. */
   private async writeD1(pending: PendingWrite): Promise<boolean> {
     const db = this.db();
     const keys = new KeyStore(db);
     const change = pending.deleted
       ? keys.tombstone(pending.record.id, pending.record.updatedAt)
       : keys.update(pending.record);
+    const events = pending.events ?? [];
+    const eventStore = new EventStore(db);
     try {
-      await db.batch([change, new AuditStore(db).insert(pending.audit)]);
-      return true;
+      await db.batch([
+        change,
+        new AuditStore(db).insert(pending.audit),
+        ...events.map((event) => eventStore.insert(event)),
+      ]);
     } catch (error) {
       // The request id is the admin change's, kept with the write it is retried with.
       logEvent("error", "d1_write_failed", {
@@ -126,6 +138,8 @@ export class OrderedWrites {
       });
       return false;
     }
+    await this.publish(events);
+    return true;
   }
 }
 

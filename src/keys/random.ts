@@ -21,9 +21,9 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-/** Length of the random part of record ids (`key_…`, `ws_…`). */
+/** Length of the random part of record ids (`key_…`, `ws_…`, `evt_…`). */
 const ID_LENGTH = 20;
 
-export function newId(prefix: "key" | "ws" | "aud"): string {
+export function newId(prefix: "key" | "ws" | "aud" | "evt"): string {
   return `${prefix}_${randomBase62(ID_LENGTH)}`;
 }

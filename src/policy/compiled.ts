@@ -17,7 +17,7 @@ export interface KeyTypePolicy {
   defaultPlan?: string;
   /** `leases.ms`: the longest lease of a key's decisions to an isolate; absent or 0 = none. */
   leaseMs?: number;
-  /** `creditsLowThreshold`: no lease's budget reaches it. */
+  /** `creditsLowThreshold`: the object raises `credits.low` at it, and no lease's budget reaches it. */
   creditsLowThreshold?: number;
 }
 

@@ -3,6 +3,7 @@
  * Objects are strict, so that a misspelt field is reported instead of silently ignored.
  */
 import { z } from "zod";
+import { EVENT_TYPES } from "../keys/events.ts";
 
 /** Name of the built-in key type for admin keys (docs/admin-api.md). */
 export const ADMIN_KEY_TYPE = "admin";
@@ -341,15 +342,28 @@ export const PolicySchema = z
     webhooks: z
       .array(
         z.strictObject({
-          url: z.url({ protocol: /^https?$/ }),
-          secretEnv: z.string().min(1),
-          events: z.array(z.string().min(1)).optional(),
-          workspaceIds: z.array(z.string().min(1)).optional(),
+          url: z
+            .url({ protocol: /^https?$/ })
+            .describe("Where events are POSTed; redirects are not followed. Never shown by the API."),
+          secretEnv: z
+            .string()
+            .min(1)
+            .describe(
+              "Name of the Worker secret holding the signing secret: `whsec_` and base64 (Standard Webhooks).",
+            ),
+          events: z
+            .array(z.enum(EVENT_TYPES))
+            .optional()
+            .describe("Event types this webhook receives; absent = all."),
+          workspaceIds: z
+            .array(z.string().min(1))
+            .optional()
+            .describe("Workspaces whose events this webhook receives; absent = all."),
         }),
       )
       .default([])
       .describe(
-        "Webhook endpoints for events. Accepted and validated; events are not recorded or delivered yet.",
+        "Webhook endpoints for events (docs/events.md): each event is POSTed, signed as Standard Webhooks, to every webhook whose filters it passes, through a Cloudflare Queue, with retries over more than an hour. A webhook is named by its index in this list.",
       ),
     leaks: z
       .strictObject({
@@ -358,14 +372,16 @@ export const PolicySchema = z
       })
       .optional()
       .describe(
-        "GitHub secret-scanning leak reports at `POST P/v1/leaks/github`, served only when `githubKeysEnv` names the secret holding GitHub's `public_keys` document (else 404). Each reported token that is a key of this deployment is revoked, disabled or only audited (`notify`), per `action`; the `key.leaked` event is not raised yet.",
+        "GitHub secret-scanning leak reports at `POST P/v1/leaks/github`, served only when `githubKeysEnv` names the secret holding GitHub's `public_keys` document (else 404). Each reported token that is a key of this deployment is revoked, disabled or only audited (`notify`), per `action`, and raises the `key.leaked` event.",
       ),
     creditsLowThreshold: z
       .number()
       .int()
       .nonnegative()
       .optional()
-      .describe("Balance at which a `credits.low` event is raised. Accepted; events are not recorded yet."),
+      .describe(
+        "Credit balance at or below which a request raises the `credits.low` event, once per crossing; absent: no `credits.low` event.",
+      ),
     leases: z
       .strictObject({
         ms: z

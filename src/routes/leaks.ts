@@ -72,6 +72,7 @@ export function registerLeakRoute(app: OpenAPIHono<AppEnv>, compiled: CompiledPo
         gateDirectory(c.env.KEY_GATE),
         unconfirmed,
         leaks.action,
+        c.env.EVENTS,
       );
       return c.json(await service.handle(reports, c.get("requestId")));
     },

@@ -1,16 +1,20 @@
 /**
  * GitHub secret-scanning leak reports (docs/leaks.md), once their signature is verified: every
  * reported token that is a key of this deployment (any workspace, admin keys included) is handled
- * by the policy's `leaks.action` and audited as `key.leak`; a token already handled for the same
- * `url` is left alone, so that a replayed report cannot undo a later re-enable.
+ * by the policy's `leaks.action`, audited as `key.leak` and announced as `key.leaked`; a token
+ * already handled for the same `url` is left alone, so that a replayed report cannot undo a
+ * later re-enable.
  */
 
 import type { GateDirectory } from "../key-object/client";
+import { publish } from "../key-object/events";
+import { keyEvent, type PortcullisEvent } from "../keys/events";
 import { sha256Hex } from "../keys/hash";
 import { newId } from "../keys/random";
 import type { CompiledPolicy } from "../policy/compiled";
 import { Refusal } from "../refusals";
 import { type Actor, AuditStore } from "../storage/audit";
+import { EventStore } from "../storage/events";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
 import { LeakReportStore } from "../storage/leak-reports";
@@ -41,6 +45,7 @@ export class LeakReportService {
   private readonly keys: KeyStore;
   private readonly reports: LeakReportStore;
   private readonly audit: AuditStore;
+  private readonly events: EventStore;
   private readonly keyService: KeyService;
 
   constructor(
@@ -49,10 +54,12 @@ export class LeakReportService {
     gates: GateDirectory,
     unconfirmed: UnconfirmedRestrictions,
     private readonly action: LeakAction,
+    private readonly queue: Queue<PortcullisEvent> | undefined,
   ) {
     this.keys = new KeyStore(db);
     this.reports = new LeakReportStore(db);
     this.audit = new AuditStore(db);
+    this.events = new EventStore(db);
     this.keyService = new KeyService(db, compiled, gates, unconfirmed);
   }
 
@@ -82,6 +89,14 @@ export class LeakReportService {
     const context: AdminContext = { actor: GITHUB_ACTOR, workspaceId: null, permissions: ["*"], requestId };
     await this.act(context, record.id);
     const at = Date.now();
+    const details = { action: this.action, type: report.type, url: report.url, source: report.source };
+    // `tokenType` is GitHub's name for the format; `type` in an event's data is the key's type.
+    const event = keyEvent(newId("evt"), "key.leaked", record, at, {
+      action: this.action,
+      tokenType: report.type,
+      url: report.url,
+      source: report.source,
+    });
     // The report is recorded only once acted on: if acting failed, GitHub's retry acts again.
     await commit(this.db, [
       this.reports.insert(tokenHash, report.url, at),
@@ -94,9 +109,11 @@ export class LeakReportService {
         targetId: record.id,
         requestId,
         before: null,
-        after: { action: this.action, type: report.type, url: report.url, source: report.source },
+        after: details,
       }),
+      this.events.insert(event),
     ]);
+    await publish(this.queue, [event]);
     return label(true);
   }
 

@@ -1,0 +1,153 @@
+/**
+ * Events and their deliveries (migrations/0006_events.sql). An event row is written in the
+ * same D1 batch as the change that raised it (or moved from the key object's outbox), and is
+ * idempotent by id, so that a retried write records it once.
+ */
+import type { EventType, PortcullisEvent } from "../keys/events";
+import { d1 } from "./guard";
+import { parseJson } from "./json";
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface Delivery {
+  webhook: number;
+  status: DeliveryStatus;
+  attempts: number;
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  type: EventType;
+  at: number;
+  workspace_id: string;
+  data: string;
+}
+
+interface DeliveryRow {
+  event_id: string;
+  webhook: number;
+  status: DeliveryStatus;
+  attempts: number;
+}
+
+function eventOf(row: EventRow): PortcullisEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    at: row.at,
+    workspaceId: row.workspace_id,
+    data: parseJson<Record<string, unknown>>(row.data, {}),
+  };
+}
+
+export class EventStore {
+  constructor(private readonly db: D1Database) {}
+
+  insert(event: PortcullisEvent): D1PreparedStatement {
+    return this.db
+      .prepare(`INSERT OR IGNORE INTO events (id, type, at, workspace_id, data) VALUES (?1, ?2, ?3, ?4, ?5)`)
+      .bind(event.id, event.type, event.at, event.workspaceId, JSON.stringify(event.data));
+  }
+
+  /** Newest first, from `since` on; `before` is the `seq` cursor of the previous page. */
+  async list(query: {
+    workspaceId: string | null;
+    type: string | null;
+    since: number;
+    before: number | null;
+    limit: number;
+  }): Promise<{ seq: number; event: PortcullisEvent }[]> {
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT seq, id, type, at, workspace_id, data FROM events
+           WHERE (?1 IS NULL OR workspace_id = ?1) AND (?2 IS NULL OR type = ?2) AND at >= ?3
+             AND (?4 IS NULL OR seq < ?4)
+           ORDER BY seq DESC LIMIT ?5`,
+        )
+        .bind(query.workspaceId, query.type, query.since, query.before, query.limit)
+        .all<EventRow>(),
+    );
+    return results.map((row) => ({ seq: row.seq, event: eventOf(row) }));
+  }
+
+  /** The deliveries of these events, by event id. */
+  async deliveries(eventIds: string[]): Promise<Map<string, Delivery[]>> {
+    const byEvent = new Map<string, Delivery[]>();
+    if (eventIds.length === 0) return byEvent;
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT event_id, webhook, status, attempts FROM event_deliveries
+           WHERE event_id IN (SELECT value FROM json_each(?1)) ORDER BY webhook`,
+        )
+        .bind(JSON.stringify(eventIds))
+        .all<DeliveryRow>(),
+    );
+    for (const row of results) {
+      const list = byEvent.get(row.event_id) ?? [];
+      list.push({ webhook: row.webhook, status: row.status, attempts: row.attempts });
+      byEvent.set(row.event_id, list);
+    }
+    return byEvent;
+  }
+
+  /**
+   * The consumer has the event: it is no longer swept, and each webhook it goes to has a
+   * delivery row (pending until a POST succeeds).
+   */
+  async dispatch(eventId: string, webhooks: number[]): Promise<Map<number, Delivery>> {
+    await d1(() =>
+      this.db.batch([
+        this.db.prepare("UPDATE events SET dispatched = 1 WHERE id = ?1").bind(eventId),
+        ...webhooks.map((webhook) =>
+          this.db
+            .prepare(
+              `INSERT OR IGNORE INTO event_deliveries (event_id, webhook, status, attempts)
+               VALUES (?1, ?2, 'pending', 0)`,
+            )
+            .bind(eventId, webhook),
+        ),
+      ]),
+    );
+    const found = await this.deliveries([eventId]);
+    return new Map((found.get(eventId) ?? []).map((delivery) => [delivery.webhook, delivery]));
+  }
+
+  /** Records one POST to a webhook and where its delivery stands after it. */
+  attempted(eventId: string, webhook: number, status: DeliveryStatus, at: number): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `UPDATE event_deliveries SET status = ?3, attempts = attempts + 1, last_attempt_at = ?4
+         WHERE event_id = ?1 AND webhook = ?2 AND status != 'delivered'`,
+      )
+      .bind(eventId, webhook, status, at);
+  }
+
+  /** Events the consumer has not seen, raised before `before`, oldest first. */
+  async undispatched(before: number, since: number, limit: number): Promise<PortcullisEvent[]> {
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT seq, id, type, at, workspace_id, data FROM events
+           WHERE dispatched = 0 AND at < ?1 AND at >= ?2 ORDER BY at LIMIT ?3`,
+        )
+        .bind(before, since, limit)
+        .all<EventRow>(),
+    );
+    return results.map(eventOf);
+  }
+
+  /** Forgets events raised before `before`, with their deliveries. */
+  async prune(before: number): Promise<void> {
+    await d1(() =>
+      this.db.batch([
+        this.db
+          .prepare("DELETE FROM event_deliveries WHERE event_id IN (SELECT id FROM events WHERE at < ?1)")
+          .bind(before),
+        this.db.prepare("DELETE FROM events WHERE at < ?1").bind(before),
+      ]),
+    );
+  }
+}
