@@ -49,7 +49,7 @@ export function adminAuth(compiled: CompiledPolicy, permission: AdminPermission)
       });
       return next();
     }
-    const verification = await verifyKey(verifyDeps(c.env), compiled, credential.value, {
+    const verification = await verifyKey(verifyDeps(c.env, c.executionCtx), compiled, credential.value, {
       keyTypes: [ADMIN_KEY_TYPE],
       permissions: [permission],
       anyPermissions: [],

@@ -147,7 +147,7 @@ export function registerVerifyRoute(app: OpenAPIHono<AppEnv>, compiled: Compiled
   app.openapi({ ...verifyRoute, middleware: [adminAuth(compiled, "keys:verify")] as const }, async (c) => {
     const body = c.req.valid("json");
     const admin = c.get("admin");
-    const verification = await verifyKey(verifyDeps(c.env), compiled, body.key, {
+    const verification = await verifyKey(verifyDeps(c.env, c.executionCtx), compiled, body.key, {
       keyTypes: body.keyTypes ? body.keyTypes.filter((type) => type !== ADMIN_KEY_TYPE) : null,
       permissions: body.permissions ?? [],
       anyPermissions: body.anyPermissions ?? [],

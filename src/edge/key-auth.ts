@@ -23,7 +23,7 @@ export function keyAuth(
   return async function keyAuth(c, next) {
     const facts = readFacts(c);
     c.set("facts", facts);
-    const deps = accessDeps(c.env, compiled.policy);
+    const deps = accessDeps(c.env, compiled.policy, c.executionCtx);
     const result =
       surface === "self"
         ? await authorizeSelf(deps, compiled, facts)

@@ -11,6 +11,8 @@ import type { Counters } from "./decide";
 
 /** Storage key of the book. */
 export const LEASES = "leases";
+/** How long after its end a lease's report still gives its budget back, ms. */
+const REPORT_GRACE_MS = 60_000;
 
 export interface LeaseRecord {
   id: string;
@@ -41,26 +43,38 @@ export class LeaseBook {
     );
   }
 
+  /**
+   * Forgets leases over for a while. A lease that is over stays in the book until then so that
+   * its isolate's report, which leaves when its own (earlier) count of the lease ends, can still
+   * give its unused budget back.
+   */
   private prune(now: number): void {
-    for (const [holder, lease] of this.leases) if (lease.endsAt <= now) this.leases.delete(holder);
+    for (const [holder, lease] of this.leases) {
+      if (lease.endsAt + REPORT_GRACE_MS <= now) this.leases.delete(holder);
+    }
+  }
+
+  private outstanding(now: number): Map<string, LeaseRecord> {
+    this.prune(now);
+    return new Map([...this.leases].filter(([, lease]) => lease.endsAt > now));
   }
 
   /** Whether this holder has a lease that may still be in use. */
   holds(holder: string, now: number): boolean {
-    this.prune(now);
-    return this.leases.has(holder);
+    return this.outstanding(now).has(holder);
   }
 
   /** Leases held by isolates other than this one. */
   othersThan(holder: string, now: number): number {
-    this.prune(now);
-    return this.leases.size - (this.leases.has(holder) ? 1 : 0);
+    const outstanding = this.outstanding(now);
+    return outstanding.size - (outstanding.has(holder) ? 1 : 0);
   }
 
   /**
    * Ends the holder's lease `leaseId` and gives its unused budget back to `counters` (under the
-   * limits that apply now). A lease already over or unknown gives nothing back: its budget
-   * stays counted as spent.
+   * limits that apply now), also shortly after the lease is over: the isolate stopped using it
+   * before then. A lease forgotten (long over, or fenced by an admin change) or unknown gives
+   * nothing back: its budget stays counted as spent.
    */
   settle(
     holder: string,
@@ -74,7 +88,6 @@ export class LeaseBook {
     if (!lease || lease.id !== leaseId) return counters;
     this.leases.delete(holder);
     for (const wake of this.waiting) wake();
-    if (lease.endsAt <= now) return counters;
     return giveBack(limits, counters.windows, counters.credits, lease.periods, unused, now);
   }
 
@@ -93,8 +106,7 @@ export class LeaseBook {
    */
   async fence(): Promise<void> {
     const now = this.now();
-    this.prune(now);
-    const outstanding = new Map(this.leases);
+    const outstanding = this.outstanding(now);
     if (outstanding.size === 0) return;
     const longest = Math.max(...[...outstanding.values()].map((lease) => lease.endsAt - now));
     await new Promise<void>((resolve) => {

@@ -12,7 +12,6 @@
  * - What a lease decided is reported when the isolate asks again, or when the lease ends
  *   (usage catches up within a lease length), or before this isolate changes the key.
  */
-import { waitUntil } from "cloudflare:workers";
 import { identityOf, type KeyIdentity } from "../keys/record";
 import { type HeldBudget, spend } from "../limits/lease";
 import type { KeyTypePolicy } from "../policy/compiled";
@@ -27,8 +26,12 @@ interface Held {
   budget: HeldBudget;
   counts: Record<string, number>;
   lastUsedAt: number | null;
-  /** A report at the lease's end is scheduled. */
-  reporting: boolean;
+}
+
+/** Where a lease is reported at its end: its key's object, from work kept alive past the response. */
+export interface Reporter {
+  gate: KeyGateApi;
+  background: (work: Promise<unknown>) => void;
 }
 
 /** What `next` tells a request to do. */
@@ -69,8 +72,8 @@ export class LeaseHolder {
    * ask must be ended with `received`. Deciding, and else asking, happen in one step, so that
    * no request of this isolate goes to the object while budget it could use is on its way back.
    */
-  next(keyId: string, check: GateCheck, policy: KeyTypePolicy, gate: KeyGateApi, now: number): Step {
-    const decided = this.decide(keyId, check, policy, gate, now);
+  next(keyId: string, check: GateCheck, policy: KeyTypePolicy, now: number): Step {
+    const decided = this.decide(keyId, check, policy, now);
     if (decided) return { decided };
     const asking = this.asking.get(keyId);
     if (asking) return { wait: asking.answered };
@@ -94,7 +97,6 @@ export class LeaseHolder {
     keyId: string,
     check: GateCheck,
     policy: KeyTypePolicy,
-    gate: KeyGateApi,
     now: number,
   ): { decision: KeyDecision; record: KeyIdentity } | null {
     this.seen(keyId, now);
@@ -110,24 +112,30 @@ export class LeaseHolder {
       held.lastUsedAt = now;
     }
     held.counts[decision.code] = (held.counts[decision.code] ?? 0) + 1;
-    this.reportAtEnd(keyId, held, gate, policy, now);
     return { decision: withBudget(decision, held), record: identityOf(state.record) };
   }
 
   /** The object answered an ask (or failed to): keeps the lease it granted. */
-  received(keyId: string, grant: LeaseGrant | null | undefined, policy: KeyTypePolicy, sentAt: number): void {
+  received(
+    keyId: string,
+    grant: LeaseGrant | null | undefined,
+    policy: KeyTypePolicy,
+    reporter: Reporter,
+    sentAt: number,
+  ): void {
     const asking = this.asking.get(keyId);
     this.asking.delete(keyId);
     if (grant) {
       if (this.held.size >= MAX_KEYS) this.held.delete(this.held.keys().next().value as string);
-      this.held.set(keyId, {
+      const held = {
         grant,
         endsAt: sentAt + grant.ms,
         budget: { ...grant.budget },
         counts: {},
         lastUsedAt: null,
-        reporting: false,
-      });
+      };
+      this.held.set(keyId, held);
+      this.reportAtEnd(keyId, held, reporter, policy);
       this.notUntil.delete(keyId);
     } else {
       this.notUntil.set(keyId, sentAt + (policy.leaseMs ?? 0));
@@ -159,12 +167,18 @@ export class LeaseHolder {
     }
   }
 
-  /** Reports the lease when it ends, if this isolate has not asked again by then. */
-  private reportAtEnd(keyId: string, held: Held, gate: KeyGateApi, policy: KeyTypePolicy, now: number): void {
-    if (held.reporting) return;
-    held.reporting = true;
-    const ended = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, held.endsAt - now)));
-    waitUntil(
+  /**
+   * Reports the lease when it ends, if this isolate has not asked again by then: its unused
+   * budget goes back to the key, and what it decided reaches the key's usage.
+   */
+  private reportAtEnd(
+    keyId: string,
+    held: Held,
+    { gate, background }: Reporter,
+    policy: KeyTypePolicy,
+  ): void {
+    const ended = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, held.endsAt - Date.now())));
+    background(
       ended.then(async () => {
         if (this.held.get(keyId) !== held) return;
         this.held.delete(keyId);

@@ -32,7 +32,8 @@ function keyLookup(db: D1Database): KeyLookup {
   };
 }
 
-export function verifyDeps(env: Env): VerifyDeps {
+/** `ctx` keeps the isolate's lease reports running after the response (its `waitUntil`). */
+export function verifyDeps(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): VerifyDeps {
   return {
     lookup: keyLookup(env.DB),
     gates: gateDirectory(env.KEY_GATE),
@@ -41,6 +42,7 @@ export function verifyDeps(env: Env): VerifyDeps {
     limiter: env.ABUSE_LIMITER,
     unconfirmed,
     leases: leaseHolder,
+    background: (work) => ctx.waitUntil(work),
   };
 }
 
@@ -50,6 +52,6 @@ export interface AccessDeps extends VerifyDeps {
 }
 
 /** The verify path's dependencies plus the session secret the policy names. */
-export function accessDeps(env: Env, policy: Policy): AccessDeps {
-  return { ...verifyDeps(env), sessionSecret: sessionSecret(env, policy) };
+export function accessDeps(env: Env, policy: Policy, ctx: Pick<ExecutionContext, "waitUntil">): AccessDeps {
+  return { ...verifyDeps(env, ctx), sessionSecret: sessionSecret(env, policy) };
 }

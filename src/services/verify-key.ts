@@ -46,6 +46,8 @@ export interface VerifyDeps {
   limiter: RateLimit | undefined;
   unconfirmed: UnconfirmedRestrictions;
   leases: LeaseHolder;
+  /** Runs work that may outlive the request (a lease's report at its end). */
+  background: (work: Promise<unknown>) => void;
 }
 
 export type KeyVerification =
@@ -100,7 +102,7 @@ export async function verifyKey(
   const gate = deps.gates.forKey(key.id);
   let ask: LeaseAsk | null = null;
   while (check.consume) {
-    const step = deps.leases.next(key.id, check, policy, gate, Date.now());
+    const step = deps.leases.next(key.id, check, policy, Date.now());
     if (step.decided) return { code: step.decided.decision.code, ...step.decided };
     if (step.wait) await step.wait;
     else {
@@ -120,7 +122,8 @@ export async function verifyKey(
     if (compiled.policy.limiterFailure !== "open") throw unavailable();
     return openFallback(deps, compiled, hash, stored, check);
   } finally {
-    if (ask) deps.leases.received(key.id, outcome?.lease, policy, sentAt);
+    if (ask)
+      deps.leases.received(key.id, outcome?.lease, policy, { gate, background: deps.background }, sentAt);
   }
   if (!outcome) {
     // D1 shows no live key for this object: it was deleted, or D1 and the object disagree.
