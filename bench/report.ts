@@ -65,7 +65,7 @@ export function report(results: Results): string {
     "| scenario | connections | req/s | × (a) | p50 ms | p99 ms | mean ms | + ms vs (a) | errors | statuses |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
-  for (const id of ["a", "b", "c", "d", "e", "f", "g", "h", "i"]) {
+  for (const id of ["z", "a", "b", "b0", "bf", "bf0", "c", "d", "e", "f", "g", "h", "i"]) {
     for (const connections of SHAPES) {
       const row = table[id]?.[connections];
       const reference = base?.[connections];
@@ -92,6 +92,19 @@ export function report(results: Results): string {
       `- (b) p50 at one connection at most 1 ms above the baseline's: p50 ${b1.p50} vs ${a1.p50} ms, mean ${b1.meanMs.toFixed(2)} vs ${a1.meanMs.toFixed(2)} ms (+${(b1.meanMs - a1.meanMs).toFixed(2)}), ${pass(b1.p50 - a1.p50 <= 1 && b1.meanMs - a1.meanMs <= 1)}`,
       `- (e) at least the baseline's requests/s: ${((e32.rps / a32.rps) * 100).toFixed(0)}%, ${pass(e32.rps >= a32.rps)}`,
       `- (b) ahead of (i) on requests/s and p99: ${b32.rps.toFixed(0)} vs ${i32.rps.toFixed(0)} req/s, p99 ${b32.p99} vs ${i32.p99} ms, ${pass(b32.rps > i32.rps && b32.p99 <= i32.p99)}`,
+    );
+  }
+  const bf1 = table.bf?.[1];
+  const b0_32 = table.b0?.[32];
+  const z32 = table.z?.[32];
+  if (b1 && bf1) {
+    lines.push(
+      `- (bf) far object: p50 at one connection within 1 ms of the near one (b): ${bf1.p50} vs ${b1.p50} ms, mean ${bf1.meanMs.toFixed(2)} vs ${b1.meanMs.toFixed(2)} ms, ${pass(bf1.p50 - b1.p50 <= 1)}`,
+    );
+  }
+  if (b32 && b0_32 && a32 && z32) {
+    lines.push(
+      `- leases: (b) ${(b32.rps / a32.rps).toFixed(2)}x the baseline with leases, (b0) ${(b0_32.rps / a32.rps).toFixed(2)}x without; the empty Worker (z), the harness's ceiling, is ${(z32.rps / a32.rps).toFixed(2)}x the baseline`,
     );
   }
   lines.push(

@@ -18,6 +18,11 @@ const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 export const SCENARIOS: Scenario[] = [
   {
+    id: "z",
+    name: "ceiling: empty Worker (200, no origin)",
+    target: (s) => ({ url: `${s.empty.url}/api/items` }),
+  },
+  {
     id: "a",
     name: "baseline: bare pass-through Worker",
     target: (s) => ({ url: `${s.baseline.url}/api/items` }),
@@ -26,6 +31,21 @@ export const SCENARIOS: Scenario[] = [
     id: "b",
     name: "Portcullis proxy, warm valid key",
     target: (s) => ({ url: `${s.portcullis.url}/api/items`, headers: bearer(s.keys.warm) }),
+  },
+  {
+    id: "b0",
+    name: "Portcullis proxy, warm valid key, leasing off",
+    target: (s) => ({ url: `${s.unleased.server.url}/api/items`, headers: bearer(s.unleased.warm) }),
+  },
+  {
+    id: "bf",
+    name: "Portcullis proxy, warm valid key, far object (+25 ms each way)",
+    target: (s) => ({ url: `${s.far.server.url}/api/items`, headers: bearer(s.far.warm) }),
+  },
+  {
+    id: "bf0",
+    name: "Portcullis proxy, warm valid key, far object, leasing off",
+    target: (s) => ({ url: `${s.farUnleased.server.url}/api/items`, headers: bearer(s.farUnleased.warm) }),
   },
   {
     id: "c",

@@ -17,20 +17,36 @@ const SIGNING_SECRET = "bench-origin-signing-secret";
 /** Requests per minute per key on both stacks' throughput keys: never reached. */
 export const HIGH_LIMIT = 1_000_000;
 
+/** A Portcullis variant beside the main one, with its own storage and warm key. */
+export interface Variant {
+  server: DevServer;
+  warm: string;
+}
+
 export interface Stack {
   origin: Origin;
+  empty: DevServer;
   baseline: DevServer;
   portcullis: DevServer;
+  /** Leasing off (`leases.ms = 0`): every request asks the key's object. */
+  unleased: Variant;
+  /** Each object call delayed 25 ms each way: a key whose object lives in another location. */
+  far: Variant;
+  farUnleased: Variant;
   peer: DevServer;
   keys: { warm: string; limited: string; unknown: string; malformed: string; peer: string; cold: string[] };
   stop(): Promise<void>;
 }
 
-function policy(origin: string) {
+/** The far object's added latency, each way, ms. */
+export const FAR_OBJECT_MS = 25;
+
+function policy(origin: string, leaseMs?: number) {
   return {
     origin,
     keyTypes: { bench: { prefix: "bk", defaultPermissions: ["api:use"] } },
     routes: [{ path: "/*", permissions: ["api:use"] }],
+    ...(leaseMs === undefined ? {} : { leases: { ms: leaseMs } }),
   };
 }
 
@@ -52,11 +68,36 @@ export async function adminCall(
   return (await response.json()) as { id: string; key: string };
 }
 
-export function startPortcullis(origin: string, persist: string): Promise<DevServer> {
+export function startPortcullis(
+  origin: string,
+  persist: string,
+  options: { leaseMs?: number; objectDelayMs?: number } = {},
+): Promise<DevServer> {
+  const delay: Record<string, string> = options.objectDelayMs
+    ? { BENCH_OBJECT_DELAY_MS: String(options.objectDelayMs) }
+    : {};
   return startWranglerDev({
     persist,
-    vars: { POLICY: JSON.stringify(policy(origin)), ADMIN_TOKEN, ORIGIN_SIGNING_SECRET: SIGNING_SECRET },
+    vars: {
+      POLICY: JSON.stringify(policy(origin, options.leaseMs)),
+      ADMIN_TOKEN,
+      ORIGIN_SIGNING_SECRET: SIGNING_SECRET,
+      ...delay,
+    },
   });
+}
+
+async function startVariant(
+  origin: string,
+  options: { leaseMs?: number; objectDelayMs?: number },
+  persists: string[],
+): Promise<Variant> {
+  const persist = mkdtempSync(join(tmpdir(), "portcullis-bench-"));
+  persists.push(persist);
+  const server = await startPortcullis(origin, persist, options);
+  const workspace = await adminCall(server.url, "/workspaces", { name: "bench" });
+  const [warm] = await createKeys(server.url, workspace.id, 1, { limits: { minute: HIGH_LIMIT } });
+  return { server, warm: warm as string };
 }
 
 export function startPeer(origin: string, limit: number, keys: string[]): Promise<DevServer> {
@@ -86,6 +127,11 @@ export async function createKeys(
 
 export async function startStack(coldKeys: number): Promise<Stack> {
   const origin = await startBenchOrigin();
+  const empty = await startWranglerDev({ config: "bench/empty/wrangler.toml", migrate: false, vars: {} });
+  const persists: string[] = [];
+  const unleased = await startVariant(origin.url, { leaseMs: 0 }, persists);
+  const far = await startVariant(origin.url, { objectDelayMs: FAR_OBJECT_MS }, persists);
+  const farUnleased = await startVariant(origin.url, { leaseMs: 0, objectDelayMs: FAR_OBJECT_MS }, persists);
   const baseline = await startWranglerDev({
     config: "bench/baseline/wrangler.toml",
     migrate: false,
@@ -105,11 +151,15 @@ export async function startStack(coldKeys: number): Promise<Stack> {
   const peer = await startPeer(origin.url, HIGH_LIMIT, [peerKey]);
   const unknownBody = "U".repeat(32);
   const crc = crc32(unknownBody).toString(16).padStart(8, "0");
-  const servers = [peer, portcullis, baseline];
+  const servers = [peer, portcullis, baseline, empty, unleased.server, far.server, farUnleased.server];
   return {
     origin,
+    empty,
     baseline,
     portcullis,
+    unleased,
+    far,
+    farUnleased,
     peer,
     keys: {
       warm: warm as string,
@@ -122,7 +172,7 @@ export async function startStack(coldKeys: number): Promise<Stack> {
     stop: async () => {
       for (const server of servers) await server.stop();
       await origin.close();
-      rmSync(persist, { recursive: true, force: true });
+      for (const path of [persist, ...persists]) rmSync(path, { recursive: true, force: true });
     },
   };
 }

@@ -11,7 +11,7 @@ import type { AdminContext } from "./services/admin-context";
 export interface Env {
   /** Key records (hashed), workspaces and the audit log. */
   DB: D1Database;
-  /** One object per key, addressed by the key's SHA-256: revocation state and counters. */
+  /** One object per key, addressed by the key's id: its state and counters. */
   KEY_GATE: DurableObjectNamespace<KeyGate>;
   /** Events (docs/events.md), produced here and consumed by this Worker's `queue` handler. */
   EVENTS?: Queue<PortcullisEvent>;
@@ -25,6 +25,11 @@ export interface Env {
   ASSETS: Fetcher;
   /** HS256 secret for the `X-Portcullis-Assertion` JWT sent to the origin. */
   ORIGIN_SIGNING_SECRET?: string;
+  /**
+   * Benchmark only (`npm run bench`, the "far object" rows): ms added before and after each
+   * decision asked of a key's object, to model an object in another location. Unset: none.
+   */
+  BENCH_OBJECT_DELAY_MS?: string;
 }
 
 /** Per-request values set by middleware and read by routes and the request log. */

@@ -82,3 +82,28 @@ export function gateOf(env: { KEY_GATE: GateNamespace }, name: string): KeyGateA
 export function gateDirectory(namespace: GateNamespace): GateDirectory {
   return { forKey: (id) => gateOf({ KEY_GATE: namespace }, id) };
 }
+
+/**
+ * The directory with `delayMs` added before and after each call of a key's object: the
+ * benchmark's model of an object that lives in another location (env `BENCH_OBJECT_DELAY_MS`).
+ */
+export function distantGateDirectory(namespace: GateNamespace, delayMs: number): GateDirectory {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, delayMs));
+  return {
+    forKey: (id) => {
+      const gate = gateOf({ KEY_GATE: namespace }, id);
+      return new Proxy(gate, {
+        get(target, property) {
+          const method = Reflect.get(target, property);
+          if (typeof property !== "string" || typeof method !== "function") return method;
+          return async (...args: unknown[]) => {
+            await pause();
+            const result = await Reflect.apply(method, target, args);
+            await pause();
+            return result;
+          };
+        },
+      });
+    },
+  };
+}

@@ -3,7 +3,7 @@
  * key hashes and the abuse guard live for the isolate.
  */
 import type { Env } from "../env";
-import { gateDirectory } from "../key-object/client";
+import { distantGateDirectory, gateDirectory } from "../key-object/client";
 import { leaseHolder } from "../key-object/lease-holder";
 import type { Policy } from "../policy/schema";
 import { sessionSecret } from "../sessions/verify-session";
@@ -36,7 +36,9 @@ function keyLookup(db: D1Database): KeyLookup {
 export function verifyDeps(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): VerifyDeps {
   return {
     lookup: keyLookup(env.DB),
-    gates: gateDirectory(env.KEY_GATE),
+    gates: env.BENCH_OBJECT_DELAY_MS
+      ? distantGateDirectory(env.KEY_GATE, Number(env.BENCH_OBJECT_DELAY_MS))
+      : gateDirectory(env.KEY_GATE),
     known,
     abuse,
     limiter: env.ABUSE_LIMITER,
