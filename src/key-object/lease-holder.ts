@@ -26,6 +26,8 @@ interface Held {
   budget: HeldBudget;
   counts: Record<string, number>;
   lastUsedAt: number | null;
+  /** Its report left (or is leaving): it is never reported twice. */
+  reported: boolean;
 }
 
 /** Where a lease is reported at its end: its key's object, from work kept alive past the response. */
@@ -126,6 +128,7 @@ export class LeaseHolder {
     const asking = this.asking.get(keyId);
     this.asking.delete(keyId);
     if (grant) {
+      // Past the bound the oldest lease stops being used here; it is still reported at its end.
       if (this.held.size >= MAX_KEYS) this.held.delete(this.held.keys().next().value as string);
       const held = {
         grant,
@@ -133,11 +136,13 @@ export class LeaseHolder {
         budget: { ...grant.budget },
         counts: {},
         lastUsedAt: null,
+        reported: false,
       };
       this.held.set(keyId, held);
       this.reportAtEnd(keyId, held, reporter, policy);
       this.notUntil.delete(keyId);
     } else {
+      if (this.notUntil.size >= MAX_KEYS) this.notUntil.delete(this.notUntil.keys().next().value as string);
       this.notUntil.set(keyId, sentAt + (policy.leaseMs ?? 0));
     }
     asking?.answer();
@@ -152,9 +157,21 @@ export class LeaseHolder {
     if (held) await gate.release(this.holder, report(held), policyOf(held.grant.state.record.type));
   }
 
+  /**
+   * The object's figures for this key, seen from this isolate: plus the budget its lease has
+   * left (what the object counts as used may still pass here).
+   */
+  withHeldBudget(keyId: string, decision: KeyDecision): KeyDecision {
+    const held = this.held.get(keyId);
+    return held && !held.reported ? withBudget(decision, held) : decision;
+  }
+
+  /** Takes the key's lease out of use, to be reported by the caller. */
   private take(keyId: string): Held | null {
     const held = this.held.get(keyId) ?? null;
     this.held.delete(keyId);
+    if (!held || held.reported) return null;
+    held.reported = true;
     return held;
   }
 
@@ -180,8 +197,9 @@ export class LeaseHolder {
     const ended = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, held.endsAt - Date.now())));
     background(
       ended.then(async () => {
-        if (this.held.get(keyId) !== held) return;
-        this.held.delete(keyId);
+        if (held.reported) return;
+        held.reported = true;
+        if (this.held.get(keyId) === held) this.held.delete(keyId);
         await gate.release(this.holder, report(held), policy).catch(() => undefined);
       }),
     );

@@ -130,7 +130,9 @@ export async function verifyKey(
     deps.known.delete(hash);
     throw unavailable("The key's state could not be read; the request was denied.");
   }
-  return { code: outcome.decision.code, record: outcome.record, decision: outcome.decision };
+  // A read (self) shows what this isolate may still admit under its lease, too.
+  const decision = check.consume ? outcome.decision : deps.leases.withHeldBudget(key.id, outcome.decision);
+  return { code: decision.code, record: outcome.record, decision };
 }
 
 /**
