@@ -4,6 +4,7 @@
 import type { Access } from "./edge/access";
 import type { RequestFacts } from "./edge/request-facts";
 import type { KeyGate } from "./key-object/key-gate";
+import type { OwnerGate } from "./key-object/owner-gate";
 import type { Policy } from "./policy/schema";
 import type { AdminContext } from "./services/admin-context";
 
@@ -12,6 +13,8 @@ export interface Env {
   DB: D1Database;
   /** One object per key, addressed by the key's SHA-256: revocation state and counters. */
   KEY_GATE: DurableObjectNamespace<KeyGate>;
+  /** One object per owner (workspace and owner id): the owner's shared limits and credits. */
+  OWNER_GATE: DurableObjectNamespace<OwnerGate>;
   /** Counts misses (well-formed unknown keys) per client IP: the abuse limit. Optional. */
   ABUSE_LIMITER?: RateLimit;
   /** The policy: a TOML table from wrangler.toml or a JSON string (`--var POLICY:'{...}'`). */

@@ -14,6 +14,7 @@ import { Refusal } from "../refusals";
 import { registerAuditRoute } from "./audit";
 import { type OpenApiDocument, openApiDocument } from "./document";
 import { registerKeyRoutes } from "./keys";
+import { registerOwnerRoutes } from "./owners";
 import { registerReferencePage } from "./reference";
 import { registerRoleRoutes } from "./roles";
 import { registerWorkspaceRoutes } from "./workspaces";
@@ -40,6 +41,7 @@ export function adminApp(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
   registerWorkspaceRoutes(app, compiled);
   registerKeyRoutes(app, compiled);
   registerRoleRoutes(app, compiled);
+  registerOwnerRoutes(app, compiled);
   registerAuditRoute(app, compiled);
 
   const adminPath = `${compiled.policy.basePath}/admin`;
