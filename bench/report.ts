@@ -65,7 +65,7 @@ export function report(results: Results): string {
     "| scenario | connections | req/s | × (a) | p50 ms | p99 ms | mean ms | + ms vs (a) | errors | statuses |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
-  for (const id of ["z", "a", "b", "b0", "bf", "bf0", "c", "d", "e", "f", "g", "h", "i"]) {
+  for (const id of ["z", "a", "b", "b0", "bf", "bf0", "c", "d", "e", "f", "g", "h", "j", "i"]) {
     for (const connections of SHAPES) {
       const row = table[id]?.[connections];
       const reference = base?.[connections];

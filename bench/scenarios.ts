@@ -88,6 +88,11 @@ export const SCENARIOS: Scenario[] = [
     target: (s) => ({ url: `${s.portcullis.url}/api/items`, headers: bearer(s.keys.limited) }),
   },
   {
+    id: "j",
+    name: "Portcullis proxy, warm key of an owner with limits (two objects, no lease)",
+    target: (s) => ({ url: `${s.portcullis.url}/api/items`, headers: bearer(s.keys.owned) }),
+  },
+  {
     id: "i",
     name: "peer: bearerAuth + D1 + hono-rate-limiter (DO store)",
     target: (s) => ({ url: `${s.peer.url}/api/items`, headers: bearer(s.keys.peer) }),

@@ -34,7 +34,16 @@ export interface Stack {
   far: Variant;
   farUnleased: Variant;
   peer: DevServer;
-  keys: { warm: string; limited: string; unknown: string; malformed: string; peer: string; cold: string[] };
+  keys: {
+    warm: string;
+    /** A key whose owner has limits: its owner's object counts each request (no lease). */
+    owned: string;
+    limited: string;
+    unknown: string;
+    malformed: string;
+    peer: string;
+    cold: string[];
+  };
   stop(): Promise<void>;
 }
 
@@ -66,6 +75,25 @@ export async function adminCall(
   });
   if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as { id: string; key: string };
+}
+
+/** Sets the owner's shared limits (SPEC 10). */
+async function putOwner(
+  portcullis: string,
+  workspaceId: string,
+  ownerId: string,
+  body: unknown,
+): Promise<void> {
+  const response = await fetch(
+    `${portcullis}/_portcullis/admin/v1/owners/${ownerId}?workspaceId=${workspaceId}`,
+    {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    },
+  );
+  if (response.status !== 200)
+    throw new Error(`owner ${ownerId}: ${response.status} ${await response.text()}`);
 }
 
 export function startPortcullis(
@@ -141,6 +169,8 @@ export async function startStack(coldKeys: number): Promise<Stack> {
   let portcullis = await startPortcullis(origin.url, persist);
   const workspace = await adminCall(portcullis.url, "/workspaces", { name: "bench" });
   const [warm] = await createKeys(portcullis.url, workspace.id, 1, { limits: { minute: HIGH_LIMIT } });
+  const [owned] = await createKeys(portcullis.url, workspace.id, 1, { ownerId: "bench-owner" });
+  await putOwner(portcullis.url, workspace.id, "bench-owner", { limits: { minute: HIGH_LIMIT } });
   const [limited] = await createKeys(portcullis.url, workspace.id, 1, { limits: { hour: 1 } });
   const cold = await createKeys(portcullis.url, workspace.id, coldKeys, { limits: { minute: HIGH_LIMIT } });
   // A restart empties every isolate cache and unloads every Durable Object: the cold keys'
@@ -163,6 +193,7 @@ export async function startStack(coldKeys: number): Promise<Stack> {
     peer,
     keys: {
       warm: warm as string,
+      owned: owned as string,
       limited: limited as string,
       unknown: `bk_${unknownBody}_${crc}`,
       malformed: "bk_not-a-well-formed-key",

@@ -4,6 +4,7 @@
 import type { Access } from "./edge/access";
 import type { RequestFacts } from "./edge/request-facts";
 import type { KeyGate } from "./key-object/key-gate";
+import type { OwnerGate } from "./key-object/owner-gate";
 import type { PortcullisEvent } from "./keys/events";
 import type { Policy } from "./policy/schema";
 import type { AdminContext } from "./services/admin-context";
@@ -13,6 +14,8 @@ export interface Env {
   DB: D1Database;
   /** One object per key, addressed by the key's id: its state and counters. */
   KEY_GATE: DurableObjectNamespace<KeyGate>;
+  /** One object per owner (workspace and owner id): the owner's shared limits and credits. */
+  OWNER_GATE: DurableObjectNamespace<OwnerGate>;
   /** Events (docs/events.md), produced here and consumed by this Worker's `queue` handler. */
   EVENTS?: Queue<PortcullisEvent>;
   /** Counts misses (well-formed unknown keys) per client IP: the abuse limit. Optional. */

@@ -1,5 +1,5 @@
 /**
- * The Worker entry: the Hono app for the deployment's policy, the Durable Object class, the
+ * The Worker entry: the Hono app for the deployment's policy, the Durable Object classes, the
  * events queue's consumer, and the scheduled sweep of events (docs/events.md).
  */
 
@@ -11,6 +11,7 @@ import { EventService } from "./services/events";
 import { deliverBatch, retryDelay } from "./services/webhook-delivery";
 
 export { KeyGate } from "./key-object/key-gate";
+export { OwnerGate } from "./key-object/owner-gate";
 
 let loaded: { raw: unknown; result: PolicyResult } | null = null;
 

@@ -15,6 +15,7 @@ import { registerAuditRoute } from "./audit";
 import { type OpenApiDocument, openApiDocument } from "./document";
 import { registerEventRoute } from "./events";
 import { registerKeyRoutes } from "./keys";
+import { registerOwnerRoutes } from "./owners";
 import { registerReferencePage } from "./reference";
 import { registerRoleRoutes } from "./roles";
 import { registerWorkspaceRoutes } from "./workspaces";
@@ -41,6 +42,7 @@ export function adminApp(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
   registerWorkspaceRoutes(app, compiled);
   registerKeyRoutes(app, compiled);
   registerRoleRoutes(app, compiled);
+  registerOwnerRoutes(app, compiled);
   registerAuditRoute(app, compiled);
   registerEventRoute(app, compiled);
 

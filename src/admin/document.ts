@@ -11,6 +11,11 @@ const TAGS = [
   { name: "Workspaces", description: "Workspaces own keys, roles and an audit log." },
   { name: "Keys", description: "API keys: a key is shown once, in the response that creates or rotates it." },
   { name: "Roles", description: "Named sets of permissions that keys hold by reference." },
+  {
+    name: "Owners",
+    description:
+      "Keys with the same ownerId share the owner's limits and credits; an owner revoke revokes them all.",
+  },
   { name: "Audit", description: "Every admin change, with its actor and the record before and after." },
   { name: "Events", description: "What happened to keys, and its delivery to each webhook." },
   { name: "Verify", description: "A backend's question: may this key do this?" },

@@ -46,6 +46,14 @@ const role = {
   updatedAt: CREATED_AT,
 };
 
+const owner = {
+  ownerId: "user_42",
+  workspaceId: WORKSPACE_ID,
+  limits: [{ window: "minute", limit: 1200, remaining: 1180, reset: 0 }],
+  credits: { remaining: 50000, refill: { interval: "month", amount: 50000 } },
+  keyCount: 3,
+};
+
 export const EXAMPLES = {
   createWorkspace: { name: "acme", plan: "pro" },
   patchWorkspace: { plan: "enterprise" },
@@ -86,6 +94,16 @@ export const EXAMPLES = {
   },
   role,
   roleList: { items: [role] },
+  putOwner: {
+    limits: { minute: 1200 },
+    credits: { remaining: 50000, refill: { interval: "month", amount: 50000 } },
+  },
+  owner,
+  ownerList: {
+    items: [{ ownerId: owner.ownerId, limits: { minute: 1200 }, credits: owner.credits, keyCount: 3 }],
+    cursor: null,
+  },
+  ownerRevoked: { revoked: 3 },
   auditList: {
     items: [
       {

@@ -66,7 +66,7 @@ function cleanText(max: number) {
     .openapi({ description: `At most ${max} characters; ${CLEAN_TEXT_MESSAGE}` });
 }
 
-const OwnerId = z
+export const OwnerId = z
   .string()
   .regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "1 to 128 characters of [A-Za-z0-9_.:@-]")
   .refine(isNotDotsOnly, "not dots only")
@@ -328,6 +328,56 @@ const WindowView = z
 export const KeyDetailSchema = KeyRecordSchema.extend({
   counters: z.object({ plan: z.string().nullable(), limits: z.array(WindowView) }),
 }).openapi("KeyDetail");
+
+/** `workspaceId` of owner calls: required for root, an admin key's own workspace by default. */
+export const OwnerWorkspaceQuery = z.object({ workspaceId: z.string().optional() });
+
+export const OwnerListQuery = PageQuery.extend({ workspaceId: z.string().optional() });
+
+export const OwnerIdParam = z.object({
+  ownerId: OwnerId.openapi({ param: { name: "ownerId", in: "path" }, example: "user_42" }),
+});
+
+export const PutOwnerBody = z
+  .strictObject({
+    limits: Limits.optional().openapi({
+      description: "The owner's windows, shared by its keys; 0 or absent = no owner limit",
+    }),
+    credits: Credits.nullable()
+      .optional()
+      .openapi({ description: "The balance shared by the owner's keys without credits of their own" }),
+  })
+  .openapi("PutOwner");
+
+export const OwnerSchema = z
+  .object({
+    ownerId: z.string(),
+    workspaceId: z.string(),
+    limits: z.array(WindowView).openapi({ description: "One entry per owner window, with live remaining" }),
+    credits: Credits.nullable(),
+    keyCount: z.number().int().openapi({ description: "Keys of the owner neither revoked nor deleted" }),
+  })
+  .openapi("Owner");
+
+export const OwnerListSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        ownerId: z.string(),
+        limits: Limits,
+        credits: Credits.nullable().openapi({
+          description: "As last set with PUT (GET shows the live balance)",
+        }),
+        keyCount: z.number().int(),
+      }),
+    ),
+    cursor: z.string().nullable(),
+  })
+  .openapi("OwnerList");
+
+export const OwnerRevokedSchema = z
+  .object({ revoked: z.number().int().openapi({ description: "Keys this call revoked" }) })
+  .openapi("OwnerRevoked");
 
 export const CreditsBody = z
   .strictObject({

@@ -32,7 +32,9 @@ const healthRoute = createRoute({
 
 const SelfWindow = z
   .object({
-    window: z.string().openapi({ description: "`second`, `minute`, `hour`, `day` or `month`" }),
+    window: z.string().openapi({
+      description: "`second`, `minute`, `hour`, `day` or `month`; an owner's window is `owner-minute` etc.",
+    }),
     limit: z.number().int(),
     remaining: z.number().int(),
     reset: z.number().int().openapi({ description: "Seconds until one more request is allowed" }),

@@ -5,7 +5,9 @@
 import type { KeyRecord } from "../keys/record";
 import type { EventItem } from "../services/events";
 import type { Inspection } from "../services/keys";
+import type { OwnerDetail } from "../services/owners";
 import type { AuditEntry } from "../storage/audit";
+import type { Owner } from "../storage/owners";
 import type { Role } from "../storage/roles";
 import type { Workspace } from "../storage/workspaces";
 
@@ -75,6 +77,17 @@ export function keyDetailView(inspection: Inspection) {
       })),
     },
   };
+}
+
+export function ownerView(owner: OwnerDetail) {
+  return {
+    ...owner,
+    limits: owner.limits.map(({ window, limit, remaining, reset }) => ({ window, limit, remaining, reset })),
+  };
+}
+
+export function ownerSummaryView({ owner, keyCount }: { owner: Owner; keyCount: number }) {
+  return { ownerId: owner.ownerId, limits: owner.limits, credits: owner.credits, keyCount };
 }
 
 export function auditView(entry: AuditEntry) {

@@ -285,6 +285,70 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/_portcullis/admin/v1/owners/{ownerId}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An owner's limits with live remaining, its credits and its number of keys
+     * @description Needs the admin permission `keys:read` (root holds every permission). An owner never set answers with no limits.
+     */
+    get: operations["getOwner"];
+    /**
+     * Set an owner's limits and credits, shared by all its keys (replaces them)
+     * @description Needs the admin permission `keys:write` (root holds every permission). In force for every request of the owner's keys after the response.
+     */
+    put: operations["putOwner"];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/_portcullis/admin/v1/owners": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the owners set with PUT, by owner id
+     * @description Needs the admin permission `keys:read` (root holds every permission).
+     */
+    get: operations["listOwners"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/_portcullis/admin/v1/owners/{ownerId}/revoke": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke every key of an owner, in force for all of them before the response
+     * @description Needs the admin permission `keys:revoke` (root holds every permission). Acts once: keys given this owner later are not revoked.
+     */
+    post: operations["revokeOwner"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/_portcullis/admin/v1/audit": {
     parameters: {
       query?: never;
@@ -723,6 +787,36 @@ export interface components {
     RoleList: {
       items: components["schemas"]["Role"][];
     };
+    Owner: {
+      ownerId: string;
+      workspaceId: string;
+      /** @description One entry per owner window, with live remaining */
+      limits: components["schemas"]["WindowStatus"][];
+      credits: components["schemas"]["Credits"];
+      /** @description Keys of the owner neither revoked nor deleted */
+      keyCount: number;
+    };
+    PutOwner: {
+      limits?: components["schemas"]["Limits"] & unknown;
+      /** @description The balance shared by the owner's keys without credits of their own */
+      credits?: {
+        remaining: number;
+        refill?: components["schemas"]["CreditRefill"];
+      } | null;
+    };
+    OwnerList: {
+      items: {
+        ownerId: string;
+        limits: components["schemas"]["Limits"];
+        credits: components["schemas"]["Credits"] & unknown;
+        keyCount: number;
+      }[];
+      cursor: string | null;
+    };
+    OwnerRevoked: {
+      /** @description Keys this call revoked */
+      revoked: number;
+    };
     AuditList: {
       items: components["schemas"]["AuditEntry"][];
       cursor: string | null;
@@ -859,7 +953,7 @@ export interface components {
       } | null;
     };
     SelfWindow: {
-      /** @description `second`, `minute`, `hour`, `day` or `month` */
+      /** @description `second`, `minute`, `hour`, `day` or `month`; an owner's window is `owner-minute` etc. */
       window: string;
       limit: number;
       remaining: number;
@@ -3109,6 +3203,468 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */
+      400: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such object, or not in the caller's workspace */
+      404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getOwner: {
+    parameters: {
+      query?: {
+        workspaceId?: string;
+      };
+      header?: never;
+      path: {
+        /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+        ownerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The owner */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "ownerId": "user_42",
+           *       "workspaceId": "ws_8fJ2kq0aLm3nB5cD7eF9",
+           *       "limits": [
+           *         {
+           *           "window": "minute",
+           *           "limit": 1200,
+           *           "remaining": 1180,
+           *           "reset": 0
+           *         }
+           *       ],
+           *       "credits": {
+           *         "remaining": 50000,
+           *         "refill": {
+           *           "interval": "month",
+           *           "amount": 50000
+           *         }
+           *       },
+           *       "keyCount": 3
+           *     }
+           */
+          "application/json": components["schemas"]["Owner"];
+        };
+      };
+      /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */
+      400: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such object, or not in the caller's workspace */
+      404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  putOwner: {
+    parameters: {
+      query?: {
+        workspaceId?: string;
+      };
+      header?: never;
+      path: {
+        /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+        ownerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "limits": {
+         *         "minute": 1200
+         *       },
+         *       "credits": {
+         *         "remaining": 50000,
+         *         "refill": {
+         *           "interval": "month",
+         *           "amount": 50000
+         *         }
+         *       }
+         *     }
+         */
+        "application/json": components["schemas"]["PutOwner"];
+      };
+    };
+    responses: {
+      /** @description The owner */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "ownerId": "user_42",
+           *       "workspaceId": "ws_8fJ2kq0aLm3nB5cD7eF9",
+           *       "limits": [
+           *         {
+           *           "window": "minute",
+           *           "limit": 1200,
+           *           "remaining": 1180,
+           *           "reset": 0
+           *         }
+           *       ],
+           *       "credits": {
+           *         "remaining": 50000,
+           *         "refill": {
+           *           "interval": "month",
+           *           "amount": 50000
+           *         }
+           *       },
+           *       "keyCount": 3
+           *     }
+           */
+          "application/json": components["schemas"]["Owner"];
+        };
+      };
+      /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */
+      400: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such object, or not in the caller's workspace */
+      404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Body over 64 KiB */
+      413: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  listOwners: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        limit?: number;
+        workspaceId?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The owners */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "items": [
+           *         {
+           *           "ownerId": "user_42",
+           *           "limits": {
+           *             "minute": 1200
+           *           },
+           *           "credits": {
+           *             "remaining": 50000,
+           *             "refill": {
+           *               "interval": "month",
+           *               "amount": 50000
+           *             }
+           *           },
+           *           "keyCount": 3
+           *         }
+           *       ],
+           *       "cursor": null
+           *     }
+           */
+          "application/json": components["schemas"]["OwnerList"];
+        };
+      };
+      /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */
+      400: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such object, or not in the caller's workspace */
+      404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  revokeOwner: {
+    parameters: {
+      query?: {
+        workspaceId?: string;
+      };
+      header?: never;
+      path: {
+        /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+        ownerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description How many keys this call revoked */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "revoked": 3
+           *     }
+           */
+          "application/json": components["schemas"]["OwnerRevoked"];
+        };
       };
       /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */
       400: {

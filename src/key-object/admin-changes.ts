@@ -15,6 +15,7 @@ import type { AuditAction } from "../storage/audit";
 import { AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
 import { KeyStore } from "../storage/keys";
+import { OwnerStore } from "../storage/owners";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import type { KeyCell, StoredState } from "./cell";
@@ -29,6 +30,7 @@ import type {
 } from "./contract";
 import type { Counters, GateState } from "./decide";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
+import { meters } from "./owner-client";
 import { NO_ACTIVITY } from "./usage";
 
 /** What a change makes of the key, or why it makes nothing. */
@@ -116,10 +118,14 @@ export class KeyChanges {
         extra: rolePermissions ? { rolePermissions, rolesCheckedAt: now } : {},
         // New roles widen the key: stored once D1 has them, their permissions are read then,
         // since a role edit that listed the role's holders before could not push to this key.
-        ...(patch.roles && {
+        // A new owner is read then too, for the same reason (an owner's PUT lists its keys).
+        ...((patch.roles || patch.ownerId !== undefined) && {
           fresh: async () => {
-            const { rolePermissions: fresh } = await contextOf(this.db(), { ...record, ...patch });
-            return { rolePermissions: fresh };
+            const fresh = await contextOf(this.db(), { ...record, ...patch });
+            return {
+              ...(patch.roles && { rolePermissions: fresh.rolePermissions }),
+              ownerMetered: fresh.ownerMetered,
+            };
           },
         }),
         confirmWithoutD1: patch.enabled === false,
@@ -283,7 +289,7 @@ export class KeyChanges {
     });
   }
 
-  /** Applies a workspace plan change or a role edit pushed by the admin API. */
+  /** Applies a workspace plan change, a role edit or an owner's settings pushed by the admin API. */
   updateContext(change: ContextChange): Promise<void> {
     return this.writes.run(async () => {
       const state = this.cell.state;
@@ -296,6 +302,7 @@ export class KeyChanges {
           ? { ...others, [change.role.name]: change.role.permissions }
           : others;
       }
+      if (change.owner && change.owner.id === state.record.ownerId) next.ownerMetered = change.owner.metered;
       await this.cell.persist(next);
     });
   }
@@ -325,7 +332,9 @@ export class KeyChanges {
     context: ChangeContext,
     planned: Planned,
   ): Promise<WriteOutcome> {
-    if (planned === "unchanged") return { ok: true, record: this.cell.view(state.record), d1Pending: false };
+    if (planned === "unchanged") {
+      return { ok: true, record: this.cell.view(state.record), d1Pending: false, unchanged: true };
+    }
     if (planned === "conflict") return { ok: false, code: "conflict" };
     const deleted = planned.deleted ?? false;
     const before = this.cell.view(state.record);
@@ -337,7 +346,7 @@ export class KeyChanges {
           record: after,
           audit: auditEntry(after, action, before, deleted ? null : this.cell.view(after), context),
           deleted,
-          events: eventsOf(action, state.record, after),
+          events: context.silent ? [] : eventsOf(action, state.record, after),
         },
         store: async () => {
           const fresh = planned.fresh ? await planned.fresh() : {};
@@ -390,14 +399,26 @@ function refusal(
   return null;
 }
 
-/** A key's context as D1 has it now: its workspace's plan and its roles' permissions. */
-async function contextOf(
+/**
+ * A key's context as D1 has it now: its workspace's plan, its roles' permissions and whether
+ * its owner has limits or credits.
+ */
+export async function contextOf(
   db: D1Database,
   record: KeyRecord,
-): Promise<{ workspacePlan: string | null; rolePermissions: Record<string, string[]> }> {
-  const [workspace, roles] = await Promise.all([
+): Promise<{
+  workspacePlan: string | null;
+  rolePermissions: Record<string, string[]>;
+  ownerMetered: boolean;
+}> {
+  const [workspace, roles, owner] = await Promise.all([
     new WorkspaceStore(db).find(record.workspaceId),
     new RoleStore(db).find(record.workspaceId, record.roles),
+    record.ownerId === null ? null : new OwnerStore(db).find(record.workspaceId, record.ownerId),
   ]);
-  return { workspacePlan: workspace?.plan ?? null, rolePermissions: permissionsByRole(roles) };
+  return {
+    workspacePlan: workspace?.plan ?? null,
+    rolePermissions: permissionsByRole(roles),
+    ownerMetered: meters(owner),
+  };
 }

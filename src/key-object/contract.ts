@@ -16,6 +16,8 @@ export interface ChangeContext {
   requestId: string;
   /** Id of the audit entry to write. */
   auditId: string;
+  /** The change raises no event of its own: its caller raises one for the whole operation (an owner revoke). */
+  silent?: boolean;
 }
 
 /** Context a key's decision needs besides its record, changed by workspace and role edits. */
@@ -23,6 +25,8 @@ export interface ContextChange {
   workspacePlan?: string | null;
   /** New permissions of a role, or null when the role was deleted. */
   role?: { name: string; permissions: string[] | null };
+  /** Whether owner `id` now has limits or credits; ignored by a key of another owner. */
+  owner?: { id: string; metered: boolean };
 }
 
 /** The fields `PATCH /keys/:id` may change. */
@@ -77,6 +81,8 @@ export type WriteOutcome =
       record: KeyRecord;
       /** The change is in force here but D1 is not written yet (it is retried until it is). */
       d1Pending: boolean;
+      /** Nothing was changed: the key already was as asked (a revoke of a revoked key). */
+      unchanged?: true;
     }
   | {
       ok: false;

@@ -5,7 +5,8 @@
  * exact because one object decides and counts each request, one at a time. Its jobs, one
  * module each:
  *
- *   deciding        this file (authorize), with the pure decision of decide.ts
+ *   deciding        this file (authorize), with the pure decision of decide.ts; a key whose
+ *                   owner has limits or credits is counted by the owner's object (owner-gate.ts)
  *   leases          lease-book.ts: decisions lent to isolates, with budgets (SPEC 9)
  *   admin changes   admin-changes.ts, in the write order of ordered-writes.ts
  *   usage           usage.ts, written behind to D1 by the alarm
@@ -17,10 +18,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { PortcullisEvent } from "../keys/events";
 import { identityOf } from "../keys/record";
+import { currentCredits } from "../limits/credits";
 import { grantLease, leasePeriods } from "../limits/lease";
-import { effectiveLimits } from "../limits/windows";
+import { effectiveLimits, laterWindows } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
+import { OwnerStore } from "../storage/owners";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { KeyChanges } from "./admin-changes";
 import { adopt, handOff } from "./adoption";
@@ -45,12 +48,14 @@ import { type Counters, decide, denial, type GateCheck, type GateState, resolveP
 import { EventOutbox, publish } from "./events";
 import { LEASES, LeaseBook } from "./lease-book";
 import { OrderedWrites } from "./ordered-writes";
+import { meters, type OwnerGateApi, ownerGateOf } from "./owner-client";
 import { recordActivity, recordLeased, WriteBehind } from "./usage";
 
 /**
- * Longest time a key's copy of its roles' permissions is trusted, ms. Role edits are pushed to
- * every key holding the role before the admin call returns; this bound covers a push that
- * failed and a key created while its role was being edited.
+ * Longest time a key's copy of its roles' permissions (and of whether its owner has limits or
+ * credits) is trusted, ms. Role edits and owner settings are pushed to every key concerned
+ * before the admin call returns; this bound covers a push that failed and a key created while
+ * its role or owner was being edited.
  */
 export const ROLE_REFRESH_MS = 30_000;
 
@@ -61,6 +66,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   queue: Queue<PortcullisEvent> | undefined;
   /** The clock; tests replace it to cross window edges without sleeping. */
   now: () => number = () => Date.now();
+  /** The object of an owner; tests replace it to make the owner's object fail. */
+  owners: (workspaceId: string, ownerId: string) => OwnerGateApi = (workspaceId, ownerId) =>
+    ownerGateOf(this.env, workspaceId, ownerId);
   private readonly cell: KeyCell;
   private readonly writes: OrderedWrites;
   private readonly changes: KeyChanges;
@@ -69,6 +77,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   private readonly events: EventOutbox;
   /** The role refresh under way, shared by the requests that arrive meanwhile. */
   private refreshing: Promise<void> | null = null;
+  /** Requests of an owned key with its own credits, one after another (authorizeOwned). */
+  private creditTurns: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -115,6 +125,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       return { decision: denial("invalid_key"), record: identityOf(state.record) };
     }
     if (state.successor) return this.authorizeRetired(state, state.successor, check, policy);
+    if (state.ownerMetered && state.record.ownerId !== null) {
+      return this.authorizeOwned(state, state.record.ownerId, check, policy, now);
+    }
     const { decision, counters } = decide(state, this.cell.meters.counters, check, policy, now);
     if (!check.consume) return { decision, record: identityOf(state.record) };
     const activity = recordActivity(this.cell.meters.activity, decision.code, now);
@@ -238,25 +251,122 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   }
 
   /**
-   * Re-reads the roles' permissions from D1 once `ROLE_REFRESH_MS` has passed. The result is
-   * dropped when any write replaced the state while D1 was read: that write is newer.
+   * A key whose owner has limits or credits (SPEC 10): its own state decides rows 5-10, then the
+   * owner's object counts rows 11-13 over the key's windows and the owner's at once, and this
+   * object keeps a copy of the key's windows (where counting resumes if the key changes owner).
+   * A key's own balance is charged here: requests that carry it to the owner's decision take
+   * turns, so that no two draw on the same balance.
+   */
+  private async authorizeOwned(
+    state: StoredState,
+    ownerId: string,
+    check: GateCheck,
+    policy: KeyTypePolicy,
+    now: number,
+  ): Promise<AuthorizeOutcome> {
+    const record = identityOf(state.record);
+    const own = decide(state, this.cell.meters.counters, { ...check, consume: false }, policy, now);
+    if (own.decision.code !== "valid") {
+      if (check.consume) await this.countOwned(own.decision.code, null, now);
+      return { decision: own.decision, record };
+    }
+    const owner = this.owners(state.record.workspaceId, ownerId);
+    const limits = this.limitsOf(state, policy);
+    const counted = async () => {
+      const counters = this.cell.meters.counters;
+      const keyCredits = counters.credits ? currentCredits(counters.credits, now) : null;
+      const outcome = await owner.meter({
+        keyId: state.record.id,
+        keyLimits: limits,
+        keyWindows: counters.windows,
+        keyCredits,
+        cost: check.cost,
+        take: check.consume,
+      });
+      if (check.consume) {
+        const charged = outcome.code === "valid" && keyCredits !== null ? check.cost : null;
+        await this.countOwned(outcome.code, { windows: outcome.keyWindows, charged }, now);
+      }
+      return outcome;
+    };
+    const outcome = await (this.cell.meters.counters.credits && check.consume
+      ? this.inTurn(counted)
+      : counted());
+    const credits = outcome.credits;
+    return {
+      decision: {
+        ...own.decision,
+        code: outcome.code,
+        usage: {
+          windows: outcome.windows,
+          credits: credits ? { remaining: credits.remaining, refill: credits.refill } : null,
+          retryAfter: outcome.retryAfter,
+        },
+      },
+      record,
+    };
+  }
+
+  /** Records an owned key's request here: its outcome, its windows as counted, its own credits charged. */
+  private async countOwned(
+    code: string,
+    counted: { windows: Counters["windows"]; charged: number | null } | null,
+    now: number,
+  ): Promise<void> {
+    const { counters, activity } = this.cell.meters;
+    let next = counters;
+    if (counted) {
+      const balance = counters.credits ? currentCredits(counters.credits, now) : null;
+      next = {
+        windows: laterWindows(counters.windows, counted.windows),
+        // Charged on the balance as it is now: an admin change made meanwhile is kept.
+        credits:
+          balance && counted.charged !== null
+            ? { ...balance, remaining: Math.max(0, balance.remaining - counted.charged) }
+            : counters.credits,
+      };
+    }
+    await this.cell.setMeters({ counters: next, activity: recordActivity(activity, code, now) }, false);
+    await this.usage.schedule(now);
+  }
+
+  /** Runs `step` after every step before it has finished. */
+  private inTurn<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.creditTurns.then(step);
+    this.creditTurns = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Re-reads the roles' permissions and the owner's settings from D1 once `ROLE_REFRESH_MS` has
+   * passed. The result is dropped when any write replaced the state while D1 was read: that
+   * write is newer.
    */
   private refreshRoles(): Promise<void> {
     const state = this.cell.state;
-    if (!state || state.record.roles.length === 0 || this.now() - state.rolesCheckedAt < ROLE_REFRESH_MS) {
+    if (
+      !state ||
+      (state.record.roles.length === 0 && state.record.ownerId === null) ||
+      this.now() - state.rolesCheckedAt < ROLE_REFRESH_MS
+    ) {
       return Promise.resolve();
     }
     this.refreshing ??= (async () => {
       const version = this.cell.version;
       const checkedAt = this.now();
+      const { workspaceId, roles: names, ownerId } = state.record;
       try {
-        const roles = await new RoleStore(this.db).find(state.record.workspaceId, state.record.roles);
+        const [roles, owner] = await Promise.all([
+          new RoleStore(this.db).find(workspaceId, names),
+          ownerId === null ? null : new OwnerStore(this.db).find(workspaceId, ownerId),
+        ]);
         const current = this.cell.state;
         if (this.cell.version !== version || !current) return;
         await this.cell.persist({
           ...current,
           rolePermissions: permissionsByRole(roles),
           rolesCheckedAt: checkedAt,
+          ownerMetered: meters(owner),
         });
       } finally {
         this.refreshing = null;

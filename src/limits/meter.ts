@@ -3,6 +3,10 @@
  * quotas, then credits. A request is counted in every window and charged its cost only when
  * all three pass; a denied request consumes nothing. With `take` false (the self endpoint) the
  * counters are only read and nothing is ever refused.
+ *
+ * `meterSets` does the same over several sets of windows at once (a key's own and its owner's,
+ * SPEC 10): the request passes only if every window of every set passes, and is then counted in
+ * all of them, or in none.
  */
 import { type CreditState, currentCredits, secondsToRefill } from "./credits";
 import {
@@ -37,41 +41,69 @@ export interface Meter {
   nextWindows: WindowStates;
 }
 
-function read(input: MeterInput): WindowOutcome[] {
-  return input.limits.map(([window, limit]) =>
-    evaluateWindow(window, limit, input.windows[window], input.now, false),
-  );
+/** One set of windows: its limits and state; `owner` marks the owner's (SPEC 10). */
+export interface WindowSet {
+  limits: [Window, number][];
+  windows: WindowStates;
+  owner?: boolean;
 }
 
-export function meter(input: MeterInput): Meter {
+export interface SetsInput {
+  sets: WindowSet[];
+  credits: CreditState | null;
+  cost: number;
+  now: number;
+  take: boolean;
+}
+
+export interface SetsMeter extends Omit<Meter, "nextWindows"> {
+  /** The state to keep of each set, in the order of `sets`. */
+  nextWindows: WindowStates[];
+}
+
+function evaluate(set: WindowSet, now: number, take: boolean): WindowOutcome[] {
+  return set.limits.map(([window, limit]) => {
+    const outcome = evaluateWindow(window, limit, set.windows[window], now, take);
+    return set.owner ? { ...outcome, status: { ...outcome.status, owner: true } } : outcome;
+  });
+}
+
+export function meterSets(input: SetsInput): SetsMeter {
   const credits = input.credits ? currentCredits(input.credits, input.now) : null;
-  const refuse = (code: MeterCode, retryAfter: number | null): Meter => ({
+  const refuse = (code: MeterCode, retryAfter: number | null): SetsMeter => ({
     code,
-    windows: read(input).map((outcome) => outcome.status),
+    windows: input.sets.flatMap((set) => evaluate(set, input.now, false).map((outcome) => outcome.status)),
     credits,
     retryAfter,
-    nextWindows: input.windows,
+    nextWindows: input.sets.map((set) => set.windows),
   });
   if (!input.take) return refuse("valid", null);
 
-  const outcomes = input.limits.map(([window, limit]) =>
-    evaluateWindow(window, limit, input.windows[window], input.now, true),
-  );
-  const limited = outcomes.find((outcome) => !outcome.allowed && !isCalendar(outcome.status.window));
+  const outcomes = input.sets.map((set) => evaluate(set, input.now, true));
+  const all = outcomes.flat();
+  const limited = all.find((outcome) => !outcome.allowed && !isCalendar(outcome.status.window));
   if (limited) return refuse("rate_limited", limited.status.reset);
-  const spent = outcomes.find((outcome) => !outcome.allowed);
+  const spent = all.find((outcome) => !outcome.allowed);
   if (spent) return refuse("quota_exceeded", spent.status.reset);
   if (credits && input.cost > credits.remaining) {
     return refuse("credits_exhausted", secondsToRefill(credits.refill, input.now));
   }
 
-  const nextWindows: WindowStates = { ...input.windows };
-  for (const outcome of outcomes) nextWindows[outcome.status.window] = outcome.next;
   return {
     code: "valid",
-    windows: outcomes.map((outcome) => outcome.status),
+    windows: all.map((outcome) => outcome.status),
     credits: credits ? { ...credits, remaining: credits.remaining - input.cost } : null,
     retryAfter: null,
-    nextWindows,
+    nextWindows: input.sets.map((set, index) => {
+      const next: WindowStates = { ...set.windows };
+      for (const outcome of outcomes[index] ?? []) next[outcome.status.window] = outcome.next;
+      return next;
+    }),
   };
+}
+
+export function meter(input: MeterInput): Meter {
+  const { limits, windows, ...rest } = input;
+  const metered = meterSets({ ...rest, sets: [{ limits, windows }] });
+  return { ...metered, nextWindows: metered.nextWindows[0] ?? windows };
 }

@@ -30,6 +30,13 @@ export interface WindowStatus {
   resetFull: number;
   /** The window's length in seconds (`w` of `RateLimit-Policy`; a month's is this month's). */
   seconds: number;
+  /** A window of the key's owner (SPEC 10), shared by all its keys: named `owner-<window>`. */
+  owner?: true;
+}
+
+/** The name a client sees: `minute` for the key's own window, `owner-minute` for its owner's. */
+export function windowName(status: Pick<WindowStatus, "window" | "owner">): string {
+  return status.owner ? `owner-${status.window}` : status.window;
 }
 
 const GCRA_MS: Record<"second" | "minute" | "hour", number> = {
@@ -168,18 +175,49 @@ export function evaluateWindow(
     : gcra(window, limit, state, now, take);
 }
 
-/** The window a client should watch: least remaining, then soonest one more, then soonest fresh. */
+/**
+ * The later of two states of each window: the one that has counted more. A key's object keeps
+ * a copy of the windows its owner's object counts; answers may come back out of order, and the
+ * later state is the one that must win.
+ */
+export function laterWindows(a: WindowStates, b: WindowStates): WindowStates {
+  const merged: WindowStates = { ...a };
+  for (const [window, state] of Object.entries(b) as [Window, WindowState][]) {
+    const mine = merged[window];
+    if (!mine) merged[window] = state;
+    else if (isCalendar(window)) {
+      const period = Math.max(mine.period ?? 0, state.period ?? 0);
+      const count = (s: WindowState) => (s.period === period ? (s.count ?? 0) : 0);
+      merged[window] = { period, count: Math.max(count(mine), count(state)) };
+    } else merged[window] = { tat: Math.max(mine.tat ?? 0, state.tat ?? 0) };
+  }
+  return merged;
+}
+
+/**
+ * The window a client should watch: least remaining, then soonest one more (what `RateLimit`
+ * shows); on a tie there, the key's own window before its owner's (SPEC 10); then soonest fresh.
+ */
 export function tightest(statuses: readonly WindowStatus[]): WindowStatus | null {
   let best: WindowStatus | null = null;
+  const rank = (status: WindowStatus) => [
+    status.remaining,
+    status.reset,
+    status.owner ? 1 : 0,
+    status.resetFull,
+  ];
   for (const status of statuses) {
-    if (
-      !best ||
-      status.remaining < best.remaining ||
-      (status.remaining === best.remaining &&
-        (status.reset < best.reset || (status.reset === best.reset && status.resetFull < best.resetFull)))
-    ) {
-      best = status;
-    }
+    if (!best || before(rank(status), rank(best))) best = status;
   }
   return best;
+}
+
+/** Whether `a` sorts strictly before `b`, field by field. */
+function before(a: number[], b: number[]): boolean {
+  for (let index = 0; index < a.length; index += 1) {
+    const x = a[index] ?? 0;
+    const y = b[index] ?? 0;
+    if (x !== y) return x < y;
+  }
+  return false;
 }

@@ -8,6 +8,7 @@ import { leaseHolder } from "../key-object/lease-holder";
 import type { Policy } from "../policy/schema";
 import { sessionSecret } from "../sessions/verify-session";
 import { KeyStore } from "../storage/keys";
+import { OwnerStore } from "../storage/owners";
 import { permissionsByRole, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { AbuseGuard } from "./abuse";
@@ -23,11 +24,16 @@ function keyLookup(db: D1Database): KeyLookup {
   return {
     findByHash: (hash) => keys.findByHash(hash),
     contextOf: async (record) => {
-      const [workspace, roles] = await Promise.all([
+      const [workspace, roles, owner] = await Promise.all([
         new WorkspaceStore(db).find(record.workspaceId),
         new RoleStore(db).find(record.workspaceId, record.roles),
+        record.ownerId === null ? null : new OwnerStore(db).find(record.workspaceId, record.ownerId),
       ]);
-      return { workspacePlan: workspace?.plan ?? null, rolePermissions: permissionsByRole(roles) };
+      return {
+        workspacePlan: workspace?.plan ?? null,
+        rolePermissions: permissionsByRole(roles),
+        ownerCredits: owner?.credits != null,
+      };
     },
   };
 }

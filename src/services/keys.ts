@@ -247,6 +247,15 @@ export class KeyService {
     return this.write(id, (gate) => gate.revoke(scopeOf(context), changeContext(context)));
   }
 
+  /** Revokes by id, as `revoke`; true when this call revoked it, false when it already was revoked. */
+  async revokeOnce(context: AdminContext, id: string, options: { silent?: boolean } = {}): Promise<boolean> {
+    const outcome = await this.writeOutcome(id, (gate) =>
+      gate.revoke(scopeOf(context), { ...changeContext(context), ...options }),
+    );
+    unwrap(outcome, id);
+    return outcome.ok && !outcome.unchanged;
+  }
+
   /**
    * Revokes the key with this raw value (a leak report). Unknown, malformed, deleted or another
    * workspace's key: 404; a key already revoked answers its record unchanged.
@@ -276,6 +285,13 @@ export class KeyService {
 
   /** Runs one change on the key's object, adopting the key first if its object holds nothing yet. */
   private async write(id: string, change: (gate: KeyGateApi) => Promise<WriteOutcome>): Promise<KeyRecord> {
+    return unwrap(await this.writeOutcome(id, change), id);
+  }
+
+  private async writeOutcome(
+    id: string,
+    change: (gate: KeyGateApi) => Promise<WriteOutcome>,
+  ): Promise<WriteOutcome> {
     const gate = this.gates.forKey(id);
     await this.surrender(id, gate);
     let outcome = await failClosed(change(gate));
@@ -283,7 +299,7 @@ export class KeyService {
       outcome = await failClosed(change(gate));
     }
     if (outcome.ok && outcome.d1Pending) this.unconfirmed.add(id, Date.now());
-    return unwrap(outcome, id);
+    return outcome;
   }
 
   /**

@@ -11,7 +11,7 @@
  *
  * A failing dependency throws `unavailable`: nothing is ever allowed because storage failed,
  * except that `limiterFailure: "open"` lets a key D1 shows active through, uncounted, when its
- * Durable Object fails (never a key with credits).
+ * Durable Object fails (never a key with credits, its own or its owner's).
  */
 
 import { failClosed } from "../fail-closed";
@@ -32,10 +32,15 @@ import type { UnconfirmedRestrictions } from "./unconfirmed";
 
 export interface KeyLookup {
   findByHash(hash: string): Promise<StoredKey | null>;
-  /** What a decision needs besides the record: its workspace's plan and its roles' permissions. */
-  contextOf(
-    record: KeyRecord,
-  ): Promise<{ workspacePlan: string | null; rolePermissions: Record<string, string[]> }>;
+  /**
+   * What a decision needs besides the record: its workspace's plan and its roles' permissions;
+   * and whether its owner has credits (SPEC 10), which fail closed like the key's own.
+   */
+  contextOf(record: KeyRecord): Promise<{
+    workspacePlan: string | null;
+    rolePermissions: Record<string, string[]>;
+    ownerCredits: boolean;
+  }>;
 }
 
 export interface VerifyDeps {
@@ -162,7 +167,7 @@ async function openFallback(
     compiled.gatePolicy(record.type),
     now,
   );
-  if (decision.code === "valid" && record.credits !== null) {
+  if (decision.code === "valid" && (record.credits !== null || context.ownerCredits)) {
     throw unavailable("The key's credits cannot be checked right now; the request was denied.");
   }
   return {

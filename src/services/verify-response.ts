@@ -4,7 +4,7 @@
  */
 import type { KeyDecision } from "../key-object/decide";
 import type { KeyIdentity } from "../keys/record";
-import { tightest, type WindowStatus } from "../limits/windows";
+import { tightest, type WindowStatus, windowName } from "../limits/windows";
 
 interface WindowView {
   window: string;
@@ -30,7 +30,12 @@ export interface VerifyResponse {
 }
 
 function windowView(status: WindowStatus): WindowView {
-  return { window: status.window, limit: status.limit, remaining: status.remaining, reset: status.reset };
+  return {
+    window: windowName(status),
+    limit: status.limit,
+    remaining: status.remaining,
+    reset: status.reset,
+  };
 }
 
 function isoOrNull(ms: number | null): string | null {

@@ -18,7 +18,9 @@ export type AuditAction =
   | "key.delete"
   | "role.upsert"
   | "role.delete"
-  | "key.leak";
+  | "key.leak"
+  | "owner.update"
+  | "owner.revoke";
 
 export type Actor = { type: "root" } | { type: "admin_key"; id: string } | { type: "system"; id: string };
 

@@ -47,8 +47,12 @@ describe("leases over real HTTP", () => {
     revokedAt = performance.now();
     expect(revoked.status).toBe(200);
     await load;
-    const before = await Promise.all(started.filter((r) => r.at < (revokedAt as number)).map((r) => r.status));
-    const after = await Promise.all(started.filter((r) => r.at >= (revokedAt as number)).map((r) => r.status));
+    const before = await Promise.all(
+      started.filter((r) => r.at < (revokedAt as number)).map((r) => r.status),
+    );
+    const after = await Promise.all(
+      started.filter((r) => r.at >= (revokedAt as number)).map((r) => r.status),
+    );
     expect(before).toContain(200);
     expect(after.length).toBeGreaterThanOrEqual(8 * 20);
     expect(new Set(after)).toEqual(new Set([401]));

@@ -1,0 +1,81 @@
+/**
+ * What the Worker and a key's object exchange with an owner's Durable Object (SPEC 10): one
+ * object per owner, named by workspace and owner id, counts the owner's windows and credits and
+ * the windows of each of its keys, so that a request is counted in both or in neither.
+ */
+import type { Credits } from "../keys/record";
+import type { CreditState } from "../limits/credits";
+import type { MeterCode } from "../limits/meter";
+import type { Window, WindowStates, WindowStatus } from "../limits/windows";
+import type { Limits } from "../policy/schema";
+import type { OwnerGate } from "./owner-gate";
+
+/** What `PUT /owners/:ownerId` sets, as the owner's object keeps it. */
+export interface OwnerSettings {
+  workspaceId: string;
+  ownerId: string;
+  /** The owner's windows; 0 or absent = no owner limit for that window. */
+  limits: Limits;
+  /** The balance set, shared by the owner's keys without credits of their own. */
+  credits: Credits | null;
+  updatedAt: number;
+}
+
+/** Whether an owner's settings make its object count its keys' requests. */
+export function meters(settings: Pick<OwnerSettings, "limits" | "credits"> | null): boolean {
+  if (!settings) return false;
+  return settings.credits !== null || Object.values(settings.limits).some((limit) => (limit ?? 0) > 0);
+}
+
+/** One request of one key, as the key's object asks its owner's object to count it. */
+export interface OwnerMeterAsk {
+  keyId: string;
+  /** The key's own windows and their limits (its plan's included). */
+  keyLimits: [Window, number][];
+  /** The key's copy of its windows: where this object starts a key it has not counted yet. */
+  keyWindows: WindowStates;
+  /** The key's own balance, charged instead of the owner's; null: the owner's, if it has one. Not kept here. */
+  keyCredits: CreditState | null;
+  cost: number;
+  /** Count the request; false reads the counters only (the self endpoint). */
+  take: boolean;
+}
+
+export interface OwnerMeterOutcome {
+  code: MeterCode;
+  /** The key's windows, then the owner's (marked `owner`), as they stand after the request. */
+  windows: WindowStatus[];
+  /** The balance charged (the key's own, else the owner's) after the request; null if none. */
+  credits: CreditState | null;
+  retryAfter: number | null;
+  /** The key's windows after the request, for the key's copy. */
+  keyWindows: WindowStates;
+}
+
+/** An owner as its object holds it: settings (null if never set), live windows and balance. */
+export interface OwnerView {
+  settings: OwnerSettings | null;
+  windows: WindowStatus[];
+  credits: CreditState | null;
+}
+
+/** The RPC methods of `OwnerGate`, which implements this interface. */
+export interface OwnerGateApi {
+  /** Replaces the owner's settings; the balance is set to `credits.remaining`. */
+  configure(settings: OwnerSettings): Promise<void>;
+  meter(ask: OwnerMeterAsk): Promise<OwnerMeterOutcome>;
+  inspect(): Promise<OwnerView>;
+}
+
+type OwnerNamespace = DurableObjectNamespace<OwnerGate>;
+
+/** The object of owner `ownerId` of workspace `workspaceId`. */
+export function ownerGateOf(
+  env: { OWNER_GATE: OwnerNamespace },
+  workspaceId: string,
+  ownerId: string,
+): OwnerGateApi {
+  const namespace = env.OWNER_GATE;
+  // As for keys (client.ts): the interface states the stub's real signatures.
+  return namespace.get(namespace.idFromName(`${workspaceId}/${ownerId}`)) as unknown as OwnerGateApi;
+}
