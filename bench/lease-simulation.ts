@@ -7,21 +7,10 @@
  * The simulation has no network: an object call answers at once. Requests arrive evenly spread
  * over the isolates at RATE per second in total for SECONDS.
  */
-import { registerHooks } from "node:module";
+import "../scripts/resolve-ts.ts";
 import type { Budget, LeasePeriods } from "../src/limits/lease.ts";
 import type { Window, WindowStates } from "../src/limits/windows.ts";
 
-// src/ imports its modules without extensions: resolve them as .ts files.
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (!specifier.startsWith(".")) throw error;
-      return nextResolve(`${specifier}.ts`, context);
-    }
-  },
-});
 const { giveBack, grantLease, leasePeriods, spend } = await import("../src/limits/lease.ts");
 const { meter } = await import("../src/limits/meter.ts");
 

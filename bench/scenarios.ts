@@ -38,6 +38,11 @@ export const SCENARIOS: Scenario[] = [
     target: (s) => ({ url: `${s.unleased.server.url}/api/items`, headers: bearer(s.unleased.warm) }),
   },
   {
+    id: "bs",
+    name: "Portcullis proxy, warm valid key, allowed requests logged at 1%",
+    target: (s) => ({ url: `${s.sampled.server.url}/api/items`, headers: bearer(s.sampled.warm) }),
+  },
+  {
     id: "bf",
     name: "Portcullis proxy, warm valid key, far object (+25 ms each way)",
     target: (s) => ({ url: `${s.far.server.url}/api/items`, headers: bearer(s.far.warm) }),

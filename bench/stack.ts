@@ -30,6 +30,8 @@ export interface Stack {
   portcullis: DevServer;
   /** Leasing off (`leases.ms = 0`): every request asks the key's object. */
   unleased: Variant;
+  /** Allowed requests logged at 1% (`logging.allowedSampleRate: 0.01`), denials all. */
+  sampled: Variant;
   /** Each object call delayed 25 ms each way: a key whose object lives in another location. */
   far: Variant;
   farUnleased: Variant;
@@ -50,12 +52,22 @@ export interface Stack {
 /** The far object's added latency, each way, ms. */
 export const FAR_OBJECT_MS = 25;
 
-function policy(origin: string, leaseMs?: number) {
+/** What a Portcullis variant changes from the default policy and bindings. */
+export interface VariantOptions {
+  leaseMs?: number;
+  objectDelayMs?: number;
+  /** `logging.allowedSampleRate`: share of allowed requests logged (default 1, every one). */
+  sampleRate?: number;
+}
+
+function policy(origin: string, options: VariantOptions) {
+  const { leaseMs, sampleRate } = options;
   return {
     origin,
     keyTypes: { bench: { prefix: "bk", defaultPermissions: ["api:use"] } },
     routes: [{ path: "/*", permissions: ["api:use"] }],
     ...(leaseMs === undefined ? {} : { leases: { ms: leaseMs } }),
+    ...(sampleRate === undefined ? {} : { logging: { allowedSampleRate: sampleRate } }),
   };
 }
 
@@ -99,7 +111,7 @@ async function putOwner(
 export function startPortcullis(
   origin: string,
   persist: string,
-  options: { leaseMs?: number; objectDelayMs?: number } = {},
+  options: VariantOptions = {},
 ): Promise<DevServer> {
   const delay: Record<string, string> = options.objectDelayMs
     ? { BENCH_OBJECT_DELAY_MS: String(options.objectDelayMs) }
@@ -107,7 +119,7 @@ export function startPortcullis(
   return startWranglerDev({
     persist,
     vars: {
-      POLICY: JSON.stringify(policy(origin, options.leaseMs)),
+      POLICY: JSON.stringify(policy(origin, options)),
       ADMIN_TOKEN,
       ORIGIN_SIGNING_SECRET: SIGNING_SECRET,
       ...delay,
@@ -115,11 +127,7 @@ export function startPortcullis(
   });
 }
 
-async function startVariant(
-  origin: string,
-  options: { leaseMs?: number; objectDelayMs?: number },
-  persists: string[],
-): Promise<Variant> {
+async function startVariant(origin: string, options: VariantOptions, persists: string[]): Promise<Variant> {
   const persist = mkdtempSync(join(tmpdir(), "portcullis-bench-"));
   persists.push(persist);
   const server = await startPortcullis(origin, persist, options);
@@ -158,6 +166,7 @@ export async function startStack(coldKeys: number): Promise<Stack> {
   const empty = await startWranglerDev({ config: "bench/empty/wrangler.toml", migrate: false, vars: {} });
   const persists: string[] = [];
   const unleased = await startVariant(origin.url, { leaseMs: 0 }, persists);
+  const sampled = await startVariant(origin.url, { sampleRate: 0.01 }, persists);
   const far = await startVariant(origin.url, { objectDelayMs: FAR_OBJECT_MS }, persists);
   const farUnleased = await startVariant(origin.url, { leaseMs: 0, objectDelayMs: FAR_OBJECT_MS }, persists);
   const baseline = await startWranglerDev({
@@ -181,13 +190,23 @@ export async function startStack(coldKeys: number): Promise<Stack> {
   const peer = await startPeer(origin.url, HIGH_LIMIT, [peerKey]);
   const unknownBody = "U".repeat(32);
   const crc = crc32(unknownBody).toString(16).padStart(8, "0");
-  const servers = [peer, portcullis, baseline, empty, unleased.server, far.server, farUnleased.server];
+  const servers = [
+    peer,
+    portcullis,
+    baseline,
+    empty,
+    unleased.server,
+    sampled.server,
+    far.server,
+    farUnleased.server,
+  ];
   return {
     origin,
     empty,
     baseline,
     portcullis,
     unleased,
+    sampled,
     far,
     farUnleased,
     peer,

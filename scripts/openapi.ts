@@ -5,27 +5,16 @@
  *
  * src/ imports its modules without extensions and uses TypeScript syntax that type stripping
  * does not cover, so run it with `node --experimental-transform-types` and the resolve hook
- * below (the npm script does).
+ * of resolve-ts.ts (the npm script does).
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { registerHooks } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import "./resolve-ts.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const OPENAPI_PATH = join(ROOT, "docs/openapi.json");
-
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (error) {
-      if (!specifier.startsWith(".")) throw error;
-      return nextResolve(`${specifier}.ts`, context);
-    }
-  },
-});
 
 /** The smallest valid policy: the document depends only on the base path, here the default. */
 const POLICY = { keyTypes: { server: { prefix: "sk_live" } }, routes: [] };

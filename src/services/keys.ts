@@ -272,9 +272,11 @@ export class KeyService {
     await this.write(id, (gate) => gate.remove(scopeOf(context), changeContext(context)));
   }
 
-  /** The key as its object holds it, if the caller may see it; else 404. */
+  /** The key as its object holds it (with this isolate's lease reported), if the caller may see it; else 404. */
   private async snapshot(context: AdminContext, id: string): Promise<KeySnapshot> {
     const gate = this.gates.forKey(id);
+    // What this isolate decided under its lease counts in what the object shows.
+    await this.surrender(id, gate);
     let snapshot = await failClosed(gate.snapshot(scopeOf(context)));
     if (snapshot === "absent" && (await this.adopt(gate, id))) {
       snapshot = await failClosed(gate.snapshot(scopeOf(context)));
