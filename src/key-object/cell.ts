@@ -75,13 +75,13 @@ export class KeyCell {
   }
 
   /**
-   * Replaces the counters together with other entries (the lease book) in one write that
-   * completes before the object's answer leaves: a lease is never used before its budget is
-   * stored as spent.
+   * Replaces the counters in a write that completes before the object's answer leaves (the
+   * output gate holds it), coalesced with the lease book's write issued right after it: a lease
+   * is never used before its budget is stored as spent.
    */
-  setMetersWith(meters: Meters, entries: Record<string, unknown>): void {
+  setMetersBeforeAnswer(meters: Meters): void {
     this.meters = meters;
-    this.storage.put({ ...entries, [METERS]: meters });
+    this.storage.put(METERS, meters);
   }
 
   /** Makes decisions wait until the returned function is called. */

@@ -46,7 +46,7 @@ import type {
 } from "./contract";
 import { type Counters, decide, denial, type GateCheck, type GateState, resolvePlan } from "./decide";
 import { EventOutbox, publish } from "./events";
-import { LEASES, LeaseBook } from "./lease-book";
+import { LeaseBook } from "./lease-book";
 import { OrderedWrites } from "./ordered-writes";
 import { meters, type OwnerGateApi, ownerGateOf } from "./owner-client";
 import { recordActivity, recordLeased, WriteBehind } from "./usage";
@@ -143,7 +143,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const lease =
       ask && decision.code === "valid" ? this.lend(ask, state, counters, check, policy, now) : null;
     if (lease) {
-      this.cell.setMetersWith({ counters: lease.counters, activity }, { [LEASES]: this.leases.stored() });
+      this.cell.setMetersBeforeAnswer({ counters: lease.counters, activity });
+      this.leases.write();
     } else {
       await this.cell.setMeters({ counters, activity }, false);
     }
@@ -220,7 +221,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       counters: this.leases.settle(holder, report.leaseId, report.unused, limits, counters, now),
       activity: recordLeased(activity, report.counts, report.lastUsedAt, now),
     };
-    this.cell.setMetersWith(meters, { [LEASES]: this.leases.stored() });
+    this.cell.setMetersBeforeAnswer(meters);
+    this.leases.write();
   }
 
   /** An isolate stopped deciding alone (its lease ended, or it changes the key): settles its lease. */

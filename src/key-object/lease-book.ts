@@ -9,8 +9,8 @@ import { type Budget, giveBack, type LeasePeriods } from "../limits/lease";
 import type { Window } from "../limits/windows";
 import type { Counters } from "./decide";
 
-/** Storage key of the book. */
-export const LEASES = "leases";
+/** Storage keys of the book: one entry per holder, so a grant writes only its own lease. */
+const LEASE_PREFIX = "lease:";
 /** How long after its end a lease's report still gives its budget back, ms. */
 const REPORT_GRACE_MS = 60_000;
 
@@ -29,6 +29,8 @@ export class LeaseBook {
   private leases = new Map<string, LeaseRecord>();
   /** Fences waiting for leases to be settled, woken by each settlement. */
   private readonly waiting = new Set<() => void>();
+  /** Holders whose entry changed since the last `write`. */
+  private readonly changed = new Set<string>();
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -36,11 +38,37 @@ export class LeaseBook {
   ) {}
 
   async load(): Promise<void> {
-    const stored = (await this.storage.get<Record<string, LeaseRecord>>(LEASES)) ?? {};
+    const stored = await this.storage.list<LeaseRecord>({ prefix: LEASE_PREFIX });
     const now = this.now();
     this.leases = new Map(
-      Object.entries(stored).map(([holder, lease]) => [holder, { ...lease, endsAt: now + lease.ms }]),
+      [...stored].map(([name, lease]) => [
+        name.slice(LEASE_PREFIX.length),
+        { ...lease, endsAt: now + lease.ms },
+      ]),
     );
+  }
+
+  /**
+   * Stores what changed, without waiting: called with no await after the counters' write, so
+   * that both land in one atomic write that completes before the object's answer leaves.
+   */
+  write(): void {
+    if (this.changed.size === 0) return;
+    const puts: Record<string, LeaseRecord> = {};
+    const deletes: string[] = [];
+    for (const holder of this.changed) {
+      const lease = this.leases.get(holder);
+      if (lease) puts[LEASE_PREFIX + holder] = lease;
+      else deletes.push(LEASE_PREFIX + holder);
+    }
+    this.changed.clear();
+    if (deletes.length > 0) this.storage.delete(deletes);
+    if (Object.keys(puts).length > 0) this.storage.put(puts);
+  }
+
+  private forget(holder: string): void {
+    this.leases.delete(holder);
+    this.changed.add(holder);
   }
 
   /**
@@ -50,7 +78,7 @@ export class LeaseBook {
    */
   private prune(now: number): void {
     for (const [holder, lease] of this.leases) {
-      if (lease.endsAt + REPORT_GRACE_MS <= now) this.leases.delete(holder);
+      if (lease.endsAt + REPORT_GRACE_MS <= now) this.forget(holder);
     }
   }
 
@@ -86,18 +114,14 @@ export class LeaseBook {
   ): Counters {
     const lease = this.leases.get(holder);
     if (!lease || lease.id !== leaseId) return counters;
-    this.leases.delete(holder);
+    this.forget(holder);
     for (const wake of this.waiting) wake();
     return giveBack(limits, counters.windows, counters.credits, lease.periods, unused, now);
   }
 
   grant(holder: string, lease: LeaseRecord): void {
     this.leases.set(holder, lease);
-  }
-
-  /** The book as it must be stored, before the answer that grants or settles leaves. */
-  stored(): Record<string, LeaseRecord> {
-    return Object.fromEntries(this.leases);
+    this.changed.add(holder);
   }
 
   /**
@@ -123,7 +147,8 @@ export class LeaseBook {
       this.waiting.add(settled);
     });
     for (const [holder, lease] of outstanding) {
-      if (this.leases.get(holder) === lease) this.leases.delete(holder);
+      if (this.leases.get(holder) === lease) this.forget(holder);
     }
+    this.write();
   }
 }
