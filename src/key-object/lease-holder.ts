@@ -77,6 +77,12 @@ export class LeaseHolder {
   next(keyId: string, check: GateCheck, policy: KeyTypePolicy, now: number): Step {
     const decided = this.decide(keyId, check, policy, now);
     if (decided) return { decided };
+    // Another workspace's caller (an admin key's verify) neither uses nor ends this isolate's
+    // lease: the object answers it alone.
+    const held = this.held.get(keyId);
+    if (held && check.workspaceId !== null && held.grant.state.record.workspaceId !== check.workspaceId) {
+      return { ask: null };
+    }
     const asking = this.asking.get(keyId);
     if (asking) return { wait: asking.answered };
     if (!policy.leaseMs || now < (this.notUntil.get(keyId) ?? 0)) return { ask: null };
@@ -85,11 +91,11 @@ export class LeaseHolder {
     const rate = this.rates.get(keyId) ?? { count: 1, since: now };
     this.rates.set(keyId, { count: 0, since: now });
     const span = Math.max(now - rate.since, MIN_RATE_SPAN_MS);
-    const held = this.take(keyId);
+    const settled = this.take(keyId);
     return {
       ask: {
         holder: this.holder,
-        report: held ? report(held) : null,
+        report: settled ? report(settled) : null,
         wanted: Math.ceil((2 * Math.max(rate.count, 1) * policy.leaseMs) / span),
       },
     };

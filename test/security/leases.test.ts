@@ -1,0 +1,94 @@
+/**
+ * Attacks on leases: an isolate deciding a key alone must never let a request through that the
+ * key's object would refuse after an admin change answered, nor let one workspace's caller use
+ * another's lease, nor hand budget back to a balance set after it was leased.
+ *
+ * "Another isolate" is modelled by calling the key's object directly (its RPC), so that this
+ * isolate does not settle its own lease first, as it does for changes it makes itself.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { gateOf } from "../../src/key-object/client";
+import type { ChangeContext } from "../../src/key-object/contract";
+import { adminRequest, BASE, createKey, createWorkspace, direct, expectProblem } from "../worker/helpers";
+
+const ROOT = { workspaceId: null, permissions: null };
+let changes = 0;
+function context(): ChangeContext {
+  changes += 1;
+  return {
+    actor: { type: "root" },
+    requestId: `lease-attack-${changes}`,
+    auditId: `aud_leaseattack${changes}`,
+  };
+}
+
+function keyed(key: string, path = "/api/products", method = "GET"): Request {
+  return new Request(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${key}` } });
+}
+
+/** Two requests: the first brings this isolate a lease, the second is decided under it. */
+async function leased(key: string, path = "/api/products", method = "GET"): Promise<void> {
+  for (let i = 0; i < 2; i++) expect((await direct(keyed(key, path, method))).status).toBe(200);
+}
+
+describe("leases under attack", () => {
+  it("a disable made elsewhere is in force here as soon as it answers", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    await leased(key);
+    expect((await gateOf(env, id).update(ROOT, { enabled: false }, null, context())).ok).toBe(true);
+    await expectProblem(await direct(keyed(key)), 401, "key_disabled");
+  });
+
+  it("permissions narrowed elsewhere are in force here as soon as the change answers", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    await leased(key, "/api/products", "POST");
+    expect((await gateOf(env, id).update(ROOT, { permissions: ["products:read"] }, null, context())).ok).toBe(
+      true,
+    );
+    await expectProblem(await direct(keyed(key, "/api/products", "POST")), 403, "insufficient_permissions");
+    expect((await direct(keyed(key))).status).toBe(200);
+  });
+
+  it("a balance set to zero elsewhere refuses the next request, and leased credits never come back to it", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws, { credits: { remaining: 1000 } });
+    await leased(key);
+    const set = await gateOf(env, id).changeCredits(ROOT, { op: "set", amount: 0 }, context());
+    expect(set.ok).toBe(true);
+    await expectProblem(await direct(keyed(key)), 429, "credits_exhausted");
+    // This isolate's next ask reports the old lease's unused budget: none of it may reach the new balance.
+    const record = await direct(adminRequest("GET", `/keys/${id}`));
+    expect(((await record.json()) as { credits: unknown }).credits).toEqual({ remaining: 0, refill: null });
+  });
+
+  it("another workspace's admin key cannot use or spend a lease held for a key", async () => {
+    const mine = await createWorkspace();
+    const theirs = await createWorkspace();
+    const { key, id } = await createKey(mine, { limits: { day: 100 } });
+    await leased(key);
+    const operator = await createKey(theirs, { type: "admin", permissions: ["keys:verify"] });
+    const verify = await direct(
+      new Request(`${BASE}/_portcullis/v1/verify`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${operator.key}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ key }),
+      }),
+    );
+    expect(await verify.json()).toMatchObject({ valid: false, code: "invalid_key" });
+    expect(
+      JSON.stringify(await (await direct(adminRequest("GET", `/keys/${id}/usage`))).json()),
+    ).not.toContain("invalid_key");
+  });
+
+  it("a key expiring during a lease is refused from its expiry on", async () => {
+    const ws = await createWorkspace();
+    const expiresAt = Date.now() + 1_500;
+    const { key } = await createKey(ws, { expiresAt: new Date(expiresAt).toISOString() });
+    await leased(key);
+    while (Date.now() <= expiresAt) await new Promise((resolve) => setTimeout(resolve, 100));
+    await expectProblem(await direct(keyed(key)), 401, "key_expired");
+  });
+});
