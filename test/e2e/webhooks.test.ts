@@ -4,6 +4,7 @@
  * `standardwebhooks` package as any receiver would. The receiver refuses the first attempt of
  * every event, so each event is also seen retried: the same `webhook-id`, signed anew.
  */
+import { generateKeyPairSync, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { Webhook } from "standardwebhooks";
@@ -14,6 +15,17 @@ import { type DevServer, freePort, startWranglerDev } from "./wrangler-dev";
 
 const ROOT = "e2e-webhooks-root-token";
 const SECRET = `whsec_${Buffer.from("e2e-webhook-signing-secret-32by").toString("base64")}`;
+/** GitHub's side of a leak report: a P-256 key whose public half the deployment trusts. */
+const GITHUB = generateKeyPairSync("ec", { namedCurve: "P-256" });
+const GITHUB_KEYS = JSON.stringify({
+  public_keys: [
+    {
+      key_identifier: "e2e-github-key",
+      key: GITHUB.publicKey.export({ type: "spki", format: "pem" }),
+      is_current: true,
+    },
+  ],
+});
 
 interface Received {
   headers: Record<string, string>;
@@ -79,11 +91,13 @@ beforeAll(async () => {
         origin: "echo",
         creditsLowThreshold: 1,
         webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secretEnv: "WEBHOOK_SECRET" }],
+        leaks: { githubKeysEnv: "GITHUB_KEYS" },
         keyTypes: { server: { prefix: "sk_hook" } },
         routes: [{ path: "/api/*" }],
       }),
       ADMIN_TOKEN: ROOT,
       WEBHOOK_SECRET: SECRET,
+      GITHUB_KEYS,
     },
   });
 });
@@ -149,6 +163,81 @@ describe("webhooks through wrangler dev", () => {
     expect(events.status).toBe(200);
     expect(delivered(events.json.items), JSON.stringify(events.json.items)).toBe(true);
     expect(events.json.items.map((item: Json) => item.type).sort()).toEqual([...expected].sort());
+  });
+
+  it("delivers every event type, each verified by the standardwebhooks package", async () => {
+    const workspace = (await admin("POST", "/workspaces", { name: "every-event" })).json.id as string;
+    const newKey = async (fields: Json = {}) =>
+      (await admin("POST", "/keys", { workspaceId: workspace, type: "server", ...fields })).json as Json;
+    const use = async (key: string, times: number) => {
+      for (let i = 0; i < times; i++) {
+        const response = await fetch(`${portcullis.url}/api/x`, {
+          headers: { Authorization: `Bearer ${key}` },
+        });
+        await response.body?.cancel();
+      }
+    };
+    // key.created, key.updated, key.rotated, key.deleted, key.revoked
+    const changed = await newKey();
+    expect((await admin("PATCH", `/keys/${changed.id}`, { name: "renamed" })).status).toBe(200);
+    const rotated = await admin("POST", `/keys/${changed.id}/rotate`, {});
+    expect(rotated.status).toBe(201);
+    expect((await admin("DELETE", `/keys/${rotated.json.id}`)).status).toBe(204);
+    const revoked = await newKey();
+    expect((await admin("POST", `/keys/${revoked.id}/revoke`)).status).toBe(200);
+    // key.leaked (and the leak's revoke): a report signed as GitHub signs it.
+    const leaked = await newKey();
+    const report = JSON.stringify([
+      {
+        token: leaked.key,
+        type: "portcullis_key",
+        url: "https://github.com/acme/app/blob/x",
+        source: "content",
+      },
+    ]);
+    const signature = sign("sha256", Buffer.from(report), { key: GITHUB.privateKey, dsaEncoding: "der" });
+    const leak = await fetch(`${portcullis.url}/_portcullis/v1/leaks/github`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "Github-Public-Key-Identifier": "e2e-github-key",
+        "Github-Public-Key-Signature": signature.toString("base64"),
+      },
+      body: report,
+    });
+    expect(leak.status).toBe(200);
+    // owner.revoked
+    await newKey({ ownerId: "acme-customer" });
+    const owner = await admin("POST", `/owners/acme-customer/revoke?workspaceId=${workspace}`);
+    expect(owner.json).toEqual({ revoked: 1 });
+    // credits.low (threshold 1) and credits.exhausted; quota.exceeded; ratelimit.exceeded
+    await use((await newKey({ credits: { remaining: 2 } })).key, 3);
+    await use((await newKey({ limits: { day: 1 } })).key, 2);
+    await use((await newKey({ limits: { minute: 1 } })).key, 2);
+
+    const all = [
+      "key.created",
+      "key.updated",
+      "key.rotated",
+      "key.deleted",
+      "key.revoked",
+      "key.leaked",
+      "owner.revoked",
+      "credits.low",
+      "credits.exhausted",
+      "quota.exceeded",
+      "ratelimit.exceeded",
+    ];
+    const verifier = new Webhook(SECRET);
+    const mine = () =>
+      received
+        .map((r) => verifier.verify(r.body, r.headers) as Json)
+        .filter((body) => body.data.workspaceId === workspace);
+    await until(() => all.every((type) => mine().some((body) => body.type === type)), 60_000);
+    expect([...new Set(mine().map((body) => body.type))].sort()).toEqual([...all].sort());
+    const text = received.map((r) => r.body).join("\n");
+    for (const key of [changed.key, revoked.key, leaked.key, rotated.json.key])
+      expect(text).not.toContain(key);
   });
 
   it("wrangler.toml retries a message as many times as there are retry delays", () => {
