@@ -27,6 +27,11 @@ const TARGETS = [
     "src/key-object/decide.ts",
     ["test/worker/decisions.test.ts", "test/worker/limits.test.ts", "test/worker/roles.test.ts"],
   ],
+  ["src/limits/lease.ts", ["test/unit/lease.test.ts", "test/worker/leases.test.ts"]],
+  [
+    "src/key-object/lease-book.ts",
+    ["test/worker/leases.test.ts", "test/security/leases.test.ts", "test/unit/lease.test.ts"],
+  ],
   [
     "src/key-object/ordered-writes.ts",
     [

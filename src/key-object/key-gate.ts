@@ -165,7 +165,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     policy: KeyTypePolicy,
     now: number,
   ): { grant: LeaseGrant; counters: Counters } | null {
-    if (!policy.leaseMs || this.leases.holds(ask.holder, now)) return null;
+    if (!policy.leaseMs || !this.leases.granting || this.leases.holds(ask.holder, now)) return null;
     const limits = this.limitsOf(state, policy);
     const grant = grantLease({
       limits,
@@ -295,18 +295,30 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       ? this.inTurn(counted)
       : counted());
     const credits = outcome.credits;
-    return {
-      decision: {
-        ...own.decision,
-        code: outcome.code,
-        usage: {
-          windows: outcome.windows,
-          credits: credits ? { remaining: credits.remaining, refill: credits.refill } : null,
-          retryAfter: outcome.retryAfter,
-        },
+    const decision = {
+      ...own.decision,
+      code: outcome.code,
+      usage: {
+        windows: outcome.windows,
+        credits: credits ? { remaining: credits.remaining, refill: credits.refill } : null,
+        retryAfter: outcome.retryAfter,
       },
-      record,
     };
+    if (check.consume) {
+      // The balance charged (the key's own, or the owner's) as it stood before this request.
+      const charged = outcome.code === "valid" ? check.cost : 0;
+      const creditsBefore = credits ? { ...credits, remaining: credits.remaining + charged } : null;
+      const raised = this.events.recordCounted({
+        record: state.record,
+        creditsBefore,
+        decision,
+        cost: check.cost,
+        threshold: policy.creditsLowThreshold,
+        now,
+      });
+      if (raised) await this.events.schedule(now);
+    }
+    return { decision, record };
   }
 
   /** Records an owned key's request here: its outcome, its windows as counted, its own credits charged. */
@@ -445,7 +457,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     graceMs: number,
     context: ChangeContext,
   ): Promise<WriteOutcome> {
-    return this.fenced(this.changes.rotate(scope, successor, graceMs, context, (id) => gateOf(this.env, id)));
+    // Unused budget must be back before the counters go to the successor.
+    return this.leases.drained(() =>
+      this.changes.rotate(scope, successor, graceMs, context, (id) => gateOf(this.env, id)),
+    );
   }
 
   async changeCredits(
@@ -453,7 +468,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     change: CreditChange,
     context: ChangeContext,
   ): Promise<WriteOutcome> {
-    return this.fenced(this.changes.changeCredits(scope, change, context));
+    // Unused budget must be back before the operation applies to the balance: a decrement
+    // clamped at zero must not be topped up by a report arriving after it.
+    return this.leases.drained(() => this.changes.changeCredits(scope, change, context));
   }
 
   async updateContext(change: ContextChange): Promise<void> {

@@ -31,6 +31,8 @@ export class LeaseBook {
   private readonly waiting = new Set<() => void>();
   /** Holders whose entry changed since the last `write`. */
   private readonly changed = new Set<string>();
+  /** Changes under way that need no lease out while they apply (`pauseGrants`). */
+  private pausedFor = 0;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -117,6 +119,26 @@ export class LeaseBook {
     this.forget(holder);
     for (const wake of this.waiting) wake();
     return giveBack(limits, counters.windows, counters.credits, lease.periods, unused, now);
+  }
+
+  /** Whether new leases may be granted now. */
+  get granting(): boolean {
+    return this.pausedFor === 0;
+  }
+
+  /**
+   * Runs `change` with no lease out: grants stop, every lease out is reported or runs out, then
+   * the change applies. For changes that move the balance or hand the counters over, which a
+   * report arriving after them would otherwise undo or miss.
+   */
+  async drained<T>(change: () => Promise<T>): Promise<T> {
+    this.pausedFor += 1;
+    try {
+      await this.fence();
+      return await change();
+    } finally {
+      this.pausedFor -= 1;
+    }
   }
 
   grant(holder: string, lease: LeaseRecord): void {

@@ -50,6 +50,8 @@ interface Rate {
 
 /** The shortest span a rate is measured over, ms: the first request must not look like a flood. */
 const MIN_RATE_SPAN_MS = 50;
+/** How long before its end a lease stops being used here and is reported, at most, ms. */
+const REPORT_MARGIN_MS = 100;
 /** Keys whose lease this isolate tracks at most; the oldest is reported and dropped past it. */
 const MAX_KEYS = 10_000;
 
@@ -138,7 +140,9 @@ export class LeaseHolder {
       if (this.held.size >= MAX_KEYS) this.held.delete(this.held.keys().next().value as string);
       const held = {
         grant,
-        endsAt: sentAt + grant.ms,
+        // Stop a little early and report then: the report reaches the object before its own
+        // count of the lease ends, while its unused budget can still go back.
+        endsAt: sentAt + grant.ms - Math.min(REPORT_MARGIN_MS, grant.ms / 10),
         budget: { ...grant.budget },
         counts: {},
         lastUsedAt: null,

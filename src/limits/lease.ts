@@ -79,7 +79,9 @@ export function grantLease(input: GrantInput): Grant | null {
       const available = room(window, limit, input.windows, now) - (isCalendar(window) ? 1 : 0);
       if (available < LEASE_MIN_ROOM) return null;
       requests = Math.min(requests, share(available, input.otherHolders));
-      if (isCalendar(window)) ms = Math.min(ms, calendarPeriod(window, now).end - now);
+      // A rolling window counts a lease's requests at the grant, up to the lease's length before
+      // they arrive: a tenth of the window bounds that head start (100 ms for `second`).
+      ms = Math.min(ms, isCalendar(window) ? calendarPeriod(window, now).end - now : GCRA_MS[window] / 10);
     }
   }
 

@@ -64,6 +64,33 @@ describe("leases under attack", () => {
     expect(((await record.json()) as { credits: unknown }).credits).toEqual({ remaining: 0, refill: null });
   });
 
+  it("a decrement made elsewhere is not undone by the lease's unused credits coming back", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws, { credits: { remaining: 1000 }, limits: { hour: 100_000 } });
+    expect((await direct(keyed(key, "/api/expensive"))).status).toBe(200);
+    const decrement = gateOf(env, id).changeCredits(ROOT, { op: "decrement", amount: 1000 }, context());
+    // Free requests use up the lease's requests and ask again, reporting its unused credits.
+    for (let i = 0; i < 45; i++) expect((await direct(keyed(key, "/api/free"))).status).toBe(200);
+    const outcome = await decrement;
+    expect(outcome.ok && outcome.record.credits).toEqual({ remaining: 0, refill: null });
+    await expectProblem(await direct(keyed(key)), 429, "credits_exhausted");
+  });
+
+  it("a rotation made elsewhere hands the successor the lease's unused credits", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws, { credits: { remaining: 1000 } });
+    expect((await direct(keyed(key))).status).toBe(200);
+    const successor = {
+      id: `key_leaserot${changes}`,
+      hash: "0".repeat(63) + String(changes % 10),
+      start: "sk_test_x",
+    };
+    const rotated = await gateOf(env, id).rotate(ROOT, successor, 60_000, context());
+    expect(rotated.ok).toBe(true);
+    const snapshot = await gateOf(env, successor.id).snapshot(ROOT);
+    expect(snapshot !== "absent" && snapshot?.record.credits).toEqual({ remaining: 999, refill: null });
+  });
+
   it("another workspace's admin key cannot use or spend a lease held for a key", async () => {
     const mine = await createWorkspace();
     const theirs = await createWorkspace();

@@ -271,6 +271,43 @@ describe("lease accounting", () => {
     expect(crowded?.budget.requests).toBe(99);
   });
 
+  it("sizes a budget from each window's exact room, and leases a key without limits without a count", () => {
+    const input = {
+      windows: {},
+      credits: null,
+      now: DAY_START,
+      maxMs: LEASE_MS,
+      expiresAt: null,
+      wantedRequests: 100_000,
+      cost: 1,
+      otherHolders: 0,
+      creditsLowThreshold: null,
+    };
+    expect(grantLease({ ...input, limits: [["minute", 1000]] })?.budget.requests).toBe(500);
+    expect(grantLease({ ...input, limits: [["minute", LEASE_MIN_ROOM]] })?.budget.requests).toBe(
+      LEASE_MIN_ROOM / 2,
+    );
+    expect(grantLease({ ...input, limits: [] })?.budget).toEqual({ requests: null, credits: null });
+    const balance = creditState({ remaining: 41, refill: null }, DAY_START);
+    // 40 above zero, half of it leased: exactly one request of cost 20.
+    expect(grantLease({ ...input, limits: [], credits: balance, cost: 20 })?.budget.credits).toBe(20);
+  });
+
+  it("gives unused requests back to a GCRA window by moving its clock back", () => {
+    const now = DAY_START;
+    const periods = leasePeriods([["minute", 60]], null, now);
+    const windows = { minute: { tat: now + 10_000 } };
+    const back = giveBack([["minute", 60]], windows, null, periods, { requests: 5, credits: null }, now);
+    expect(back.windows.minute?.tat).toBe(now + 5_000);
+  });
+
+  it("spends a held budget down to its last request and credit", () => {
+    expect(spend({ requests: 1, credits: 3 }, 3)).toEqual({ requests: 0, credits: 0 });
+    expect(spend({ requests: 0, credits: 3 }, 1)).toBeNull();
+    expect(spend({ requests: null, credits: 2 }, 3)).toBeNull();
+    expect(spend({ requests: null, credits: null }, 5)).toEqual({ requests: null, credits: null });
+  });
+
   it("ends a lease at the key's expiry and at the window's end", () => {
     const now = DAY_START + 86_400_000 - 300;
     const base = {
@@ -286,6 +323,8 @@ describe("lease accounting", () => {
     expect(grantLease({ ...base, limits: [["day", 1000]], expiresAt: null })?.ms).toBe(300);
     expect(grantLease({ ...base, limits: [], expiresAt: now + 120 })?.ms).toBe(120);
     expect(grantLease({ ...base, limits: [], expiresAt: now + 10 })).toBeNull();
+    // A rolling window: at most a tenth of it, so its head start stays small.
+    expect(grantLease({ ...base, limits: [["second", 1000]], expiresAt: null })?.ms).toBe(100);
   });
 
   it("keeps the credit balance above the low threshold and above zero", () => {

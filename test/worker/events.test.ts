@@ -151,6 +151,24 @@ describe("counter events, raised by the key's object with the request", () => {
     expect((await flushed(id)).filter((event) => event.type === "credits.exhausted")).toHaveLength(2);
   });
 
+  it("a key counted by its owner raises its counter events too", async () => {
+    const ws = await createWorkspace();
+    const owner = `events-owner-${crypto.randomUUID().slice(0, 8)}`;
+    expect(
+      (await admin("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits: { minute: 1000 } })).status,
+    ).toBe(200);
+    const { id, key } = await createKey(ws, {
+      credits: { remaining: 2 },
+      ownerId: owner,
+      limits: { day: 3 },
+    });
+    const statuses = [];
+    for (let n = 0; n < 4; n += 1) statuses.push((await callWith(plain, "/api/products", key)).status);
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    const raised = types(await flushed(id));
+    expect(raised).toContain("credits.exhausted");
+  });
+
   it("credits.exhausted fires on the first refusal for credits, once", async () => {
     const ws = await createWorkspace();
     const { id, key } = await createKey(ws, { credits: { remaining: 4 } });
