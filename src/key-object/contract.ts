@@ -8,7 +8,7 @@ import type { CreditOp } from "../limits/credits";
 import type { Budget } from "../limits/lease";
 import type { Actor } from "../storage/audit";
 import type { DayCounts } from "../storage/usage";
-import type { Counters, GateState, KeyDecision } from "./decide";
+import type { Counters, GateState, KeyDecision, Usage } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -147,4 +147,9 @@ export interface LeaseGrant {
   state: GateState;
   /** The counters as they stood after the budget was taken. */
   counters: Counters;
+  /**
+   * The windows and balance as they stood after the budget was taken, when the object that
+   * counts them is not the key's (an owner's, SPEC 10): its windows are shown as `owner-<window>`.
+   */
+  usage?: Usage;
 }

@@ -48,7 +48,13 @@ import { type Counters, decide, denial, type GateCheck, type GateState, resolveP
 import { EventOutbox, publish } from "./events";
 import { LeaseBook } from "./lease-book";
 import { OrderedWrites } from "./ordered-writes";
-import { meters, type OwnerGateApi, ownerGateOf } from "./owner-client";
+import {
+  meters,
+  type OwnerGateApi,
+  type OwnerLeaseReport,
+  type OwnerMeterOutcome,
+  ownerGateOf,
+} from "./owner-client";
 import { recordActivity, recordLeased, WriteBehind } from "./usage";
 
 /**
@@ -119,14 +125,14 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const state = this.cell.state;
     if (!state) return null;
     const now = this.now();
-    if (ask?.report) this.settle(ask.holder, ask.report, state, policy, now);
+    const forward = ask?.report ? this.settle(ask.holder, ask.report, state, policy, now) : null;
     // Another workspace's key does not exist for the caller: nothing is counted or recorded.
     if (check.workspaceId !== null && state.record.workspaceId !== check.workspaceId) {
       return { decision: denial("invalid_key"), record: identityOf(state.record) };
     }
     if (state.successor) return this.authorizeRetired(state, state.successor, check, policy);
     if (state.ownerMetered && state.record.ownerId !== null) {
-      return this.authorizeOwned(state, state.record.ownerId, check, policy, now);
+      return this.authorizeOwned(state, state.record.ownerId, check, policy, now, ask, forward);
     }
     const { decision, counters } = decide(state, this.cell.meters.counters, check, policy, now);
     if (!check.consume) return { decision, record: identityOf(state.record) };
@@ -214,15 +220,23 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     state: StoredState,
     policy: KeyTypePolicy,
     now: number,
-  ): void {
+  ): OwnerLeaseReport | null {
     const { counters, activity } = this.cell.meters;
     const limits = this.limitsOf(state, policy);
+    // A lease whose budget is the owner's goes back there: the caller forwards the report.
+    const viaOwner = this.leases.find(holder, report.leaseId)?.viaOwner === true;
+    if (viaOwner) this.leases.end(holder, report.leaseId);
     const meters = {
-      counters: this.leases.settle(holder, report.leaseId, report.unused, limits, counters, now),
+      counters: viaOwner
+        ? counters
+        : this.leases.settle(holder, report.leaseId, report.unused, limits, counters, now),
       activity: recordLeased(activity, report.counts, report.lastUsedAt, now),
     };
     this.cell.setMetersBeforeAnswer(meters);
     this.leases.write();
+    return viaOwner
+      ? { holder: `${state.record.id}/${holder}`, leaseId: report.leaseId, unused: report.unused }
+      : null;
   }
 
   /** An isolate stopped deciding alone (its lease ended, or it changes the key): settles its lease. */
@@ -230,8 +244,15 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const state = this.cell.state;
     if (!state) return;
     const now = this.now();
-    this.settle(holder, report, state, policy, now);
+    const forward = this.settle(holder, report, state, policy, now);
     await this.usage.schedule(now);
+    if (forward && state.record.ownerId !== null) {
+      await this.owners(state.record.workspaceId, state.record.ownerId).release(
+        state.record.id,
+        this.limitsOf(state, policy),
+        forward,
+      );
+    }
   }
 
   /**
@@ -265,18 +286,30 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     check: GateCheck,
     policy: KeyTypePolicy,
     now: number,
+    ask: LeaseAsk | null,
+    forward: OwnerLeaseReport | null,
   ): Promise<AuthorizeOutcome> {
     const record = identityOf(state.record);
     const own = decide(state, this.cell.meters.counters, { ...check, consume: false }, policy, now);
-    if (own.decision.code !== "valid") {
-      if (check.consume) await this.countOwned(own.decision.code, null, now);
-      return { decision: own.decision, record };
-    }
     const owner = this.owners(state.record.workspaceId, ownerId);
     const limits = this.limitsOf(state, policy);
+    if (own.decision.code !== "valid") {
+      if (check.consume) await this.countOwned(own.decision.code, null, now);
+      // The isolate's previous lease still goes back to the owner's object.
+      if (forward) await owner.release(state.record.id, limits, forward);
+      return { decision: own.decision, record };
+    }
     const counted = async () => {
       const counters = this.cell.meters.counters;
       const keyCredits = counters.credits ? currentCredits(counters.credits, now) : null;
+      // A lease of an owned key draws on the owner's object, which counts every window of it.
+      const leasable =
+        ask !== null &&
+        check.consume &&
+        keyCredits === null &&
+        !!policy.leaseMs &&
+        this.leases.granting &&
+        !this.leases.holds(ask.holder, now);
       const outcome = await owner.meter({
         keyId: state.record.id,
         keyLimits: limits,
@@ -284,6 +317,16 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
         keyCredits,
         cost: check.cost,
         take: check.consume,
+        report: forward,
+        lease: leasable
+          ? {
+              holder: `${state.record.id}/${ask.holder}`,
+              wanted: ask.wanted,
+              maxMs: policy.leaseMs ?? 0,
+              expiresAt: state.record.expiresAt,
+              creditsLowThreshold: policy.creditsLowThreshold ?? null,
+            }
+          : null,
       });
       if (check.consume) {
         const charged = outcome.code === "valid" && keyCredits !== null ? check.cost : null;
@@ -318,7 +361,43 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       });
       if (raised) await this.events.schedule(now);
     }
-    return { decision, record };
+    return { decision, record, lease: ask ? this.passOn(ask, state, outcome, now) : null };
+  }
+
+  /**
+   * Records the owner's lease here (so that every change to the key fences it) and passes it on
+   * to the isolate, with the key's and the owner's windows as they stood after the grant.
+   */
+  private passOn(
+    ask: LeaseAsk,
+    state: StoredState,
+    outcome: OwnerMeterOutcome,
+    now: number,
+  ): LeaseGrant | null {
+    const lease = outcome.lease;
+    if (!lease) return null;
+    this.leases.grant(ask.holder, {
+      id: lease.id,
+      budget: lease.budget,
+      periods: leasePeriods([], null, now),
+      ms: lease.ms,
+      endsAt: now + lease.ms,
+      viaOwner: true,
+    });
+    this.leases.write();
+    const { record, workspacePlan, rolePermissions, rolesCheckedAt } = state;
+    return {
+      id: lease.id,
+      ms: lease.ms,
+      budget: lease.budget,
+      state: { record, workspacePlan, rolePermissions, rolesCheckedAt },
+      counters: { windows: outcome.keyWindows, credits: null },
+      usage: {
+        windows: lease.windows,
+        credits: lease.credits ? { remaining: lease.credits.remaining, refill: lease.credits.refill } : null,
+        retryAfter: null,
+      },
+    };
   }
 
   /** Records an owned key's request here: its outcome, its windows as counted, its own credits charged. */

@@ -22,6 +22,10 @@ export interface LeaseRecord {
   ms: number;
   /** When it is over by this object's clock, epoch ms. */
   endsAt: number;
+  /** In a key's object: the budget is the owner's object's (SPEC 10), reports go back there. */
+  viaOwner?: boolean;
+  /** In an owner's object: where the budget was taken from the key's own windows. */
+  keyPeriods?: LeasePeriods;
 }
 
 export class LeaseBook {
@@ -114,11 +118,24 @@ export class LeaseBook {
     counters: Counters,
     now: number,
   ): Counters {
+    const lease = this.end(holder, leaseId);
+    if (!lease) return counters;
+    return giveBack(limits, counters.windows, counters.credits, lease.periods, unused, now);
+  }
+
+  /** Ends the holder's lease `leaseId` and returns it, for a caller that gives its budget back itself. */
+  end(holder: string, leaseId: string): LeaseRecord | null {
     const lease = this.leases.get(holder);
-    if (!lease || lease.id !== leaseId) return counters;
+    if (!lease || lease.id !== leaseId) return null;
     this.forget(holder);
     for (const wake of this.waiting) wake();
-    return giveBack(limits, counters.windows, counters.credits, lease.periods, unused, now);
+    return lease;
+  }
+
+  /** The holder's lease `leaseId`, if it is still in the book. */
+  find(holder: string, leaseId: string): LeaseRecord | null {
+    const lease = this.leases.get(holder);
+    return lease && lease.id === leaseId ? lease : null;
   }
 
   /** Whether new leases may be granted now. */

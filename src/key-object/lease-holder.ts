@@ -122,7 +122,8 @@ export class LeaseHolder {
       held.lastUsedAt = now;
     }
     held.counts[decision.code] = (held.counts[decision.code] ?? 0) + 1;
-    return { decision: withBudget(decision, held), record: identityOf(state.record) };
+    const usage = held.grant.usage ?? decision.usage;
+    return { decision: withBudget({ ...decision, usage }, held), record: identityOf(state.record) };
   }
 
   /** The object answered an ask (or failed to): keeps the lease it granted. */

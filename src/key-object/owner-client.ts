@@ -5,6 +5,7 @@
  */
 import type { Credits } from "../keys/record";
 import type { CreditState } from "../limits/credits";
+import type { Budget } from "../limits/lease";
 import type { MeterCode } from "../limits/meter";
 import type { Window, WindowStates, WindowStatus } from "../limits/windows";
 import type { Limits } from "../policy/schema";
@@ -39,6 +40,36 @@ export interface OwnerMeterAsk {
   cost: number;
   /** Count the request; false reads the counters only (the self endpoint). */
   take: boolean;
+  /** A lease of this key an isolate reported to the key's object: its unused budget comes back here. */
+  report?: OwnerLeaseReport | null;
+  /** Grant the isolate a lease with this request (SPEC 9), budget from every window and the balance here. */
+  lease?: OwnerLeaseAsk | null;
+}
+
+export interface OwnerLeaseReport {
+  /** `<key id>/<isolate id>`: one lease per key and isolate. */
+  holder: string;
+  leaseId: string;
+  unused: Budget;
+}
+
+export interface OwnerLeaseAsk {
+  holder: string;
+  wanted: number;
+  maxMs: number;
+  expiresAt: number | null;
+  creditsLowThreshold: number | null;
+}
+
+/** A lease granted by an owner's object, as the key's object passes it on to the isolate. */
+export interface OwnerLease {
+  id: string;
+  ms: number;
+  budget: Budget;
+  /** Every window (the key's, then the owner's) after the budget was taken. */
+  windows: WindowStatus[];
+  /** The balance charged, after the budget was taken. */
+  credits: CreditState | null;
 }
 
 export interface OwnerMeterOutcome {
@@ -50,6 +81,7 @@ export interface OwnerMeterOutcome {
   retryAfter: number | null;
   /** The key's windows after the request, for the key's copy. */
   keyWindows: WindowStates;
+  lease?: OwnerLease | null;
 }
 
 /** An owner as its object holds it: settings (null if never set), live windows and balance. */
@@ -64,6 +96,8 @@ export interface OwnerGateApi {
   /** Replaces the owner's settings; the balance is set to `credits.remaining`. */
   configure(settings: OwnerSettings): Promise<void>;
   meter(ask: OwnerMeterAsk): Promise<OwnerMeterOutcome>;
+  /** Gives back what a lease of a key did not use (it ended, or its isolate changes the key). */
+  release(keyId: string, keyLimits: [Window, number][], report: OwnerLeaseReport): Promise<void>;
   inspect(): Promise<OwnerView>;
 }
 

@@ -106,6 +106,52 @@ export function grantLease(input: GrantInput): Grant | null {
   return { budget, ms, ...take(limits, input.windows, balance, budget, now) };
 }
 
+/** One set of windows a lease draws from: a key's own, or its owner's (SPEC 10). */
+export interface WindowSet {
+  limits: [Window, number][];
+  windows: WindowStates;
+}
+
+export interface GrantAcross {
+  budget: Budget;
+  ms: number;
+  /** Each set's windows after the budget was taken, in the order given. */
+  windows: WindowStates[];
+  credits: CreditState | null;
+}
+
+/**
+ * A lease over several sets of windows at once and one balance (a key counted with its
+ * owner's windows): each set judged on its own terms by `grantLease`, then the smallest
+ * budget and length of all, taken from every set. Null when any set may not be leased.
+ */
+export function grantLeaseAcross(
+  input: Omit<GrantInput, "limits" | "windows"> & { sets: WindowSet[] },
+): GrantAcross | null {
+  const sets = input.sets.length > 0 ? input.sets : [{ limits: [], windows: {} }];
+  const grants = sets.map((set, index) =>
+    grantLease({
+      ...input,
+      limits: set.limits,
+      windows: set.windows,
+      credits: index === 0 ? input.credits : null,
+    }),
+  );
+  let requests: number | null = null;
+  let ms = input.maxMs;
+  for (const grant of grants) {
+    if (!grant) return null;
+    if (grant.budget.requests !== null) requests = Math.min(requests ?? Infinity, grant.budget.requests);
+    ms = Math.min(ms, grant.ms);
+  }
+  const budget = { requests, credits: grants[0]?.budget.credits ?? null };
+  const balance = input.credits ? currentCredits(input.credits, input.now) : null;
+  const taken = sets.map((set, index) =>
+    take(set.limits, set.windows, index === 0 ? balance : null, budget, input.now),
+  );
+  return { budget, ms, windows: taken.map((set) => set.windows), credits: taken[0]?.credits ?? null };
+}
+
 /** Counts `budget` as used: `requests` in every window, `credits` off the balance. */
 function take(
   limits: [Window, number][],

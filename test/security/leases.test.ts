@@ -91,6 +91,18 @@ describe("leases under attack", () => {
     expect(snapshot !== "absent" && snapshot?.record.credits).toEqual({ remaining: 999, refill: null });
   });
 
+  it("an owner's limit lowered while its key holds a lease is in force at the PUT's answer", async () => {
+    const ws = await createWorkspace();
+    const owner = `lease-owner-${changes}-${crypto.randomUUID().slice(0, 6)}`;
+    const put = (limits: object) =>
+      direct(adminRequest("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits }));
+    expect((await put({ hour: 100_000 })).status).toBe(200);
+    const { key } = await createKey(ws, { ownerId: owner });
+    await leased(key);
+    expect((await put({ hour: 1 })).status).toBe(200);
+    await expectProblem(await direct(keyed(key)), 429, "rate_limited");
+  });
+
   it("another workspace's admin key cannot use or spend a lease held for a key", async () => {
     const mine = await createWorkspace();
     const theirs = await createWorkspace();

@@ -4,10 +4,10 @@
  * in the headers, moved with the key's `ownerId`, and an owner revoke in force for every key
  * before its response.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ROOT_TOKEN } from "../fixtures/policy";
-import { admin, BASE, call, createKey, createWorkspace, expectProblem, type Json } from "./helpers";
+import { admin, BASE, call, createKey, createWorkspace, direct, expectProblem, type Json } from "./helpers";
 
 let owners = 0;
 /** A fresh owner id, so that tests share no owner. */
@@ -39,6 +39,30 @@ async function statusesOf(responses: Promise<Response>[]): Promise<Record<number
     await response.body?.cancel();
   }
   return counts;
+}
+
+function keyed(key: string): Request {
+  return new Request(`${BASE}/api/products`, { headers: { Authorization: `Bearer ${key}` } });
+}
+
+/** A KEY_GATE binding whose stubs count the decisions the Worker asks of keys' objects. */
+function countingDecisions(namespace: typeof env.KEY_GATE) {
+  let decisions = 0;
+  const wrapped = {
+    idFromName: (name: string) => namespace.idFromName(name),
+    get: (id: DurableObjectId) =>
+      new Proxy(namespace.get(id), {
+        get(target, property) {
+          const value = Reflect.get(target, property);
+          if (property !== "authorize" || typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            decisions += 1;
+            return Reflect.apply(value, target, args);
+          };
+        },
+      }),
+  } as unknown as typeof env.KEY_GATE;
+  return { namespace: wrapped, decisions: () => decisions };
 }
 
 async function self(key: string): Promise<Json> {
@@ -214,6 +238,35 @@ describe("counting shared by an owner's keys", () => {
     const refused = await call("/api/products", { key: key.key });
     await expectProblem(refused, 409, "quota_exceeded");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
+
+describe("leases of an owned key", () => {
+  it("come from the owner's object, so N of 4N concurrent requests over its keys pass, and most need no object call", async () => {
+    const ws = await createWorkspace();
+    const owner = ownerName();
+    const N = 60;
+    await putOwner(ws, owner, { limits: { hour: N }, credits: { remaining: 10_000 } });
+    const keys = await Promise.all([1, 2, 3].map(() => createKey(ws, { ownerId: owner })));
+    const counting = countingDecisions(env.KEY_GATE);
+    const responses = Array.from({ length: 4 * N }, (_, i) =>
+      direct(keyed((keys[i % 3] as { key: string }).key), { KEY_GATE: counting.namespace }),
+    );
+    expect(await statusesOf(responses)).toEqual({ 200: N, 429: 3 * N });
+    expect(remainingOf(await getOwner(ws, owner), "hour")).toBe(0);
+    // Every request that passed was charged to the owner's balance exactly once.
+    expect((await getOwner(ws, owner)).credits.remaining).toBe(10_000 - N);
+
+    const roomy = ownerName();
+    await putOwner(ws, roomy, { limits: { hour: 100_000 } });
+    const busy = await createKey(ws, { ownerId: roomy });
+    const sequential = countingDecisions(env.KEY_GATE);
+    for (let i = 0; i < 40; i++) {
+      expect((await direct(keyed(busy.key), { KEY_GATE: sequential.namespace })).status).toBe(200);
+    }
+    expect(sequential.decisions()).toBeLessThan(10);
+    const leased = await direct(keyed(busy.key));
+    expect(leased.headers.get("ratelimit-policy")).toBe('"owner-hour";q=100000;w=3600');
   });
 });
 
