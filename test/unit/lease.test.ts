@@ -12,13 +12,14 @@ import {
   type Budget,
   giveBack,
   grantLease,
+  grantLeaseAcross,
   LEASE_MIN_ROOM,
   type LeasePeriods,
   leasePeriods,
   spend,
 } from "../../src/limits/lease";
 import { meter } from "../../src/limits/meter";
-import type { Window, WindowStates } from "../../src/limits/windows";
+import { calendarPeriod, type Window, type WindowStates } from "../../src/limits/windows";
 
 const LEASE_MS = 1000;
 const DAY_START = Date.UTC(2026, 10, 23);
@@ -351,6 +352,63 @@ describe("lease accounting", () => {
       grantLease({ ...input, credits: { ...balance, remaining: 30 }, creditsLowThreshold: 40 })?.budget
         .credits,
     ).toBe(14);
+  });
+
+  it("leases across a key's windows and its owner's only what both can spare", () => {
+    const window = fc.constantFrom<Window>("second", "minute", "hour", "day", "month");
+    const set = fc.record({
+      limits: fc.array(fc.tuple(window, fc.integer({ min: 1, max: 5000 })), { maxLength: 3 }),
+      used: fc.integer({ min: 0, max: 5000 }),
+    });
+    fc.assert(
+      fc.property(set, set, fc.integer({ min: 1, max: 20_000 }), (key, owner, wanted) => {
+        const now = DAY_START + 3_600_000;
+        const states = [key, owner].map(({ limits, used }) => {
+          const unique = [...new Map(limits).entries()];
+          const windows: WindowStates = {};
+          for (const [name, limit] of unique) {
+            const spent = Math.min(used, limit);
+            if (name === "day" || name === "month")
+              windows[name] = { period: calendarPeriod(name, now).start, count: spent };
+            else
+              windows[name] = {
+                tat: now + (spent * { second: 1_000, minute: 60_000, hour: 3_600_000 }[name]) / limit,
+              };
+          }
+          return { limits: unique, windows };
+        });
+        const grant = grantLeaseAcross({
+          sets: states,
+          credits: null,
+          now,
+          maxMs: LEASE_MS,
+          expiresAt: null,
+          wantedRequests: wanted,
+          cost: 1,
+          otherHolders: 0,
+          creditsLowThreshold: null,
+        });
+        if (!grant || grant.budget.requests === null) return;
+        // Every window of both sets admits the whole budget, and keeps a quota's last unit.
+        states.forEach((state, index) => {
+          const after = meter({
+            limits: state.limits,
+            windows: grant.windows[index] ?? {},
+            credits: null,
+            cost: 0,
+            now,
+            take: false,
+          });
+          for (const status of after.windows) {
+            expect(status.remaining).toBeGreaterThanOrEqual(
+              status.window === "day" || status.window === "month" ? 1 : 0,
+            );
+          }
+        });
+        expect(grant.budget.requests).toBeLessThanOrEqual(wanted);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("gives nothing back to a balance set or a limit changed since the grant", () => {
