@@ -55,7 +55,7 @@ export const SCENARIOS: Scenario[] = [
   // Before (f): its flood of unknown keys trips the abuse limit for keys the isolate has not seen.
   {
     id: "j",
-    name: "Portcullis proxy, warm key of an owner with limits (two objects, no lease)",
+    name: "Portcullis proxy, warm key of an owner with limits (leased by the owner's object)",
     target: (s) => ({ url: `${s.portcullis.url}/api/items`, headers: bearer(s.keys.owned) }),
   },
   {
