@@ -56,6 +56,8 @@ export default defineConfig(async () => {
             // The reference in docs/ and the local tools: plain Node, no Worker.
             include: ["test/docs/**/*.test.ts"],
             environment: "node",
+            // Some regenerate a document with a child process: slow on a loaded machine.
+            testTimeout: 60_000,
           },
         },
       ],
