@@ -108,6 +108,26 @@ export function countingGates(namespace: typeof env.KEY_GATE) {
   return { namespace: wrapped, gets: () => gets };
 }
 
+/** A KEY_GATE binding whose stubs count the decisions the Worker asks of keys' objects (`authorize`). */
+export function countingDecisions(namespace: typeof env.KEY_GATE) {
+  let decisions = 0;
+  const wrapped = {
+    idFromName: (name: string) => namespace.idFromName(name),
+    get: (id: DurableObjectId) =>
+      new Proxy(namespace.get(id), {
+        get(target, property) {
+          const value = Reflect.get(target, property);
+          if (property !== "authorize" || typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            decisions += 1;
+            return Reflect.apply(value, target, args);
+          };
+        },
+      }),
+  } as unknown as typeof env.KEY_GATE;
+  return { namespace: wrapped, decisions: () => decisions };
+}
+
 /** Calls the Worker directly with some bindings replaced (failing or counting ones). */
 export async function direct(request: Request, overrides: Partial<typeof env> = {}): Promise<Response> {
   return worker.fetch(

@@ -15,6 +15,7 @@ import type { ChangeContext } from "../../src/key-object/contract";
 import {
   adminRequest,
   BASE,
+  countingDecisions,
   createKey,
   createWorkspace,
   direct,
@@ -22,30 +23,6 @@ import {
   keyObject,
   UNLEASED,
 } from "./helpers";
-
-type Namespace = typeof env.KEY_GATE;
-
-/** A KEY_GATE binding whose stubs count the decisions asked of the objects. */
-function countingDecisions(namespace: Namespace) {
-  let decisions = 0;
-  const wrapped = {
-    idFromName: (name: string) => namespace.idFromName(name),
-    get: (id: DurableObjectId) => {
-      const stub = namespace.get(id);
-      return new Proxy(stub, {
-        get(target, property) {
-          const value = Reflect.get(target, property);
-          if (property !== "authorize" || typeof value !== "function") return value;
-          return (...args: unknown[]) => {
-            decisions += 1;
-            return Reflect.apply(value, target, args);
-          };
-        },
-      });
-    },
-  } as unknown as Namespace;
-  return { namespace: wrapped, decisions: () => decisions };
-}
 
 function keyed(key: string, path = "/api/products"): Request {
   return new Request(`${BASE}${path}`, { headers: { Authorization: `Bearer ${key}` } });

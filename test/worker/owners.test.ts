@@ -7,7 +7,17 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ROOT_TOKEN } from "../fixtures/policy";
-import { admin, BASE, call, createKey, createWorkspace, direct, expectProblem, type Json } from "./helpers";
+import {
+  admin,
+  BASE,
+  call,
+  countingDecisions,
+  createKey,
+  createWorkspace,
+  direct,
+  expectProblem,
+  type Json,
+} from "./helpers";
 
 let owners = 0;
 /** A fresh owner id, so that tests share no owner. */
@@ -43,26 +53,6 @@ async function statusesOf(responses: Promise<Response>[]): Promise<Record<number
 
 function keyed(key: string): Request {
   return new Request(`${BASE}/api/products`, { headers: { Authorization: `Bearer ${key}` } });
-}
-
-/** A KEY_GATE binding whose stubs count the decisions the Worker asks of keys' objects. */
-function countingDecisions(namespace: typeof env.KEY_GATE) {
-  let decisions = 0;
-  const wrapped = {
-    idFromName: (name: string) => namespace.idFromName(name),
-    get: (id: DurableObjectId) =>
-      new Proxy(namespace.get(id), {
-        get(target, property) {
-          const value = Reflect.get(target, property);
-          if (property !== "authorize" || typeof value !== "function") return value;
-          return (...args: unknown[]) => {
-            decisions += 1;
-            return Reflect.apply(value, target, args);
-          };
-        },
-      }),
-  } as unknown as typeof env.KEY_GATE;
-  return { namespace: wrapped, decisions: () => decisions };
 }
 
 async function self(key: string): Promise<Json> {
