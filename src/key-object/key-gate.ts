@@ -20,7 +20,7 @@ import type { PortcullisEvent } from "../keys/events";
 import { identityOf } from "../keys/record";
 import { currentCredits } from "../limits/credits";
 import { grantLease, leasePeriods } from "../limits/lease";
-import { effectiveLimits, laterWindows } from "../limits/windows";
+import { effectiveLimits, laterWindows, type Window } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { OwnerStore } from "../storage/owners";
@@ -361,21 +361,32 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       });
       if (raised) await this.events.schedule(now);
     }
-    return { decision, record, lease: ask ? this.passOn(ask, state, outcome, now) : null };
+    const lease = ask ? await this.passOn(ask, state, owner, limits, outcome, now) : null;
+    return { decision, record, lease };
   }
 
   /**
    * Records the owner's lease here (so that every change to the key fences it) and passes it on
    * to the isolate, with the key's and the owner's windows as they stood after the grant.
    */
-  private passOn(
+  private async passOn(
     ask: LeaseAsk,
     state: StoredState,
+    owner: OwnerGateApi,
+    limits: [Window, number][],
     outcome: OwnerMeterOutcome,
     now: number,
-  ): LeaseGrant | null {
+  ): Promise<LeaseGrant | null> {
     const lease = outcome.lease;
     if (!lease) return null;
+    // The owner's object answered after an await: a change written here meanwhile (a revoke, a
+    // narrowing) or a change waiting for leases to drain must not be outrun by a lease carrying
+    // the state read before it. Such a lease is handed straight back, unused.
+    if (this.cell.state !== state || !this.leases.granting) {
+      const holder = `${state.record.id}/${ask.holder}`;
+      await owner.release(state.record.id, limits, { holder, leaseId: lease.id, unused: lease.budget });
+      return null;
+    }
     this.leases.grant(ask.holder, {
       id: lease.id,
       budget: lease.budget,

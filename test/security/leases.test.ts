@@ -6,11 +6,21 @@
  * "Another isolate" is modelled by calling the key's object directly (its RPC), so that this
  * isolate does not settle its own lease first, as it does for changes it makes itself.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { gateOf } from "../../src/key-object/client";
 import type { ChangeContext } from "../../src/key-object/contract";
-import { adminRequest, BASE, createKey, createWorkspace, direct, expectProblem } from "../worker/helpers";
+import type { KeyGate } from "../../src/key-object/key-gate";
+import {
+  adminRequest,
+  BASE,
+  createKey,
+  createWorkspace,
+  direct,
+  expectProblem,
+  keyObject,
+} from "../worker/helpers";
 
 const ROOT = { workspaceId: null, permissions: null };
 let changes = 0;
@@ -101,6 +111,41 @@ describe("leases under attack", () => {
     await leased(key);
     expect((await put({ hour: 1 })).status).toBe(200);
     await expectProblem(await direct(keyed(key)), 429, "rate_limited");
+  });
+
+  it("a revoke written while the owner's object grants a lease is not outrun by that lease", async () => {
+    const ws = await createWorkspace();
+    const owner = `held-owner-${changes}-${crypto.randomUUID().slice(0, 6)}`;
+    const put = await direct(
+      adminRequest("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits: { hour: 100_000 } }),
+    );
+    expect(put.status).toBe(200);
+    const { key, id } = await createKey(ws, { ownerId: owner });
+    // Hold the owner's answer to the first request (which asks for a lease) until the revoke is in.
+    const { promise: entered, resolve: enter } = Promise.withResolvers<void>();
+    const { promise: release, resolve: letGo } = Promise.withResolvers<void>();
+    await runInDurableObject(keyObject(id), (instance: KeyGate) => {
+      const real = instance.owners;
+      instance.owners = (workspaceId, ownerId) => {
+        const gate = real(workspaceId, ownerId);
+        return {
+          configure: (settings) => gate.configure(settings),
+          inspect: () => gate.inspect(),
+          release: (...args) => gate.release(...args),
+          meter: async (ask) => {
+            enter();
+            await release;
+            return gate.meter(ask);
+          },
+        };
+      };
+    });
+    const first = direct(keyed(key));
+    await entered;
+    expect((await gateOf(env, id).revoke(ROOT, context())).ok).toBe(true);
+    letGo();
+    expect((await first).status).toBe(200);
+    await expectProblem(await direct(keyed(key)), 401, "key_revoked");
   });
 
   it("another workspace's admin key cannot use or spend a lease held for a key", async () => {
