@@ -7,7 +7,14 @@
  * vanishes can only make the key under-admit.
  */
 import { type CreditState, currentCredits } from "./credits";
-import { calendarPeriod, evaluateWindow, isCalendar, type Window, type WindowStates } from "./windows";
+import {
+  calendarPeriod,
+  evaluateWindow,
+  GCRA_MS,
+  isCalendar,
+  type Window,
+  type WindowStates,
+} from "./windows";
 
 /** What a lease lets an isolate admit without asking the key's object. */
 export interface Budget {
@@ -180,8 +187,6 @@ function take(
         : credits,
   };
 }
-
-const GCRA_MS = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
 
 function gcraInterval(window: Exclude<Window, "day" | "month">, limit: number): number {
   return GCRA_MS[window] / limit;

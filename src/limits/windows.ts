@@ -39,7 +39,8 @@ export function windowName(status: Pick<WindowStatus, "window" | "owner">): stri
   return status.owner ? `owner-${status.window}` : status.window;
 }
 
-const GCRA_MS: Record<"second" | "minute" | "hour", number> = {
+/** The length of each GCRA window, ms. */
+export const GCRA_MS: Record<"second" | "minute" | "hour", number> = {
   second: 1_000,
   minute: 60_000,
   hour: 3_600_000,
