@@ -3,7 +3,9 @@
  * downloaded) against `wrangler dev`: sign in, create a workspace and a key, see the key once,
  * use it through the proxy, revoke it in the console and see the proxy refuse it, and read the
  * requests back from the chart. The page must run under its CSP without a single console error
- * or violation. Writes the screenshots of docs/screenshots/.
+ * or violation. Takes a screenshot of each screen: into the ignored test-results/screenshots/,
+ * or into docs/screenshots/ when asked (`SCREENSHOTS=docs npm run test:e2e`), so that a plain
+ * `npm test` changes no tracked file.
  */
 import { mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -11,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2E_ROOT_TOKEN, newKey, portcullis } from "./fixtures";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = "docs/screenshots";
+const SCREENSHOTS = process.env.SCREENSHOTS === "docs" ? "docs/screenshots" : "test-results/screenshots";
 
 let browser: Browser;
 
