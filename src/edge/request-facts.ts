@@ -46,7 +46,7 @@ type HeaderName = `x-${string}`;
 
 /**
  * Where one proxy reports each fact of the original request: headers it sets itself (with the
- * README's configuration, overwriting a client's copy), or the forward-auth call itself. A proxy
+ * configuration of docs/forward-auth.md, overwriting a client's copy), or the forward-auth call itself. A proxy
  * passes its client's other headers through, so a header of another row is the client's word.
  */
 export interface ProxyRow {
@@ -109,7 +109,7 @@ export type Forwarded = { ok: true; facts: RequestFacts } | { ok: false; detail:
 
 /**
  * The call's path and query as written: parsing would resolve dot segments first. (The Workers
- * runtime may already have resolved those of the call's own URL, Envoy's form; the README's
+ * runtime may already have resolved those of the call's own URL, Envoy's form; docs/forward-auth.md's
  * Envoy configuration normalises the path before asking.)
  */
 function rawTarget(url: string): string {

@@ -1,5 +1,5 @@
 /**
- * The import rule of the tree (README, Architecture): imports point one way, from the HTTP
+ * The import rule of the tree (docs/architecture.md): imports point one way, from the HTTP
  * surfaces down to the domain. Each folder of `src/` has a rank; a file may import only from a
  * lower rank (or its own folder). `env.ts` (the bindings' and context's types) is the one
  * exception: it is imported for types everywhere and imports types from everywhere.

@@ -1,6 +1,6 @@
 /**
  * Attack class: spoofed forward-auth headers, end to end. A client sends, through REAL nginx
- * and REAL Caddy configured exactly as the README says (test/e2e/peers/ reads the README), the
+ * and REAL Caddy configured exactly as docs/forward-auth.md says (test/e2e/peers/ reads that page), the
  * headers that another proxy's row would trust, claims of its address, scheme and host, and
  * its own `X-Portcullis-*` identity. Every test proves, at an origin that records what it
  * receives, that the request never arrived or arrived without the spoofed value.

@@ -31,7 +31,7 @@ interface Original {
 }
 
 /**
- * The call each proxy makes for `original`, with its own headers set as the README configures
+ * The call each proxy makes for `original`, with its own headers set as docs/forward-auth.md configures
  * it; `spoofed` are the client's headers, which the proxy passes along.
  */
 function callOf(

@@ -1,8 +1,8 @@
 /**
- * The nginx configuration of the README (its `server` block, verbatim but for the addresses),
+ * The nginx configuration of docs/forward-auth.md (its `server` block, verbatim but for the addresses),
  * inside the process settings a test run needs: no daemon, files in the test's directory.
  */
-import { readmeBlock, substitute } from "./readme";
+import { documentedBlock, substitute } from "./documented";
 
 export function nginxConfig(options: {
   dir: string;
@@ -11,7 +11,7 @@ export function nginxConfig(options: {
   origin: string;
 }): string {
   const { dir, port, portcullis, origin } = options;
-  const server = substitute(readmeBlock("### nginx (`auth_request`)", "nginx"), [
+  const server = substitute(documentedBlock("## nginx (`auth_request`)", "nginx"), [
     ["listen 80;", `listen 127.0.0.1:${port};`],
     ["http://portcullis.internal:8787", portcullis],
     ["http://api.internal:8080", origin],
