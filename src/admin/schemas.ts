@@ -3,7 +3,7 @@
  * OpenAPI document. Times are ISO 8601 UTC on the wire.
  */
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPES } from "../keys/events";
+import { EVENT_TYPES } from "../keys/event-types";
 import { parseRange } from "../keys/ip-allowlist";
 import { PERMISSION_PATTERN } from "../policy/schema";
 import { REFUSALS, type RefusalCode } from "../refusals";

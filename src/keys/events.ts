@@ -2,23 +2,11 @@
  * Events (docs/events.md): what happened to a key, recorded in D1 and delivered to webhooks.
  * An event names its key by identity fields only: never the key, its hash or a webhook's URL.
  */
+import type { EventType } from "./event-types";
+
+export { EVENT_TYPES, type EventType } from "./event-types";
+
 import type { KeyRecord } from "./record";
-
-export const EVENT_TYPES = [
-  "key.created",
-  "key.updated",
-  "key.revoked",
-  "key.deleted",
-  "key.rotated",
-  "key.leaked",
-  "owner.revoked",
-  "credits.low",
-  "credits.exhausted",
-  "quota.exceeded",
-  "ratelimit.exceeded",
-] as const;
-
-export type EventType = (typeof EVENT_TYPES)[number];
 
 /** An event as stored and queued; `id` is the `webhook-id` of every delivery attempt. */
 export interface PortcullisEvent {

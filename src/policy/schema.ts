@@ -3,7 +3,7 @@
  * Objects are strict, so that a misspelt field is reported instead of silently ignored.
  */
 import { z } from "zod";
-import { EVENT_TYPES } from "../keys/events.ts";
+import { EVENT_TYPES } from "../keys/event-types.ts";
 
 /** Name of the built-in key type for admin keys (docs/admin-api.md). */
 export const ADMIN_KEY_TYPE = "admin";
