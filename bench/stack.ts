@@ -56,7 +56,7 @@ export const FAR_OBJECT_MS = 25;
 export interface VariantOptions {
   leaseMs?: number;
   objectDelayMs?: number;
-  /** `logging.allowedSampleRate`: share of allowed requests logged (default 1, every one). */
+  /** `logging.allowedSampleRate`: share of allowed requests logged (default 0.01, one in 100). */
   sampleRate?: number;
 }
 

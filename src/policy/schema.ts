@@ -10,6 +10,9 @@ export const ADMIN_KEY_TYPE = "admin";
 /** Prefix of admin keys; reserved for the built-in type. */
 export const ADMIN_KEY_PREFIX = "pc_admin";
 
+/** `logging.allowedSampleRate` when the policy sets none: one allowed request in 100 is logged. */
+export const DEFAULT_ALLOWED_SAMPLE_RATE = 0.01;
+
 export const WINDOWS = ["second", "minute", "hour", "day", "month"] as const;
 export type Window = (typeof WINDOWS)[number];
 
@@ -334,10 +337,12 @@ export const PolicySchema = z
           .number()
           .min(0)
           .max(1)
-          .default(1)
-          .describe("Share of allowed requests logged, 0 to 1; denials and failures are always logged."),
+          .default(DEFAULT_ALLOWED_SAMPLE_RATE)
+          .describe(
+            "Share of allowed requests logged, 0 to 1: 0.01 logs one in 100, 1 every one, 0 none (exact counts are in usage). Admin changes, denials and failures are always logged, but a flood of one denial is counted, not logged (docs/policy.md#logging).",
+          ),
       })
-      .default({ allowedSampleRate: 1 })
+      .default({ allowedSampleRate: DEFAULT_ALLOWED_SAMPLE_RATE })
       .describe("The one structured log line per request."),
     webhooks: z
       .array(
