@@ -6,7 +6,7 @@
 import type { EventType, PortcullisEvent } from "../keys/events";
 import { logEvent } from "../log";
 import { type Webhook, webhooksFor } from "../policy/webhooks";
-import { type Delivery, EventStore } from "../storage/events";
+import { type Delivery, type EventPosition, EventStore } from "../storage/events";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -32,8 +32,9 @@ export class EventService {
   }
 
   /**
-   * Newest first, with each webhook that receives the event under the current policy (pending
-   * until the consumer has tried it) and any other delivery already made.
+   * Newest first by the time of each event (ties: latest stored first), with each webhook that
+   * receives the event under the current policy (pending until the consumer has tried it) and
+   * any other delivery already made.
    */
   async list(
     context: AdminContext,
@@ -45,12 +46,11 @@ export class EventService {
     if (workspaceId && (!canSee(context, workspaceId) || !(await this.workspaces.find(workspaceId)))) {
       throw notFound("workspace", workspaceId);
     }
-    const isSeq = (value: unknown): value is number => Number.isSafeInteger(value);
     const rows = await this.events.list({
       workspaceId: workspaceId ?? null,
       type: query.type ?? null,
       since: now - EVENT_RETENTION_MS,
-      before: query.cursor === undefined ? null : decodeCursor(query.cursor, isSeq),
+      after: query.cursor === undefined ? null : decodeCursor(query.cursor, isPosition),
       limit: query.limit,
     });
     const deliveries = await this.events.deliveries(rows.map((row) => row.event.id));
@@ -60,7 +60,7 @@ export class EventService {
         ...event,
         deliveries: deliveriesOf(webhooksFor(webhooks, event), deliveries.get(event.id) ?? []),
       })),
-      cursor: rows.length === query.limit && last ? encodeCursor(last.seq) : null,
+      cursor: rows.length === query.limit && last ? encodeCursor(last.position) : null,
     };
   }
 
@@ -75,6 +75,17 @@ export class EventService {
     await this.events.prune(now - EVENT_RETENTION_MS);
     return stuck.length;
   }
+}
+
+/** A cursor of the listing: the position (`at`, then `seq`) of the last event of a page. */
+function isPosition(value: unknown): value is EventPosition {
+  const position = value as EventPosition;
+  return (
+    typeof position === "object" &&
+    position !== null &&
+    Number.isSafeInteger(position.at) &&
+    Number.isSafeInteger(position.seq)
+  );
 }
 
 function deliveriesOf(receivers: number[], made: Delivery[]): Delivery[] {

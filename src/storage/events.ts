@@ -31,6 +31,12 @@ interface DeliveryRow {
   attempts: number;
 }
 
+/** Where an event stands in the listing: its time, then its insertion order. */
+export interface EventPosition {
+  at: number;
+  seq: number;
+}
+
 function eventOf(row: EventRow): PortcullisEvent {
   return {
     id: row.id,
@@ -50,26 +56,38 @@ export class EventStore {
       .bind(event.id, event.type, event.at, event.workspaceId, JSON.stringify(event.data));
   }
 
-  /** Newest first, from `since` on; `before` is the `seq` cursor of the previous page. */
+  /**
+   * Newest first by the time of each event (`at`), then by `seq`, from `since` on; `after` is
+   * the position of the previous page's last event. A workspace's events are read in order from
+   * `events_workspace_at`, all events from `events_at`.
+   */
   async list(query: {
     workspaceId: string | null;
     type: string | null;
     since: number;
-    before: number | null;
+    after: EventPosition | null;
     limit: number;
-  }): Promise<{ seq: number; event: PortcullisEvent }[]> {
+  }): Promise<{ position: EventPosition; event: PortcullisEvent }[]> {
+    const where = ["at >= ?1", "(?2 IS NULL OR type = ?2)"];
+    if (query.after) where.push("(at, seq) < (?3, ?4)");
+    if (query.workspaceId !== null) where.push("workspace_id = ?5");
     const { results } = await d1(() =>
       this.db
         .prepare(
           `SELECT seq, id, type, at, workspace_id, data FROM events
-           WHERE (?1 IS NULL OR workspace_id = ?1) AND (?2 IS NULL OR type = ?2) AND at >= ?3
-             AND (?4 IS NULL OR seq < ?4)
-           ORDER BY seq DESC LIMIT ?5`,
+           WHERE ${where.join(" AND ")} ORDER BY at DESC, seq DESC LIMIT ?6`,
         )
-        .bind(query.workspaceId, query.type, query.since, query.before, query.limit)
+        .bind(
+          query.since,
+          query.type,
+          query.after?.at ?? null,
+          query.after?.seq ?? null,
+          query.workspaceId,
+          query.limit,
+        )
         .all<EventRow>(),
     );
-    return results.map((row) => ({ seq: row.seq, event: eventOf(row) }));
+    return results.map((row) => ({ position: { at: row.at, seq: row.seq }, event: eventOf(row) }));
   }
 
   /** The deliveries of these events, by event id. */

@@ -429,6 +429,52 @@ describe("GET /events", () => {
     expect(JSON.stringify(first)).not.toContain(HOOK);
   });
 
+  it("lists by the time of each event, newest first: a counter event moved to D1 after a later admin event comes after it, and pages return each event once", async () => {
+    const ws = await createWorkspace();
+    const { id, key } = await createKey(ws, { credits: { remaining: 1 } });
+    const [created] = await eventsOfKey(id);
+    const counted = (created as PortcullisEvent).at + 1;
+    await runInDurableObject(keyObject(id), (instance: KeyGate) => {
+      instance.now = () => counted;
+    });
+    // One request raises credits.low and credits.exhausted, both at `counted`: a tie.
+    expect((await callWith(plain, "/api/products", key)).status).toBe(200);
+    await runInDurableObject(keyObject(id), (instance: KeyGate) => {
+      instance.now = () => counted + 1000;
+    });
+    expect((await admin("PATCH", `/keys/${id}`, { name: "later" })).status).toBe(200);
+    // The counter events reach D1 only now, after the admin event.
+    await runDurableObjectAlarm(keyObject(id));
+
+    const all = (await listEvents(plain, `?workspaceId=${ws}`)).items as Json[];
+    expect(all.map((item) => item.type)).toEqual([
+      "key.updated",
+      "credits.exhausted",
+      "credits.low",
+      "key.created",
+    ]);
+    const times = all.map((item) => Date.parse(item.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(times[1]).toBe(counted);
+
+    const paged: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Json = await listEvents(
+        plain,
+        `?workspaceId=${ws}&limit=1${cursor === null ? "" : `&cursor=${cursor}`}`,
+      );
+      paged.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor !== null && paged.length < 10);
+    expect(paged.map((item) => item.id)).toEqual(all.map((item) => item.id));
+    const two = await listEvents(plain, `?workspaceId=${ws}&limit=2`);
+    const rest = await listEvents(plain, `?workspaceId=${ws}&limit=2&cursor=${two.cursor}`);
+    expect([...two.items, ...rest.items].map((item: Json) => item.id)).toEqual(all.map((item) => item.id));
+    const bad = await direct(adminRequest("GET", `/events?workspaceId=${ws}&cursor=MTI`), plain.bindings);
+    expect(bad.status).toBe(400);
+  });
+
   it("needs audit:read, and an admin key sees only its own workspace's events", async () => {
     const mine = await createWorkspace();
     const theirs = await createWorkspace();
