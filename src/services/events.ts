@@ -1,7 +1,8 @@
 /**
  * Events for the admin API (docs/events.md), and the sweep that keeps them moving: an event D1
  * holds that the queue's consumer has not seen (its producer failed, or the object that
- * queued it stopped first) is sent again, and events past their retention are forgotten.
+ * queued it stopped first) is sent again, so is one whose delivery has not moved well past the
+ * time its retry was due (the queue lost it), and events past their retention are forgotten.
  */
 import type { EventType, PortcullisEvent } from "../keys/events";
 import { logEvent } from "../log";
@@ -15,7 +16,16 @@ import { decodeCursor, encodeCursor } from "./cursor";
 export const EVENT_RETENTION_MS = 30 * 86_400_000;
 /** An event not seen by the consumer this long after it was raised is sent again, ms. */
 export const SWEEP_AFTER_MS = 60_000;
-/** Events sent again by one sweep at most (a queue batch holds 100 messages). */
+/**
+ * An event with a delivery still pending this long after its next attempt was due (its retry
+ * was lost) is sent again, ms: longer than a queue's lateness and a consumer's POSTs (10 s
+ * each), so that a retry on its way is not doubled.
+ */
+export const STALLED_MARGIN_MS = 5 * 60_000;
+/**
+ * Events of each kind (undispatched, overdue) sent again by one sweep at most: one queue batch
+ * (it holds 100 messages) each.
+ */
 const SWEEP_LIMIT = 100;
 
 export interface EventItem extends PortcullisEvent {
@@ -64,16 +74,26 @@ export class EventService {
     };
   }
 
-  /** Sends again what the consumer has not seen, then forgets events past retention. */
+  /**
+   * Sends again what the consumer has not seen, and what it saw but whose retry is overdue (the
+   * queue lost it), then forgets events past retention. Each kind is bounded per run.
+   */
   async sweep(queue: Queue<PortcullisEvent> | undefined, now: number): Promise<number> {
-    const stuck = await this.events.undispatched(now - SWEEP_AFTER_MS, now - EVENT_RETENTION_MS, SWEEP_LIMIT);
-    if (stuck.length > 0) {
-      if (!queue) throw new Error("no EVENTS queue bound");
-      await queue.sendBatch(stuck.map((body) => ({ body, contentType: "json" })));
-      logEvent("info", "events_swept", { count: stuck.length });
+    const since = now - EVENT_RETENTION_MS;
+    const undispatched = await this.events.undispatched(now - SWEEP_AFTER_MS, since, SWEEP_LIMIT);
+    if (undispatched.length > 0 && !queue) throw new Error("no EVENTS queue bound");
+    // Claimed before it is sent: a copy lost again is sent once more a margin later.
+    const stalled = queue
+      ? await this.events.claimStalled(now - STALLED_MARGIN_MS, now, since, SWEEP_LIMIT)
+      : [];
+    for (const batch of [undispatched, stalled]) {
+      if (batch.length > 0) await queue?.sendBatch(batch.map((body) => ({ body, contentType: "json" })));
     }
-    await this.events.prune(now - EVENT_RETENTION_MS);
-    return stuck.length;
+    if (undispatched.length + stalled.length > 0) {
+      logEvent("info", "events_swept", { undispatched: undispatched.length, stalled: stalled.length });
+    }
+    await this.events.prune(since);
+    return undispatched.length + stalled.length;
   }
 }
 

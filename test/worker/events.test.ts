@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import type { PortcullisEvent } from "../../src/keys/events";
+import { STALLED_MARGIN_MS } from "../../src/services/events";
 import { MAX_ATTEMPTS, RETRY_DELAYS_S } from "../../src/services/webhook-delivery";
 import { ROOT_TOKEN } from "../fixtures/policy";
 import { githubSigner, leak, leakBindings, sendReport } from "./github-reports";
@@ -401,6 +402,85 @@ describe("a failing queue loses nothing", () => {
     expect(
       await env.DB.prepare("SELECT dispatched FROM events WHERE id = ?1").bind(limited.id).first(),
     ).toEqual({ dispatched: 0 });
+  });
+});
+
+describe("an event whose retry was lost", () => {
+  const only = withWebhooks([{ url: HOOK }]);
+
+  /** Runs the sweep at `at` with a queue that records what it is sent. */
+  async function sweepAt(at: number): Promise<PortcullisEvent[]> {
+    const sent: PortcullisEvent[] = [];
+    const queue = {
+      sendBatch: async (messages: { body: PortcullisEvent }[]) => {
+        sent.push(...messages.map((message) => message.body));
+      },
+    } as unknown as Queue<PortcullisEvent>;
+    await worker.scheduled(createScheduledController({ scheduledTime: at }), { ...env, EVENTS: queue });
+    return sent;
+  }
+
+  /** A key's `key.created`, attempted once as delivery number `attempts` and refused: a retry is due. */
+  async function refusedOnce(attempts: number): Promise<{ event: PortcullisEvent; attemptedAt: number }> {
+    const ws = await createWorkspace();
+    const { id } = await createKey(ws);
+    const [event] = await eventsOfKey(id);
+    receiver(() => 503);
+    const attemptedAt = Date.now();
+    const refused = await consume([event as PortcullisEvent], only, attempts);
+    expect(refused.retryMessages.map((m) => m.delaySeconds)).toEqual([RETRY_DELAYS_S[attempts - 1]]);
+    vi.restoreAllMocks();
+    return { event: event as PortcullisEvent, attemptedAt };
+  }
+
+  it("is sent again by the sweep once its retry is overdue, under the same webhook-id, and delivered", async () => {
+    const { event, attemptedAt } = await refusedOnce(1);
+    // The queue lost the retry asked for: nothing runs the consumer again. Past the retry's
+    // time and the margin, the sweep notices the delivery has not moved.
+    const due = attemptedAt + (RETRY_DELAYS_S[0] as number) * 1000 + STALLED_MARGIN_MS + 1000;
+    const resent = (await sweepAt(due)).filter((sent) => sent.id === event.id);
+    expect(resent).toEqual([event]);
+
+    const { posted } = receiver();
+    expect((await consume(resent, only, 1)).retryMessages).toEqual([]);
+    expect(posted.map((post) => post.headers["webhook-id"])).toEqual([event.id]);
+    const [item] = (await listEvents(only, `?workspaceId=${event.workspaceId}`)).items;
+    expect(item.deliveries).toEqual([{ webhook: 0, status: "delivered", attempts: 2 }]);
+    // Delivered: later sweeps leave it alone.
+    expect((await sweepAt(due + 3_600_000)).map((sent) => sent.id)).not.toContain(event.id);
+  });
+
+  it("is not sent again while it waits for its scheduled retry", async () => {
+    // The fifth attempt asks for a retry 5 minutes later.
+    const { event, attemptedAt } = await refusedOnce(5);
+    const retryAt = attemptedAt + (RETRY_DELAYS_S[4] as number) * 1000;
+    expect((await sweepAt(retryAt - 1000)).map((sent) => sent.id)).not.toContain(event.id);
+    expect((await sweepAt(retryAt + STALLED_MARGIN_MS - 1000)).map((sent) => sent.id)).not.toContain(
+      event.id,
+    );
+  });
+
+  it("once sent again, is given a margin to arrive before the sweep sends another copy", async () => {
+    const { event, attemptedAt } = await refusedOnce(5);
+    const overdue = attemptedAt + (RETRY_DELAYS_S[4] as number) * 1000 + STALLED_MARGIN_MS + 1000;
+    expect((await sweepAt(overdue)).filter((sent) => sent.id === event.id)).toEqual([event]);
+    // The copy is due now: the next sweeps leave it a margin before sending another.
+    expect((await sweepAt(overdue + 60_000)).map((sent) => sent.id)).not.toContain(event.id);
+    expect(
+      (await sweepAt(overdue + STALLED_MARGIN_MS + 1000)).filter((sent) => sent.id === event.id),
+    ).toEqual([event]);
+  });
+
+  it("a delivery to a webhook the policy no longer has is not sent again forever", async () => {
+    const { event, attemptedAt } = await refusedOnce(1);
+    const due = attemptedAt + (RETRY_DELAYS_S[0] as number) * 1000 + STALLED_MARGIN_MS + 1000;
+    const resent = (await sweepAt(due)).filter((sent) => sent.id === event.id);
+    expect(resent).toEqual([event]);
+    const { posted } = receiver();
+    const elsewhere = withWebhooks([{ url: HOOK, workspaceIds: ["ws_someoneelse"] }]);
+    expect((await consume(resent, elsewhere, 1)).retryMessages).toEqual([]);
+    expect(posted).toEqual([]);
+    expect((await sweepAt(due + 3_600_000)).map((sent) => sent.id)).not.toContain(event.id);
   });
 });
 
