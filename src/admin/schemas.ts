@@ -454,7 +454,7 @@ export const EventSchema = z
     at: z.string(),
     data: z.record(z.string(), z.unknown()).openapi({
       description:
-        "The key (`keyId`, `workspaceId`, `ownerId`, `type`, `start`) and the event's own fields; never a secret.",
+        "A key's event names the key (`keyId`, `workspaceId`, `ownerId`, `type`, `start`) beside its own fields; `owner.revoked` names no key: `ownerId`, `workspaceId`, `revoked`. Never a secret.",
     }),
     deliveries: z.array(
       z.object({

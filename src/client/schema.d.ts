@@ -858,7 +858,7 @@ export interface components {
         | "quota.exceeded"
         | "ratelimit.exceeded";
       at: string;
-      /** @description The key (`keyId`, `workspaceId`, `ownerId`, `type`, `start`) and the event's own fields; never a secret. */
+      /** @description A key's event names the key (`keyId`, `workspaceId`, `ownerId`, `type`, `start`) beside its own fields; `owner.revoked` names no key: `ownerId`, `workspaceId`, `revoked`. Never a secret. */
       data: {
         [key: string]: unknown;
       };

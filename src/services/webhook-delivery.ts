@@ -86,21 +86,29 @@ async function deliverMessage(message: Message<unknown>, deps: DeliveryDeps): Pr
   try {
     const store = new EventStore(deps.db);
     const targets = webhooksFor(deps.webhooks, event);
-    const deliveries = await store.dispatch(event.id, targets);
+    const deliveries = await store.dispatch(event.id, targets, deps.now());
+    // A webhook the policy no longer sends this event to is owed nothing: the sweep forgets it.
+    const dropped = [...deliveries.values()]
+      .filter((delivery) => delivery.status === "pending" && !targets.includes(delivery.webhook))
+      .map((delivery) => delivery.webhook);
     const open = targets.filter((index) => (deliveries.get(index)?.status ?? "pending") === "pending");
     if (open.length === 0) {
+      if (dropped.length > 0) await commit(deps.db, [store.unowed(event.id, dropped)]);
       message.ack();
       return;
     }
     const last = message.attempts >= MAX_ATTEMPTS;
     const delivered = await Promise.all(open.map((index) => post(deps, index, event)));
     const at = deps.now();
-    await commit(
-      deps.db,
-      open.map((index, n) =>
-        store.attempted(event.id, index, delivered[n] ? "delivered" : last ? "failed" : "pending", at),
-      ),
-    );
+    // When the retry asked for below is due: past it and a margin, the sweep sends the event again.
+    const retryAt = at + retryDelay(message.attempts) * 1000;
+    await commit(deps.db, [
+      ...open.map((index, n) => {
+        const status = delivered[n] ? "delivered" : last ? "failed" : "pending";
+        return store.attempted(event.id, index, status, at, status === "pending" ? retryAt : null);
+      }),
+      ...(dropped.length > 0 ? [store.unowed(event.id, dropped)] : []),
+    ]);
     if (delivered.every(Boolean)) message.ack();
     else message.retry({ delaySeconds: retryDelay(message.attempts) });
   } catch (error) {

@@ -1,7 +1,7 @@
 /**
- * Events and their deliveries (migrations/0006_events.sql). An event row is written in the
- * same D1 batch as the change that raised it (or moved from the key object's outbox), and is
- * idempotent by id, so that a retried write records it once.
+ * Events and their deliveries (migrations/0006_events.sql, 0008 and 0009). An event row is
+ * written in the same D1 batch as the change that raised it (or moved from the key object's
+ * outbox), and is idempotent by id, so that a retried write records it once.
  */
 import type { EventType, PortcullisEvent } from "../keys/events";
 import { d1 } from "./guard";
@@ -31,6 +31,12 @@ interface DeliveryRow {
   attempts: number;
 }
 
+/** Where an event stands in the listing: its time, then its insertion order. */
+export interface EventPosition {
+  at: number;
+  seq: number;
+}
+
 function eventOf(row: EventRow): PortcullisEvent {
   return {
     id: row.id,
@@ -50,26 +56,38 @@ export class EventStore {
       .bind(event.id, event.type, event.at, event.workspaceId, JSON.stringify(event.data));
   }
 
-  /** Newest first, from `since` on; `before` is the `seq` cursor of the previous page. */
+  /**
+   * Newest first by the time of each event (`at`), then by `seq`, from `since` on; `after` is
+   * the position of the previous page's last event. A workspace's events are read in order from
+   * `events_workspace_at`, all events from `events_at`.
+   */
   async list(query: {
     workspaceId: string | null;
     type: string | null;
     since: number;
-    before: number | null;
+    after: EventPosition | null;
     limit: number;
-  }): Promise<{ seq: number; event: PortcullisEvent }[]> {
+  }): Promise<{ position: EventPosition; event: PortcullisEvent }[]> {
+    const where = ["at >= ?1", "(?2 IS NULL OR type = ?2)"];
+    if (query.after) where.push("(at, seq) < (?3, ?4)");
+    if (query.workspaceId !== null) where.push("workspace_id = ?5");
     const { results } = await d1(() =>
       this.db
         .prepare(
           `SELECT seq, id, type, at, workspace_id, data FROM events
-           WHERE (?1 IS NULL OR workspace_id = ?1) AND (?2 IS NULL OR type = ?2) AND at >= ?3
-             AND (?4 IS NULL OR seq < ?4)
-           ORDER BY seq DESC LIMIT ?5`,
+           WHERE ${where.join(" AND ")} ORDER BY at DESC, seq DESC LIMIT ?6`,
         )
-        .bind(query.workspaceId, query.type, query.since, query.before, query.limit)
+        .bind(
+          query.since,
+          query.type,
+          query.after?.at ?? null,
+          query.after?.seq ?? null,
+          query.workspaceId,
+          query.limit,
+        )
         .all<EventRow>(),
     );
-    return results.map((row) => ({ seq: row.seq, event: eventOf(row) }));
+    return results.map((row) => ({ position: { at: row.at, seq: row.seq }, event: eventOf(row) }));
   }
 
   /** The deliveries of these events, by event id. */
@@ -94,20 +112,21 @@ export class EventStore {
   }
 
   /**
-   * The consumer has the event: it is no longer swept, and each webhook it goes to has a
-   * delivery row (pending until a POST succeeds).
+   * The consumer has the event at `now`: it is no longer swept as undispatched, and each
+   * webhook it goes to has a delivery row (pending, its first attempt due now, until a POST
+   * succeeds).
    */
-  async dispatch(eventId: string, webhooks: number[]): Promise<Map<number, Delivery>> {
+  async dispatch(eventId: string, webhooks: number[], now: number): Promise<Map<number, Delivery>> {
     await d1(() =>
       this.db.batch([
         this.db.prepare("UPDATE events SET dispatched = 1 WHERE id = ?1").bind(eventId),
         ...webhooks.map((webhook) =>
           this.db
             .prepare(
-              `INSERT OR IGNORE INTO event_deliveries (event_id, webhook, status, attempts)
-               VALUES (?1, ?2, 'pending', 0)`,
+              `INSERT OR IGNORE INTO event_deliveries (event_id, webhook, status, attempts, retry_at)
+               VALUES (?1, ?2, 'pending', 0, ?3)`,
             )
-            .bind(eventId, webhook),
+            .bind(eventId, webhook, now),
         ),
       ]),
     );
@@ -115,14 +134,64 @@ export class EventStore {
     return new Map((found.get(eventId) ?? []).map((delivery) => [delivery.webhook, delivery]));
   }
 
-  /** Records one POST to a webhook and where its delivery stands after it. */
-  attempted(eventId: string, webhook: number, status: DeliveryStatus, at: number): D1PreparedStatement {
+  /**
+   * Records one POST to a webhook at `at` and where its delivery stands after it; `retryAt` is
+   * when the retry asked for is due (null when none is: delivered or failed).
+   */
+  attempted(
+    eventId: string,
+    webhook: number,
+    status: DeliveryStatus,
+    at: number,
+    retryAt: number | null,
+  ): D1PreparedStatement {
     return this.db
       .prepare(
-        `UPDATE event_deliveries SET status = ?3, attempts = attempts + 1, last_attempt_at = ?4
+        `UPDATE event_deliveries SET status = ?3, attempts = attempts + 1, last_attempt_at = ?4, retry_at = ?5
          WHERE event_id = ?1 AND webhook = ?2 AND status != 'delivered'`,
       )
-      .bind(eventId, webhook, status, at);
+      .bind(eventId, webhook, status, at, retryAt);
+  }
+
+  /** Deliveries to these webhooks, which the policy no longer sends the event to, are due never. */
+  unowed(eventId: string, webhooks: number[]): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `UPDATE event_deliveries SET retry_at = NULL
+         WHERE event_id = ?1 AND webhook IN (SELECT value FROM json_each(?2))`,
+      )
+      .bind(eventId, JSON.stringify(webhooks));
+  }
+
+  /**
+   * Claims the deliveries whose next attempt was due before `overdue` (at most `limit`, most
+   * overdue first), due again at `now`, and answers their events raised from `since` on. The
+   * claim is one statement: two sweeps at once never both send an event.
+   */
+  async claimStalled(overdue: number, now: number, since: number, limit: number): Promise<PortcullisEvent[]> {
+    const claimed = await d1(() =>
+      this.db
+        .prepare(
+          `UPDATE event_deliveries SET retry_at = ?2
+           WHERE retry_at < ?1 AND event_id IN
+             (SELECT event_id FROM event_deliveries WHERE retry_at < ?1 ORDER BY retry_at LIMIT ?3)
+           RETURNING event_id`,
+        )
+        .bind(overdue, now, limit)
+        .all<{ event_id: string }>(),
+    );
+    const ids = [...new Set(claimed.results.map((row) => row.event_id))];
+    if (ids.length === 0) return [];
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT seq, id, type, at, workspace_id, data FROM events
+           WHERE id IN (SELECT value FROM json_each(?1)) AND at >= ?2 ORDER BY at`,
+        )
+        .bind(JSON.stringify(ids), since)
+        .all<EventRow>(),
+    );
+    return results.map(eventOf);
   }
 
   /** Events the consumer has not seen, raised before `before`, oldest first. */

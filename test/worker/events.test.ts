@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import type { PortcullisEvent } from "../../src/keys/events";
+import { STALLED_MARGIN_MS } from "../../src/services/events";
 import { MAX_ATTEMPTS, RETRY_DELAYS_S } from "../../src/services/webhook-delivery";
 import { ROOT_TOKEN } from "../fixtures/policy";
 import { githubSigner, leak, leakBindings, sendReport } from "./github-reports";
@@ -404,6 +405,85 @@ describe("a failing queue loses nothing", () => {
   });
 });
 
+describe("an event whose retry was lost", () => {
+  const only = withWebhooks([{ url: HOOK }]);
+
+  /** Runs the sweep at `at` with a queue that records what it is sent. */
+  async function sweepAt(at: number): Promise<PortcullisEvent[]> {
+    const sent: PortcullisEvent[] = [];
+    const queue = {
+      sendBatch: async (messages: { body: PortcullisEvent }[]) => {
+        sent.push(...messages.map((message) => message.body));
+      },
+    } as unknown as Queue<PortcullisEvent>;
+    await worker.scheduled(createScheduledController({ scheduledTime: at }), { ...env, EVENTS: queue });
+    return sent;
+  }
+
+  /** A key's `key.created`, attempted once as delivery number `attempts` and refused: a retry is due. */
+  async function refusedOnce(attempts: number): Promise<{ event: PortcullisEvent; attemptedAt: number }> {
+    const ws = await createWorkspace();
+    const { id } = await createKey(ws);
+    const [event] = await eventsOfKey(id);
+    receiver(() => 503);
+    const attemptedAt = Date.now();
+    const refused = await consume([event as PortcullisEvent], only, attempts);
+    expect(refused.retryMessages.map((m) => m.delaySeconds)).toEqual([RETRY_DELAYS_S[attempts - 1]]);
+    vi.restoreAllMocks();
+    return { event: event as PortcullisEvent, attemptedAt };
+  }
+
+  it("is sent again by the sweep once its retry is overdue, under the same webhook-id, and delivered", async () => {
+    const { event, attemptedAt } = await refusedOnce(1);
+    // The queue lost the retry asked for: nothing runs the consumer again. Past the retry's
+    // time and the margin, the sweep notices the delivery has not moved.
+    const due = attemptedAt + (RETRY_DELAYS_S[0] as number) * 1000 + STALLED_MARGIN_MS + 1000;
+    const resent = (await sweepAt(due)).filter((sent) => sent.id === event.id);
+    expect(resent).toEqual([event]);
+
+    const { posted } = receiver();
+    expect((await consume(resent, only, 1)).retryMessages).toEqual([]);
+    expect(posted.map((post) => post.headers["webhook-id"])).toEqual([event.id]);
+    const [item] = (await listEvents(only, `?workspaceId=${event.workspaceId}`)).items;
+    expect(item.deliveries).toEqual([{ webhook: 0, status: "delivered", attempts: 2 }]);
+    // Delivered: later sweeps leave it alone.
+    expect((await sweepAt(due + 3_600_000)).map((sent) => sent.id)).not.toContain(event.id);
+  });
+
+  it("is not sent again while it waits for its scheduled retry", async () => {
+    // The fifth attempt asks for a retry 5 minutes later.
+    const { event, attemptedAt } = await refusedOnce(5);
+    const retryAt = attemptedAt + (RETRY_DELAYS_S[4] as number) * 1000;
+    expect((await sweepAt(retryAt - 1000)).map((sent) => sent.id)).not.toContain(event.id);
+    expect((await sweepAt(retryAt + STALLED_MARGIN_MS - 1000)).map((sent) => sent.id)).not.toContain(
+      event.id,
+    );
+  });
+
+  it("once sent again, is given a margin to arrive before the sweep sends another copy", async () => {
+    const { event, attemptedAt } = await refusedOnce(5);
+    const overdue = attemptedAt + (RETRY_DELAYS_S[4] as number) * 1000 + STALLED_MARGIN_MS + 1000;
+    expect((await sweepAt(overdue)).filter((sent) => sent.id === event.id)).toEqual([event]);
+    // The copy is due now: the next sweeps leave it a margin before sending another.
+    expect((await sweepAt(overdue + 60_000)).map((sent) => sent.id)).not.toContain(event.id);
+    expect(
+      (await sweepAt(overdue + STALLED_MARGIN_MS + 1000)).filter((sent) => sent.id === event.id),
+    ).toEqual([event]);
+  });
+
+  it("a delivery to a webhook the policy no longer has is not sent again forever", async () => {
+    const { event, attemptedAt } = await refusedOnce(1);
+    const due = attemptedAt + (RETRY_DELAYS_S[0] as number) * 1000 + STALLED_MARGIN_MS + 1000;
+    const resent = (await sweepAt(due)).filter((sent) => sent.id === event.id);
+    expect(resent).toEqual([event]);
+    const { posted } = receiver();
+    const elsewhere = withWebhooks([{ url: HOOK, workspaceIds: ["ws_someoneelse"] }]);
+    expect((await consume(resent, elsewhere, 1)).retryMessages).toEqual([]);
+    expect(posted).toEqual([]);
+    expect((await sweepAt(due + 3_600_000)).map((sent) => sent.id)).not.toContain(event.id);
+  });
+});
+
 describe("GET /events", () => {
   it("lists newest first with a cursor, filters by type, and shows pending deliveries before the consumer ran", async () => {
     const ws = await createWorkspace();
@@ -427,6 +507,52 @@ describe("GET /events", () => {
     const bad = await direct(adminRequest("GET", `/events?type=key.exploded`), hooks.bindings);
     expect(bad.status).toBe(400);
     expect(JSON.stringify(first)).not.toContain(HOOK);
+  });
+
+  it("lists by the time of each event, newest first: a counter event moved to D1 after a later admin event comes after it, and pages return each event once", async () => {
+    const ws = await createWorkspace();
+    const { id, key } = await createKey(ws, { credits: { remaining: 1 } });
+    const [created] = await eventsOfKey(id);
+    const counted = (created as PortcullisEvent).at + 1;
+    await runInDurableObject(keyObject(id), (instance: KeyGate) => {
+      instance.now = () => counted;
+    });
+    // One request raises credits.low and credits.exhausted, both at `counted`: a tie.
+    expect((await callWith(plain, "/api/products", key)).status).toBe(200);
+    await runInDurableObject(keyObject(id), (instance: KeyGate) => {
+      instance.now = () => counted + 1000;
+    });
+    expect((await admin("PATCH", `/keys/${id}`, { name: "later" })).status).toBe(200);
+    // The counter events reach D1 only now, after the admin event.
+    await runDurableObjectAlarm(keyObject(id));
+
+    const all = (await listEvents(plain, `?workspaceId=${ws}`)).items as Json[];
+    expect(all.map((item) => item.type)).toEqual([
+      "key.updated",
+      "credits.exhausted",
+      "credits.low",
+      "key.created",
+    ]);
+    const times = all.map((item) => Date.parse(item.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(times[1]).toBe(counted);
+
+    const paged: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Json = await listEvents(
+        plain,
+        `?workspaceId=${ws}&limit=1${cursor === null ? "" : `&cursor=${cursor}`}`,
+      );
+      paged.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor !== null && paged.length < 10);
+    expect(paged.map((item) => item.id)).toEqual(all.map((item) => item.id));
+    const two = await listEvents(plain, `?workspaceId=${ws}&limit=2`);
+    const rest = await listEvents(plain, `?workspaceId=${ws}&limit=2&cursor=${two.cursor}`);
+    expect([...two.items, ...rest.items].map((item: Json) => item.id)).toEqual(all.map((item) => item.id));
+    const bad = await direct(adminRequest("GET", `/events?workspaceId=${ws}&cursor=MTI`), plain.bindings);
+    expect(bad.status).toBe(400);
   });
 
   it("needs audit:read, and an admin key sees only its own workspace's events", async () => {
