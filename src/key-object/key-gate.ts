@@ -552,6 +552,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return this.fenced(this.changes.revoke(scope, context));
   }
 
+  async endGrace(successor: string, context: ChangeContext): Promise<WriteOutcome> {
+    return this.fenced(this.changes.endGrace(successor, context));
+  }
+
   async remove(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
     return this.fenced(this.changes.remove(scope, context));
   }
