@@ -5,7 +5,30 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, call, createKey, createWorkspace, expectProblem, type Json } from "./helpers";
+import {
+  admin,
+  adminRequest,
+  call,
+  createKey,
+  createWorkspace,
+  direct,
+  expectProblem,
+  type Json,
+} from "./helpers";
+
+/** A KEY_GATE binding whose objects fail to end a predecessor's grace. */
+function failingEndGrace(namespace: typeof env.KEY_GATE): typeof env.KEY_GATE {
+  return {
+    idFromName: (name: string) => namespace.idFromName(name),
+    get: (id: DurableObjectId) =>
+      new Proxy(namespace.get(id), {
+        get(target, property) {
+          if (property === "endGrace") return () => Promise.reject(new Error("object unreachable"));
+          return Reflect.get(target, property);
+        },
+      }),
+  } as unknown as typeof env.KEY_GATE;
+}
 
 async function rotate(id: string): Promise<Json> {
   const answer = await admin("POST", `/keys/${id}/rotate`, { gracePeriodSeconds: 3_600 });
@@ -73,6 +96,21 @@ describe("a rotated key's record", () => {
     expect((await admin("PATCH", `/keys/${next.id}`, { ownerId: after })).status).toBe(200);
     const revoked = await admin("POST", `/owners/${after}/revoke?workspaceId=${ws}`);
     expect([revoked.status, revoked.json]).toEqual([200, { revoked: 2 }]);
+    await expectRevoked(ws, old.id, old.key);
+  });
+
+  it("answers 503 when a predecessor cannot be reached, and a retried revoke completes it", async () => {
+    const ws = await createWorkspace();
+    const old = await createKey(ws);
+    const next = await rotate(old.id);
+    const failed = await direct(adminRequest("POST", `/keys/${next.id}/revoke`), {
+      KEY_GATE: failingEndGrace(env.KEY_GATE),
+    });
+    expect(failed.status).toBe(503);
+    // The successor is revoked, so the old key is refused already; its record catches up on retry.
+    await expectProblem(await call("/api/products", { key: old.key }), 401, "key_revoked");
+    expect((await admin("GET", `/keys/${old.id}`)).json.revokedAt).toBeNull();
+    expect((await admin("POST", `/keys/${next.id}/revoke`)).status).toBe(200);
     await expectRevoked(ws, old.id, old.key);
   });
 });
