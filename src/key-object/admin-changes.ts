@@ -147,6 +147,27 @@ export class KeyChanges {
     );
   }
 
+  /**
+   * Revokes this key because `successor`, the key it was rotated into, was revoked or deleted:
+   * only while its grace period lasts (docs/admin-api.md, Rotation), since its requests are
+   * then refused with the successor's. Unchanged otherwise: its grace is over (it reads
+   * expired), it is revoked already, or `successor` is not its successor.
+   */
+  endGrace(successor: string, context: ChangeContext): Promise<WriteOutcome> {
+    return this.change(
+      ROOT,
+      context,
+      "key.revoke",
+      (state, now) =>
+        state.successor !== successor ||
+        state.record.revokedAt !== null ||
+        (state.record.expiresAt !== null && state.record.expiresAt <= now)
+          ? "unchanged"
+          : { record: { ...state.record, revokedAt: now, updatedAt: now }, confirmWithoutD1: true },
+      { allowRevoked: true },
+    );
+  }
+
   /** Revokes and forgets the key; its hash stays reserved in D1. */
   remove(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
     return this.change(

@@ -60,6 +60,8 @@ export interface KeyGateApi {
   updateContext(change: ContextChange): Promise<void>;
   changeCredits(scope: AdminScope, change: CreditChange, context: ChangeContext): Promise<WriteOutcome>;
   revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome>;
+  /** A rotated key whose successor (this id) was revoked or deleted: revoked if still in its grace. */
+  endGrace(successor: string, context: ChangeContext): Promise<WriteOutcome>;
   remove(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome>;
   /** Called on an object addressed by hash (before the upgrade): gives its key away, once. */
   handOff(): Promise<HandOff | null>;

@@ -36,6 +36,11 @@ export interface GateCheck extends PermissionCheck {
   cost: number;
   /** Count the request; false for the self endpoint, which reads the counters and is never refused by them. */
   consume: boolean;
+  /**
+   * Id of the rotated key the request presented, when a successor is asked to count it: the
+   * successor counts it on the limits both keys share, and the predecessor's usage records it.
+   */
+  presented?: string;
 }
 
 /** What a key's Durable Object counts: the state of each window, and the credit balance. */

@@ -55,7 +55,7 @@ import {
   type OwnerMeterOutcome,
   ownerGateOf,
 } from "./owner-client";
-import { recordActivity, recordLeased, WriteBehind } from "./usage";
+import { recordActivity, recordDecision, recordLeased, WriteBehind } from "./usage";
 
 /**
  * Longest time a key's copy of its roles' permissions (and of whether its owner has limits or
@@ -136,7 +136,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     }
     const { decision, counters } = decide(state, this.cell.meters.counters, check, policy, now);
     if (!check.consume) return { decision, record: identityOf(state.record) };
-    const activity = recordActivity(this.cell.meters.activity, decision.code, now);
+    const activity = recordDecision(this.cell.meters.activity, check, decision.code, now);
     // Events: the outbox write is issued before the counters' write, with no await between.
     const raised = this.events.recordCounted({
       record: state.record,
@@ -258,7 +258,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   /**
    * A rotated key in its grace period: its own state decides rows 5-10 (so it expires when the
    * grace ends), and its successor counts it, so both keys draw on one set of limits, quotas
-   * and credits.
+   * and credits. Every decision is recorded in this key's usage, the key the request presented
+   * (the first of a chain of rotations records it).
    */
   private async authorizeRetired(
     state: StoredState,
@@ -267,10 +268,20 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     policy: KeyTypePolicy,
   ): Promise<AuthorizeOutcome> {
     const own = decide(state, this.cell.meters.counters, { ...check, consume: false }, policy, this.now());
-    if (own.decision.code !== "valid") return { decision: own.decision, record: identityOf(state.record) };
-    const shared = await gateOf(this.env, successor).authorize(check, policy);
-    if (!shared) return null;
-    return { decision: shared.decision, record: identityOf(state.record) };
+    let decision = own.decision;
+    if (decision.code === "valid") {
+      const presented = check.presented ?? state.record.id;
+      const shared = await gateOf(this.env, successor).authorize({ ...check, presented }, policy);
+      if (!shared) return null;
+      decision = shared.decision;
+    }
+    if (check.consume && check.presented === undefined) {
+      const now = this.now();
+      const activity = recordActivity(this.cell.meters.activity, decision.code, now);
+      await this.cell.setMeters({ ...this.cell.meters, activity }, false);
+      await this.usage.schedule(now);
+    }
+    return { decision, record: identityOf(state.record) };
   }
 
   /**
@@ -294,7 +305,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const owner = this.owners(state.record.workspaceId, ownerId);
     const limits = this.limitsOf(state, policy);
     if (own.decision.code !== "valid") {
-      if (check.consume) await this.countOwned(own.decision.code, null, now);
+      if (check.consume) await this.countOwned(check, own.decision.code, null, now);
       // The isolate's previous lease still goes back to the owner's object.
       if (forward) await owner.release(state.record.id, limits, forward);
       return { decision: own.decision, record };
@@ -330,7 +341,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       });
       if (check.consume) {
         const charged = outcome.code === "valid" && keyCredits !== null ? check.cost : null;
-        await this.countOwned(outcome.code, { windows: outcome.keyWindows, charged }, now);
+        await this.countOwned(check, outcome.code, { windows: outcome.keyWindows, charged }, now);
       }
       return outcome;
     };
@@ -413,6 +424,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   /** Records an owned key's request here: its outcome, its windows as counted, its own credits charged. */
   private async countOwned(
+    check: GateCheck,
     code: string,
     counted: { windows: Counters["windows"]; charged: number | null } | null,
     now: number,
@@ -430,7 +442,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
             : counters.credits,
       };
     }
-    await this.cell.setMeters({ counters: next, activity: recordActivity(activity, code, now) }, false);
+    await this.cell.setMeters(
+      { counters: next, activity: recordDecision(activity, check, code, now) },
+      false,
+    );
     await this.usage.schedule(now);
   }
 
@@ -535,6 +550,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   async revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
     return this.fenced(this.changes.revoke(scope, context));
+  }
+
+  async endGrace(successor: string, context: ChangeContext): Promise<WriteOutcome> {
+    return this.fenced(this.changes.endGrace(successor, context));
   }
 
   async remove(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {

@@ -54,6 +54,20 @@ export function recordActivity(activity: Activity, code: string, now: number): A
 }
 
 /**
+ * Counts one request's outcome in this key's usage, unless the request presented this key's
+ * predecessor in its rotation grace: the predecessor's usage records it (docs/admin-api.md,
+ * Rotation), this key only counts it on the limits both share.
+ */
+export function recordDecision(
+  activity: Activity,
+  check: { presented?: string },
+  code: string,
+  now: number,
+): Activity {
+  return check.presented === undefined ? recordActivity(activity, code, now) : activity;
+}
+
+/**
  * Counts the requests an isolate decided under a lease, reported when it settled the lease:
  * in the day and hour of the report (a lease lasts at most seconds), last use as it saw it.
  */

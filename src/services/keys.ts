@@ -242,18 +242,56 @@ export class KeyService {
     return { record: created, key };
   }
 
-  /** Revokes by id through the key's object alone: it succeeds while D1 is down (docs/admin-api.md). */
+  /**
+   * Revokes by id through the key's object alone: it succeeds while D1 is down (docs/admin-api.md),
+   * and so do its predecessors still in their rotation grace.
+   */
   async revoke(context: AdminContext, id: string): Promise<KeyRecord> {
-    return this.write(id, (gate) => gate.revoke(scopeOf(context), changeContext(context)));
+    const record = await this.write(id, (gate) => gate.revoke(scopeOf(context), changeContext(context)));
+    await this.endGraces(context, record, {});
+    return record;
   }
 
-  /** Revokes by id, as `revoke`; true when this call revoked it, false when it already was revoked. */
-  async revokeOnce(context: AdminContext, id: string, options: { silent?: boolean } = {}): Promise<boolean> {
+  /**
+   * Revokes by id, as `revoke`; the number of keys this call revoked: the key unless it already
+   * was revoked, and its predecessors it revoked.
+   */
+  async revokeOnce(context: AdminContext, id: string, options: { silent?: boolean } = {}): Promise<number> {
     const outcome = await this.writeOutcome(id, (gate) =>
       gate.revoke(scopeOf(context), { ...changeContext(context), ...options }),
     );
-    unwrap(outcome, id);
-    return outcome.ok && !outcome.unchanged;
+    const record = unwrap(outcome, id);
+    const own = outcome.ok && !outcome.unchanged ? 1 : 0;
+    return own + (await this.endGraces(context, record, options));
+  }
+
+  /**
+   * Revokes the predecessors of a key just revoked or deleted that are still in their rotation
+   * grace, each through its own object, newest first (docs/admin-api.md, Rotation): their
+   * requests are refused with the key's, and their records say so. Run again on a repeated
+   * revoke, so a retry completes what a failure left. The number newly revoked.
+   */
+  private async endGraces(
+    context: AdminContext,
+    record: KeyRecord,
+    options: { silent?: boolean },
+  ): Promise<number> {
+    let revoked = 0;
+    let successor = record.id;
+    let id = record.rotatedFrom;
+    while (id !== null) {
+      const outcome = await this.writeOutcome(id, (gate) =>
+        gate.endGrace(successor, { ...changeContext(context), ...options }),
+      );
+      // A deleted predecessor is gone already; one whose grace is over reads expired.
+      if (!outcome.ok && (outcome.code === "not_found" || outcome.code === "absent")) break;
+      const predecessor = unwrap(outcome, id);
+      if (predecessor.revokedAt === null) break;
+      if (outcome.ok && !outcome.unchanged) revoked += 1;
+      successor = id;
+      id = predecessor.rotatedFrom;
+    }
+    return revoked;
   }
 
   /**
@@ -269,7 +307,8 @@ export class KeyService {
   }
 
   async remove(context: AdminContext, id: string): Promise<void> {
-    await this.write(id, (gate) => gate.remove(scopeOf(context), changeContext(context)));
+    const record = await this.write(id, (gate) => gate.remove(scopeOf(context), changeContext(context)));
+    await this.endGraces(context, record, {});
   }
 
   /** The key as its object holds it (with this isolate's lease reported), if the caller may see it; else 404. */

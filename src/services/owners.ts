@@ -170,7 +170,7 @@ export class OwnerService {
         batch.map((id) => this.keys.revokeOnce(context, id, { silent: true })),
       );
       for (const result of results) {
-        if (result.status === "fulfilled") revoked += result.value ? 1 : 0;
+        if (result.status === "fulfilled") revoked += result.value;
         // A key deleted since it was listed is no longer the owner's.
         else if (!(result.reason instanceof Refusal && result.reason.code === "not_found")) {
           refusal ??= result.reason;

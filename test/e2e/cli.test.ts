@@ -275,6 +275,22 @@ describe("portcullis CLI", () => {
     }
   });
 
+  it("prints a rotated key as revoked once its successor is revoked, in get and list", async () => {
+    const workspaceId = await newWorkspace("cli-rotation");
+    const old = await json(["keys", "create", "--workspace", workspaceId, "--type", "server"]);
+    const next = await json(["keys", "rotate", old.id, "--grace", "3600"]);
+    expect((await cli(["keys", "get", old.id])).stdout).toMatch(/^status\s+active$/m);
+    const revoked = await cli(["keys", "revoke", next.id]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const got = await cli(["keys", "get", old.id]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stdout).toMatch(/^status\s+revoked$/m);
+    const listed = await cli(["keys", "list", "--workspace", workspaceId]);
+    expect(listed.stdout).toMatch(new RegExp(`^${old.id}\\s.*\\srevoked\\s`, "m"));
+    const refused = await cli(["verify", "-"], { input: `${old.key}\n` });
+    expect(refused.stdout).toMatch(/^code\s+key_revoked$/m);
+  });
+
   it.each([[], ["workspaces"], ["keys"], ["roles"], ["audit"], ["verify"], ["keys", "usage"]])(
     "`portcullis %s --help` exits 0 with the usage",
     async (...group: string[]) => {
