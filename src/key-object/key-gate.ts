@@ -129,7 +129,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       return { decision: denial("invalid_key"), record: identityOf(state.record) };
     }
     if (state.successor) return this.authorizeRetired(state, state.successor, check, policy);
-    if (state.ownerMetered && state.record.ownerId !== null) {
+    if (state.ownerMetered && state.record.ownerId !== null && ownerApplies(state.record)) {
       return this.authorizeOwned(state, state.record.ownerId, check, policy, now, ask, forward);
     }
     const { decision, counters } = decide(state, this.cell.meters.counters, check, policy, now);
