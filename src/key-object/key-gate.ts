@@ -441,8 +441,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   /**
    * Re-reads the key's context (roles' permissions, owner's settings, workspace's plan) from D1
-   * once `ROLE_REFRESH_MS` has passed. The result is dropped when any write replaced the state while D1 was read: that
-   * write is newer.
+   * once `ROLE_REFRESH_MS` has passed. The result is dropped when any write replaced the state
+   * while D1 was read: that write is newer.
    */
   private refreshRoles(): Promise<void> {
     const state = this.cell.state;
