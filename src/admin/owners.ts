@@ -7,6 +7,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { gateDirectory } from "../key-object/client";
+import { leaseHolder } from "../key-object/lease-holder";
 import { ownerGateOf } from "../key-object/owner-client";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { AdminContext } from "../services/admin-context";
@@ -46,6 +47,7 @@ export function registerOwnerRoutes(app: OpenAPIHono<AppEnv>, compiled: Compiled
       gates,
       new KeyService(c.env.DB, compiled, gates, unconfirmed),
       c.env.EVENTS,
+      { holder: leaseHolder, policyOf: (type) => compiled.gatePolicy(type) },
     );
   };
 

@@ -5,6 +5,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { gateDirectory } from "../key-object/client";
+import { leaseHolder } from "../key-object/lease-holder";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { AdminContext } from "../services/admin-context";
 import { badRequest } from "../services/policy-checks";
@@ -25,7 +26,8 @@ function workspaceOf(admin: AdminContext, requested: string | undefined): string
 }
 
 export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
-  const service = (c: Context<AppEnv>) => new RoleService(c.env.DB, gateDirectory(c.env.KEY_GATE));
+  const own = { holder: leaseHolder, policyOf: (type: string) => compiled.gatePolicy(type) };
+  const service = (c: Context<AppEnv>) => new RoleService(c.env.DB, gateDirectory(c.env.KEY_GATE), own);
 
   app.openapi(
     createRoute({

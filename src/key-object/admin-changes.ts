@@ -14,10 +14,8 @@ import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { AuditAction } from "../storage/audit";
 import { AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
+import { type KeyContext, readKeyContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
-import { OwnerStore } from "../storage/owners";
-import { permissionsByRole, RoleStore } from "../storage/roles";
-import { WorkspaceStore } from "../storage/workspaces";
 import type { KeyCell, StoredState } from "./cell";
 import type { KeyGateApi } from "./client";
 import type {
@@ -30,7 +28,6 @@ import type {
 } from "./contract";
 import type { Counters, GateState } from "./decide";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
-import { meters } from "./owner-client";
 import { NO_ACTIVITY } from "./usage";
 
 /** What a change makes of the key, or why it makes nothing. */
@@ -422,24 +419,12 @@ function refusal(
 
 /**
  * A key's context as D1 has it now: its workspace's plan, its roles' permissions and whether
- * its owner has limits or credits.
+ * its owner has limits or credits that apply to it.
  */
 export async function contextOf(
   db: D1Database,
   record: KeyRecord,
-): Promise<{
-  workspacePlan: string | null;
-  rolePermissions: Record<string, string[]>;
-  ownerMetered: boolean;
-}> {
-  const [workspace, roles, owner] = await Promise.all([
-    new WorkspaceStore(db).find(record.workspaceId),
-    new RoleStore(db).find(record.workspaceId, record.roles),
-    record.ownerId === null ? null : new OwnerStore(db).find(record.workspaceId, record.ownerId),
-  ]);
-  return {
-    workspacePlan: workspace?.plan ?? null,
-    rolePermissions: permissionsByRole(roles),
-    ownerMetered: meters(owner),
-  };
+): Promise<Pick<KeyContext, "workspacePlan" | "rolePermissions" | "ownerMetered">> {
+  const { workspacePlan, rolePermissions, ownerMetered } = await readKeyContext(db, record);
+  return { workspacePlan, rolePermissions, ownerMetered };
 }

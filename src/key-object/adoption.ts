@@ -6,9 +6,8 @@
  */
 
 import { creditState } from "../limits/credits";
+import { readKeyContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
-import { permissionsByRole, RoleStore } from "../storage/roles";
-import { WorkspaceStore } from "../storage/workspaces";
 import { type KeyCell, METERS, type Meters, STATE, type StoredState } from "./cell";
 import type { KeyGateApi } from "./client";
 import type { HandOff } from "./contract";
@@ -34,11 +33,11 @@ export function adopt(adopter: Adopter, keyId: string, hash: string): Promise<bo
     const stored = await keys.findByHash(hash);
     if (!stored || stored.deleted || stored.record.id !== keyId) return false;
     const handed = await adopter.previous(hash).handOff();
-    const [workspace, roles] = await Promise.all([
-      new WorkspaceStore(db).find(stored.record.workspaceId),
-      new RoleStore(db).find(stored.record.workspaceId, stored.record.roles),
-    ]);
     const previous = handed?.state as StoredState | undefined;
+    const record = previous?.record ?? stored.record;
+    // The context as D1 has it now, the owner's settings included: a push made while no object
+    // held the key (or before it was handed over) reached nothing.
+    const context = await readKeyContext(db, record);
     let successor: string | undefined;
     if (previous?.successor) {
       // The earlier revision named a rotated key's successor by hash.
@@ -54,9 +53,10 @@ export function adopt(adopter: Adopter, keyId: string, hash: string): Promise<bo
     await cell.setMeters(meters, true);
     for (const pending of (handed?.repairs ?? []) as PendingWrite[]) await writes.queueRepair(pending);
     await cell.persist({
-      record: previous?.record ?? stored.record,
-      workspacePlan: workspace?.plan ?? null,
-      rolePermissions: permissionsByRole(roles),
+      record,
+      workspacePlan: context.workspacePlan,
+      rolePermissions: context.rolePermissions,
+      ownerMetered: context.ownerMetered,
       rolesCheckedAt: at,
       deleted: previous?.deleted ?? false,
       ...(successor && { successor }),

@@ -23,8 +23,7 @@ import { grantLease, leasePeriods } from "../limits/lease";
 import { effectiveLimits, laterWindows, type Window } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
-import { OwnerStore } from "../storage/owners";
-import { permissionsByRole, RoleStore } from "../storage/roles";
+import { ownerApplies, readKeyContext } from "../storage/key-context";
 import { KeyChanges } from "./admin-changes";
 import { adopt, handOff } from "./adoption";
 import { KeyCell, type StoredState } from "./cell";
@@ -49,7 +48,6 @@ import { EventOutbox, publish } from "./events";
 import { LeaseBook } from "./lease-book";
 import { OrderedWrites } from "./ordered-writes";
 import {
-  meters,
   type OwnerGateApi,
   type OwnerLeaseReport,
   type OwnerMeterOutcome,
@@ -131,7 +129,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       return { decision: denial("invalid_key"), record: identityOf(state.record) };
     }
     if (state.successor) return this.authorizeRetired(state, state.successor, check, policy);
-    if (state.ownerMetered && state.record.ownerId !== null) {
+    if (state.ownerMetered && state.record.ownerId !== null && ownerApplies(state.record)) {
       return this.authorizeOwned(state, state.record.ownerId, check, policy, now, ask, forward);
     }
     const { decision, counters } = decide(state, this.cell.meters.counters, check, policy, now);
@@ -457,15 +455,15 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   }
 
   /**
-   * Re-reads the roles' permissions and the owner's settings from D1 once `ROLE_REFRESH_MS` has
-   * passed. The result is dropped when any write replaced the state while D1 was read: that
-   * write is newer.
+   * Re-reads the key's context (roles' permissions, owner's settings, workspace's plan) from D1
+   * once `ROLE_REFRESH_MS` has passed. The result is dropped when any write replaced the state
+   * while D1 was read: that write is newer.
    */
   private refreshRoles(): Promise<void> {
     const state = this.cell.state;
     if (
       !state ||
-      (state.record.roles.length === 0 && state.record.ownerId === null) ||
+      (state.record.roles.length === 0 && !ownerApplies(state.record)) ||
       this.now() - state.rolesCheckedAt < ROLE_REFRESH_MS
     ) {
       return Promise.resolve();
@@ -473,19 +471,16 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     this.refreshing ??= (async () => {
       const version = this.cell.version;
       const checkedAt = this.now();
-      const { workspaceId, roles: names, ownerId } = state.record;
       try {
-        const [roles, owner] = await Promise.all([
-          new RoleStore(this.db).find(workspaceId, names),
-          ownerId === null ? null : new OwnerStore(this.db).find(workspaceId, ownerId),
-        ]);
+        const { workspacePlan, rolePermissions, ownerMetered } = await readKeyContext(this.db, state.record);
         const current = this.cell.state;
         if (this.cell.version !== version || !current) return;
         await this.cell.persist({
           ...current,
-          rolePermissions: permissionsByRole(roles),
+          workspacePlan,
+          rolePermissions,
           rolesCheckedAt: checkedAt,
-          ownerMetered: meters(owner),
+          ownerMetered,
         });
       } finally {
         this.refreshing = null;

@@ -9,6 +9,7 @@ import type { Budget } from "../limits/lease";
 import type { MeterCode } from "../limits/meter";
 import type { Window, WindowStates, WindowStatus } from "../limits/windows";
 import type { Limits } from "../policy/schema";
+import { ownerMeters } from "../storage/key-context";
 import type { OwnerGate } from "./owner-gate";
 
 /** What `PUT /owners/:ownerId` sets, as the owner's object keeps it. */
@@ -24,8 +25,7 @@ export interface OwnerSettings {
 
 /** Whether an owner's settings make its object count its keys' requests. */
 export function meters(settings: Pick<OwnerSettings, "limits" | "credits"> | null): boolean {
-  if (!settings) return false;
-  return settings.credits !== null || Object.values(settings.limits).some((limit) => (limit ?? 0) > 0);
+  return ownerMeters(settings);
 }
 
 /** One request of one key, as the key's object asks its owner's object to count it. */

@@ -9,6 +9,7 @@
 import { type CreditState, currentCredits } from "./credits";
 import {
   calendarPeriod,
+  countGcra,
   evaluateWindow,
   GCRA_MS,
   isCalendar,
@@ -174,10 +175,7 @@ function take(
       const { start } = calendarPeriod(window, now);
       const used = windows[window]?.period === start ? (windows[window]?.count ?? 0) : 0;
       next[window] = { period: start, count: used + requests };
-    } else {
-      const interval = gcraInterval(window, limit);
-      next[window] = { tat: Math.max(windows[window]?.tat ?? now, now) + requests * interval };
-    }
+    } else next[window] = countGcra(window, limit, windows[window], now, requests);
   }
   return {
     windows: next,
@@ -186,10 +184,6 @@ function take(
         ? { ...credits, remaining: credits.remaining - budget.credits }
         : credits,
   };
-}
-
-function gcraInterval(window: Exclude<Window, "day" | "month">, limit: number): number {
-  return GCRA_MS[window] / limit;
 }
 
 /** Where the lease drew its budget from, to give unused budget back to the same periods. */
@@ -244,7 +238,7 @@ export function giveBack(
           next[window] = { period: state.period, count: Math.max(0, (state.count ?? 0) - requests) };
         }
       } else if (state?.tat !== undefined) {
-        next[window] = { tat: state.tat - requests * gcraInterval(window, limit) };
+        next[window] = countGcra(window, limit, state, now, -requests);
       }
     }
   }

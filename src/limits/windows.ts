@@ -1,8 +1,9 @@
 /**
  * Rate limits and quotas of one key (docs/consistency.md), pure. `second`, `minute` and `hour` are GCRA
  * with a burst equal to the limit: N requests may pass at once, then one per window/N, with
- * one timestamp of state per window. `day` and `month` are calendar windows in UTC, with a
- * period start and a count. Everything is a function of the state and the clock passed in.
+ * one timestamp of state per window and the limit it counts in. `day` and `month` are calendar
+ * windows in UTC, with a period start and a count. Everything is a function of the state and
+ * the clock passed in.
  */
 import { type Limits, WINDOWS, type Window } from "../policy/schema";
 
@@ -10,8 +11,13 @@ export type { Window };
 
 /** The state of one window: GCRA's theoretical arrival time, or a calendar period's count. */
 export interface WindowState {
-  /** GCRA: when the bucket would be empty again, epoch ms. */
+  /** GCRA: when the bucket would be empty again, epoch ms, each request counted draining in window/`limit`. */
   tat?: number;
+  /**
+   * GCRA: the limit `tat` counts in. Under another limit the requests counted stay counted
+   * (`restated`); absent in states stored before it was kept: read as the current limit.
+   */
+  limit?: number;
   /** Calendar: start of the period `count` belongs to, epoch ms. */
   period?: number;
   count?: number;
@@ -47,6 +53,11 @@ export const GCRA_MS: Record<"second" | "minute" | "hour", number> = {
 };
 /** Float tolerance of GCRA arithmetic, in requests. */
 const EPSILON = 1e-6;
+/**
+ * Float tolerance of a theoretical arrival time, ms: an epoch near 2^41 ms is exact only to
+ * about 2.4e-4 ms, more than EPSILON of a short interval (1e-6 of 1 ms at 1000 a second).
+ */
+const SLACK_MS = 1e-3;
 
 export function isCalendar(window: Window): window is "day" | "month" {
   return window === "day" || window === "month";
@@ -88,8 +99,56 @@ export interface WindowOutcome {
   status: WindowStatus;
 }
 
+type Gcra = "second" | "minute" | "hour";
+
+/** How long one request counted in `state` takes to drain, ms: window/limit of the limit it counts in. */
+function drainMs(window: Gcra, limit: number, state: WindowState | undefined): number {
+  const counted = state?.limit !== undefined && state.limit > 0 ? state.limit : limit;
+  return GCRA_MS[window] / counted;
+}
+
+/**
+ * The theoretical arrival time of `state` at `now`, restated under `limit`: the requests counted
+ * (not yet drained) stay counted, whatever limit counted them, so a lowered limit is in force at
+ * once for what was used, and a raised one frees only what it adds (docs/consistency.md).
+ */
+function restated(window: Gcra, limit: number, state: WindowState | undefined, now: number): number {
+  const tat = Math.max(state?.tat ?? now, now);
+  const drain = drainMs(window, limit, state);
+  const interval = GCRA_MS[window] / limit;
+  return drain === interval ? tat : now + ((tat - now) / drain) * interval;
+}
+
+/**
+ * A GCRA window's state with `requests` more counted at `now` (fewer, when negative: budget
+ * given back), in the unit of `limit`. What a lease takes and gives back.
+ */
+export function countGcra(
+  window: Gcra,
+  limit: number,
+  state: WindowState | undefined,
+  now: number,
+  requests: number,
+): WindowState {
+  const interval = GCRA_MS[window] / limit;
+  return { tat: whole(restated(window, limit, state, now) + requests * interval, now, interval), limit };
+}
+
+/**
+ * `tat` moved onto a whole number of intervals from `now` when within float error of one, so
+ * that a burst's additions do not accumulate rounding (34 a second must pass 34 at once).
+ */
+function whole(tat: number, now: number, interval: number): number {
+  const counted = Math.round((tat - now) / interval);
+  return Math.abs(tat - now - counted * interval) <= slackOf(interval) ? now + counted * interval : tat;
+}
+
+function slackOf(interval: number): number {
+  return Math.max(SLACK_MS, EPSILON * interval);
+}
+
 function gcra(
-  window: "second" | "minute" | "hour",
+  window: Gcra,
   limit: number,
   state: WindowState | undefined,
   now: number,
@@ -106,28 +165,32 @@ function gcra(
   }
   const interval = duration / limit;
   const tolerance = duration - interval;
-  const tat = Math.max(state?.tat ?? now, now);
-  const room = (tat0: number) => Math.max(0, Math.floor((tolerance - (tat0 - now)) / interval + 1 + EPSILON));
+  const tat = restated(window, limit, state, now);
+  const slack = slackOf(interval);
+  const room = (tat0: number) => Math.max(0, Math.floor((tolerance - (tat0 - now) + slack) / interval + 1));
   const waitFor = (tat0: number) => seconds(tat0 - tolerance - now);
-  const allowed = tat - now <= tolerance + EPSILON * interval;
+  const allowed = tat - now <= tolerance + slack;
   if (!take || !allowed) {
     const remaining = room(tat);
+    // Until a request is counted under this limit, what was counted drains at its own pace.
+    const drain = drainMs(window, limit, state);
+    const pending = Math.max(state?.tat ?? now, now) - now;
     return {
       allowed: take ? false : remaining > 0,
       next: state ?? {},
       status: {
         ...base,
         remaining,
-        reset: remaining > 0 ? 0 : Math.max(1, waitFor(tat)),
-        resetFull: seconds(tat - now),
+        reset: remaining > 0 ? 0 : Math.max(1, seconds(pending - (limit - 1) * drain)),
+        resetFull: seconds(pending),
       },
     };
   }
-  const next = tat + interval;
+  const next = whole(tat + interval, now, interval);
   const remaining = room(next);
   return {
     allowed: true,
-    next: { tat: next },
+    next: { tat: next, limit },
     status: {
       ...base,
       remaining,
@@ -177,9 +240,10 @@ export function evaluateWindow(
 }
 
 /**
- * The later of two states of each window: the one that has counted more. A key's object keeps
- * a copy of the windows its owner's object counts; answers may come back out of order, and the
- * later state is the one that must win.
+ * The later of two states of each window: the one that has counted more (for GCRA, the one
+ * that drains later, with the limit it counts in). A key's object keeps a copy of the windows
+ * its owner's object counts; answers may come back out of order, and the later state is the
+ * one that must win.
  */
 export function laterWindows(a: WindowStates, b: WindowStates): WindowStates {
   const merged: WindowStates = { ...a };
@@ -190,7 +254,7 @@ export function laterWindows(a: WindowStates, b: WindowStates): WindowStates {
       const period = Math.max(mine.period ?? 0, state.period ?? 0);
       const count = (s: WindowState) => (s.period === period ? (s.count ?? 0) : 0);
       merged[window] = { period, count: Math.max(count(mine), count(state)) };
-    } else merged[window] = { tat: Math.max(mine.tat ?? 0, state.tat ?? 0) };
+    } else if ((state.tat ?? 0) > (mine.tat ?? 0)) merged[window] = state;
   }
   return merged;
 }

@@ -7,10 +7,8 @@ import { distantGateDirectory, gateDirectory } from "../key-object/client";
 import { leaseHolder } from "../key-object/lease-holder";
 import type { Policy } from "../policy/schema";
 import { sessionSecret } from "../sessions/verify-session";
+import { readKeyContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
-import { OwnerStore } from "../storage/owners";
-import { permissionsByRole, RoleStore } from "../storage/roles";
-import { WorkspaceStore } from "../storage/workspaces";
 import { AbuseGuard } from "./abuse";
 import { KnownKeys } from "./known-keys";
 import { unconfirmed } from "./unconfirmed";
@@ -24,16 +22,8 @@ function keyLookup(db: D1Database): KeyLookup {
   return {
     findByHash: (hash) => keys.findByHash(hash),
     contextOf: async (record) => {
-      const [workspace, roles, owner] = await Promise.all([
-        new WorkspaceStore(db).find(record.workspaceId),
-        new RoleStore(db).find(record.workspaceId, record.roles),
-        record.ownerId === null ? null : new OwnerStore(db).find(record.workspaceId, record.ownerId),
-      ]);
-      return {
-        workspacePlan: workspace?.plan ?? null,
-        rolePermissions: permissionsByRole(roles),
-        ownerCredits: owner?.credits != null,
-      };
+      const { workspacePlan, rolePermissions, ownerCredits } = await readKeyContext(db, record);
+      return { workspacePlan, rolePermissions, ownerCredits };
     },
   };
 }

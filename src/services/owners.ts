@@ -2,7 +2,8 @@
  * Owners (SPEC 10): keys with the same `ownerId` in a workspace share the owner's limits and
  * credits. `PUT` writes the settings to D1 with their audit entry, then to the owner's Durable
  * Object (the counting authority), then tells each of the owner's keys whether its owner now
- * counts its requests (a key whose push failed re-reads it within `ROLE_REFRESH_MS`). An owner
+ * counts its requests (a key whose push failed re-reads it within `ROLE_REFRESH_MS`); this
+ * isolate's own leases of those keys are handed back first, so that it waits only for others'. An owner
  * revoke revokes each live key of the owner through the key's object, once: keys given the
  * `ownerId` later are not affected.
  */
@@ -23,7 +24,7 @@ import { type Owner, OwnerStore } from "../storage/owners";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { pushToKeys } from "./fan-out";
+import { handBackLeases, type OwnLeases, pushToKeys } from "./fan-out";
 import type { KeyService } from "./keys";
 
 /** Keys revoked at once by an owner revoke. */
@@ -71,6 +72,7 @@ export class OwnerService {
     private readonly gates: GateDirectory,
     private readonly keys: KeyService,
     private readonly queue: Queue<PortcullisEvent> | undefined,
+    private readonly own: OwnLeases,
   ) {
     this.owners = new OwnerStore(db);
     this.workspaces = new WorkspaceStore(db);
@@ -108,6 +110,9 @@ export class OwnerService {
         }),
       ),
     ]);
+    const ids = await this.owners.keyIds(workspaceId, ownerId);
+    // Unused budget of this isolate's leases goes back under the settings it was drawn under.
+    await handBackLeases(this.gates, ids, this.own);
     await failClosed(
       this.objects.of(workspaceId, ownerId).configure({
         workspaceId,
@@ -117,7 +122,6 @@ export class OwnerService {
         updatedAt: now,
       }),
     );
-    const ids = await this.owners.keyIds(workspaceId, ownerId);
     await pushToKeys(this.gates, ids, { owner: { id: ownerId, metered: meters(owner) } });
     return this.get(context, workspaceId, ownerId);
   }

@@ -1,6 +1,7 @@
 /**
  * Roles: named permission bundles of a workspace. A role edit is written to D1 with its audit
- * entry, then pushed to every key holding the role; a key whose push failed re-reads its roles
+ * entry, then pushed to every key holding the role (after this isolate's own leases of them are
+ * handed back, so that it waits only for others'); a key whose push failed re-reads its roles
  * within `ROLE_REFRESH_MS`.
  */
 import type { GateDirectory } from "../key-object/client";
@@ -10,7 +11,7 @@ import { KeyStore } from "../storage/keys";
 import { type Role, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
-import { pushToKeys } from "./fan-out";
+import { handBackLeases, type OwnLeases, pushToKeys } from "./fan-out";
 
 export class RoleService {
   private readonly roles: RoleStore;
@@ -21,6 +22,7 @@ export class RoleService {
   constructor(
     private readonly db: D1Database,
     private readonly gates: GateDirectory,
+    private readonly own: OwnLeases,
   ) {
     this.roles = new RoleStore(db);
     this.keys = new KeyStore(db);
@@ -73,6 +75,7 @@ export class RoleService {
 
   private async push(workspaceId: string, name: string, permissions: string[] | null): Promise<void> {
     const ids = await this.keys.idsInWorkspace(workspaceId, name);
+    await handBackLeases(this.gates, ids, this.own);
     await pushToKeys(this.gates, ids, { role: { name, permissions } });
   }
 

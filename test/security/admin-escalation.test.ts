@@ -130,3 +130,26 @@ describe("a rotated key stays retired", () => {
     await expectProblem(await call("/api/products", { key: old.key }), 401, "key_expired");
   });
 });
+
+describe("an admin key's owner is a label", () => {
+  it("a weaker admin key cannot lock a stronger one out through its owner's limits or credits", async () => {
+    const ws = await createWorkspace();
+    const strong = await createKey(ws, { type: "admin", permissions: ["*"], ownerId: "ops" });
+    const weak = await createKey(ws, {
+      type: "admin",
+      permissions: ["audit:read", "keys:read", "keys:write", "keys:verify"],
+    });
+    for (const settings of [{ limits: { day: 1, second: 1 } }, { credits: { remaining: 0 } }]) {
+      const put = await admin("PUT", `/owners/ops?workspaceId=${ws}`, settings, weak.key);
+      expect(put.status, put.text).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        const read = await admin("GET", `/keys/${weak.id}`, undefined, strong.key);
+        expect([read.status, read.json.code], JSON.stringify(settings)).toEqual([200, undefined]);
+      }
+      // Nor do its calls count in the owner's windows: they are the owner's other keys' alone.
+      const owner = await admin("GET", `/owners/ops?workspaceId=${ws}`, undefined, strong.key);
+      expect(owner.status).toBe(200);
+      for (const window of owner.json.limits) expect(window.remaining, window.window).toBe(1);
+    }
+  });
+});

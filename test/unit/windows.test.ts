@@ -1,9 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { meter } from "../../src/limits/meter";
 import {
   calendarPeriod,
   effectiveLimits,
   evaluateWindow,
+  GCRA_MS,
   tightest,
   type Window,
   type WindowStates,
@@ -189,5 +191,59 @@ describe("effective limits", () => {
     ]);
     expect(effectiveLimits({ hour: 3 }, undefined)).toEqual([["hour", 3]]);
     expect(effectiveLimits({}, undefined)).toEqual([]);
+  });
+});
+
+describe("a changed GCRA limit (the requests counted stay counted)", () => {
+  const HOUR = 3_600_000;
+
+  it("lets nothing more pass when an hour limit is lowered below what was used, as a day quota does", () => {
+    const used = burst("hour", 1000, 500, T0);
+    expect(used.passed).toBe(500);
+    expect(burst("hour", 100, 50, T0 + 1_000, used.states).passed).toBe(0);
+    const day = burst("day", 1000, 500, T0);
+    expect(burst("day", 100, 50, T0 + 1_000, day.states).passed).toBe(0);
+  });
+
+  it("waits until the requests counted have drained below the new limit, at most one window", () => {
+    const { states } = burst("hour", 1000, 500, T0);
+    // 500 counted drain at 1000 an hour: 99 are left 24 min 3.6 s after T0, then one passes.
+    const drained = T0 + ((500 - 99) * HOUR) / 1000;
+    expect(burst("hour", 100, 1, drained - 1_000, states).passed).toBe(0);
+    const denied = evaluateWindow("hour", 100, states.hour, drained - 1_000, true);
+    expect(denied.status).toMatchObject({ remaining: 0, reset: 1 });
+    expect(burst("hour", 100, 1, drained, states).passed).toBe(1);
+    // A whole window after the burst, the new limit is entirely free.
+    expect(burst("hour", 100, 150, T0 + HOUR, states).passed).toBe(100);
+  });
+
+  it("counts what was used against a raised limit", () => {
+    const { states } = burst("minute", 10, 6, T0);
+    expect(burst("minute", 20, 30, T0, states).passed).toBe(14);
+  });
+
+  it("passes exactly what the new limit leaves of what was counted, for any limits (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("second" as const, "minute" as const, "hour" as const),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 0, max: 300 }),
+        (window, before, after, wanted) => {
+          const used = burst(window, before, Math.min(wanted, before), T0);
+          const passed = burst(window, after, after + 5, T0, used.states).passed;
+          expect(passed).toBe(Math.max(0, after - used.passed));
+          // However the limit moved, a window after the last request counted it is free again.
+          const later = T0 + GCRA_MS[window];
+          expect(burst(window, after, after + 5, later, used.states).passed).toBe(after);
+        },
+      ),
+    );
+  });
+
+  it("reads a state stored without its limit (before this revision) under the current limit", () => {
+    const stored: WindowStates = { minute: { tat: T0 + 30_000 } };
+    // 30 s of a 10-a-minute window: 5 counted, 5 left.
+    expect(burst("minute", 10, 10, T0, stored).passed).toBe(5);
   });
 });

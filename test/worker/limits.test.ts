@@ -251,3 +251,46 @@ describe("verify API", () => {
     expect(await verify({ key, cost: 0 })).toMatchObject({ valid: true, ratelimit: { remaining: 1 } });
   });
 });
+
+describe("a lowered rate limit", () => {
+  /** Sends `count` requests of `key` one after another (each asks the key's object); the statuses seen. */
+  async function sequential(key: string, count: number): Promise<Record<number, number>> {
+    const responses: Response[] = [];
+    for (let i = 0; i < count; i++) {
+      const response = await call("/api/products", { key, leases: false });
+      await response.body?.cancel();
+      responses.push(response);
+    }
+    return statuses(responses);
+  }
+
+  it("counts what the key used in the hour against its new, lower limit", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws, { limits: { hour: 100 } });
+    expect(await sequential(key, 50)).toEqual({ 200: 50 });
+    const patched = await admin("PATCH", `/keys/${id}`, { limits: { hour: 10 } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(await sequential(key, 10)).toEqual({ 429: 10 });
+    // Raised again, the 50 used still count: 50 of 60 are left.
+    expect((await admin("PATCH", `/keys/${id}`, { limits: { hour: 60 } })).status).toBe(200);
+    expect(await sequential(key, 12)).toEqual({ 200: 10, 429: 2 });
+  });
+
+  it("counts what an owner's keys used in the hour against the owner's new, lower limit", async () => {
+    const ws = await createWorkspace();
+    const owner = `lowered-${crypto.randomUUID().slice(0, 8)}`;
+    const put = (hour: number) => admin("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits: { hour } });
+    expect((await put(100)).status).toBe(200);
+    const first = await createKey(ws, { ownerId: owner });
+    const second = await createKey(ws, { ownerId: owner });
+    expect(await sequential(first.key, 30)).toEqual({ 200: 30 });
+    expect(await sequential(second.key, 20)).toEqual({ 200: 20 });
+    const lowered = await put(10);
+    expect(lowered.status, lowered.text).toBe(200);
+    expect(lowered.json.limits).toEqual([
+      { window: "hour", limit: 10, remaining: 0, reset: expect.any(Number) },
+    ]);
+    expect(await sequential(first.key, 5)).toEqual({ 429: 5 });
+    expect(await sequential(second.key, 5)).toEqual({ 429: 5 });
+  });
+});

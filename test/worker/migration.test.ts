@@ -60,6 +60,29 @@ describe("upgrade from hash-addressed objects", () => {
     expect((await admin("GET", `/keys/${id}`)).json.revokedAt).toEqual(expect.any(String));
   });
 
+  it("an adopted key counts in its owner's windows at once, whenever the owner was set", async () => {
+    const ws = await createWorkspace();
+    const owner = `adopted-${crypto.randomUUID().slice(0, 8)}`;
+    const before = await createKey(ws, { ownerId: owner });
+    const after = await createKey(ws, { ownerId: owner });
+    expect((await admin("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits: { day: 3 } })).status).toBe(
+      200,
+    );
+    await asBeforeTheUpgrade(before.key, before.id);
+    await asBeforeTheUpgrade(after.key, after.id);
+    // Set while neither key's object held it: the push found nothing to update.
+    expect((await admin("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits: { day: 2 } })).status).toBe(
+      200,
+    );
+    const codes: (string | null)[] = [];
+    for (const key of [before.key, after.key, before.key, after.key]) {
+      const response = await call("/api/products", { key, leases: false });
+      codes.push(response.headers.get("x-portcullis-code"));
+      await response.body?.cancel();
+    }
+    expect(codes).toEqual([null, null, "quota_exceeded", "quota_exceeded"]);
+  });
+
   it("an id that names no key stays 404, and its empty object is not given a key", async () => {
     const unknown = "key_00000000000000000000";
     expect((await admin("POST", `/keys/${unknown}/revoke`)).status).toBe(404);
