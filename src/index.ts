@@ -4,7 +4,6 @@
  */
 
 import { appFor } from "./app";
-import type { Env } from "./env";
 import { logEvent } from "./log";
 import { loadPolicy, type PolicyResult } from "./policy/load";
 import { EventService } from "./services/events";

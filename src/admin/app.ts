@@ -7,7 +7,7 @@
 
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { validationHook } from "../http/validation-hook";
 import type { CompiledPolicy } from "../policy/compiled";
 import { Refusal } from "../refusals";

@@ -2,7 +2,7 @@
  * Admin route for the audit log.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import type { CompiledPolicy } from "../policy/compiled";
 import { AuditService } from "../services/audit";
 import { adminAuth } from "./auth";

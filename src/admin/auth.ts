@@ -3,9 +3,9 @@
  * constant time, off when the secret is unset) or an admin key holding the route's permission.
  */
 import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../edge/app-env";
 import { extractCredential } from "../edge/credential";
 import { clientIp } from "../edge/request-facts";
-import type { AppEnv } from "../env";
 import type { AdminPermission } from "../keys/admin-permissions";
 import { secretsEqual } from "../keys/hash";
 import type { CompiledPolicy } from "../policy/compiled";

@@ -6,7 +6,7 @@
  * path of the protected API; the page loads nothing from another origin.
  */
 import type { Context, Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { Refusal } from "../refusals";
 
 /** Same origin only, no inline script or style, no framing, no form posted anywhere. */

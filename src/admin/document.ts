@@ -3,7 +3,7 @@
  * forward-auth and health, with paths from the base path `P`, which is its server.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { SURFACE_ROUTES } from "./surfaces";
 import { verifyRoute } from "./verify";
 

@@ -2,7 +2,7 @@
  * Admin route for events (docs/events.md): recent events with their delivery to each webhook.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import type { CompiledPolicy } from "../policy/compiled";
 import { EventService } from "../services/events";
 import { adminAuth } from "./auth";

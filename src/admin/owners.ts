@@ -5,7 +5,7 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { gateDirectory } from "../key-object/client";
 import { leaseHolder } from "../key-object/lease-holder";
 import { ownerGateOf } from "../key-object/owner-client";

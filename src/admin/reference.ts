@@ -6,7 +6,7 @@
  * binding (`run_worker_first`), so they never shadow a path of the protected API.
  */
 import type { Context, Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { Refusal } from "../refusals";
 
 /** The files of `swagger-ui-dist` the page loads, and their content types. */

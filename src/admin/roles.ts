@@ -3,7 +3,7 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { gateDirectory } from "../key-object/client";
 import { leaseHolder } from "../key-object/lease-holder";
 import type { CompiledPolicy } from "../policy/compiled";

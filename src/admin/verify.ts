@@ -4,7 +4,7 @@
  * admin credential with `keys:verify`, and an admin key sees only keys of its workspace.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import { verifyDeps } from "../services/deps";

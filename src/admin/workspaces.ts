@@ -2,7 +2,7 @@
  * Admin routes for workspaces.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv, Env } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { gateDirectory } from "../key-object/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { WorkspaceService } from "../services/workspaces";

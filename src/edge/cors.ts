@@ -7,8 +7,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import type { AppEnv } from "../env";
 import type { Policy } from "../policy/schema";
+import type { AppEnv } from "./app-env";
 import { carriesMethodOverride } from "./method-override";
 
 /** Response headers a browser script may read. */

@@ -5,11 +5,11 @@
  * typed `access` (public, key or session) for the handler.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
 import type { CompiledPolicy } from "../policy/compiled";
 import { accessDeps } from "../services/deps";
 import { authorizeRequest, authorizeSelf } from "./access";
 import { denialError } from "./answer";
+import type { AppEnv } from "./app-env";
 import type { RequestFacts } from "./request-facts";
 
 /** Where a surface reads the request it decides on; throws a `Refusal` for a bad report. */

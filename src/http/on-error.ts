@@ -5,7 +5,7 @@
  */
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { logEvent } from "../log";
 import { Refusal } from "../refusals";
 import { renderProblem } from "./problem";

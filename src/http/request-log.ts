@@ -7,7 +7,7 @@
  * rest counted). Every other line written while the request runs carries its id too (`withRequestId`).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { denialAdmitted, logEvent, withRequestId } from "../log";
 import { DEFAULT_ALLOWED_SAMPLE_RATE } from "../policy/schema";
 import { REFUSALS, type RefusalCode, statusOf } from "../refusals";

@@ -3,7 +3,7 @@
  * each failing field, rendered by the one error handler.
  */
 import type { Hook } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { Refusal } from "../refusals";
 
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {

@@ -20,7 +20,6 @@ import type {
   WriteOutcome,
 } from "./contract";
 import type { Counters, GateCheck, GateState } from "./decide";
-import type { KeyGate } from "./key-gate";
 
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {
@@ -72,11 +71,12 @@ export interface GateDirectory {
   forKey(id: string): KeyGateApi;
 }
 
-type GateNamespace = DurableObjectNamespace<KeyGate>;
+/** The `KEY_GATE` binding, typed from wrangler.toml by `wrangler types`. */
+type GateNamespace = Env["KEY_GATE"];
 
 /** The object named `name`: a key id, or a key hash for objects made before the upgrade. */
 export function gateOf(env: { KEY_GATE: GateNamespace }, name: string): KeyGateApi {
-  // The generated stub types turn each union result into a union of promises; `KeyGate`
+  // The generated stub types turn each union result into a union of promises; the object
   // implements `KeyGateApi`, so the interface states the stub's real signatures.
   return env.KEY_GATE.get(env.KEY_GATE.idFromName(name)) as unknown as KeyGateApi;
 }

@@ -15,7 +15,6 @@
  *   upgrade         adoption.ts, from objects named by hash
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 import type { PortcullisEvent } from "../keys/events";
 import { identityOf } from "../keys/record";
 import { currentCredits } from "../limits/credits";

@@ -10,7 +10,6 @@ import type { MeterCode } from "../limits/meter";
 import type { Window, WindowStates, WindowStatus } from "../limits/windows";
 import type { Limits } from "../policy/schema";
 import { ownerMeters } from "../storage/key-context";
-import type { OwnerGate } from "./owner-gate";
 
 /** What `PUT /owners/:ownerId` sets, as the owner's object keeps it. */
 export interface OwnerSettings {
@@ -101,7 +100,8 @@ export interface OwnerGateApi {
   inspect(): Promise<OwnerView>;
 }
 
-type OwnerNamespace = DurableObjectNamespace<OwnerGate>;
+/** The `OWNER_GATE` binding, typed from wrangler.toml by `wrangler types`. */
+type OwnerNamespace = Env["OWNER_GATE"];
 
 /** The object of owner `ownerId` of workspace `workspaceId`. */
 export function ownerGateOf(

@@ -9,7 +9,6 @@
  * once; the key's object passes the lease on to the isolate and fences it on every change.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 import { type CreditState, creditState, currentCredits } from "../limits/credits";
 import { giveBack, grantLeaseAcross, leasePeriods } from "../limits/lease";
 import { meterSets } from "../limits/meter";

@@ -7,10 +7,10 @@
  */
 import type { Context, Handler, MiddlewareHandler } from "hono";
 import { allowedHeaders } from "../edge/answer";
+import type { AppEnv } from "../edge/app-env";
 import { IDENTITY_HEADERS, identityFor } from "../edge/identity";
 import type { FactsReader } from "../edge/key-auth";
 import { chooseProxy, forwardedFacts, type ProxyChoice } from "../edge/request-facts";
-import type { AppEnv } from "../env";
 import { toRefusal } from "../http/on-error";
 import { renderProblem } from "../http/problem";
 import type { CompiledPolicy } from "../policy/compiled";

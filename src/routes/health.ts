@@ -2,7 +2,7 @@
  * `GET P/health`: for load balancers, no auth. Reaching it means the policy is valid.
  */
 import type { Handler } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 
 export const VERSION = "0.1.0";
 

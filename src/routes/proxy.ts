@@ -5,9 +5,9 @@
 import type { Handler } from "hono";
 import type { Access } from "../edge/access";
 import { allowedHeaders } from "../edge/answer";
+import type { AppEnv } from "../edge/app-env";
 import { forwardToOrigin } from "../edge/forward";
 import { identityFor } from "../edge/identity";
-import type { AppEnv } from "../env";
 import type { CompiledPolicy } from "../policy/compiled";
 import { selfResponse, verifyResponse } from "../services/verify-response";
 

@@ -4,7 +4,7 @@
  */
 import type { Handler } from "hono";
 import { allowedHeaders } from "../edge/answer";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../edge/app-env";
 import { Refusal } from "../refusals";
 import { selfResponse } from "../services/verify-response";
 

@@ -2,7 +2,6 @@
  * The verify path's dependencies for one request, from the Worker's bindings. The set of known
  * key hashes and the abuse guard live for the isolate.
  */
-import type { Env } from "../env";
 import { distantGateDirectory, gateDirectory } from "../key-object/client";
 import { leaseHolder } from "../key-object/lease-holder";
 import type { Policy } from "../policy/schema";

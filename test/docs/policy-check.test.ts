@@ -61,7 +61,8 @@ describe("npm run dev", () => {
     const fromArgs = await devPolicy(["--var", 'POLICY:{"a":1}'], { POLICY: '{"b":2}' });
     expect(fromArgs).toEqual({ label: "--var POLICY", raw: '{"a":1}' });
     expect((await devPolicy([], { POLICY: '{"b":2}' })).raw).toBe('{"b":2}');
-    const fromConfig = await devPolicy([], {});
+    // `wrangler types` declares every wrangler.toml variable as always set in process.env; here it is not.
+    const fromConfig = await devPolicy([], {} as NodeJS.ProcessEnv);
     expect(fromConfig.label).toBe("[vars.POLICY] of wrangler.toml");
     expect(fromConfig.raw).toMatchObject({ origin: "echo" });
   });

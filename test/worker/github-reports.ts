@@ -1,9 +1,3 @@
-/**
- * Leak reports as GitHub's secret scanning sends them: signed with generated ECDSA P-256 keys,
- * the signature DER-encoded in base64, posted with the policy's `leaks` configured and the
- * public keys document in the `GITHUB_KEYS` binding.
- */
-import type { env } from "cloudflare:workers";
 import { TEST_POLICY } from "../fixtures/policy";
 import { BASE, direct } from "./helpers";
 
@@ -63,11 +57,11 @@ export async function githubSigner(identifier: string): Promise<GithubSigner> {
 export function leakBindings(
   keys: { key_identifier: string; key: string; is_current: boolean }[],
   action?: "revoke" | "disable" | "notify",
-): Partial<typeof env> {
+): Partial<Env> {
   return {
     POLICY: JSON.stringify({ ...TEST_POLICY, leaks: { githubKeysEnv: "GITHUB_KEYS", action } }),
     GITHUB_KEYS: JSON.stringify({ public_keys: keys }),
-  } as Partial<typeof env>;
+  } as Partial<Env>;
 }
 
 export interface Report {
@@ -85,7 +79,7 @@ export function leak(token: string, url = "https://github.com/acme/app/blob/main
 export function postReport(
   body: string,
   headers: Record<string, string>,
-  bindings: Partial<typeof env>,
+  bindings: Partial<Env>,
 ): Promise<Response> {
   return direct(
     new Request(LEAKS_URL, {
@@ -101,7 +95,7 @@ export function postReport(
 export async function sendReport(
   signer: GithubSigner,
   reports: unknown,
-  bindings: Partial<typeof env>,
+  bindings: Partial<Env>,
 ): Promise<Response> {
   const body = JSON.stringify(reports);
   return postReport(

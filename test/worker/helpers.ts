@@ -129,7 +129,7 @@ export function countingDecisions(namespace: typeof env.KEY_GATE) {
 }
 
 /** Calls the Worker directly with some bindings replaced (failing or counting ones). */
-export async function direct(request: Request, overrides: Partial<typeof env> = {}): Promise<Response> {
+export async function direct(request: Request, overrides: Partial<Env> = {}): Promise<Response> {
   return worker.fetch(
     request as Request<unknown, IncomingRequestCfProperties>,
     { ...env, ...overrides },

@@ -22,7 +22,7 @@ export interface HookSetup {
   policy: Json;
   secrets: Record<string, string>;
   /** The bindings the Worker and the consumer run with. */
-  bindings: Partial<typeof env>;
+  bindings: Partial<Env>;
 }
 
 /** TEST_POLICY with these webhooks (each given a fresh secret under `HOOK_SECRET_<i>`) and extra fields. */
@@ -37,7 +37,7 @@ export function withWebhooks(hooks: Json[], extra: Json = {}): HookSetup {
   return {
     policy,
     secrets,
-    bindings: { POLICY: JSON.stringify(policy), ...secrets } as Partial<typeof env>,
+    bindings: { POLICY: JSON.stringify(policy), ...secrets } as Partial<Env>,
   };
 }
 

@@ -1,0 +1,24 @@
+/**
+ * The Worker's `Env`: the bindings `wrangler types` generates from wrangler.toml into
+ * worker-configuration.d.ts (`npm run cf-typegen`, checked current by a test), with what the
+ * generator cannot know: the secrets (`wrangler secret put`), the variables passed with `--var`,
+ * the policy as the Worker receives it (a TOML table or a JSON string, validated before use),
+ * and the bindings a deployment may leave out.
+ */
+interface Env extends Omit<WranglerBindings, "POLICY" | "EVENTS" | "ABUSE_LIMITER"> {
+  /** The policy: a TOML table from wrangler.toml or a JSON string (`--var POLICY:'{...}'`). */
+  POLICY?: unknown;
+  /** Events (docs/events.md), produced here and consumed by this Worker's `queue` handler. */
+  EVENTS?: Queue<import("./src/keys/events").PortcullisEvent>;
+  /** Counts misses (well-formed unknown keys) per client IP: the abuse limit. Optional. */
+  ABUSE_LIMITER?: RateLimit;
+  /** Root admin credential; root access is off when unset. */
+  ADMIN_TOKEN?: string;
+  /** HS256 secret for the `X-Portcullis-Assertion` JWT sent to the origin. */
+  ORIGIN_SIGNING_SECRET?: string;
+  /**
+   * Benchmark only (`npm run bench`, the "far object" rows): ms added before and after each
+   * decision asked of a key's object, to model an object in another location. Unset: none.
+   */
+  BENCH_OBJECT_DELAY_MS?: string;
+}
