@@ -19,8 +19,8 @@ import type { Env } from "../env";
 import type { PortcullisEvent } from "../keys/events";
 import { identityOf } from "../keys/record";
 import { currentCredits } from "../limits/credits";
-import { grantLease, leasePeriods } from "../limits/lease";
-import { effectiveLimits, laterWindows, type Window } from "../limits/windows";
+import { copyVersion, grantLease, leasePeriods, type OwnerCopy, takeAnswer } from "../limits/lease";
+import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { OwnerStore } from "../storage/owners";
@@ -65,6 +65,9 @@ import { recordActivity, recordLeased, WriteBehind } from "./usage";
  */
 export const ROLE_REFRESH_MS = 30_000;
 
+/** Storage key of the owner's last answer the key's windows were copied from (`OwnerCopy`). */
+const OWNER_COPY = "ownerCopy";
+
 export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   /** D1, as this object sees it; tests replace it to inject failures at each step of a write. */
   db: D1Database;
@@ -85,6 +88,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   private refreshing: Promise<void> | null = null;
   /** Requests of an owned key with its own credits, one after another (authorizeOwned). */
   private creditTurns: Promise<unknown> = Promise.resolve();
+  /** The owner's answer the key's windows were last copied from (authorizeOwned). */
+  private ownerCopy: OwnerCopy | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -105,6 +110,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
         this.usage.load(),
         this.leases.load(),
         this.events.load(),
+        ctx.storage.get<OwnerCopy>(OWNER_COPY).then((copy) => {
+          this.ownerCopy = copy ?? null;
+        }),
       ]);
     });
   }
@@ -247,11 +255,13 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const forward = this.settle(holder, report, state, policy, now);
     await this.usage.schedule(now);
     if (forward && state.record.ownerId !== null) {
-      await this.owners(state.record.workspaceId, state.record.ownerId).release(
+      const { workspaceId, ownerId } = state.record;
+      const back = await this.owners(workspaceId, ownerId).release(
         state.record.id,
         this.limitsOf(state, policy),
         forward,
       );
+      await this.takeOwned(`${workspaceId}/${ownerId}`, back && { ...back, charged: null });
     }
   }
 
@@ -292,11 +302,15 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const record = identityOf(state.record);
     const own = decide(state, this.cell.meters.counters, { ...check, consume: false }, policy, now);
     const owner = this.owners(state.record.workspaceId, ownerId);
+    const ownerName = `${state.record.workspaceId}/${ownerId}`;
     const limits = this.limitsOf(state, policy);
     if (own.decision.code !== "valid") {
-      if (check.consume) await this.countOwned(own.decision.code, null, now);
+      if (check.consume) await this.countOwned(own.decision.code, now);
       // The isolate's previous lease still goes back to the owner's object.
-      if (forward) await owner.release(state.record.id, limits, forward);
+      if (forward) {
+        const back = await owner.release(state.record.id, limits, forward);
+        await this.takeOwned(ownerName, back && { ...back, charged: null });
+      }
       return { decision: own.decision, record };
     }
     const counted = async () => {
@@ -314,6 +328,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
         keyId: state.record.id,
         keyLimits: limits,
         keyWindows: counters.windows,
+        keyVersion: copyVersion(this.ownerCopy, ownerName, counters.windows),
         keyCredits,
         cost: check.cost,
         take: check.consume,
@@ -328,10 +343,13 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
             }
           : null,
       });
-      if (check.consume) {
-        const charged = outcome.code === "valid" && keyCredits !== null ? check.cost : null;
-        await this.countOwned(outcome.code, { windows: outcome.keyWindows, charged }, now);
-      }
+      const charged = check.consume && outcome.code === "valid" && keyCredits !== null ? check.cost : null;
+      await this.takeOwned(ownerName, {
+        windows: outcome.keyWindows,
+        version: outcome.keyVersion ?? null,
+        charged,
+      });
+      if (check.consume) await this.countOwned(outcome.code, now);
       return outcome;
     };
     const outcome = await (this.cell.meters.counters.credits && check.consume
@@ -361,7 +379,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       });
       if (raised) await this.events.schedule(now);
     }
-    const lease = ask ? await this.passOn(ask, state, owner, limits, outcome, now) : null;
+    const lease = ask ? await this.passOn(ask, state, owner, ownerName, limits, outcome, now) : null;
     return { decision, record, lease };
   }
 
@@ -373,6 +391,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     ask: LeaseAsk,
     state: StoredState,
     owner: OwnerGateApi,
+    ownerName: string,
     limits: [Window, number][],
     outcome: OwnerMeterOutcome,
     now: number,
@@ -384,7 +403,12 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     // the state read before it. Such a lease is handed straight back, unused.
     if (this.cell.state !== state || !this.leases.granting) {
       const holder = `${state.record.id}/${ask.holder}`;
-      await owner.release(state.record.id, limits, { holder, leaseId: lease.id, unused: lease.budget });
+      const back = await owner.release(state.record.id, limits, {
+        holder,
+        leaseId: lease.id,
+        unused: lease.budget,
+      });
+      await this.takeOwned(ownerName, back && { ...back, charged: null });
       return null;
     }
     this.leases.grant(ask.holder, {
@@ -411,27 +435,41 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     };
   }
 
-  /** Records an owned key's request here: its outcome, its windows as counted, its own credits charged. */
-  private async countOwned(
-    code: string,
-    counted: { windows: Counters["windows"]; charged: number | null } | null,
-    now: number,
-  ): Promise<void> {
+  /** Records an owned key's request here: its outcome. */
+  private async countOwned(code: string, now: number): Promise<void> {
     const { counters, activity } = this.cell.meters;
-    let next = counters;
-    if (counted) {
-      const balance = counters.credits ? currentCredits(counters.credits, now) : null;
-      next = {
-        windows: laterWindows(counters.windows, counted.windows),
-        // Charged on the balance as it is now: an admin change made meanwhile is kept.
-        credits:
-          balance && counted.charged !== null
-            ? { ...balance, remaining: Math.max(0, balance.remaining - counted.charged) }
-            : counters.credits,
-      };
-    }
-    await this.cell.setMeters({ counters: next, activity: recordActivity(activity, code, now) }, false);
+    await this.cell.setMeters({ counters, activity: recordActivity(activity, code, now) }, false);
     await this.usage.schedule(now);
+  }
+
+  /**
+   * Takes an answer of the owner's object into the key's copy of its windows (by version: the
+   * owner's object is their authority, so a give-back it made is kept), and charges the key's
+   * own credits if the request was charged to them.
+   */
+  private async takeOwned(
+    owner: string,
+    answer: { windows: WindowStates; version: number | null; charged: number | null } | null,
+  ): Promise<void> {
+    if (!answer) return;
+    const { counters, activity } = this.cell.meters;
+    const taken = takeAnswer(this.ownerCopy, owner, counters.windows, answer);
+    const balance = counters.credits ? currentCredits(counters.credits, this.now()) : null;
+    const next = {
+      windows: taken.windows,
+      // Charged on the balance as it is now: an admin change made meanwhile is kept.
+      credits:
+        balance && answer.charged !== null
+          ? { ...balance, remaining: Math.max(0, balance.remaining - answer.charged) }
+          : counters.credits,
+    };
+    if (taken.copy !== this.ownerCopy) {
+      this.ownerCopy = taken.copy;
+      this.ctx.storage.put(OWNER_COPY, taken.copy, { allowUnconfirmed: true });
+    }
+    if (next.windows !== counters.windows || next.credits !== counters.credits) {
+      await this.cell.setMeters({ counters: next, activity }, false);
+    }
   }
 
   /** Runs `step` after every step before it has finished. */
