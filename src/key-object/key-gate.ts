@@ -18,8 +18,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { PortcullisEvent } from "../keys/events";
 import { identityOf } from "../keys/record";
 import { currentCredits } from "../limits/credits";
-import { grantLease, leasePeriods } from "../limits/lease";
-import { effectiveLimits, laterWindows, type Window } from "../limits/windows";
+import { copyVersion, grantLease, leasePeriods, type OwnerCopy, takeAnswer } from "../limits/lease";
+import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { ownerApplies, readKeyContext } from "../storage/key-context";
@@ -62,6 +62,9 @@ import { recordActivity, recordDecision, recordLeased, WriteBehind } from "./usa
  */
 export const ROLE_REFRESH_MS = 30_000;
 
+/** Storage key of the owner's last answer the key's windows were copied from (`OwnerCopy`). */
+const OWNER_COPY = "ownerCopy";
+
 export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   /** D1, as this object sees it; tests replace it to inject failures at each step of a write. */
   db: D1Database;
@@ -82,6 +85,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   private refreshing: Promise<void> | null = null;
   /** Requests of an owned key with its own credits, one after another (authorizeOwned). */
   private creditTurns: Promise<unknown> = Promise.resolve();
+  /** The owner's answer the key's windows were last copied from (authorizeOwned). */
+  private ownerCopy: OwnerCopy | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -102,6 +107,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
         this.usage.load(),
         this.leases.load(),
         this.events.load(),
+        ctx.storage.get<OwnerCopy>(OWNER_COPY).then((copy) => {
+          this.ownerCopy = copy ?? null;
+        }),
       ]);
     });
   }
@@ -244,11 +252,13 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const forward = this.settle(holder, report, state, policy, now);
     await this.usage.schedule(now);
     if (forward && state.record.ownerId !== null) {
-      await this.owners(state.record.workspaceId, state.record.ownerId).release(
+      const { workspaceId, ownerId } = state.record;
+      const back = await this.owners(workspaceId, ownerId).release(
         state.record.id,
         this.limitsOf(state, policy),
         forward,
       );
+      await this.takeOwned(`${workspaceId}/${ownerId}`, back && { ...back, charged: null });
     }
   }
 
@@ -300,11 +310,15 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     const record = identityOf(state.record);
     const own = decide(state, this.cell.meters.counters, { ...check, consume: false }, policy, now);
     const owner = this.owners(state.record.workspaceId, ownerId);
+    const ownerName = `${state.record.workspaceId}/${ownerId}`;
     const limits = this.limitsOf(state, policy);
     if (own.decision.code !== "valid") {
-      if (check.consume) await this.countOwned(check, own.decision.code, null, now);
+      if (check.consume) await this.countOwned(check, own.decision.code, now);
       // The isolate's previous lease still goes back to the owner's object.
-      if (forward) await owner.release(state.record.id, limits, forward);
+      if (forward) {
+        const back = await owner.release(state.record.id, limits, forward);
+        await this.takeOwned(ownerName, back && { ...back, charged: null });
+      }
       return { decision: own.decision, record };
     }
     const counted = async () => {
@@ -322,6 +336,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
         keyId: state.record.id,
         keyLimits: limits,
         keyWindows: counters.windows,
+        keyVersion: copyVersion(this.ownerCopy, ownerName, counters.windows),
         keyCredits,
         cost: check.cost,
         take: check.consume,
@@ -336,10 +351,13 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
             }
           : null,
       });
-      if (check.consume) {
-        const charged = outcome.code === "valid" && keyCredits !== null ? check.cost : null;
-        await this.countOwned(check, outcome.code, { windows: outcome.keyWindows, charged }, now);
-      }
+      const charged = check.consume && outcome.code === "valid" && keyCredits !== null ? check.cost : null;
+      await this.takeOwned(ownerName, {
+        windows: outcome.keyWindows,
+        version: outcome.keyVersion ?? null,
+        charged,
+      });
+      if (check.consume) await this.countOwned(check, outcome.code, now);
       return outcome;
     };
     const outcome = await (this.cell.meters.counters.credits && check.consume
@@ -369,7 +387,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       });
       if (raised) await this.events.schedule(now);
     }
-    const lease = ask ? await this.passOn(ask, state, owner, limits, outcome, now) : null;
+    const lease = ask ? await this.passOn(ask, state, owner, ownerName, limits, outcome, now) : null;
     return { decision, record, lease };
   }
 
@@ -381,6 +399,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     ask: LeaseAsk,
     state: StoredState,
     owner: OwnerGateApi,
+    ownerName: string,
     limits: [Window, number][],
     outcome: OwnerMeterOutcome,
     now: number,
@@ -392,7 +411,12 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     // the state read before it. Such a lease is handed straight back, unused.
     if (this.cell.state !== state || !this.leases.granting) {
       const holder = `${state.record.id}/${ask.holder}`;
-      await owner.release(state.record.id, limits, { holder, leaseId: lease.id, unused: lease.budget });
+      const back = await owner.release(state.record.id, limits, {
+        holder,
+        leaseId: lease.id,
+        unused: lease.budget,
+      });
+      await this.takeOwned(ownerName, back && { ...back, charged: null });
       return null;
     }
     this.leases.grant(ask.holder, {
@@ -419,31 +443,41 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     };
   }
 
-  /** Records an owned key's request here: its outcome, its windows as counted, its own credits charged. */
-  private async countOwned(
-    check: GateCheck,
-    code: string,
-    counted: { windows: Counters["windows"]; charged: number | null } | null,
-    now: number,
-  ): Promise<void> {
+  /** Records an owned key's request here: its outcome. */
+  private async countOwned(check: GateCheck, code: string, now: number): Promise<void> {
     const { counters, activity } = this.cell.meters;
-    let next = counters;
-    if (counted) {
-      const balance = counters.credits ? currentCredits(counters.credits, now) : null;
-      next = {
-        windows: laterWindows(counters.windows, counted.windows),
-        // Charged on the balance as it is now: an admin change made meanwhile is kept.
-        credits:
-          balance && counted.charged !== null
-            ? { ...balance, remaining: Math.max(0, balance.remaining - counted.charged) }
-            : counters.credits,
-      };
-    }
-    await this.cell.setMeters(
-      { counters: next, activity: recordDecision(activity, check, code, now) },
-      false,
-    );
+    await this.cell.setMeters({ counters, activity: recordDecision(activity, check, code, now) }, false);
     await this.usage.schedule(now);
+  }
+
+  /**
+   * Takes an answer of the owner's object into the key's copy of its windows (by version: the
+   * owner's object is their authority, so a give-back it made is kept), and charges the key's
+   * own credits if the request was charged to them.
+   */
+  private async takeOwned(
+    owner: string,
+    answer: { windows: WindowStates; version: number | null; charged: number | null } | null,
+  ): Promise<void> {
+    if (!answer) return;
+    const { counters, activity } = this.cell.meters;
+    const taken = takeAnswer(this.ownerCopy, owner, counters.windows, answer);
+    const balance = counters.credits ? currentCredits(counters.credits, this.now()) : null;
+    const next = {
+      windows: taken.windows,
+      // Charged on the balance as it is now: an admin change made meanwhile is kept.
+      credits:
+        balance && answer.charged !== null
+          ? { ...balance, remaining: Math.max(0, balance.remaining - answer.charged) }
+          : counters.credits,
+    };
+    if (taken.copy !== this.ownerCopy) {
+      this.ownerCopy = taken.copy;
+      this.ctx.storage.put(OWNER_COPY, taken.copy, { allowUnconfirmed: true });
+    }
+    if (next.windows !== counters.windows || next.credits !== counters.credits) {
+      await this.cell.setMeters({ counters: next, activity }, false);
+    }
   }
 
   /** Runs `step` after every step before it has finished. */

@@ -10,7 +10,9 @@
  * - When the object grants nothing (a small or nearly spent limit), requests go to the object
  *   one by one, as without leases, and ask again after a lease length.
  * - What a lease decided is reported when the isolate asks again, or when the lease ends
- *   (usage catches up within a lease length), or before this isolate changes the key.
+ *   (usage catches up within a lease length), or before this isolate changes the key. An
+ *   isolate that disappears first loses those decisions from usage, never from the counters:
+ *   docs/consistency.md#leases bounds it.
  */
 import { identityOf, type KeyIdentity } from "../keys/record";
 import { type HeldBudget, spend } from "../limits/lease";

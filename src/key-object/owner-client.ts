@@ -34,6 +34,11 @@ export interface OwnerMeterAsk {
   keyLimits: [Window, number][];
   /** The key's copy of its windows: where this object starts a key it has not counted yet. */
   keyWindows: WindowStates;
+  /**
+   * The version of this object's answer the copy is, or null (absent) when it is not exactly one
+   * (the key came from elsewhere, or was counted elsewhere since): see `ownerCountsFrom`.
+   */
+  keyVersion?: number | null;
   /** The key's own balance, charged instead of the owner's; null: the owner's, if it has one. Not kept here. */
   keyCredits: CreditState | null;
   cost: number;
@@ -80,7 +85,15 @@ export interface OwnerMeterOutcome {
   retryAfter: number | null;
   /** The key's windows after the request, for the key's copy. */
   keyWindows: WindowStates;
+  /** Their version here; null when this object stored nothing (the copy takes nothing from them). */
+  keyVersion?: number | null;
   lease?: OwnerLease | null;
+}
+
+/** The key's windows as this object holds them after a lease's report, for the key's copy. */
+export interface OwnerKeyWindows {
+  windows: WindowStates;
+  version: number;
 }
 
 /** An owner as its object holds it: settings (null if never set), live windows and balance. */
@@ -95,8 +108,15 @@ export interface OwnerGateApi {
   /** Replaces the owner's settings; the balance is set to `credits.remaining`. */
   configure(settings: OwnerSettings): Promise<void>;
   meter(ask: OwnerMeterAsk): Promise<OwnerMeterOutcome>;
-  /** Gives back what a lease of a key did not use (it ended, or its isolate changes the key). */
-  release(keyId: string, keyLimits: [Window, number][], report: OwnerLeaseReport): Promise<void>;
+  /**
+   * Gives back what a lease of a key did not use (it ended, or its isolate changes the key);
+   * answers the key's windows after it, or null when the lease was not known here any more.
+   */
+  release(
+    keyId: string,
+    keyLimits: [Window, number][],
+    report: OwnerLeaseReport,
+  ): Promise<OwnerKeyWindows | null>;
   inspect(): Promise<OwnerView>;
 }
 

@@ -10,12 +10,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type CreditState, creditState, currentCredits } from "../limits/credits";
-import { giveBack, grantLeaseAcross, leasePeriods } from "../limits/lease";
+import { type CountedKey, giveBack, grantLeaseAcross, leasePeriods, ownerCountsFrom } from "../limits/lease";
 import { meterSets } from "../limits/meter";
-import { effectiveLimits, laterWindows, type Window, type WindowStates } from "../limits/windows";
+import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
 import { LeaseBook } from "./lease-book";
 import type {
   OwnerGateApi,
+  OwnerKeyWindows,
   OwnerLease,
   OwnerLeaseReport,
   OwnerMeterAsk,
@@ -26,8 +27,15 @@ import type {
 
 const SETTINGS = "settings";
 const METERS = "meters";
-/** Prefix of each key's windows, `key:<id>`. */
+/** Prefix of each key's windows and their version (`CountedKey`), `key:<id>`. */
 const KEY_PREFIX = "key:";
+
+/** A key's entry as stored; objects of an earlier revision stored its windows alone. */
+function countedKey(stored: CountedKey | WindowStates): CountedKey {
+  return "version" in stored && typeof stored.version === "number"
+    ? (stored as CountedKey)
+    : { windows: stored as WindowStates, version: 0 };
+}
 
 interface OwnerMeters {
   windows: WindowStates;
@@ -39,7 +47,8 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
   now: () => number = () => Date.now();
   private settings: OwnerSettings | null = null;
   private meters: OwnerMeters = { windows: {}, credits: null };
-  private readonly keys = new Map<string, WindowStates>();
+  /** Each key's windows as counted here: the authority on them while the owner meters the key. */
+  private readonly keys = new Map<string, CountedKey>();
   private readonly leases: LeaseBook;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -49,8 +58,10 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
       await this.leases.load();
       this.settings = (await ctx.storage.get<OwnerSettings>(SETTINGS)) ?? null;
       this.meters = (await ctx.storage.get<OwnerMeters>(METERS)) ?? this.meters;
-      for (const [name, windows] of await ctx.storage.list<WindowStates>({ prefix: KEY_PREFIX })) {
-        this.keys.set(name.slice(KEY_PREFIX.length), windows);
+      for (const [name, stored] of await ctx.storage.list<CountedKey | WindowStates>({
+        prefix: KEY_PREFIX,
+      })) {
+        this.keys.set(name.slice(KEY_PREFIX.length), countedKey(stored));
       }
     });
   }
@@ -66,11 +77,13 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
 
   async meter(ask: OwnerMeterAsk): Promise<OwnerMeterOutcome> {
     const now = this.now();
-    if (ask.report) this.settle(ask.keyId, ask.keyLimits, ask.report, now);
-    const counted = this.keys.get(ask.keyId);
-    // The key's own copy may be ahead of this object (it was counted elsewhere before it came
-    // to this owner) or behind it (answers cross): the later state of each window holds.
-    const keyWindows = counted ? laterWindows(ask.keyWindows, counted) : ask.keyWindows;
+    const settled = ask.report ? this.settle(ask.keyId, ask.keyLimits, ask.report, now) : null;
+    // This object is the authority on the key's windows; the key's copy counts only when it is
+    // not one of its answers (the key was counted elsewhere before it came here).
+    const keyWindows = ownerCountsFrom(
+      { windows: ask.keyWindows, version: ask.keyVersion ?? null },
+      this.keys.get(ask.keyId),
+    );
     const chargesOwner = ask.keyCredits === null;
     const metered = meterSets({
       sets: [
@@ -84,6 +97,7 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
     });
     let [nextKey = keyWindows, nextOwner = this.meters.windows] = metered.nextWindows;
     let lease: OwnerLease | null = null;
+    let stored: CountedKey | null = settled;
     if (ask.take && metered.code === "valid") {
       let credits = chargesOwner ? metered.credits : this.meters.credits;
       // Only a key that spends the owner's balance (or none): a key's own balance lives in its object.
@@ -118,12 +132,12 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
           lease = { id, ms: grant.ms, budget: grant.budget, windows: after, credits };
         }
       }
-      this.keys.set(ask.keyId, nextKey);
+      stored = this.count(ask.keyId, nextKey);
       this.meters = { windows: nextOwner, credits };
       // Like a key's counters: the answer does not wait for the disk (an evicted object completes
       // the write); a grant does, so its budget is stored as spent before anyone can use it.
       this.ctx.storage.put(
-        { [METERS]: this.meters, [`${KEY_PREFIX}${ask.keyId}`]: nextKey },
+        { [METERS]: this.meters, [`${KEY_PREFIX}${ask.keyId}`]: stored },
         { allowUnconfirmed: lease === null },
       );
       this.leases.write();
@@ -133,24 +147,45 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
       windows: metered.windows,
       credits: metered.credits,
       retryAfter: metered.retryAfter,
-      keyWindows: nextKey,
+      keyWindows: stored?.windows ?? nextKey,
+      keyVersion: stored?.version ?? null,
       lease,
     };
   }
 
-  async release(keyId: string, keyLimits: [Window, number][], report: OwnerLeaseReport): Promise<void> {
-    this.settle(keyId, keyLimits, report, this.now());
+  async release(
+    keyId: string,
+    keyLimits: [Window, number][],
+    report: OwnerLeaseReport,
+  ): Promise<OwnerKeyWindows | null> {
+    return this.settle(keyId, keyLimits, report, this.now());
   }
 
-  /** Gives back what a lease did not use, to the key's windows, the owner's and the balance. */
-  private settle(keyId: string, keyLimits: [Window, number][], report: OwnerLeaseReport, now: number): void {
+  /** Replaces the key's windows here with a new version. */
+  private count(keyId: string, windows: WindowStates): CountedKey {
+    const counted = { windows, version: (this.keys.get(keyId)?.version ?? 0) + 1 };
+    this.keys.set(keyId, counted);
+    return counted;
+  }
+
+  /**
+   * Gives back what a lease did not use, to the key's windows, the owner's and the balance;
+   * returns the key's windows after it (null: the lease was not known here, nothing changed).
+   */
+  private settle(
+    keyId: string,
+    keyLimits: [Window, number][],
+    report: OwnerLeaseReport,
+    now: number,
+  ): CountedKey | null {
     const lease = this.leases.end(report.holder, report.leaseId);
     if (!lease?.keyPeriods) {
       this.leases.write();
-      return;
+      return null;
     }
     const unused = report.unused;
-    const key = giveBack(keyLimits, this.keys.get(keyId) ?? {}, null, lease.keyPeriods, unused, now);
+    const counted = this.keys.get(keyId)?.windows ?? {};
+    const key = giveBack(keyLimits, counted, null, lease.keyPeriods, unused, now);
     const owner = giveBack(
       this.limits(),
       this.meters.windows,
@@ -159,10 +194,11 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
       unused,
       now,
     );
-    this.keys.set(keyId, key.windows);
+    const stored = this.count(keyId, key.windows);
     this.meters = { windows: owner.windows, credits: owner.credits };
-    this.ctx.storage.put({ [METERS]: this.meters, [`${KEY_PREFIX}${keyId}`]: key.windows });
+    this.ctx.storage.put({ [METERS]: this.meters, [`${KEY_PREFIX}${keyId}`]: stored });
     this.leases.write();
+    return stored;
   }
 
   /** Every window, the key's then the owner's, as it stands (for a lease's headers). */

@@ -13,6 +13,7 @@ import {
   evaluateWindow,
   GCRA_MS,
   isCalendar,
+  laterWindows,
   type Window,
   type WindowStates,
 } from "./windows";
@@ -254,6 +255,83 @@ export function giveBack(
     }
   }
   return { windows: next, credits: balance };
+}
+
+/**
+ * The windows of a key counted by its owner's object (docs/consistency.md#owners), as that object
+ * keeps them. `version` goes up with every change it stores, including a lease's give-back.
+ */
+export interface CountedKey {
+  windows: WindowStates;
+  version: number;
+}
+
+/**
+ * The key's copy of its windows, as its object sends it with a request: `version` is the owner's
+ * version they were copied from, or null when they are not exactly an answer of this owner (the
+ * key came from its own counting or another owner, or was counted elsewhere since).
+ */
+export interface KeyCopy {
+  windows: WindowStates;
+  version: number | null;
+}
+
+/**
+ * Where the owner's object counts a key's request from. While it counts the key, it is the
+ * authority on the key's windows: a copy it answered itself is at most as new as what it holds
+ * (a lease's give-back is newer than the copy that still counts the whole budget), so the copy
+ * is ignored. A copy it did not answer (the key just came to it) may be ahead: the later state
+ * of each window holds.
+ */
+export function ownerCountsFrom(copy: KeyCopy, counted: CountedKey | undefined): WindowStates {
+  if (!counted) return copy.windows;
+  if (copy.version !== null && copy.version <= counted.version) return counted.windows;
+  return laterWindows(copy.windows, counted.windows);
+}
+
+/** The key object's record of the owner's last answer it took. */
+export interface OwnerCopy {
+  /** `<workspace id>/<owner id>`. */
+  owner: string;
+  version: number;
+  windows: WindowStates;
+}
+
+/** The version to send with the key's windows (see `KeyCopy`). */
+export function copyVersion(copy: OwnerCopy | null, owner: string, windows: WindowStates): number | null {
+  return copy && copy.owner === owner && sameWindows(copy.windows, windows) ? copy.version : null;
+}
+
+/**
+ * The key's windows after an answer of its owner's object (`version` null: that object stored
+ * nothing, so the answer changes nothing). Answers that cross are ordered by version, not by the
+ * highest count, so a give-back is kept; windows counted elsewhere since the last answer (the key
+ * was not counted by this owner) are merged, the later state of each window holding, until the
+ * owner has counted from them.
+ */
+export function takeAnswer(
+  copy: OwnerCopy | null,
+  owner: string,
+  windows: WindowStates,
+  answer: { windows: WindowStates; version: number | null },
+): { windows: WindowStates; copy: OwnerCopy | null } {
+  if (answer.version === null) return { windows, copy };
+  const taken = { owner, version: answer.version, windows: answer.windows };
+  const current = copyVersion(copy, owner, windows);
+  if (current === null) return { windows: laterWindows(windows, answer.windows), copy: taken };
+  if (answer.version <= current) return { windows, copy };
+  return { windows: answer.windows, copy: taken };
+}
+
+function sameWindows(a: WindowStates, b: WindowStates): boolean {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<Window>;
+  for (const name of names) {
+    const x: Record<string, unknown> = { ...a[name] };
+    const y: Record<string, unknown> = { ...b[name] };
+    const fields = new Set([...Object.keys(x), ...Object.keys(y)]);
+    for (const field of fields) if (x[field] !== y[field]) return false;
+  }
+  return true;
 }
 
 /** The isolate's side: what is left of a lease's budget after admitting requests. */

@@ -1,10 +1,25 @@
 /**
  * Leases over real HTTP through `wrangler dev` (default `leases.ms`, 1000): a key with limits
- * large enough to lease still admits exactly N of 4N concurrent requests, and a revoke made
- * under continuous load is in force for every request that starts after its response.
+ * large enough to lease still admits exactly N of 4N concurrent requests, an owned key's bursts
+ * reach exactly its quota, and a revoke made under continuous load is in force for every request
+ * that starts after its response. Then two isolates (second-isolate.ts) deciding under their own
+ * leases against the same objects: never above a limit, exactly it once leases are over, and an
+ * isolate killed with a lease loses at most that lease's usage, never a limit or a credit.
  */
-import { describe, expect, it } from "vitest";
-import { admin, newKey, portcullis } from "./fixtures";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  admin,
+  E2E_ROOT_TOKEN,
+  E2E_SIGNING_SECRET,
+  e2ePolicy,
+  type Json,
+  newKey,
+  portcullis,
+} from "./fixtures";
+import { type IsolatePair, startIsolatePair } from "./second-isolate";
+
+const LEASE_MS = 1000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const get = (key: string) => fetch(portcullis("/api/products"), { headers: { "X-API-Key": key } });
 
@@ -24,6 +39,30 @@ describe("leases over real HTTP", () => {
       ]);
       await Promise.all(responses.map((response) => response.body?.cancel()));
     }
+  });
+
+  it("lets an owned key's bursts from one isolate reach exactly its day quota", async () => {
+    // Bursts of 8 a lease length and a half apart: each lease ends between bursts, mostly
+    // unused, and its unused budget must come back to the key's windows and the owner's.
+    const N = 60;
+    const { key, workspaceId } = await newKey({ ownerId: "bursty", limits: { day: N } });
+    const put = await admin("PUT", `/owners/bursty?workspaceId=${workspaceId}`, {
+      limits: { minute: 10_000 },
+    });
+    expect(put.status).toBe(200);
+    const statuses: number[] = [];
+    for (let burst = 0; burst < 10; burst++) {
+      const responses = await Promise.all(Array.from({ length: 8 }, () => get(key)));
+      for (const response of responses) {
+        statuses.push(response.status);
+        await response.body?.cancel();
+      }
+      await sleep(1.5 * LEASE_MS);
+    }
+    expect([statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 429).length]).toEqual([
+      N,
+      80 - N,
+    ]);
   });
 
   it("allows no request that starts after a revoke's response, under continuous load", async () => {
@@ -59,5 +98,117 @@ describe("leases over real HTTP", () => {
     expect(before).toContain(200);
     expect(after.length).toBeGreaterThanOrEqual(8 * 20);
     expect(new Set(after)).toEqual(new Set([401]));
+  });
+});
+
+/** Admin calls and keyed requests against one of the two isolates. */
+function against(base: string) {
+  return {
+    async admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
+      const response = await fetch(`${base}/_portcullis/admin/v1${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${E2E_ROOT_TOKEN}`,
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, json: text ? JSON.parse(text) : {} };
+    },
+    async get(key: string): Promise<number> {
+      const response = await fetch(`${base}/api/products`, { headers: { "X-API-Key": key } });
+      await response.body?.cancel();
+      return response.status;
+    },
+  };
+}
+
+describe("two isolates deciding under their own leases against the same objects", () => {
+  let pair: IsolatePair;
+  let first: ReturnType<typeof against>;
+  let second: ReturnType<typeof against>;
+
+  beforeAll(async () => {
+    pair = await startIsolatePair({
+      POLICY: JSON.stringify({ ...e2ePolicy(inject("originUrl")), leases: { ms: LEASE_MS } }),
+      ADMIN_TOKEN: E2E_ROOT_TOKEN,
+      ORIGIN_SIGNING_SECRET: E2E_SIGNING_SECRET,
+    });
+    first = against(pair.first.url);
+    second = against(pair.second.url);
+  });
+  afterAll(async () => {
+    await pair?.stop();
+  });
+
+  async function created(fields: Json): Promise<{ key: string; id: string; workspaceId: string }> {
+    const workspace = await first.admin("POST", "/workspaces", { name: "pair" });
+    expect(workspace.status).toBe(201);
+    const key = await first.admin("POST", "/keys", {
+      workspaceId: workspace.json.id,
+      type: "server",
+      ...fields,
+    });
+    expect(key.status, JSON.stringify(key.json)).toBe(201);
+    return { key: key.json.key, id: key.json.id, workspaceId: workspace.json.id };
+  }
+
+  it("share the key's object: a revoke made through one is in force in the other at its answer", async () => {
+    const { key, id } = await created({});
+    for (let i = 0; i < 3; i++) {
+      expect(await first.get(key)).toBe(200);
+      expect(await second.get(key)).toBe(200);
+    }
+    expect((await second.admin("POST", `/keys/${id}/revoke`)).status).toBe(200);
+    expect(await first.get(key)).toBe(401);
+    expect(await second.get(key)).toBe(401);
+  });
+
+  it("never admit more than an owned key's quota between them, and exactly it once their leases are over", async () => {
+    const N = 100;
+    const { key, workspaceId } = await created({ ownerId: "shared", limits: { day: N } });
+    const put = await first.admin("PUT", `/owners/shared?workspaceId=${workspaceId}`, {
+      limits: { minute: 10_000 },
+    });
+    expect(put.status).toBe(200);
+    let allowed = 0;
+    for (let round = 0; round < 9; round++) {
+      const burst = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? first : second).get(key));
+      allowed += (await Promise.all(burst)).filter((status) => status === 200).length;
+      expect(allowed).toBeLessThanOrEqual(N);
+      await sleep(1.2 * LEASE_MS);
+    }
+    // Every lease is over and reported: what they did not use is back, one isolate takes the rest.
+    await sleep(1.5 * LEASE_MS);
+    for (let i = 0; i < N && (await first.get(key)) === 200; i++) allowed += 1;
+    expect(allowed).toBe(N);
+  });
+
+  it("lose, when one is killed holding a lease, at most the usage of its unreported leases, and no limit or credit", async () => {
+    const { key, id } = await created({ limits: { day: 5_000 }, credits: { remaining: 5_000 } });
+    // Sequential requests through the second isolate, several lease lengths long, each timed.
+    const decisions: { at: number; status: number }[] = [];
+    const until = performance.now() + 5 * LEASE_MS;
+    while (performance.now() < until)
+      decisions.push({ status: await second.get(key), at: performance.now() });
+    const killedAt = performance.now();
+    pair.killSecondIsolate();
+    const allowed = decisions.filter((decision) => decision.status === 200).length;
+    expect(allowed).toBe(decisions.length);
+    // What docs/consistency.md#leases bounds: the decisions of its leases not reported yet, each
+    // made within a lease (`leases.ms`): the one it held, and the one before if its report was on its way.
+    const bound = decisions.filter((decision) => decision.at >= killedAt - 2 * LEASE_MS).length;
+    expect(bound).toBeLessThan(allowed);
+    await sleep(1.5 * LEASE_MS);
+
+    const usage = await first.admin("GET", `/keys/${id}/usage`);
+    expect(usage.status).toBe(200);
+    const counted = (usage.json.items as { allowed: number }[]).reduce((sum, item) => sum + item.allowed, 0);
+    expect(counted).toBeLessThanOrEqual(allowed);
+    expect(allowed - counted).toBeLessThanOrEqual(bound);
+    // The credits and the quota count every request allowed, and the lease's unused budget.
+    const record = await first.admin("GET", `/keys/${id}`);
+    expect(record.json.credits.remaining).toBeLessThanOrEqual(5_000 - allowed);
   });
 });

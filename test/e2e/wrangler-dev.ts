@@ -18,6 +18,8 @@ export interface DevServer {
   url: string;
   /** The port of the Worker's inspector (Chrome DevTools protocol), for profiling. */
   inspectorPort: number;
+  /** The process id of `wrangler dev` (its `workerd` runs as a descendant). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -30,8 +32,8 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-function wranglerEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+function wranglerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1", ...extra };
 }
 
 /** Runs a wrangler command to completion; throws with its output when it fails. */
@@ -56,6 +58,8 @@ export interface DevOptions {
   migrate?: boolean;
   /** SQL to run on the local D1 database before starting. */
   seed?: string;
+  /** Environment variables for `wrangler dev` (e.g. `WRANGLER_REGISTRY_PATH`). */
+  env?: Record<string, string>;
 }
 
 export async function startWranglerDev(options: DevOptions): Promise<DevServer> {
@@ -97,7 +101,7 @@ export async function startWranglerDev(options: DevOptions): Promise<DevServer> 
       "--show-interactive-dev-session=false",
       ...vars,
     ],
-    { cwd, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"] },
+    { cwd, env: wranglerEnv(options.env), stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
   child.stdout?.on("data", (chunk) => {
@@ -127,6 +131,7 @@ export async function startWranglerDev(options: DevOptions): Promise<DevServer> 
   return {
     url,
     inspectorPort: inspector,
+    pid: child.pid as number,
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -10,15 +10,20 @@ import type { CreditState } from "../../src/limits/credits";
 import { creditState } from "../../src/limits/credits";
 import {
   type Budget,
+  type CountedKey,
+  copyVersion,
   giveBack,
   grantLease,
   grantLeaseAcross,
   LEASE_MIN_ROOM,
   type LeasePeriods,
   leasePeriods,
+  type OwnerCopy,
+  ownerCountsFrom,
   spend,
+  takeAnswer,
 } from "../../src/limits/lease";
-import { meter } from "../../src/limits/meter";
+import { meter, meterSets } from "../../src/limits/meter";
 import { calendarPeriod, type Window, type WindowStates } from "../../src/limits/windows";
 
 const LEASE_MS = 1000;
@@ -423,5 +428,225 @@ describe("lease accounting", () => {
     const changed = giveBack([["day", 80]], windows, { ...credits, generation: 1 }, periods, unused, now);
     expect(changed.windows.day?.count).toBe(50);
     expect(changed.credits?.remaining).toBe(100);
+  });
+});
+
+/**
+ * A key counted by its owner's object (OwnerGate) and the key's own object (KeyGate), as they
+ * run it: the key sends its copy of its windows with each request, the owner counts from
+ * `ownerCountsFrom`, grants across both sets, gives a lease's unused budget back at its report,
+ * and the key takes each answer with `takeAnswer`.
+ */
+const OWNER = "ws/owner";
+class SimOwned {
+  counted: CountedKey | undefined;
+  ownerWindows: WindowStates = {};
+  lease: { id: number; budget: Budget; key: LeasePeriods; owner: LeasePeriods } | null = null;
+  nextId = 1;
+  /** The key object's side. */
+  keyWindows: WindowStates = {};
+  copy: OwnerCopy | null = null;
+
+  constructor(
+    public keyLimits: [Window, number][],
+    public ownerLimits: [Window, number][],
+  ) {}
+
+  /** What the key's object sends. */
+  ask() {
+    return { windows: this.keyWindows, version: copyVersion(this.copy, OWNER, this.keyWindows) };
+  }
+
+  private settle(report: { id: number; unused: Budget }, now: number) {
+    const lease = this.lease;
+    if (!lease || lease.id !== report.id) return;
+    this.lease = null;
+    const key = giveBack(this.keyLimits, this.counted?.windows ?? {}, null, lease.key, report.unused, now);
+    const owner = giveBack(this.ownerLimits, this.ownerWindows, null, lease.owner, report.unused, now);
+    this.counted = { windows: key.windows, version: (this.counted?.version ?? 0) + 1 };
+    this.ownerWindows = owner.windows;
+  }
+
+  /** The owner's object: one request, with the report of the isolate's last lease and an ask for one. */
+  meter(
+    copy: { windows: WindowStates; version: number | null },
+    report: { id: number; unused: Budget } | null,
+    wanted: number,
+    now: number,
+  ) {
+    if (report) this.settle(report, now);
+    const from = ownerCountsFrom(copy, this.counted);
+    const metered = meterSets({
+      sets: [
+        { limits: this.keyLimits, windows: from },
+        { limits: this.ownerLimits, windows: this.ownerWindows, owner: true },
+      ],
+      credits: null,
+      cost: 1,
+      now,
+      take: true,
+    });
+    if (metered.code !== "valid")
+      return { allowed: false, lease: null, answer: { windows: from, version: null } };
+    let [key = from, owner = this.ownerWindows] = metered.nextWindows;
+    let lease: { id: number; budget: Budget; ms: number } | null = null;
+    if (!this.lease) {
+      const grant = grantLeaseAcross({
+        sets: [
+          { limits: this.keyLimits, windows: key },
+          { limits: this.ownerLimits, windows: owner },
+        ],
+        credits: null,
+        now,
+        maxMs: LEASE_MS,
+        expiresAt: null,
+        wantedRequests: wanted,
+        cost: 1,
+        otherHolders: 0,
+        creditsLowThreshold: null,
+      });
+      if (grant) {
+        lease = { id: this.nextId++, budget: grant.budget, ms: grant.ms };
+        this.lease = {
+          id: lease.id,
+          budget: grant.budget,
+          key: leasePeriods(this.keyLimits, null, now),
+          owner: leasePeriods(this.ownerLimits, null, now),
+        };
+        [key = key, owner = owner] = grant.windows;
+      }
+    }
+    this.counted = { windows: key, version: (this.counted?.version ?? 0) + 1 };
+    this.ownerWindows = owner;
+    return { allowed: true, lease, answer: { ...this.counted } };
+  }
+
+  /** The owner's object: a lease reported at its end, with no request. */
+  release(report: { id: number; unused: Budget }, now: number) {
+    const before = this.counted?.version;
+    this.settle(report, now);
+    return this.counted && this.counted.version !== before
+      ? { ...this.counted }
+      : { windows: {}, version: null };
+  }
+
+  /** The key's object takes an answer of the owner's. */
+  take(answer: { windows: WindowStates; version: number | null }) {
+    const taken = takeAnswer(this.copy, OWNER, this.keyWindows, answer);
+    this.keyWindows = taken.windows;
+    this.copy = taken.copy;
+  }
+}
+
+describe("leases of an owned key", () => {
+  it("admit exactly the key's quota to one isolate sending bursts: unused budget comes back to the key", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1_100, max: 3_000 }),
+        fc.boolean(),
+        (burst, gap, reportAtEnd) => {
+          const quota = 100;
+          const sim = new SimOwned([["day", quota]], [["minute", 10_000]]);
+          let now = DAY_START + 3_600_000;
+          let held: { id: number; left: Budget; endsAt: number } | null = null;
+          let allowed = 0;
+          for (let sent = 0; sent < 2 * quota + 40; ) {
+            // The lease ends between bursts: reported then (release), or with the next ask.
+            if (held && reportAtEnd && now >= held.endsAt) {
+              sim.take(sim.release({ id: held.id, unused: held.left }, now));
+              held = null;
+            }
+            for (let i = 0; i < burst; i++, sent++) {
+              if (held && now < held.endsAt) {
+                const left = spend(held.left, 1);
+                if (left) {
+                  held.left = left;
+                  allowed += 1;
+                  continue;
+                }
+              }
+              const report = held ? { id: held.id, unused: held.left } : null;
+              held = null;
+              const answer = sim.meter(sim.ask(), report, 40, now);
+              sim.take(answer.answer);
+              if (answer.allowed) allowed += 1;
+              if (answer.lease)
+                held = {
+                  id: answer.lease.id,
+                  left: { ...answer.lease.budget },
+                  endsAt: now + answer.lease.ms,
+                };
+            }
+            now += gap;
+          }
+          expect(allowed).toBe(quota);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("keep the owner's give-back in the key's copy, whatever order crossing answers arrive in", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { minLength: 30, maxLength: 30 }),
+        (rounds, shuffle) => {
+          const sim = new SimOwned([["day", 1_000]], [["hour", 100_000]]);
+          const now = DAY_START + 3_600_000;
+          let held: { id: number; left: Budget } | null = null;
+          let pick = 0;
+          for (const inFlight of rounds) {
+            // `inFlight` requests leave the key's object with the same copy; the first reports
+            // the lease held so far, unused. Their answers come back in any order.
+            const copy = sim.ask();
+            const answers = Array.from({ length: inFlight }, (_, i) => {
+              const report = i === 0 && held ? { id: held.id, unused: held.left } : null;
+              const answer = sim.meter(copy, report, 40, now);
+              if (i === 0) held = null;
+              if (answer.lease) held = { id: answer.lease.id, left: { ...answer.lease.budget } };
+              return answer.answer;
+            });
+            while (answers.length > 0) {
+              const [answer] = answers.splice((shuffle[pick++ % shuffle.length] ?? 0) % answers.length, 1);
+              if (answer) sim.take(answer);
+            }
+            // Once every answer is in, the key's copy is what the owner counts: the give-back included.
+            expect(sim.keyWindows).toEqual(sim.counted?.windows);
+          }
+          if (held)
+            sim.take(
+              sim.release({ id: (held as { id: number }).id, unused: (held as { left: Budget }).left }, now),
+            );
+          const requests = rounds.reduce((sum, n) => sum + n, 0);
+          expect(sim.keyWindows.day?.count).toBe(requests);
+          expect(sim.ownerWindows.hour?.tat).toBe(now + requests * 36);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("start a key that comes to the owner from its own count, and keep it when it is ahead", () => {
+    const now = DAY_START;
+    const period = calendarPeriod("day", now).start;
+    const counted = { windows: { day: { period, count: 10 } }, version: 4 };
+    // The key's own count while it was not counted here: ahead of the owner's old entry.
+    expect(ownerCountsFrom({ windows: { day: { period, count: 30 } }, version: null }, counted)).toEqual({
+      day: { period, count: 30 },
+    });
+    // A copy this owner answered is never ahead of it: its own (given back) windows hold.
+    expect(ownerCountsFrom({ windows: { day: { period, count: 30 } }, version: 4 }, counted)).toEqual(
+      counted.windows,
+    );
+    expect(ownerCountsFrom({ windows: { day: { period, count: 30 } }, version: null }, undefined)).toEqual({
+      day: { period, count: 30 },
+    });
+    // Counted here since the last answer: the copy is no longer that answer.
+    const copy: OwnerCopy = { owner: OWNER, version: 4, windows: { day: { period, count: 10 } } };
+    expect(copyVersion(copy, OWNER, { day: { period, count: 10 } })).toBe(4);
+    expect(copyVersion(copy, OWNER, { day: { period, count: 11 } })).toBeNull();
+    expect(copyVersion(copy, "ws/other", { day: { period, count: 10 } })).toBeNull();
   });
 });

@@ -12,6 +12,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { gateOf } from "../../src/key-object/client";
 import type { ChangeContext } from "../../src/key-object/contract";
+import { TEST_POLICY } from "../fixtures/policy";
 import {
   adminRequest,
   BASE,
@@ -154,4 +155,33 @@ describe("leases", () => {
     }
     expect(allowed).toBe(4);
   });
+
+  it("give an owned key's unused budget back to its windows: bursts reach exactly its day quota", async () => {
+    // Bursts of 8, each a lease length and a half after the last (the soak's shape, 1.5 s apart
+    // under `leases.ms` 1000, here scaled down): each lease ends between bursts, mostly unused.
+    const policy = { POLICY: JSON.stringify({ ...TEST_POLICY, leases: { ms: 300 } }) };
+    const ws = await createWorkspace();
+    const owner = `bursty-${crypto.randomUUID().slice(0, 8)}`;
+    const put = await direct(
+      adminRequest("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits: { minute: 10_000 } }),
+    );
+    expect(put.status).toBe(200);
+    const N = 100;
+    const { key, id } = await createKey(ws, { ownerId: owner, limits: { day: N } });
+    const counting = countingDecisions(env.KEY_GATE);
+    const responses: Response[] = [];
+    for (let burst = 0; burst < 16; burst++) {
+      const sent = Array.from({ length: 8 }, () =>
+        direct(keyed(key), { ...policy, KEY_GATE: counting.namespace }),
+      );
+      responses.push(...(await Promise.all(sent)));
+      await new Promise((resolve) => setTimeout(resolve, 450));
+    }
+    expect(statuses(responses)).toEqual({ 200: N, 429: 16 * 8 - N });
+    // Most were decided under leases, which the owner's object granted.
+    expect(counting.decisions()).toBeLessThan(16 * 8 - N + 40);
+    // The key's own copy of its windows is the owner's count: no lease budget is stuck in it.
+    const snapshot = await gateOf(env, id).snapshot(ROOT);
+    expect(snapshot !== "absent" && snapshot?.counters.windows.day?.count).toBe(N);
+  }, 30_000);
 });
