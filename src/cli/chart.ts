@@ -5,16 +5,16 @@
  */
 import { plot } from "asciichart";
 import type { components } from "../client/index.ts";
-import { table } from "./format.ts";
+import { table, text } from "./format.ts";
 
 export type UsageItem = components["schemas"]["Usage"]["items"][number];
 
 const HEIGHT = 8;
 const LABEL_WIDTH = 8;
 
-/** The period an item counts: its day or its hour. */
+/** The period an item counts: its day or its hour, as the server wrote it, made terminal-safe. */
 export function periodOf(item: UsageItem): string {
-  return item.day ?? item.hour ?? "?";
+  return text(item.day ?? item.hour ?? "?");
 }
 
 /** How many consecutive periods one point sums so that `count` periods fit in `width` columns. */

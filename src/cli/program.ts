@@ -5,19 +5,18 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
-import { PortcullisError } from "../client/index.ts";
+import { Command } from "commander";
 import { registerAudit } from "./commands/audit.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerRoles } from "./commands/roles.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerWorkspaces } from "./commands/workspaces.ts";
-import { EXIT, UnreachableError, UsageError } from "./errors.ts";
-import { problemText } from "./format.ts";
+import { EXIT, report } from "./errors.ts";
 
 const EXIT_CODES_HELP = `
 Environment: PORTCULLIS_URL, PORTCULLIS_TOKEN (used when --url, --token are not given).
-Exit codes: 0 ok, 1 the server answered with a problem, 2 usage error, 3 server unreachable.`;
+Exit codes: 0 ok, 1 the server answered with a problem, 2 usage error, 3 server unreachable,
+4 an answer Portcullis does not give (a redirect, the wrong shape), 5 the CLI failed.`;
 
 /** The package's version, read beside the sources as the clone holds them. */
 function version(): string {
@@ -47,31 +46,15 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Reports how a run failed on stderr and answers its exit code. */
-function failure(error: unknown): number {
-  // Commander has printed its own message (or the help, for --help and --version).
-  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (error instanceof PortcullisError) {
-    process.stderr.write(`${problemText(error.problem)}\n`);
-    return EXIT.problem;
-  }
-  if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n(see --help)\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof UnreachableError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    return EXIT.unreachable;
-  }
-  throw error;
-}
-
-/** Runs one command line (without the `node` and script arguments) and answers its exit code. */
+/**
+ * Runs one command line (without the `node` and script arguments) and answers its exit code; it
+ * never throws, so no stack trace reaches the terminal.
+ */
 export async function run(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv, { from: "user" });
     return EXIT.ok;
   } catch (error) {
-    return failure(error);
+    return report(error, (text) => process.stderr.write(text));
   }
 }

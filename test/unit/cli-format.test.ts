@@ -1,10 +1,28 @@
 /**
  * The CLI's pure helpers: the text a person reads (tables, records, problems, the new key's
- * notice, usage charts) and the parsers of option values.
+ * notice, usage charts), what a server's strings may put on a terminal, and the parsers of
+ * option values.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { grouped, periodsPerPoint, type UsageItem, usageChart, usageTotals } from "../../src/cli/chart.ts";
-import { fields, keyStatus, newKeyNotice, problemText, table, text } from "../../src/cli/format.ts";
+import { EXIT, report } from "../../src/cli/errors.ts";
+import {
+  auditLine,
+  auditTable,
+  fields,
+  jsonText,
+  keyRecord,
+  keyStatus,
+  keyTable,
+  newKeyNotice,
+  nextPage,
+  problemText,
+  redactUrl,
+  table,
+  terminalSafe,
+  text,
+} from "../../src/cli/format.ts";
 import { integer, limits, list, refill, refillOf, seconds } from "../../src/cli/parse.ts";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
@@ -73,6 +91,178 @@ describe("cli text", () => {
       "  field name: Too small",
       "  request id: req-1",
     ]);
+  });
+});
+
+/** What must never reach a terminal from a server: C0 but newline and tab, DEL, C1. */
+const TERMINAL_CONTROL = /(?![\n\t])\p{Cc}/u;
+/** A window title (OSC), a colour (CSI), a clear screen in its 8-bit form (C1 CSI), DEL. */
+const HOSTILE = "\x1b]0;pwned\x07evil\x1b[31mred\x9b2J\x7f";
+
+/** Any code point, the controls and pieces of escape sequences often. */
+const anyText = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom(
+      "\x1b",
+      "\x07",
+      "\x9b",
+      "\x9c",
+      "\x9d",
+      "\x90",
+      "[",
+      "]",
+      "\\",
+      ";",
+      "m",
+      "\n",
+      "\t",
+      "\r",
+      "\x7f",
+    ),
+    fc.integer({ min: 0, max: 0x9f }).map((code) => String.fromCharCode(code)),
+    fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+  ),
+  maxLength: 80,
+});
+
+/** Printable text: no C0 but newline and tab, no DEL, no C1, any other code point. */
+const printableText = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom("\n", "\t"),
+    fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+    fc
+      .integer({ min: 0xa0, max: 0x10ffff })
+      .filter((code) => code < 0xd800 || code > 0xdfff)
+      .map((code) => String.fromCodePoint(code)),
+  ),
+  maxLength: 80,
+});
+
+describe("cli terminal safety", () => {
+  it("never lets a C0 control but newline and tab, DEL or a C1 control through", () => {
+    fc.assert(
+      fc.property(anyText, (value) => {
+        const safe = terminalSafe(value);
+        expect(safe).not.toMatch(TERMINAL_CONTROL);
+        expect(terminalSafe(safe)).toBe(safe);
+      }),
+    );
+  });
+
+  it("leaves printable text as it is", () => {
+    fc.assert(
+      fc.property(printableText, (value) => {
+        expect(terminalSafe(value)).toBe(value);
+      }),
+    );
+  });
+
+  it("removes whole escape sequences, not only their ESC", () => {
+    expect(terminalSafe(HOSTILE)).toBe("evilred");
+    expect(terminalSafe("a\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\b")).toBe("alinkb");
+    expect(terminalSafe("a\x1bPdevice\x9cb\x1b7c\x1b(Bd")).toBe("abcd");
+    expect(terminalSafe("line\r\nnext\tcell\x00\x08")).toBe("line\nnext\tcell");
+  });
+
+  it("writes a server's value as one line of a cell: no newline or tab either", () => {
+    fc.assert(
+      fc.property(anyText, (value) => {
+        expect(text(value)).not.toMatch(/\p{Cc}/u);
+      }),
+    );
+    expect(text(`a${HOSTILE}\nstatus  revoked`)).toBe("aevilred status  revoked");
+    expect(text([HOSTILE])).toBe("evilred");
+    expect(text({ team: "\x9b2J" })).toBe('{"team":""}');
+  });
+
+  it("keeps --json valid JSON that escapes every control and gives back the same value", () => {
+    fc.assert(
+      fc.property(anyText, (value) => {
+        const json = jsonText({ name: value, list: [value] });
+        expect(json).not.toMatch(TERMINAL_CONTROL);
+        expect(JSON.parse(json)).toEqual({ name: value, list: [value] });
+      }),
+    );
+    expect(jsonText({ a: "\x1b\x7f\x9b" })).toBe('{\n  "a": "\\u001b\\u007f\\u009b"\n}');
+  });
+
+  it("strips server strings in every formatter: records, tables, audit lines, problems, the key, the cursor", () => {
+    const key = {
+      id: `key_1${HOSTILE}`,
+      workspaceId: HOSTILE,
+      type: HOSTILE,
+      name: HOSTILE,
+      start: HOSTILE,
+      ownerId: HOSTILE,
+      permissions: [HOSTILE],
+      roles: [HOSTILE],
+      meta: { [HOSTILE]: HOSTILE },
+      plan: HOSTILE,
+      limits: {},
+      credits: null,
+      ipAllowlist: [HOSTILE],
+      enabled: true,
+      expiresAt: HOSTILE,
+      revokedAt: null,
+      createdAt: HOSTILE,
+      updatedAt: HOSTILE,
+      lastUsedAt: HOSTILE,
+      rotatedFrom: HOSTILE,
+    };
+    const entry = {
+      id: HOSTILE,
+      at: HOSTILE,
+      workspaceId: HOSTILE,
+      actor: { type: "admin_key" as const, id: HOSTILE },
+      action: HOSTILE,
+      targetId: HOSTILE,
+      requestId: HOSTILE,
+    };
+    const printed = [
+      keyRecord(key, NOW),
+      keyTable([key], NOW),
+      auditTable([entry]),
+      auditLine(entry),
+      problemText({
+        type: HOSTILE,
+        title: HOSTILE,
+        status: 400,
+        code: HOSTILE as "internal",
+        detail: HOSTILE,
+        requestId: HOSTILE,
+        errors: [{ field: HOSTILE, message: HOSTILE }],
+      }),
+      newKeyNotice(`sk_live_x${HOSTILE}`),
+      nextPage(HOSTILE) ?? "",
+      usageChart([{ day: HOSTILE, allowed: 1, denied: { [HOSTILE]: 1 } }], 80),
+    ];
+    for (const output of printed) {
+      expect(output).not.toMatch(TERMINAL_CONTROL);
+      expect(output).not.toContain("pwned");
+      expect(output).toContain("evilred");
+    }
+  });
+
+  it("hides a URL's user name and password, parsed or not", () => {
+    expect(redactUrl("https://admin:hunter2@api.example.com/x")).toBe("https://***@api.example.com/x");
+    expect(redactUrl("https://hunter2@api.example.com")).toBe("https://***@api.example.com");
+    expect(redactUrl("http://admin:hunter2/pw@127.0.0.1:99999")).toBe("http://***@127.0.0.1:99999");
+    expect(redactUrl("admin:hunter2@api.example.com")).toBe("***@api.example.com");
+    expect(redactUrl("https://api.example.com")).toBe("https://api.example.com");
+    expect(redactUrl("not a url")).toBe("not a url");
+  });
+});
+
+describe("cli failures", () => {
+  it("reports an unexpected error without its message, which may hold a secret", () => {
+    let written = "";
+    const code = report(new TypeError('Headers.set: "Bearer pc_admin_secret" is invalid'), (line) => {
+      written += line;
+    });
+    expect(code).toBe(EXIT.internal);
+    expect(written).toMatch(/^error: /);
+    expect(written).not.toContain("pc_admin_secret");
+    expect(written).not.toMatch(/^\s+at /m);
   });
 });
 

@@ -2,9 +2,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import type { components } from "../../client/index.ts";
-import { auditLine, auditTable, nextPage } from "../format.ts";
+import { AuditList } from "../answers.ts";
+import { auditLine, auditTable, jsonText, nextPage } from "../format.ts";
 import { integer, seconds } from "../parse.ts";
-import { print, type Session, sessionOf } from "../session.ts";
+import { checked, print, printLine, type Session, sessionOf } from "../session.ts";
 
 type AuditEntry = components["schemas"]["AuditEntry"];
 
@@ -27,9 +28,12 @@ async function newEntries(session: Session, workspaceId: string | undefined, pri
   const fresh: AuditEntry[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES_PER_POLL; page += 1) {
-    const answer = await session.api.GET("/_portcullis/admin/v1/audit", {
-      params: { query: { workspaceId, limit: 100, cursor } },
-    });
+    const answer = await checked(
+      AuditList,
+      session.api.GET("/_portcullis/admin/v1/audit", {
+        params: { query: { workspaceId, limit: 100, cursor } },
+      }),
+    );
     const reached = answer.items.findIndex((entry) => printed.has(entry.id));
     fresh.push(...(reached === -1 ? answer.items : answer.items.slice(0, reached)));
     if (reached !== -1 || answer.cursor === null) break;
@@ -40,12 +44,14 @@ async function newEntries(session: Session, workspaceId: string | undefined, pri
 
 /** Prints the latest `limit` entries oldest first, then each new one as it appears, until stopped. */
 async function follow(session: Session, options: AuditOptions): Promise<never> {
-  const first = await session.api.GET("/_portcullis/admin/v1/audit", {
-    params: { query: { workspaceId: options.workspace, limit: options.limit ?? 10 } },
-  });
+  const first = await checked(
+    AuditList,
+    session.api.GET("/_portcullis/admin/v1/audit", {
+      params: { query: { workspaceId: options.workspace, limit: options.limit ?? 10 } },
+    }),
+  );
   const printed = new Set(first.items.map((entry) => entry.id));
-  const write = (entry: AuditEntry) =>
-    process.stdout.write(`${session.json ? JSON.stringify(entry) : auditLine(entry)}\n`);
+  const write = (entry: AuditEntry) => printLine(session.json ? jsonText(entry, 0) : auditLine(entry));
   first.items.toReversed().forEach(write);
   for (;;) {
     await sleep(options.interval * 1000);
@@ -72,9 +78,12 @@ export function registerAudit(program: Command): void {
     .action(async (options: AuditOptions, command: Command) => {
       const session = sessionOf(command);
       if (options.follow) await follow(session, options);
-      const page = await session.api.GET("/_portcullis/admin/v1/audit", {
-        params: { query: { workspaceId: options.workspace, limit: options.limit, cursor: options.cursor } },
-      });
+      const page = await checked(
+        AuditList,
+        session.api.GET("/_portcullis/admin/v1/audit", {
+          params: { query: { workspaceId: options.workspace, limit: options.limit, cursor: options.cursor } },
+        }),
+      );
       print(session, page, ({ items, cursor }) =>
         [auditTable(items), nextPage(cursor)].filter((line) => line !== undefined).join("\n"),
       );

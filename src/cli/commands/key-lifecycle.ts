@@ -1,11 +1,12 @@
 /** `portcullis keys revoke|rotate|credits|revoke-by-value|usage`: a key's life after creation. */
 import type { Command } from "commander";
 import type { components } from "../../client/index.ts";
+import { CreatedKey, Key as KeyAnswer, Usage } from "../answers.ts";
 import { usageChart } from "../chart.ts";
 import { UsageError } from "../errors.ts";
 import { keyRecord } from "../format.ts";
 import { integer, type RefillOption, refill, refillOf } from "../parse.ts";
-import { print, secretArgument, sessionOf } from "../session.ts";
+import { checked, print, secretArgument, sessionOf } from "../session.ts";
 import { printCreated } from "./created-key.ts";
 import { addUsageOptions, type UsageOptions, usageQuery } from "./usage-options.ts";
 
@@ -42,9 +43,10 @@ export function registerKeyLifecycle(keys: Command): void {
     .argument("<id>", "the key's id (key_...)")
     .action(async (id: string, _options: object, command: Command) => {
       const session = sessionOf(command);
-      const key = await session.api.POST("/_portcullis/admin/v1/keys/{id}/revoke", {
-        params: { path: { id } },
-      });
+      const key = await checked(
+        KeyAnswer,
+        session.api.POST("/_portcullis/admin/v1/keys/{id}/revoke", { params: { path: { id } } }),
+      );
       print(session, key, asRecord);
     });
 
@@ -54,9 +56,12 @@ export function registerKeyLifecycle(keys: Command): void {
     .argument("<key>", 'the key itself, or "-" to read it from standard input')
     .action(async (value: string, _options: object, command: Command) => {
       const session = sessionOf(command);
-      const key = await session.api.POST("/_portcullis/admin/v1/keys/revoke-by-value", {
-        body: { key: await secretArgument(value) },
-      });
+      const key = await checked(
+        KeyAnswer,
+        session.api.POST("/_portcullis/admin/v1/keys/revoke-by-value", {
+          body: { key: await secretArgument(value) },
+        }),
+      );
       print(session, key, asRecord);
     });
 
@@ -71,10 +76,13 @@ export function registerKeyLifecycle(keys: Command): void {
     )
     .action(async (id: string, options: { grace?: number }, command: Command) => {
       const session = sessionOf(command);
-      const created = await session.api.POST("/_portcullis/admin/v1/keys/{id}/rotate", {
-        params: { path: { id } },
-        body: { gracePeriodSeconds: options.grace ?? 0 },
-      });
+      const created = await checked(
+        CreatedKey,
+        session.api.POST("/_portcullis/admin/v1/keys/{id}/rotate", {
+          params: { path: { id } },
+          body: { gracePeriodSeconds: options.grace ?? 0 },
+        }),
+      );
       printCreated(session, created);
     });
 
@@ -93,10 +101,10 @@ export function registerKeyLifecycle(keys: Command): void {
     .action(async (id: string, options: CreditOptions, command: Command) => {
       const body = creditChange(options);
       const session = sessionOf(command);
-      const key = await session.api.POST("/_portcullis/admin/v1/keys/{id}/credits", {
-        params: { path: { id } },
-        body,
-      });
+      const key = await checked(
+        KeyAnswer,
+        session.api.POST("/_portcullis/admin/v1/keys/{id}/credits", { params: { path: { id } }, body }),
+      );
       print(session, key, asRecord);
     });
 
@@ -107,9 +115,12 @@ export function registerKeyLifecycle(keys: Command): void {
       .argument("<id>", "the key's id (key_...)"),
   ).action(async (id: string, options: UsageOptions, command: Command) => {
     const session = sessionOf(command);
-    const usage = await session.api.GET("/_portcullis/admin/v1/keys/{id}/usage", {
-      params: { path: { id }, query: usageQuery(options) },
-    });
+    const usage = await checked(
+      Usage,
+      session.api.GET("/_portcullis/admin/v1/keys/{id}/usage", {
+        params: { path: { id }, query: usageQuery(options) },
+      }),
+    );
     print(session, usage, ({ items }) => usageChart(items, process.stdout.columns ?? 80));
   });
 }

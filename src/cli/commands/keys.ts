@@ -4,8 +4,9 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { components } from "../../client/index.ts";
+import { CreatedKey, Key as KeyAnswer, KeyDetail, KeyList, NoContent } from "../answers.ts";
 import { UsageError } from "../errors.ts";
-import { keyRecord, keyTable, nextPage } from "../format.ts";
+import { keyRecord, keyTable, nextPage, text } from "../format.ts";
 import {
   integer,
   type JsonObject,
@@ -17,7 +18,7 @@ import {
   refillOf,
   type Window,
 } from "../parse.ts";
-import { print, sessionOf } from "../session.ts";
+import { checked, print, printLine, sessionOf } from "../session.ts";
 import { printCreated } from "./created-key.ts";
 import { registerKeyLifecycle } from "./key-lifecycle.ts";
 
@@ -148,7 +149,7 @@ export function registerKeys(program: Command): void {
         ...settingsBody(options),
         ...credits,
       };
-      const created = await session.api.POST("/_portcullis/admin/v1/keys", { body });
+      const created = await checked(CreatedKey, session.api.POST("/_portcullis/admin/v1/keys", { body }));
       printCreated(session, created);
     });
 
@@ -163,18 +164,21 @@ export function registerKeys(program: Command): void {
     .option("--cursor <cursor>", "the page after this cursor")
     .action(async (options: ListOptions, command: Command) => {
       const session = sessionOf(command);
-      const page = await session.api.GET("/_portcullis/admin/v1/keys", {
-        params: {
-          query: {
-            workspaceId: options.workspace,
-            type: options.type,
-            ownerId: options.owner,
-            q: options.query,
-            limit: options.limit,
-            cursor: options.cursor,
+      const page = await checked(
+        KeyList,
+        session.api.GET("/_portcullis/admin/v1/keys", {
+          params: {
+            query: {
+              workspaceId: options.workspace,
+              type: options.type,
+              ownerId: options.owner,
+              q: options.query,
+              limit: options.limit,
+              cursor: options.cursor,
+            },
           },
-        },
-      });
+        }),
+      );
       print(session, page, ({ items, cursor }) =>
         [keyTable(items, new Date()), nextPage(cursor)].filter((line) => line !== undefined).join("\n"),
       );
@@ -186,13 +190,16 @@ export function registerKeys(program: Command): void {
     .argument("<id>", "the key's id (key_...)")
     .action(async (id: string, _options: object, command: Command) => {
       const session = sessionOf(command);
-      const key = await session.api.GET("/_portcullis/admin/v1/keys/{id}", { params: { path: { id } } });
+      const key = await checked(
+        KeyDetail,
+        session.api.GET("/_portcullis/admin/v1/keys/{id}", { params: { path: { id } } }),
+      );
       print(session, key, ({ counters, ...record }) =>
         [
           keyRecord(record, new Date()),
           ...counters.limits.map(
             (window) =>
-              `counter ${window.window}: ${window.remaining} of ${window.limit} left, resets in ${window.reset} s`,
+              `counter ${text(window.window)}: ${text(window.remaining)} of ${text(window.limit)} left, resets in ${text(window.reset)} s`,
           ),
         ].join("\n"),
       );
@@ -218,10 +225,10 @@ export function registerKeys(program: Command): void {
     .action(async (id: string, options: PatchOptions, command: Command) => {
       const body = patchBody(options);
       const session = sessionOf(command);
-      const key = await session.api.PATCH("/_portcullis/admin/v1/keys/{id}", {
-        params: { path: { id } },
-        body,
-      });
+      const key = await checked(
+        KeyAnswer,
+        session.api.PATCH("/_portcullis/admin/v1/keys/{id}", { params: { path: { id } }, body }),
+      );
       print(session, key, (record: Key) => keyRecord(record, new Date()));
     });
 
@@ -231,8 +238,11 @@ export function registerKeys(program: Command): void {
     .argument("<id>", "the key's id (key_...)")
     .action(async (id: string, _options: object, command: Command) => {
       const session = sessionOf(command);
-      await session.api.DELETE("/_portcullis/admin/v1/keys/{id}", { params: { path: { id } } });
-      if (!session.json) process.stdout.write(`deleted ${id}\n`);
+      await checked(
+        NoContent,
+        session.api.DELETE("/_portcullis/admin/v1/keys/{id}", { params: { path: { id } } }),
+      );
+      if (!session.json) printLine(`deleted ${id}`);
     });
 
   registerKeyLifecycle(keys);

@@ -1,9 +1,10 @@
 /** `portcullis roles list|put|delete`. */
 import type { Command } from "commander";
+import { NoContent, Role, RoleList } from "../answers.ts";
 import { UsageError } from "../errors.ts";
 import { fields, table } from "../format.ts";
 import { list } from "../parse.ts";
-import { print, sessionOf } from "../session.ts";
+import { checked, print, printLine, sessionOf } from "../session.ts";
 
 export function registerRoles(program: Command): void {
   const roles = program.command("roles").description("list, create or replace, and delete roles");
@@ -14,9 +15,12 @@ export function registerRoles(program: Command): void {
     .option("--workspace <id>", "the workspace (an admin key: its own by default)")
     .action(async (options: { workspace?: string }, command: Command) => {
       const session = sessionOf(command);
-      const answer = await session.api.GET("/_portcullis/admin/v1/roles", {
-        params: { query: { workspaceId: options.workspace } },
-      });
+      const answer = await checked(
+        RoleList,
+        session.api.GET("/_portcullis/admin/v1/roles", {
+          params: { query: { workspaceId: options.workspace } },
+        }),
+      );
       print(session, answer, ({ items }) =>
         table(
           ["NAME", "PERMISSIONS", "WORKSPACE", "UPDATED"],
@@ -35,9 +39,12 @@ export function registerRoles(program: Command): void {
       if (options.permission === undefined)
         throw new UsageError("give the role's permissions with --permission.");
       const session = sessionOf(command);
-      const role = await session.api.POST("/_portcullis/admin/v1/roles", {
-        body: { workspaceId: options.workspace, name, permissions: options.permission },
-      });
+      const role = await checked(
+        Role,
+        session.api.POST("/_portcullis/admin/v1/roles", {
+          body: { workspaceId: options.workspace, name, permissions: options.permission },
+        }),
+      );
       print(session, role, () =>
         fields([
           ["name", role.name],
@@ -56,9 +63,12 @@ export function registerRoles(program: Command): void {
     .option("--workspace <id>", "the workspace (an admin key: its own by default)")
     .action(async (name: string, options: { workspace?: string }, command: Command) => {
       const session = sessionOf(command);
-      await session.api.DELETE("/_portcullis/admin/v1/roles/{name}", {
-        params: { path: { name }, query: { workspaceId: options.workspace } },
-      });
-      if (!session.json) process.stdout.write(`deleted role ${name}\n`);
+      await checked(
+        NoContent,
+        session.api.DELETE("/_portcullis/admin/v1/roles/{name}", {
+          params: { path: { name }, query: { workspaceId: options.workspace } },
+        }),
+      );
+      if (!session.json) printLine(`deleted role ${name}`);
     });
 }

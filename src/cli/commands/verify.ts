@@ -1,9 +1,10 @@
 /** `portcullis verify <key>`: the decision a backend would get for this key. */
 import type { Command } from "commander";
 import { type VerifyResponse, verifyKey } from "../../client/index.ts";
+import { VerifyResponse as VerifyAnswer } from "../answers.ts";
 import { fields } from "../format.ts";
 import { integer, list } from "../parse.ts";
-import { print, secretArgument, sessionOf } from "../session.ts";
+import { checked, print, secretArgument, sessionOf } from "../session.ts";
 
 interface VerifyOptions {
   permission?: string[];
@@ -51,13 +52,16 @@ export function registerVerify(program: Command): void {
     )
     .action(async (value: string, options: VerifyOptions, command: Command) => {
       const session = sessionOf(command);
-      const decision = await verifyKey(session.api, await secretArgument(value), {
-        permissions: options.permission,
-        anyPermissions: options.anyPermission,
-        keyTypes: options.keyType,
-        cost: options.cost,
-        ip: options.ip,
-      });
+      const decision = await checked(
+        VerifyAnswer,
+        verifyKey(session.api, await secretArgument(value), {
+          permissions: options.permission,
+          anyPermissions: options.anyPermission,
+          keyTypes: options.keyType,
+          cost: options.cost,
+          ip: options.ip,
+        }),
+      );
       print(session, decision, decisionText);
     });
 }

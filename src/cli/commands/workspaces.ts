@@ -1,10 +1,11 @@
 /** `portcullis workspaces list|create|get|usage`. */
 import type { Command } from "commander";
 import type { components } from "../../client/index.ts";
+import { Usage, Workspace as WorkspaceAnswer, WorkspaceList } from "../answers.ts";
 import { usageChart } from "../chart.ts";
 import { fields, nextPage, table } from "../format.ts";
 import { integer } from "../parse.ts";
-import { print, sessionOf } from "../session.ts";
+import { checked, print, sessionOf } from "../session.ts";
 import { addUsageOptions, type UsageOptions, usageQuery } from "./usage-options.ts";
 
 type Workspace = components["schemas"]["Workspace"];
@@ -31,9 +32,12 @@ export function registerWorkspaces(program: Command): void {
     .option("--cursor <cursor>", "the page after this cursor")
     .action(async (options: { limit?: number; cursor?: string }, command: Command) => {
       const session = sessionOf(command);
-      const page = await session.api.GET("/_portcullis/admin/v1/workspaces", {
-        params: { query: { limit: options.limit, cursor: options.cursor } },
-      });
+      const page = await checked(
+        WorkspaceList,
+        session.api.GET("/_portcullis/admin/v1/workspaces", {
+          params: { query: { limit: options.limit, cursor: options.cursor } },
+        }),
+      );
       print(session, page, ({ items, cursor }) =>
         [
           table(
@@ -54,9 +58,12 @@ export function registerWorkspaces(program: Command): void {
     .option("--plan <plan>", "a plan of the policy")
     .action(async (name: string, options: { plan?: string }, command: Command) => {
       const session = sessionOf(command);
-      const workspace = await session.api.POST("/_portcullis/admin/v1/workspaces", {
-        body: { name, ...(options.plan === undefined ? {} : { plan: options.plan }) },
-      });
+      const workspace = await checked(
+        WorkspaceAnswer,
+        session.api.POST("/_portcullis/admin/v1/workspaces", {
+          body: { name, ...(options.plan === undefined ? {} : { plan: options.plan }) },
+        }),
+      );
       print(session, workspace, workspaceRecord);
     });
 
@@ -66,9 +73,10 @@ export function registerWorkspaces(program: Command): void {
     .argument("<id>", "the workspace's id (ws_...)")
     .action(async (id: string, _options: object, command: Command) => {
       const session = sessionOf(command);
-      const workspace = await session.api.GET("/_portcullis/admin/v1/workspaces/{id}", {
-        params: { path: { id } },
-      });
+      const workspace = await checked(
+        WorkspaceAnswer,
+        session.api.GET("/_portcullis/admin/v1/workspaces/{id}", { params: { path: { id } } }),
+      );
       print(session, workspace, workspaceRecord);
     });
 
@@ -79,9 +87,12 @@ export function registerWorkspaces(program: Command): void {
       .argument("<id>", "the workspace's id (ws_...)"),
   ).action(async (id: string, options: UsageOptions, command: Command) => {
     const session = sessionOf(command);
-    const usage = await session.api.GET("/_portcullis/admin/v1/workspaces/{id}/usage", {
-      params: { path: { id }, query: usageQuery(options) },
-    });
+    const usage = await checked(
+      Usage,
+      session.api.GET("/_portcullis/admin/v1/workspaces/{id}/usage", {
+        params: { path: { id }, query: usageQuery(options) },
+      }),
+    );
     print(session, usage, ({ items }) => usageChart(items, process.stdout.columns ?? 80));
   });
 }
