@@ -526,6 +526,11 @@ export interface components {
         field: string;
         message: string;
       }[];
+      /** @description An extension member repeating `code` and `detail`, for clients of OpenAI- and Anthropic-style APIs, which read only this member */
+      error: {
+        type: components["schemas"]["ErrorCode"];
+        message: string;
+      };
     };
     /**
      * @description Every error code Portcullis answers with; also sent as `X-Portcullis-Code`.

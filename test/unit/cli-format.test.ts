@@ -66,6 +66,7 @@ describe("cli text", () => {
       detail: "The request json is invalid.",
       requestId: "req-1",
       errors: [{ field: "name", message: "Too small" }],
+      error: { type: "bad_request", message: "The request json is invalid." },
     }).split("\n");
     expect(lines).toEqual([
       "error: Bad request (bad_request, HTTP 400)",
