@@ -555,6 +555,7 @@ export interface components {
       | "insufficient_permissions"
       | "route_not_found"
       | "not_found"
+      | "method_not_allowed"
       | "conflict"
       | "payload_too_large"
       | "rate_limited"
