@@ -2,7 +2,7 @@
  * Real clients of the APIs Portcullis is put in front of: the official OpenAI and Anthropic SDKs,
  * pointed at Portcullis under `wrangler dev` (the `echo` origin behind `/v1/*`). Each reads a
  * refusal from the `error` member of the body (docs/decisions.md#the-error-body): without it,
- * OpenAI's SDK showed every refusal as "401 status code (no body)".
+ * both printed the whole body as JSON (and OpenAI's `type` was the problem's URN).
  */
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
