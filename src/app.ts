@@ -5,11 +5,14 @@
  *   P/v1/leaks/github, P/console/            Portcullis' own surfaces
  *   every other path                         the protected API (routes/proxy.ts)
  *
+ * Under P, a path that exists answers a method it lacks 405 with `Allow`; any other path is 404.
  * An invalid policy yields an app that answers every request 500 `policy_invalid`.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
+import { METHOD_NAME_ALL } from "hono/router";
+import { TrieRouter } from "hono/router/trie-router";
 import { adminApp } from "./admin/app";
 import { registerConsole } from "./admin/console";
 import { registerVerifyRoute } from "./admin/verify";
@@ -42,6 +45,33 @@ function baseApp(): Hono<AppEnv> {
   return app;
 }
 
+/** The order in which `Allow` lists methods; any other method a route has comes after these. */
+const ALLOW_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+/**
+ * The methods each path of `app` has, from the routes registered so far (`ALL` entries are
+ * middleware or routes of any method, which never reach the catch-all). HEAD is served wherever
+ * GET is. A request under `P` that reached no route is 405 with these in `Allow`, or 404 when
+ * there are none (docs/decisions.md).
+ */
+function methodsOf(app: Hono<AppEnv>): (path: string) => string[] {
+  const router = new TrieRouter<true>();
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === METHOD_NAME_ALL) continue;
+    router.add(route.method, route.path, true);
+    methods.add(route.method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  const rank = (method: string) => {
+    const index = ALLOW_ORDER.indexOf(method);
+    return index === -1 ? ALLOW_ORDER.length : index;
+  };
+  const ordered = [...methods].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return (path) =>
+    ordered.filter((method) => router.match(method === "HEAD" ? "GET" : method, path)[0].length > 0);
+}
+
 function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   const base = compiled.policy.basePath;
   const app = baseApp();
@@ -72,8 +102,14 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   registerLeakRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
   registerConsole(surfaces, base);
-  surfaces.all("*", () => {
-    throw new Refusal("not_found", `No Portcullis endpoint at this path under ${base}.`);
+  const methodsAt = methodsOf(surfaces);
+  surfaces.all("*", (c) => {
+    const allow = methodsAt(c.req.path.slice(base.length));
+    if (allow.length === 0)
+      throw new Refusal("not_found", `No Portcullis endpoint at this path under ${base}.`);
+    throw new Refusal("method_not_allowed", `This path accepts ${allow.join(", ")}, not ${c.req.method}.`, {
+      headers: { Allow: allow.join(", ") },
+    });
   });
 
   app.route(base, surfaces);

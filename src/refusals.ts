@@ -32,6 +32,7 @@ export const REFUSALS = {
   ],
   route_not_found: [404, "Route not found", "No route of the policy matches this request."],
   not_found: [404, "Not found", "Nothing exists at this path or with this id."],
+  method_not_allowed: [405, "Method not allowed", "This path does not accept this method; see Allow."],
   conflict: [409, "Conflict", "The change conflicts with the current state."],
   payload_too_large: [413, "Payload too large", "The request body is too large."],
   rate_limited: [429, "Rate limited", "The key is over its rate limit; see Retry-After."],

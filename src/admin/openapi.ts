@@ -4,6 +4,7 @@
  * the truth about errors.
  */
 import type { z } from "@hono/zod-openapi";
+import { problemBody } from "../http/problem";
 import { REFUSALS, type RefusalCode } from "../refusals";
 import { ProblemSchema } from "./schemas";
 
@@ -12,17 +13,11 @@ export const EXAMPLE_REQUEST_ID = "5f0c6a1e-2b7d-4c9a-9e3f-1d2c3b4a5e6f";
 
 /** The problem body a refusal of `code` carries with its default detail. */
 export function exampleProblem(code: RefusalCode, status: number = REFUSALS[code][0]) {
-  return {
-    type: `urn:portcullis:problem:${code}`,
-    title: REFUSALS[code][1],
-    status,
-    code,
-    detail: REFUSALS[code][2],
-    requestId: EXAMPLE_REQUEST_ID,
-    ...(code === "bad_request" && {
-      errors: [{ field: "name", message: "Too big: expected at most 200 characters" }],
-    }),
-  };
+  const errors =
+    code === "bad_request"
+      ? [{ field: "name", message: "Too big: expected at most 200 characters" }]
+      : undefined;
+  return problemBody(code, status, REFUSALS[code][2], EXAMPLE_REQUEST_ID, errors);
 }
 
 interface ProblemResponse {

@@ -282,6 +282,10 @@ export const ProblemSchema = z
       .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
       .openapi({ description: "The failing fields of a 400 `bad_request` from validation" }),
+    error: z.object({ type: ErrorCode, message: z.string() }).openapi({
+      description:
+        "An extension member repeating `code` and `detail`, for clients of OpenAI- and Anthropic-style APIs, which read only this member",
+    }),
   })
   .openapi("Problem", { description: "An RFC 9457 problem (`application/problem+json`)." });
 

@@ -78,13 +78,15 @@ function isProblem(body: unknown): body is Problem {
 /** The answer's problem; an answer that is none (a proxy's page, a lost body) is `internal`. */
 function problemOf(body: unknown, response: Response): Problem {
   if (isProblem(body)) return body;
+  const detail = `the answer (HTTP ${response.status}) is not a Portcullis problem`;
   return {
     type: "about:blank",
     title: "Unexpected response",
     status: response.status,
     code: "internal",
-    detail: `the answer (HTTP ${response.status}) is not a Portcullis problem`,
+    detail,
     requestId: response.headers.get("X-Request-Id") ?? "",
+    error: { type: "internal", message: detail },
   };
 }
 

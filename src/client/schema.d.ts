@@ -526,6 +526,11 @@ export interface components {
         field: string;
         message: string;
       }[];
+      /** @description An extension member repeating `code` and `detail`, for clients of OpenAI- and Anthropic-style APIs, which read only this member */
+      error: {
+        type: components["schemas"]["ErrorCode"];
+        message: string;
+      };
     };
     /**
      * @description Every error code Portcullis answers with; also sent as `X-Portcullis-Code`.
@@ -550,6 +555,7 @@ export interface components {
       | "insufficient_permissions"
       | "route_not_found"
       | "not_found"
+      | "method_not_allowed"
       | "conflict"
       | "payload_too_large"
       | "rate_limited"

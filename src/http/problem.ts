@@ -3,7 +3,7 @@
  * that writes an error response, so every denial carries the same envelope,
  * `X-Portcullis-Code` and, for 401s, `WWW-Authenticate`.
  */
-import { REFUSALS, type Refusal, type RefusalCode } from "../refusals";
+import { type FieldError, REFUSALS, type Refusal, type RefusalCode } from "../refusals";
 
 /** RFC 6750: a presented but unusable bearer credential is `error="invalid_token"`. */
 function wwwAuthenticate(code: RefusalCode): string {
@@ -12,17 +12,33 @@ function wwwAuthenticate(code: RefusalCode): string {
     : 'Bearer realm="portcullis", error="invalid_token"';
 }
 
+/**
+ * The body of a problem: RFC 9457's members, and the extension member `error` with the code and
+ * the detail again, the member the clients of OpenAI- and Anthropic-style APIs read (their SDKs
+ * show `error.message` and nothing else of a body).
+ */
+export function problemBody(
+  code: RefusalCode,
+  status: number,
+  detail: string,
+  requestId: string,
+  errors?: FieldError[],
+) {
+  return {
+    type: `urn:portcullis:problem:${code}`,
+    title: REFUSALS[code][1],
+    status,
+    code,
+    detail,
+    requestId,
+    ...(errors ? { errors } : {}),
+    error: { type: code, message: detail },
+  };
+}
+
 export function renderProblem(refusal: Refusal, requestId: string): Response {
   const { status } = refusal;
-  const body = {
-    type: `urn:portcullis:problem:${refusal.code}`,
-    title: REFUSALS[refusal.code][1],
-    status,
-    code: refusal.code,
-    detail: refusal.detail,
-    requestId,
-    ...(refusal.options.errors ? { errors: refusal.options.errors } : {}),
-  };
+  const body = problemBody(refusal.code, status, refusal.detail, requestId, refusal.options.errors);
   const headers = new Headers(refusal.options.headers);
   headers.set("Content-Type", "application/problem+json");
   headers.set("X-Portcullis-Code", refusal.code);

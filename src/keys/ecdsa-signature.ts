@@ -1,7 +1,16 @@
 /**
  * ECDSA signatures travel DER-encoded (`SEQUENCE { INTEGER r, INTEGER s }`, RFC 3279), while
  * WebCrypto verifies only the fixed-width `r || s` form (IEEE P1363). This converts the one into
- * the other, refusing anything that is not exactly such a sequence.
+ * the other, accepting only strict DER (the rules of BIP 66): short-form lengths that add up
+ * exactly, no byte after the sequence, and each integer in its one minimal encoding, positive
+ * and nonzero. So a signature has exactly one accepted encoding; any other (a padded integer, a
+ * long-form length, a trailing byte) is refused, even though it would decode to a valid pair.
+ *
+ * A high `s` (above half the curve's order) is accepted: `(r, s)` and `(r, n − s)` both verify
+ * under standard ECDSA, GitHub signs with standard ECDSA, which does not normalise `s`, and the
+ * verification examples of its secret scanning documentation (Go's `ecdsa.Verify`, Node's
+ * `crypto.verify`, Ruby's and Python's OpenSSL bindings) all accept either. Refusing one half
+ * would refuse genuine reports.
  */
 
 const SEQUENCE = 0x30;
@@ -19,13 +28,16 @@ function element(der: Uint8Array, offset: number, tag: number): { start: number;
   return end <= der.length ? { start, end } : null;
 }
 
-/** A non-negative DER INTEGER as exactly `size` big-endian bytes, or null if it does not fit. */
+/**
+ * A DER INTEGER's content as exactly `size` big-endian bytes, or null unless it is the minimal
+ * encoding of a number from 1 to 2^(8·size) − 1: a set high bit without a leading zero is
+ * negative, a leading zero is allowed only before a set high bit, and zero is never an r or s.
+ */
 function fixedWidth(content: Uint8Array, size: number): Uint8Array | null {
-  // A set high bit without a leading zero is a negative number: never a valid r or s.
-  if (content.length === 0 || (content[0] as number) & 0x80) return null;
-  let first = 0;
-  while (first < content.length - 1 && content[first] === 0) first += 1;
-  const digits = content.subarray(first);
+  const [first, second] = content;
+  if (first === undefined || first & 0x80) return null;
+  if (first === 0 && (second === undefined || !(second & 0x80))) return null;
+  const digits = first === 0 ? content.subarray(1) : content;
   if (digits.length > size) return null;
   const out = new Uint8Array(size);
   out.set(digits, size - digits.length);

@@ -49,6 +49,29 @@ describe("docs", () => {
     for (const permission of ADMIN_PERMISSIONS) expect(adminApi, permission).toContain(`\`${permission}\``);
   });
 
+  it("list every admin route of the OpenAPI document in admin-api.md's route table", () => {
+    const adminApi = read("docs/admin-api.md");
+    const document = JSON.parse(read("docs/openapi.json")) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const routes = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith("/admin/v1/"))
+      .flatMap(([path, operations]) =>
+        Object.keys(operations)
+          .filter((method) => ["get", "post", "put", "patch", "delete"].includes(method))
+          .map(
+            (method) =>
+              `${method.toUpperCase()} ${path.slice("/admin/v1".length).replace(/\{(\w+)\}/g, ":$1")}`,
+          ),
+      );
+    expect(routes.length).toBeGreaterThan(20);
+    const rows = adminApi.split("\n").filter((line) => line.startsWith("| `"));
+    const missing = routes.filter(
+      (route) => !rows.some((row) => row.startsWith(`| \`${route}\``) || row.startsWith(`| \`${route}?`)),
+    );
+    expect(missing).toEqual([]);
+  });
+
   it.each(PAGES)("%s links only to files that exist", (page) => {
     const links = [...read(page).matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1] ?? "");
     const broken = links

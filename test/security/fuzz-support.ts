@@ -53,9 +53,15 @@ export async function send(request: Request, secrets: readonly string[], context
     const code = answer.headers.get("x-portcullis-code");
     expect(code, where).toMatch(/^[a-z_]+$/);
     if (!head) {
-      const problem = JSON.parse(answer.text) as { code?: unknown; status?: unknown };
+      const problem = JSON.parse(answer.text) as {
+        code?: unknown;
+        status?: unknown;
+        detail?: unknown;
+        error?: unknown;
+      };
       expect(problem.code, where).toBe(code);
       expect(problem.status, where).toBe(answer.status);
+      expect(problem.error, where).toEqual({ type: code, message: problem.detail });
     }
   }
   for (const secret of secrets) {

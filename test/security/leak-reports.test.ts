@@ -20,6 +20,35 @@ const github = await githubSigner("gh-real");
 const attacker = await githubSigner("gh-real");
 const bindings = leakBindings([github.entry()]);
 
+/** The order n of P-256: (r, s) and (r, n − s) are both valid signatures of a message. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+function fromBase64(text: string): number[] {
+  return [...atob(text)].map((char) => char.charCodeAt(0));
+}
+
+/** The contents of r and s of a canonical DER signature. */
+function integers(der: number[]): { r: number[]; s: number[] } {
+  const rLength = der[3] as number;
+  return { r: der.slice(4, 4 + rLength), s: der.slice(6 + rLength) };
+}
+
+/** A DER sequence of two integers with exactly these contents (canonical or not). */
+function derOf(r: number[], s: number[]): number[] {
+  return [0x30, r.length + s.length + 4, 0x02, r.length, ...r, 0x02, s.length, ...s];
+}
+
+function numberOf(bytes: number[]): bigint {
+  return bytes.reduce((n, byte) => (n << 8n) | BigInt(byte), 0n);
+}
+
+/** The canonical DER INTEGER content of a positive number. */
+function bytesOf(n: bigint): number[] {
+  const out: number[] = [];
+  for (let rest = n; rest > 0n; rest >>= 8n) out.unshift(Number(rest & 0xffn));
+  return (out[0] as number) & 0x80 ? [0x00, ...out] : out;
+}
+
 async function victim(): Promise<{ ws: string; key: string }> {
   const ws = await createWorkspace();
   const { key } = await createKey(ws);
@@ -82,6 +111,65 @@ describe("leak report signatures", () => {
       expect(counting.statements, name).toEqual([]);
     }
     await expectUnchanged(ws, key);
+  });
+
+  it("refuses every other DER encoding of a valid signature, reading no storage", async () => {
+    const { ws, key } = await victim();
+    const body = JSON.stringify([leak(key)]);
+    const { r, s } = integers(fromBase64(await github.sign(body)));
+    const encodings: Record<string, number[]> = {
+      "a leading zero on r": derOf([0x00, ...r], s),
+      "a leading zero on s": derOf(r, [0x00, ...s]),
+      "two leading zeros on both": derOf([0x00, 0x00, ...r], [0x00, 0x00, ...s]),
+      "a byte after the sequence": [...derOf(r, s), 0x00],
+      "a long-form sequence length": (() => {
+        const der = derOf(r, s);
+        return [0x30, 0x81, ...der.slice(1)];
+      })(),
+      "a long-form length on r": [
+        0x30,
+        r.length + s.length + 5,
+        0x02,
+        0x81,
+        r.length,
+        ...r,
+        0x02,
+        s.length,
+        ...s,
+      ],
+    };
+    for (const [name, der] of Object.entries(encodings)) {
+      const counting = countingDb(env.DB);
+      const response = await postReport(
+        body,
+        {
+          "Github-Public-Key-Identifier": github.identifier,
+          "Github-Public-Key-Signature": btoa(String.fromCharCode(...der)),
+        },
+        { ...bindings, DB: counting.db },
+      );
+      expect(response.status, name).toBe(401);
+      await expectProblem(response, 401, "invalid_signature");
+      expect(counting.statements, name).toEqual([]);
+    }
+    await expectUnchanged(ws, key);
+  });
+
+  it("accepts the high-S twin of a valid signature, as GitHub's own verifiers do", async () => {
+    const { key } = await victim();
+    const body = JSON.stringify([leak(key)]);
+    const { r, s } = integers(fromBase64(await github.sign(body)));
+    const high = bytesOf(P256_ORDER - numberOf(s));
+    const response = await postReport(
+      body,
+      {
+        "Github-Public-Key-Identifier": github.identifier,
+        "Github-Public-Key-Signature": btoa(String.fromCharCode(...derOf(r, high))),
+      },
+      bindings,
+    );
+    expect(response.status).toBe(200);
+    expect((await call("/api/products", { key })).status).toBe(401);
   });
 
   it("refuses a tampered body signed for another one", async () => {

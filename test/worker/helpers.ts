@@ -72,6 +72,7 @@ export async function expectProblem(response: Response, status: number, code: st
   expect(response.headers.get("content-type")).toBe("application/problem+json");
   expect(response.headers.get("x-portcullis-code")).toBe(code);
   expect(body).toMatchObject({ status, code, type: `urn:portcullis:problem:${code}` });
+  expect(body.error).toEqual({ type: code, message: body.detail });
   expect(body.requestId).toBe(response.headers.get("x-request-id"));
   return body;
 }
