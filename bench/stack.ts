@@ -89,7 +89,7 @@ export async function adminCall(
   return (await response.json()) as { id: string; key: string };
 }
 
-/** Sets the owner's shared limits (SPEC 10). */
+/** Sets the owner's shared limits (docs/consistency.md#owners). */
 async function putOwner(
   portcullis: string,
   workspaceId: string,

@@ -1,5 +1,5 @@
 /**
- * Admin routes for owners (SPEC 10): set an owner's shared limits and credits, read it with
+ * Admin routes for owners (docs/consistency.md#owners): set an owner's shared limits and credits, read it with
  * live counters, list the owners set, and revoke every key of an owner. Owners are read with
  * `keys:read`, set with `keys:write` and revoked with `keys:revoke`.
  */

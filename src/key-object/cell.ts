@@ -24,7 +24,7 @@ export interface StoredState extends GateState {
   /** Id of the key this one was rotated into: during the grace period it counts there. */
   successor?: string;
   /**
-   * The key's owner has limits or credits (SPEC 10): the owner's object counts the key's
+   * The key's owner has limits or credits (docs/consistency.md#owners): the owner's object counts the key's
    * requests, and the key gets no lease. Pushed by `PUT /owners`, read at creation and when
    * `ownerId` changes, re-read with the roles; absent = false.
    */

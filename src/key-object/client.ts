@@ -25,7 +25,7 @@ import type { Counters, GateCheck, GateState } from "./decide";
 export interface KeyGateApi {
   /**
    * Null when this object holds no key yet: the caller may ask it to `adopt` the key. With
-   * `ask`, settles the isolate's lease and may grant a new one (SPEC 9).
+   * `ask`, settles the isolate's lease and may grant a new one (docs/consistency.md#leases).
    */
   authorize(check: GateCheck, policy: KeyTypePolicy, ask?: LeaseAsk | null): Promise<AuthorizeOutcome>;
   /** Settles an isolate's lease without a decision: it ended, or the isolate changes the key. */

@@ -127,7 +127,7 @@ export interface LeaseReport {
   lastUsedAt: number | null;
 }
 
-/** Sent with a decision the isolate cannot make alone: it asks for a lease (SPEC 9). */
+/** Sent with a decision the isolate cannot make alone: it asks for a lease (docs/consistency.md#leases). */
 export interface LeaseAsk {
   /** The isolate's id: an object keeps at most one lease per isolate. */
   holder: string;
@@ -149,7 +149,7 @@ export interface LeaseGrant {
   counters: Counters;
   /**
    * The windows and balance as they stood after the budget was taken, when the object that
-   * counts them is not the key's (an owner's, SPEC 10): its windows are shown as `owner-<window>`.
+   * counts them is not the key's (an owner's, docs/consistency.md#owners): its windows are shown as `owner-<window>`.
    */
   usage?: Usage;
 }

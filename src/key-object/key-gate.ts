@@ -7,7 +7,7 @@
  *
  *   deciding        this file (authorize), with the pure decision of decide.ts; a key whose
  *                   owner has limits or credits is counted by the owner's object (owner-gate.ts)
- *   leases          lease-book.ts: decisions lent to isolates, with budgets (SPEC 9)
+ *   leases          lease-book.ts: decisions lent to isolates, with budgets (docs/consistency.md#leases)
  *   admin changes   admin-changes.ts, in the write order of ordered-writes.ts
  *   usage           usage.ts, written behind to D1 by the alarm
  *   events          events.ts, an outbox moved to D1 and the queue by the alarm
@@ -292,7 +292,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   }
 
   /**
-   * A key whose owner has limits or credits (SPEC 10): its own state decides rows 5-10, then the
+   * A key whose owner has limits or credits (docs/consistency.md#owners): its own state decides rows 5-10, then the
    * owner's object counts rows 11-13 over the key's windows and the owner's at once, and this
    * object keeps a copy of the key's windows (where counting resumes if the key changes owner).
    * A key's own balance is charged here: requests that carry it to the owner's decision take
@@ -617,7 +617,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   /**
    * An admin change answers once it is in force for every request that starts after the
-   * answer (SPEC 4.1): here at once, and in every isolate once the leases granted before it are
+   * answer (docs/consistency.md): here at once, and in every isolate once the leases granted before it are
    * settled or over (at most `leases.ms`).
    */
   private async fenced(change: Promise<WriteOutcome>): Promise<WriteOutcome> {

@@ -1,8 +1,8 @@
 /**
- * The leases a key's object has granted (SPEC 9), at most one per isolate, stored before they
+ * The leases a key's object has granted (docs/consistency.md#leases), at most one per isolate, stored before they
  * are answered. Admin changes `fence` the book: the change's response waits until every lease
  * granted before it is settled or over, so that no isolate decides on the old state after the
- * response (SPEC 4.1). An object that restarts cannot know which isolates still use their
+ * response (docs/consistency.md). An object that restarts cannot know which isolates still use their
  * leases, so it treats every stored lease as outstanding for a full lease length from the restart.
  */
 import { type Budget, giveBack, type LeasePeriods } from "../limits/lease";
@@ -22,7 +22,7 @@ export interface LeaseRecord {
   ms: number;
   /** When it is over by this object's clock, epoch ms. */
   endsAt: number;
-  /** In a key's object: the budget is the owner's object's (SPEC 10), reports go back there. */
+  /** In a key's object: the budget is the owner's object's (docs/consistency.md#owners), reports go back there. */
   viaOwner?: boolean;
   /** In an owner's object: where the budget was taken from the key's own windows. */
   keyPeriods?: LeasePeriods;

@@ -1,5 +1,5 @@
 /**
- * The isolate's side of leases (SPEC 9): the leases this isolate holds, one per key, and the
+ * The isolate's side of leases (docs/consistency.md#leases): the leases this isolate holds, one per key, and the
  * decisions it makes under them without asking the key's object.
  *
  * - A lease holds from before the isolate sent the call that brought it (`sentAt + ms`), so

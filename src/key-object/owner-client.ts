@@ -1,5 +1,5 @@
 /**
- * What the Worker and a key's object exchange with an owner's Durable Object (SPEC 10): one
+ * What the Worker and a key's object exchange with an owner's Durable Object (docs/consistency.md#owners): one
  * object per owner, named by workspace and owner id, counts the owner's windows and credits and
  * the windows of each of its keys, so that a request is counted in both or in neither.
  */
@@ -46,7 +46,7 @@ export interface OwnerMeterAsk {
   take: boolean;
   /** A lease of this key an isolate reported to the key's object: its unused budget comes back here. */
   report?: OwnerLeaseReport | null;
-  /** Grant the isolate a lease with this request (SPEC 9), budget from every window and the balance here. */
+  /** Grant the isolate a lease with this request (docs/consistency.md#leases), budget from every window and the balance here. */
   lease?: OwnerLeaseAsk | null;
 }
 

@@ -1,11 +1,11 @@
 /**
- * OwnerGate: one Durable Object per owner (SPEC 10), the counting authority for the owner's
+ * OwnerGate: one Durable Object per owner (docs/consistency.md#owners), the counting authority for the owner's
  * windows and credits and for the windows of every key of the owner while the owner has limits
  * or credits. A key's object decides rows 5-10 itself, then asks this object to count the
  * request: reading every window and the balance, deciding and writing happen with no await in
  * between, so a request is counted in the key's windows and the owner's, or in none, and
  * concurrent requests of all the owner's keys are counted exactly. With a request it may grant a
- * lease (SPEC 9) whose budget it takes from the key's windows, the owner's and the balance at
+ * lease (docs/consistency.md#leases) whose budget it takes from the key's windows, the owner's and the balance at
  * once; the key's object passes the lease on to the isolate and fences it on every change.
  */
 import { DurableObject } from "cloudflare:workers";

@@ -115,7 +115,7 @@ export function grantLease(input: GrantInput): Grant | null {
   return { budget, ms, ...take(limits, input.windows, balance, budget, now) };
 }
 
-/** One set of windows a lease draws from: a key's own, or its owner's (SPEC 10). */
+/** One set of windows a lease draws from: a key's own, or its owner's (docs/consistency.md#owners). */
 export interface WindowSet {
   limits: [Window, number][];
   windows: WindowStates;

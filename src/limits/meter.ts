@@ -5,7 +5,7 @@
  * counters are only read and nothing is ever refused.
  *
  * `meterSets` does the same over several sets of windows at once (a key's own and its owner's,
- * SPEC 10): the request passes only if every window of every set passes, and is then counted in
+ * docs/consistency.md#owners): the request passes only if every window of every set passes, and is then counted in
  * all of them, or in none.
  */
 import { type CreditState, currentCredits, secondsToRefill } from "./credits";
@@ -41,7 +41,7 @@ export interface Meter {
   nextWindows: WindowStates;
 }
 
-/** One set of windows: its limits and state; `owner` marks the owner's (SPEC 10). */
+/** One set of windows: its limits and state; `owner` marks the owner's (docs/consistency.md#owners). */
 export interface WindowSet {
   limits: [Window, number][];
   windows: WindowStates;

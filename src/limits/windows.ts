@@ -36,7 +36,7 @@ export interface WindowStatus {
   resetFull: number;
   /** The window's length in seconds (`w` of `RateLimit-Policy`; a month's is this month's). */
   seconds: number;
-  /** A window of the key's owner (SPEC 10), shared by all its keys: named `owner-<window>`. */
+  /** A window of the key's owner (docs/consistency.md#owners), shared by all its keys: named `owner-<window>`. */
   owner?: true;
 }
 
@@ -261,7 +261,7 @@ export function laterWindows(a: WindowStates, b: WindowStates): WindowStates {
 
 /**
  * The window a client should watch: least remaining, then soonest one more (what `RateLimit`
- * shows); on a tie there, the key's own window before its owner's (SPEC 10); then soonest fresh.
+ * shows); on a tie there, the key's own window before its owner's (docs/consistency.md#owners); then soonest fresh.
  */
 export function tightest(statuses: readonly WindowStatus[]): WindowStatus | null {
   let best: WindowStatus | null = null;

@@ -1,5 +1,5 @@
 /**
- * Owners (SPEC 10): keys with the same `ownerId` in a workspace share the owner's limits and
+ * Owners (docs/consistency.md#owners): keys with the same `ownerId` in a workspace share the owner's limits and
  * credits. `PUT` writes the settings to D1 with their audit entry, then to the owner's Durable
  * Object (the counting authority), then tells each of the owner's keys whether its owner now
  * counts its requests (a key whose push failed re-reads it within `ROLE_REFRESH_MS`); this

@@ -34,7 +34,7 @@ export interface KeyLookup {
   findByHash(hash: string): Promise<StoredKey | null>;
   /**
    * What a decision needs besides the record: its workspace's plan and its roles' permissions;
-   * and whether its owner has credits (SPEC 10), which fail closed like the key's own.
+   * and whether its owner has credits (docs/consistency.md#owners), which fail closed like the key's own.
    */
   contextOf(record: KeyRecord): Promise<{
     workspacePlan: string | null;

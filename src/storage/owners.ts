@@ -1,5 +1,5 @@
 /**
- * D1 queries for owners (SPEC 10): the settings of each owner set with `PUT /owners`, and the
+ * D1 queries for owners (docs/consistency.md#owners): the settings of each owner set with `PUT /owners`, and the
  * keys of an owner. The owner's live counters are in its Durable Object, not here.
  */
 import type { Credits } from "../keys/record";

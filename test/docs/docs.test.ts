@@ -84,4 +84,28 @@ describe("docs", () => {
     const outside = (line: string) => /\bSPEC \d|SPEC\.md|\/work\/|\bshared\/|\bseeds?\b/.test(line);
     expect(read(page).split("\n").filter(outside)).toEqual([]);
   });
+
+  it("code comments cite docs/ pages, never the contract's sections or files outside the repository", () => {
+    const cites = /\bSPEC \d|SPEC\.md|\.\.\/shared\//;
+    const offending = SOURCE_DIRS.flatMap((dir) => sourceFilesOf(join(ROOT, dir))).flatMap((file) =>
+      read(file)
+        .split("\n")
+        .map((line, index) => `${file}:${index + 1}: ${line.trim()}`)
+        .filter((line) => cites.test(line.slice(line.indexOf(": ") + 2))),
+    );
+    expect(offending).toEqual([]);
+  });
 });
+
+/** Where code and its comments live: every folder a reader of the source opens. */
+const SOURCE_DIRS = ["src", "test", "bench", "scripts", "console", "examples"];
+
+function sourceFilesOf(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === "node_modules" ? [] : sourceFilesOf(path);
+    return /\.(ts|mjs|js|sh|toml)$/.test(entry.name) && !entry.name.endsWith(".d.ts")
+      ? [path.slice(ROOT.length + 1)]
+      : [];
+  });
+}

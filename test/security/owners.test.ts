@@ -1,5 +1,5 @@
 /**
- * Attack class: owners (SPEC 10). An admin key reaches only its own workspace's owners on every
+ * Attack class: owners (docs/consistency.md#owners). An admin key reaches only its own workspace's owners on every
  * owner route; an owner's object that fails denies the owner's keys (503, nothing counted),
  * never lets them through uncounted past the owner's credits; owner ids that are names of
  * Object.prototype are owners like any other.

@@ -1,5 +1,5 @@
 /**
- * Owners (SPEC 10): the admin routes, and counting shared by all keys of one owner: exact under
+ * Owners (docs/consistency.md#owners): the admin routes, and counting shared by all keys of one owner: exact under
  * concurrency, in both the key's windows and the owner's or in neither, named `owner-<window>`
  * in the headers, moved with the key's `ownerId`, and an owner revoke in force for every key
  * before its response.
