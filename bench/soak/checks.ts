@@ -409,7 +409,11 @@ export function checkUsage(world: World, observed: Observed): CheckResult {
   let lostToKills = 0;
   for (const lineage of world.lineages) {
     const mine: string[] = [];
-    const totals = { seen: {} as Record<string, number>, usage: {} as Record<string, number> };
+    const totals = {
+      low: {} as Record<string, number>,
+      high: {} as Record<string, number>,
+      usage: {} as Record<string, number>,
+    };
     const add = (into: Record<string, number>, counts: Record<string, number>) => {
       for (const [code, count] of Object.entries(counts)) into[code] = (into[code] ?? 0) + count;
     };
@@ -433,7 +437,6 @@ export function checkUsage(world: World, observed: Observed): CheckResult {
         mine.push(`${key.id}: no usage`);
         continue;
       }
-      add(totals.seen, seen);
       add(totals.usage, usage);
       for (const code of new Set([...Object.keys(seen), ...Object.keys(usage)])) {
         checked += 1;
@@ -441,6 +444,8 @@ export function checkUsage(world: World, observed: Observed): CheckResult {
         const got = usage[code] ?? 0;
         const low = want - (mayMiss[code] ?? 0);
         const high = want + mayAdd;
+        add(totals.low, { [code]: low });
+        add(totals.high, { [code]: high });
         if (got < low || got > high)
           mine.push(
             `${key.id}${key.successor ? " (rotated)" : lineage.keys.length > 1 ? " (a successor)" : ""} ${code}: usage ${got}, clients saw ${want}${low !== want || high !== want ? ` (bound ${low}..${high})` : ""}`,
@@ -448,15 +453,18 @@ export function checkUsage(world: World, observed: Observed): CheckResult {
         else if (got < want) lostToKills += want - got;
       }
     }
-    // A rotation's keys counted under one another: the lineage's totals still match.
-    const codes = new Set([...Object.keys(totals.seen), ...Object.keys(totals.usage)]);
+    // A rotation's keys counted under one another: the lineage's allowed total still fits.
     const moved =
       mine.length > 0 &&
       lineage.keys.length > 1 &&
-      world.kills.length === 0 &&
-      [...codes].every((code) => totals.seen[code] === totals.usage[code]);
+      (totals.usage.valid ?? 0) <= (totals.high.valid ?? 0) &&
+      (totals.usage.valid ?? 0) >= (totals.low.valid ?? 0);
     problems.push(
-      ...mine.map((problem) => (moved ? `${problem}; the rotation's totals by code match` : problem)),
+      ...mine.map((problem) =>
+        moved
+          ? `${problem}; the allowed total of the rotation's keys fits: counted under the other key`
+          : problem,
+      ),
     );
   }
   return result(
@@ -526,6 +534,8 @@ export function checkAuditAndEvents(world: World, observed: Observed): CheckResu
     audit.set(entry.requestId, [...(audit.get(entry.requestId) ?? []), `${entry.action} ${entry.targetId}`]);
   let checked = 0;
   const expected: string[] = [];
+  /** When the last change raising each event was answered. */
+  const raisedAt = new Map<string, number>();
   for (const change of world.changes) {
     if (change.status < 200 || change.status > 299) continue;
     checked += 1;
@@ -535,7 +545,10 @@ export function checkAuditAndEvents(world: World, observed: Observed): CheckResu
       problems.push(
         `${change.kind} ${change.requestId}: audit ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`,
       );
-    for (const event of change.events) expected.push(`${event.type} ${event.subject}`);
+    for (const event of change.events) {
+      expected.push(`${event.type} ${event.subject}`);
+      raisedAt.set(`${event.type} ${event.subject}`, change.span.answered);
+    }
   }
   const workspaces = new Set(world.workspaces);
   const received = observed.events
@@ -545,13 +558,28 @@ export function checkAuditAndEvents(world: World, observed: Observed): CheckResu
     );
   const want = multiset(expected);
   const got = multiset(received);
+  let lostToKills = 0;
+  let delivered = 0;
   for (const [event, count] of want) {
     const have = got.get(event) ?? 0;
+    delivered += Math.min(have, count);
     if (have < count) {
       const [type, subject] = event.split(" ");
       const listed = observed.listedEvents.filter(
         (e) => e.type === type && (e.data.keyId === subject || e.data.ownerId === subject),
       );
+      // Stored, never attempted, and a kill came after it: wrangler dev's queue keeps messages in
+      // workerd's memory, and the minute sweep that re-sends undispatched events
+      // (docs/events.md) is a cron trigger, which wrangler dev does not run.
+      const untried =
+        listed.length > 0 && listed.every((e) => JSON.stringify(e.deliveries).includes('"attempts":0'));
+      const killedAfter = world.kills.some(
+        (kill) => kill.at > (raisedAt.get(event) ?? Number.POSITIVE_INFINITY),
+      );
+      if (untried && killedAfter) {
+        lostToKills += count - have;
+        continue;
+      }
       problems.push(
         `${event}: ${count} expected, ${have} delivered; listed by GET events: ${JSON.stringify(listed.map((e) => e.deliveries))}`,
       );
@@ -569,7 +597,7 @@ export function checkAuditAndEvents(world: World, observed: Observed): CheckResu
     "audit+events",
     checked + expected.length,
     problems,
-    `${checked} changes with their audit entries, ${expected.length} admin events delivered and verified (${retried} after a refused first attempt); ${counters} counter events`,
+    `${checked} changes with their audit entries, ${delivered} of ${expected.length} admin events delivered and verified (${retried} after a refused first attempt); ${counters} counter events${lostToKills > 0 ? `; ${lostToKills} stored events never tried because a kill emptied wrangler dev's queue (left to the minute sweep, which wrangler dev does not run)` : ""}`,
   );
 }
 
