@@ -185,6 +185,42 @@ describe("two isolates deciding under their own leases against the same objects"
     expect(allowed).toBe(N);
   });
 
+  it("let no weaker admin key lock a stronger one out through its owner, whichever isolate sets the owner", async () => {
+    const workspace = await first.admin("POST", "/workspaces", { name: "admins" });
+    const workspaceId = workspace.json.id;
+    const adminKey = async (fields: Json) => {
+      const created = await first.admin("POST", "/keys", { workspaceId, type: "admin", ...fields });
+      expect(created.status, JSON.stringify(created.json)).toBe(201);
+      return created.json.key as string;
+    };
+    const strong = await adminKey({ permissions: ["*"], ownerId: "ops" });
+    const weak = await adminKey({ permissions: ["audit:read", "keys:read", "keys:write", "keys:verify"] });
+    const call = async (base: string, key: string, method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${base}/_portcullis/admin/v1${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      await response.body?.cancel();
+      return response.status;
+    };
+    // The strong key works in both isolates (each verifies it, and may hold a lease on it).
+    for (const base of [pair.first.url, pair.second.url]) {
+      expect(await call(base, strong, "GET", `/workspaces/${workspaceId}`)).toBe(200);
+    }
+    // The weaker key, through the second isolate, gives the strong key's owner a day quota of 1.
+    expect(
+      await call(pair.second.url, weak, "PUT", `/owners/ops?workspaceId=${workspaceId}`, {
+        limits: { day: 1 },
+      }),
+    ).toBe(200);
+    for (let i = 0; i < 4; i++) {
+      for (const base of [pair.first.url, pair.second.url]) {
+        expect(await call(base, strong, "GET", `/workspaces/${workspaceId}`)).toBe(200);
+      }
+    }
+  });
+
   it("lose, when one is killed holding a lease, at most the usage of its unreported leases, and no limit or credit", async () => {
     const { key, id } = await created({ limits: { day: 5_000 }, credits: { remaining: 5_000 } });
     // Sequential requests through the second isolate, several lease lengths long, each timed.
