@@ -117,7 +117,11 @@ function locate(frame: CallFrame, maps: Map<string, SourceMap>): string {
     const source = entry.originalSource.startsWith("file:")
       ? fileURLToPath(entry.originalSource)
       : resolve(dirname(bundle), entry.originalSource);
-    return `${relative(process.cwd(), source)}:${entry.originalLine + 1}`;
+    // A dependency reads as node_modules/..., wherever node_modules really is.
+    const shown = source.includes("/node_modules/")
+      ? source.slice(source.lastIndexOf("/node_modules/") + 1)
+      : relative(process.cwd(), source);
+    return `${shown}:${entry.originalLine + 1}`;
   }
   return `${path}:${frame.lineNumber + 1}`;
 }
