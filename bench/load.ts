@@ -1,8 +1,10 @@
 /**
  * One measurement: autocannon against one scenario, for a fixed time or a fixed number of
- * requests, at a given number of connections.
+ * requests, at a given number of connections, with the CPU time the scenario's `wrangler dev`
+ * (workerd and wrangler's own processes) spent on it.
  */
 import autocannon from "autocannon";
+import { type CpuPerRequest, cpuPerRequest, sampleTree, wranglerDevPid } from "./proc-cpu.ts";
 
 export interface Target {
   url: string;
@@ -22,6 +24,23 @@ export interface Sample {
   meanMs: number;
   errors: number;
   statuses: Record<string, number>;
+  /** Responses received in the run. */
+  requests: number;
+  /** CPU of the scenario's `wrangler dev` over the run, per request and in total. */
+  cpu: CpuPerRequest;
+}
+
+/** The `wrangler dev` behind each port, found once. */
+const servers = new Map<number, number>();
+
+function serverPid(url: string): number {
+  const port = Number(new URL(url).port);
+  let pid = servers.get(port);
+  if (pid === undefined) {
+    pid = wranglerDevPid(port);
+    servers.set(port, pid);
+  }
+  return pid;
 }
 
 export async function measure(
@@ -30,6 +49,8 @@ export async function measure(
   limit: { seconds: number } | { requests: number },
 ): Promise<Sample> {
   const perRequest = target.perRequest;
+  const pid = serverPid(target.url);
+  const before = sampleTree(pid);
   const result = await autocannon({
     url: target.url,
     method: target.method ?? "GET",
@@ -43,6 +64,7 @@ export async function measure(
       ],
     }),
   });
+  const after = sampleTree(pid);
   const seconds = result.duration;
   const count = result.requests.total;
   const rate = seconds > 0 ? count / seconds : 0;
@@ -55,5 +77,7 @@ export async function measure(
     meanMs: rate > 0 ? (connections * 1000) / rate : 0,
     errors: result.errors + result.timeouts,
     statuses,
+    requests: count,
+    cpu: cpuPerRequest(before, after, count),
   };
 }

@@ -2,7 +2,9 @@
  * `npm run bench`: Portcullis against a bare Worker and against the stack users would build
  * instead, on this machine. Starts everything itself, drives each scenario with autocannon for a
  * fixed time at 32 connections and at 1, interleaving scenarios round after round so that they
- * share the machine's noise, and writes bench/results/latest.{md,json}.
+ * share the machine's noise, and writes bench/results/latest.{md,json}. Each run also reads from
+ * /proc the CPU time its `wrangler dev` spent (workerd apart from wrangler's own processes) and
+ * divides it by the requests served: on shared cores, the steadier figure (bench/proc-cpu.ts).
  *
  *   BENCH_SECONDS  seconds per scenario and shape and round (default 5)
  *   BENCH_ROUNDS   rounds (default 3)
@@ -12,7 +14,7 @@ import { cpus } from "node:os";
 import { bundleSize } from "./bundle.ts";
 import { exactness } from "./exactness.ts";
 import { measure, type Sample, type Target } from "./load.ts";
-import { report } from "./report.ts";
+import { report, rows, targets } from "./report.ts";
 import { type Results, SCENARIOS, SHAPES } from "./scenarios.ts";
 import { type Stack, startStack } from "./stack.ts";
 
@@ -42,6 +44,10 @@ async function main(): Promise<void> {
     console.log(`cold keys (h): ${COLD_KEYS} keys never seen by this process`);
     const cold = await coldScenario(stack);
     samples.h = { 32: [cold[32] as Sample], 1: [cold[1] as Sample] };
+    for (const [connections, sample] of Object.entries(cold))
+      console.log(
+        `(h) @${connections}: ${sample.requestsPerSecond.toFixed(0)} req/s, workerd ${sample.cpu.workerdUs.toFixed(0)} µs/req, wrangler ${sample.cpu.wranglerUs.toFixed(0)} µs/req`,
+      );
     // Before scenario (f) floods unknown keys from this IP and trips the abuse limit, which
     // would refuse the exactness run's key (new to the isolate) too.
     const exact = await exactness(stack);
@@ -56,7 +62,7 @@ async function main(): Promise<void> {
           samples[scenario.id] ??= { 32: [], 1: [] };
           samples[scenario.id]?.[connections]?.push(sample);
           console.log(
-            `round ${round} (${scenario.id}) ${scenario.name} @${connections}: ${sample.requestsPerSecond.toFixed(0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms`,
+            `round ${round} (${scenario.id}) ${scenario.name} @${connections}: ${sample.requestsPerSecond.toFixed(0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, workerd ${sample.cpu.workerdUs.toFixed(0)} µs/req, wrangler ${sample.cpu.wranglerUs.toFixed(0)} µs/req`,
           );
         }
       }
@@ -71,7 +77,8 @@ async function main(): Promise<void> {
       bundle: bundleSize(),
     };
     const markdown = report(results);
-    writeFileSync("bench/results/latest.json", `${JSON.stringify(results, null, 2)}\n`);
+    const json = { ...results, rows: rows(results), targets: targets(results) };
+    writeFileSync("bench/results/latest.json", `${JSON.stringify(json, null, 2)}\n`);
     writeFileSync("bench/results/latest.md", markdown);
     console.log(`\n${markdown}`);
   } finally {

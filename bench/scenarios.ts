@@ -38,9 +38,9 @@ export const SCENARIOS: Scenario[] = [
     target: (s) => ({ url: `${s.unleased.server.url}/api/items`, headers: bearer(s.unleased.warm) }),
   },
   {
-    id: "bs",
-    name: "Portcullis proxy, warm valid key, allowed requests logged at 1%",
-    target: (s) => ({ url: `${s.sampled.server.url}/api/items`, headers: bearer(s.sampled.warm) }),
+    id: "bl",
+    name: "Portcullis proxy, warm valid key, every allowed request logged",
+    target: (s) => ({ url: `${s.logged.server.url}/api/items`, headers: bearer(s.logged.warm) }),
   },
   {
     id: "bf",

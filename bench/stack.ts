@@ -30,8 +30,8 @@ export interface Stack {
   portcullis: DevServer;
   /** Leasing off (`leases.ms = 0`): every request asks the key's object. */
   unleased: Variant;
-  /** Allowed requests logged at 1% (`logging.allowedSampleRate: 0.01`), denials all. */
-  sampled: Variant;
+  /** Every allowed request logged (`logging.allowedSampleRate: 1`); the default logs 1%. */
+  logged: Variant;
   /** Each object call delayed 25 ms each way: a key whose object lives in another location. */
   far: Variant;
   farUnleased: Variant;
@@ -166,7 +166,7 @@ export async function startStack(coldKeys: number): Promise<Stack> {
   const empty = await startWranglerDev({ config: "bench/empty/wrangler.toml", migrate: false, vars: {} });
   const persists: string[] = [];
   const unleased = await startVariant(origin.url, { leaseMs: 0 }, persists);
-  const sampled = await startVariant(origin.url, { sampleRate: 0.01 }, persists);
+  const logged = await startVariant(origin.url, { sampleRate: 1 }, persists);
   const far = await startVariant(origin.url, { objectDelayMs: FAR_OBJECT_MS }, persists);
   const farUnleased = await startVariant(origin.url, { leaseMs: 0, objectDelayMs: FAR_OBJECT_MS }, persists);
   const baseline = await startWranglerDev({
@@ -196,7 +196,7 @@ export async function startStack(coldKeys: number): Promise<Stack> {
     baseline,
     empty,
     unleased.server,
-    sampled.server,
+    logged.server,
     far.server,
     farUnleased.server,
   ];
@@ -206,7 +206,7 @@ export async function startStack(coldKeys: number): Promise<Stack> {
     baseline,
     portcullis,
     unleased,
-    sampled,
+    logged,
     far,
     farUnleased,
     peer,
