@@ -19,7 +19,6 @@ import { ADMIN_KEY_TYPE } from "../policy/schema";
 import { Refusal, unavailable } from "../refusals";
 import { KeyStore } from "../storage/keys";
 import { RoleStore } from "../storage/roles";
-import { UsageStore } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -83,7 +82,6 @@ export class KeyService {
   private readonly keys: KeyStore;
   private readonly workspaces: WorkspaceStore;
   private readonly roles: RoleStore;
-  private readonly usageStore: UsageStore;
   private readonly grants: KeyGrants;
 
   constructor(
@@ -96,7 +94,6 @@ export class KeyService {
     this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
     this.roles = new RoleStore(db);
-    this.usageStore = new UsageStore(db);
     this.grants = new KeyGrants(compiled, this.roles);
   }
 
@@ -159,17 +156,15 @@ export class KeyService {
     return this.write(id, (gate) => gate.changeCredits(scopeOf(context), change, changeContext(context)));
   }
 
-  /** Usage by UTC day or hour: D1's totals, overlaid with the live ones of the key's object. */
+  /** Usage by UTC day or hour, exact: the key's object keeps it (docs/consistency.md#usage). */
   async usage(context: AdminContext, id: string, query: UsageQuery): Promise<UsageItem[]> {
     await this.snapshot(context, id);
     return usageReport(query, Date.now(), async (from, to) => {
-      const hourly = query.granularity === "hour";
-      const [written, live] = await Promise.all([
-        hourly ? this.usageStore.listHours(id, from, to) : this.usageStore.list(id, from, to),
-        failClosed(this.gates.forKey(id).recentActivity(scopeOf(context))),
-      ]);
-      // The object's totals of the periods not yet written to D1 are newer: they win.
-      return { ...written, ...((hourly ? live?.hours : live?.days) ?? {}) };
+      const usage = await failClosed(
+        this.gates.forKey(id).usageOf(scopeOf(context), query.granularity, from, to),
+      );
+      if (!usage) throw notFound("key", id);
+      return usage;
     });
   }
 
