@@ -53,7 +53,7 @@ import {
 } from "./owner-client";
 import { recordActivity, recordDecision, recordLeased, UsageBook } from "./usage";
 import { dailyUsageDays } from "./usage-periods";
-import { rollupOf, rollupShard, type UsageKind, type UsageRollupApi } from "./usage-rollup";
+import { rollupOf, rollupShard, type UsageKind, type UsageRollupApi } from "./usage-rollup-client";
 
 /**
  * Longest time a key's copy of its roles' permissions (and of whether its owner has limits or

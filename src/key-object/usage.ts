@@ -11,7 +11,7 @@ import type { Credits } from "../keys/record";
 import { logEvent } from "../log";
 import { type DayCounts, UsageStore } from "../storage/usage";
 import { oldestKept, utcDay, utcHour } from "./usage-periods";
-import type { UsageFeed, UsageKind, UsageRollupApi } from "./usage-rollup";
+import type { UsageFeed, UsageKind, UsageRollupApi } from "./usage-rollup-client";
 
 export { HOURLY_RETENTION_MS, utcDay, utcHour } from "./usage-periods";
 

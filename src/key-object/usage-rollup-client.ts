@@ -1,0 +1,88 @@
+/**
+ * How the Worker and keys' objects reach a workspace's usage shards (usage-rollup.ts), seen
+ * through `UsageRollupApi` (docs/consistency.md#usage).
+ */
+import type { Credits } from "../keys/record";
+import type { DayCounts } from "../storage/usage";
+
+/** Shards of a workspace's usage: what a workspace usage report costs in calls. */
+export const ROLLUP_SHARDS = 8;
+export type UsageKind = "day" | "hour";
+
+/** What a key's object sends its shard: absolute totals of the periods that changed. */
+export interface UsageFeed {
+  keyId: string;
+  days: Record<string, DayCounts>;
+  hours: Record<string, DayCounts>;
+  lastUsedAt: number | null;
+  /** The balance as the object saw it at `at`, written to D1 with the last use. */
+  credits: Credits | null;
+  at: number;
+  /** The key's usage imported from D1 after the upgrade: applied once, whatever its age. */
+  imported: boolean;
+}
+
+export interface UsageRollupApi {
+  feed(feed: UsageFeed): Promise<void>;
+  totals(kind: UsageKind, from: string, to: string): Promise<Record<string, DayCounts>>;
+  lastUsed(keyIds: string[]): Promise<Record<string, number>>;
+}
+
+/** The shard of a key: FNV-1a of its id. */
+export function rollupShard(keyId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < keyId.length; i++) {
+    hash ^= keyId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % ROLLUP_SHARDS;
+}
+
+type RollupNamespace = Env["USAGE_ROLLUP"];
+
+export function rollupOf(env: { USAGE_ROLLUP: RollupNamespace }, workspaceId: string, shard: number) {
+  return env.USAGE_ROLLUP.get(
+    env.USAGE_ROLLUP.idFromName(`${workspaceId}/${shard}`),
+  ) as unknown as UsageRollupApi;
+}
+
+/** A workspace's usage: every shard asked, their sums added up. */
+export async function workspaceUsage(
+  env: { USAGE_ROLLUP: RollupNamespace },
+  workspaceId: string,
+  kind: UsageKind,
+  from: string,
+  to: string,
+): Promise<Record<string, DayCounts>> {
+  const shards = await Promise.all(
+    Array.from({ length: ROLLUP_SHARDS }, (_, shard) =>
+      rollupOf(env, workspaceId, shard).totals(kind, from, to),
+    ),
+  );
+  const sums: Record<string, DayCounts> = {};
+  for (const periods of shards) {
+    for (const [period, counts] of Object.entries(periods)) {
+      const sum = sums[period] ?? {};
+      sums[period] = sum;
+      for (const [code, count] of Object.entries(counts)) sum[code] = (sum[code] ?? 0) + count;
+    }
+  }
+  return sums;
+}
+
+/** The live last use of these keys (of one workspace), as their shards hold it. */
+export async function liveLastUsed(
+  env: { USAGE_ROLLUP: RollupNamespace },
+  workspaceId: string,
+  keyIds: readonly string[],
+): Promise<Record<string, number>> {
+  const byShard = new Map<number, string[]>();
+  for (const id of keyIds) {
+    const shard = rollupShard(id);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), id]);
+  }
+  const answers = await Promise.all(
+    [...byShard].map(([shard, ids]) => rollupOf(env, workspaceId, shard).lastUsed(ids)),
+  );
+  return Object.assign({}, ...answers);
+}
