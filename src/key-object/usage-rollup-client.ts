@@ -25,7 +25,6 @@ export interface UsageFeed {
 export interface UsageRollupApi {
   feed(feed: UsageFeed): Promise<void>;
   totals(kind: UsageKind, from: string, to: string): Promise<Record<string, DayCounts>>;
-  lastUsed(keyIds: string[]): Promise<Record<string, number>>;
 }
 
 /** The shard of a key: FNV-1a of its id. */
@@ -68,21 +67,4 @@ export async function workspaceUsage(
     }
   }
   return sums;
-}
-
-/** The live last use of these keys (of one workspace), as their shards hold it. */
-export async function liveLastUsed(
-  env: { USAGE_ROLLUP: RollupNamespace },
-  workspaceId: string,
-  keyIds: readonly string[],
-): Promise<Record<string, number>> {
-  const byShard = new Map<number, string[]>();
-  for (const id of keyIds) {
-    const shard = rollupShard(id);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), id]);
-  }
-  const answers = await Promise.all(
-    [...byShard].map(([shard, ids]) => rollupOf(env, workspaceId, shard).lastUsed(ids)),
-  );
-  return Object.assign({}, ...answers);
 }

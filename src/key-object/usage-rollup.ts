@@ -134,16 +134,6 @@ export class UsageRollup extends DurableObject<Env> implements UsageRollupApi {
     return periods;
   }
 
-  async lastUsed(keyIds: string[]): Promise<Record<string, number>> {
-    const found: Record<string, number> = {};
-    const rows = this.sql.exec<{ key_id: string; last_used_at: number }>(
-      "SELECT key_id, last_used_at FROM members WHERE last_used_at > 0 AND key_id IN (SELECT value FROM json_each(?))",
-      JSON.stringify(keyIds),
-    );
-    for (const row of rows) found[row.key_id] = row.last_used_at;
-    return found;
-  }
-
   /**
    * Once an hour: writes the last use and balance of the keys fed since the last write to D1,
    * in one statement per `WRITE_BATCH` keys, then prunes what retention no longer keeps.
