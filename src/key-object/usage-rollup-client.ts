@@ -22,8 +22,16 @@ export interface UsageFeed {
   imported: boolean;
 }
 
+/** A key's last use and balance as its object last fed them to its shard (at most 30 s old). */
+export interface MemberState {
+  lastUsedAt: number | null;
+  credits: Credits | null;
+  at: number;
+}
+
 export interface UsageRollupApi {
   feed(feed: UsageFeed): Promise<void>;
+  members(keyIds: string[]): Promise<Record<string, MemberState>>;
   totals(kind: UsageKind, from: string, to: string): Promise<Record<string, DayCounts>>;
 }
 
@@ -67,4 +75,26 @@ export async function workspaceUsage(
     }
   }
   return sums;
+}
+
+/**
+ * The live last use and balance of `keys` (a page of a key listing), from their shards: D1 has
+ * them only hourly. One call per workspace and shard on the page: at most 8 for one workspace.
+ */
+export async function liveMembers(
+  env: { USAGE_ROLLUP: RollupNamespace },
+  keys: { id: string; workspaceId: string }[],
+): Promise<Record<string, MemberState>> {
+  const groups = new Map<string, { workspaceId: string; shard: number; ids: string[] }>();
+  for (const key of keys) {
+    const shard = rollupShard(key.id);
+    const name = `${key.workspaceId}/${shard}`;
+    const group = groups.get(name) ?? { workspaceId: key.workspaceId, shard, ids: [] };
+    group.ids.push(key.id);
+    groups.set(name, group);
+  }
+  const found = await Promise.all(
+    [...groups.values()].map((group) => rollupOf(env, group.workspaceId, group.shard).members(group.ids)),
+  );
+  return Object.assign({}, ...found);
 }

@@ -9,11 +9,12 @@
  * keeps its keys' last use and balance, and writes them to D1 in one statement per hour.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { Credits } from "../keys/record";
 import { logEvent } from "../log";
 import { d1 } from "../storage/guard";
 import type { DayCounts } from "../storage/usage";
 import { dailyUsageDays, oldestKept, utcDay, utcHour } from "./usage-periods";
-import type { UsageFeed, UsageKind, UsageRollupApi } from "./usage-rollup-client";
+import type { MemberState, UsageFeed, UsageKind, UsageRollupApi } from "./usage-rollup-client";
 
 export { ROLLUP_SHARDS, rollupShard, type UsageFeed, workspaceUsage } from "./usage-rollup-client";
 
@@ -120,6 +121,28 @@ export class UsageRollup extends DurableObject<Env> implements UsageRollupApi {
     });
     if ((await this.ctx.storage.getAlarm()) === null)
       await this.ctx.storage.setAlarm(now + LAST_USED_WRITE_MS);
+  }
+
+  /** The last use and balance each of these keys last fed here (keys never fed are absent). */
+  async members(keyIds: string[]): Promise<Record<string, MemberState>> {
+    const found: Record<string, MemberState> = {};
+    const rows = this.sql.exec<{
+      key_id: string;
+      last_used_at: number | null;
+      credits: string | null;
+      at: number;
+    }>(
+      "SELECT key_id, last_used_at, credits, at FROM members WHERE key_id IN (SELECT value FROM json_each(?))",
+      JSON.stringify(keyIds),
+    );
+    for (const row of rows) {
+      found[row.key_id] = {
+        lastUsedAt: row.last_used_at,
+        credits: row.credits === null ? null : (JSON.parse(row.credits) as Credits),
+        at: row.at,
+      };
+    }
+    return found;
   }
 
   async totals(kind: UsageKind, from: string, to: string): Promise<Record<string, DayCounts>> {

@@ -9,6 +9,7 @@ import type { GateDirectory, KeyGateApi } from "../key-object/client";
 import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
 import { currentUsage, type GateState, type Usage } from "../key-object/decide";
 import { type LeaseHolder, leaseHolder } from "../key-object/lease-holder";
+import { liveMembers } from "../key-object/usage-rollup-client";
 import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { newId } from "../keys/random";
@@ -90,6 +91,8 @@ export class KeyService {
     private readonly gates: GateDirectory,
     private readonly unconfirmed: UnconfirmedRestrictions,
     private readonly leases: LeaseHolder = leaseHolder,
+    /** The workspaces' usage shards, for the live last use in listings; none: D1's alone. */
+    private readonly rollups: Pick<Env, "USAGE_ROLLUP"> | null = null,
   ) {
     this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
@@ -141,7 +144,7 @@ export class KeyService {
     const last = items.at(-1);
     const cursor =
       items.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
-    return { items, cursor };
+    return { items: this.rollups ? await withLiveUse(items, this.rollups) : items, cursor };
   }
 
   /** The key as its Durable Object holds it now: live balance, last use and limits. */
@@ -419,4 +422,25 @@ export class KeyService {
 /** What the caller may reach: its workspace, and (for admin keys it changes) its permissions. */
 function scopeOf(context: AdminContext): AdminScope {
   return { workspaceId: context.workspaceId, permissions: context.permissions };
+}
+
+/**
+ * Records of a listing with the last use and balance their objects last fed their shards (at
+ * most 30 s behind the object), where D1 holds them only hourly: the later last use of the two,
+ * and the shard's balance unless an admin change wrote the record after the shard saw it.
+ */
+async function withLiveUse(items: KeyRecord[], rollups: Pick<Env, "USAGE_ROLLUP">): Promise<KeyRecord[]> {
+  if (items.length === 0) return items;
+  const live = await failClosed(liveMembers(rollups, items));
+  return items.map((record) => {
+    const member = live[record.id];
+    if (!member) return record;
+    const lastUsedAt =
+      member.lastUsedAt === null || (record.lastUsedAt !== null && record.lastUsedAt >= member.lastUsedAt)
+        ? record.lastUsedAt
+        : member.lastUsedAt;
+    const credits =
+      member.at >= record.updatedAt && member.credits !== null ? member.credits : record.credits;
+    return { ...record, lastUsedAt, credits };
+  });
 }

@@ -80,6 +80,28 @@ describe("usage kept by the key's object", () => {
     expect(new Date(after?.last_used_at ?? 0).toISOString()).toBe(live);
   });
 
+  it("lists a key's last use and balance as of its object's last flush, though D1 has them hourly", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws, { credits: { remaining: 10 } });
+    for (let i = 0; i < 3; i++) expect((await request(key)).status).toBe(200);
+    await runDurableObjectAlarm(keyObject(id));
+    const stored = await env.DB.prepare("SELECT last_used_at FROM keys WHERE id = ?1").bind(id).first();
+    expect(stored?.last_used_at).toBeNull();
+    const live = (await admin("GET", `/keys/${id}`)).json;
+    const listed = async () =>
+      (
+        (await admin("GET", `/keys?workspaceId=${ws}`)).json.items as {
+          id: string;
+          lastUsedAt: string | null;
+          credits: { remaining: number } | null;
+        }[]
+      ).find((item) => item.id === id);
+    expect(await listed()).toMatchObject({ lastUsedAt: live.lastUsedAt, credits: { remaining: 7 } });
+    // A balance an admin set after the shard saw the key is the one listed.
+    expect((await admin("POST", `/keys/${id}/credits`, { op: "set", amount: 50 })).status).toBe(200);
+    expect((await listed())?.credits).toMatchObject({ remaining: 50 });
+  });
+
   it("a feed retried (absolute totals) counts nothing twice", async () => {
     const ws = await createWorkspace();
     const keyId = `key_retry${crypto.randomUUID().replaceAll("-", "").slice(0, 11)}`;
