@@ -1,16 +1,19 @@
 /**
  * The Worker entry: the Hono app for the deployment's policy, the Durable Object classes, the
- * events queue's consumer, and the scheduled sweep of events (docs/events.md).
+ * events queue's consumer, and the scheduled sweep of events (docs/events.md) and of usage still
+ * in D1 (docs/consistency.md#usage).
  */
 
 import { appFor } from "./app";
 import { logEvent } from "./log";
 import { loadPolicy, type PolicyResult } from "./policy/load";
 import { EventService } from "./services/events";
+import { moveLegacyUsage } from "./services/usage-upgrade";
 import { deliverBatch, retryDelay } from "./services/webhook-delivery";
 
 export { KeyGate } from "./key-object/key-gate";
 export { OwnerGate } from "./key-object/owner-gate";
+export { UsageRollup } from "./key-object/usage-rollup";
 
 let loaded: { raw: unknown; result: PolicyResult } | null = null;
 
@@ -51,5 +54,6 @@ export default {
 
   async scheduled(controller, env) {
     await new EventService(env.DB).sweep(env.EVENTS, controller.scheduledTime);
+    await moveLegacyUsage(env);
   },
 } satisfies ExportedHandler<Env>;

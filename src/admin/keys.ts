@@ -5,6 +5,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../edge/app-env";
 import { gateDirectory } from "../key-object/client";
+import { leaseHolder } from "../key-object/lease-holder";
 import type { CompiledPolicy } from "../policy/compiled";
 import { KeyService } from "../services/keys";
 import { unconfirmed } from "../services/unconfirmed";
@@ -33,7 +34,7 @@ const TAGS = ["Keys"];
 
 export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
   const service = (c: Context<AppEnv>) =>
-    new KeyService(c.env.DB, compiled, gateDirectory(c.env.KEY_GATE), unconfirmed);
+    new KeyService(c.env.DB, compiled, gateDirectory(c.env.KEY_GATE), unconfirmed, leaseHolder, c.env);
 
   app.openapi(
     createRoute({

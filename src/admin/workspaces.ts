@@ -24,7 +24,8 @@ import { workspaceView } from "./views";
 const TAGS = ["Workspaces"];
 
 export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
-  const service = (env: Env) => new WorkspaceService(env.DB, compiled.policy, gateDirectory(env.KEY_GATE));
+  const service = (env: Env) =>
+    new WorkspaceService(env.DB, compiled.policy, gateDirectory(env.KEY_GATE), env);
 
   app.openapi(
     createRoute({

@@ -5,6 +5,7 @@
  */
 
 import type { KeyTypePolicy } from "../policy/compiled";
+import type { DayCounts } from "../storage/usage";
 import type {
   AdminScope,
   AuthorizeOutcome,
@@ -16,7 +17,6 @@ import type {
   KeySnapshot,
   LeaseAsk,
   LeaseReport,
-  RecentActivity,
   WriteOutcome,
 } from "./contract";
 import type { Counters, GateCheck, GateState } from "./decide";
@@ -34,8 +34,15 @@ export interface KeyGateApi {
   adopt(keyId: string, hash: string): Promise<boolean>;
   /** Null when the caller may not see the key (or it was deleted); "absent" as in `WriteOutcome`. */
   snapshot(scope: AdminScope): Promise<KeySnapshot | "absent" | null>;
-  /** Usage totals not yet written behind to D1, by UTC day and hour (absolute). */
-  recentActivity(scope: AdminScope): Promise<RecentActivity | null>;
+  /** The key's usage by UTC day or hour from `from` to `to` (inclusive labels); null when not visible. */
+  usageOf(
+    scope: AdminScope,
+    kind: "day" | "hour",
+    from: string,
+    to: string,
+  ): Promise<Record<string, DayCounts> | null>;
+  /** Imports the key's usage an earlier revision kept in D1, and feeds it to its workspace's shard. */
+  importUsage(keyId: string): Promise<void>;
   create(
     initial: GateState,
     hash: string,

@@ -7,7 +7,6 @@ import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Budget } from "../limits/lease";
 import type { Actor } from "../storage/audit";
-import type { DayCounts } from "../storage/usage";
 import type { Counters, GateState, KeyDecision, Usage } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
@@ -108,12 +107,6 @@ export interface HandOff {
   meters: unknown;
   /** D1 writes the old object had not completed yet, oldest first. */
   repairs: unknown[];
-}
-
-/** A key's usage totals not yet written behind to D1, by UTC day and by UTC hour. */
-export interface RecentActivity {
-  days: Record<string, DayCounts>;
-  hours: Record<string, DayCounts>;
 }
 
 /** What an isolate's lease did, reported when it asks again or when the lease ends. */

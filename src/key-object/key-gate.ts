@@ -9,7 +9,7 @@
  *                   owner has limits or credits is counted by the owner's object (owner-gate.ts)
  *   leases          lease-book.ts: decisions lent to isolates, with budgets (docs/consistency.md#leases)
  *   admin changes   admin-changes.ts, in the write order of ordered-writes.ts
- *   usage           usage.ts, written behind to D1 by the alarm
+ *   usage           usage.ts, kept here and fed to the workspace's shards (usage-rollup.ts) by the alarm
  *   events          events.ts, an outbox moved to D1 and the queue by the alarm
  *   the key's state cell.ts, the one writer of it
  *   upgrade         adoption.ts, from objects named by hash
@@ -39,7 +39,6 @@ import type {
   LeaseAsk,
   LeaseGrant,
   LeaseReport,
-  RecentActivity,
   WriteOutcome,
 } from "./contract";
 import { type Counters, decide, denial, type GateCheck, type GateState, resolvePlan } from "./decide";
@@ -52,7 +51,9 @@ import {
   type OwnerMeterOutcome,
   ownerGateOf,
 } from "./owner-client";
-import { recordActivity, recordDecision, recordLeased, WriteBehind } from "./usage";
+import { recordActivity, recordDecision, recordLeased, UsageBook } from "./usage";
+import { dailyUsageDays } from "./usage-periods";
+import { rollupOf, rollupShard, type UsageKind, type UsageRollupApi } from "./usage-rollup-client";
 
 /**
  * Longest time a key's copy of its roles' permissions (and of whether its owner has limits or
@@ -75,10 +76,13 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   /** The object of an owner; tests replace it to make the owner's object fail. */
   owners: (workspaceId: string, ownerId: string) => OwnerGateApi = (workspaceId, ownerId) =>
     ownerGateOf(this.env, workspaceId, ownerId);
+  /** The usage shard of this key; tests replace it to make it fail or to count its feeds. */
+  rollups: (workspaceId: string, keyId: string) => UsageRollupApi = (workspaceId, keyId) =>
+    rollupOf(this.env, workspaceId, rollupShard(keyId));
   private readonly cell: KeyCell;
   private readonly writes: OrderedWrites;
   private readonly changes: KeyChanges;
-  private readonly usage: WriteBehind;
+  private readonly usage: UsageBook;
   private readonly leases: LeaseBook;
   private readonly events: EventOutbox;
   /** The role refresh under way, shared by the requests that arrive meanwhile. */
@@ -97,7 +101,12 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     this.cell = new KeyCell(ctx.storage, now);
     this.writes = new OrderedWrites(ctx.storage, db, now, (events) => publish(this.queue, events));
     this.changes = new KeyChanges(this.cell, this.writes, db, now);
-    this.usage = new WriteBehind(ctx.storage, db);
+    this.usage = new UsageBook(
+      ctx.storage,
+      db,
+      (workspaceId, keyId) => this.rollups(workspaceId, keyId),
+      () => dailyUsageDays(env),
+    );
     this.leases = new LeaseBook(ctx.storage, now);
     this.events = new EventOutbox(ctx.storage, db, () => this.queue);
     ctx.blockConcurrencyWhile(async () => {
@@ -550,11 +559,18 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     };
   }
 
-  /** Usage totals of the days not yet written behind to D1 (absolute, by UTC date). */
-  async recentActivity(scope: AdminScope): Promise<RecentActivity | null> {
-    if (!this.cell.visible(scope)) return null;
-    const { days, hours = {} } = this.cell.meters.activity;
-    return { days, hours };
+  /** The key's usage from `from` to `to` (inclusive labels), exact: kept here, with the live counts. */
+  async usageOf(scope: AdminScope, kind: UsageKind, from: string, to: string) {
+    const state = this.cell.visible(scope);
+    if (!state) return null;
+    await this.usage.importOnce(state.record.id, this.now());
+    return this.usage.read(kind, from, to, this.cell.meters.activity);
+  }
+
+  /** Imports the key's usage kept in D1 by an earlier revision and feeds it on (the scheduled upgrade step). */
+  async importUsage(keyId: string): Promise<void> {
+    await this.usage.importOnce(keyId, this.now());
+    await this.alarm();
   }
 
   async create(
@@ -626,14 +642,16 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return outcome;
   }
 
-  /** Retries the D1 writes that followed changes in force here, moves the event outbox, then writes usage behind. */
+  /** Retries the D1 writes that followed changes in force here, moves the event outbox, then moves usage on. */
   override async alarm(): Promise<void> {
     if (this.cell.handedOff) return;
     if (!(await this.writes.retry())) return;
     await this.events.flush(this.now());
     const record = this.cell.state?.record;
     const view = record ? this.cell.view(record) : null;
-    const key = view ? { id: view.id, lastUsedAt: view.lastUsedAt, credits: view.credits } : null;
+    const key = view
+      ? { id: view.id, workspaceId: view.workspaceId, lastUsedAt: view.lastUsedAt, credits: view.credits }
+      : null;
     await this.usage.flush(this.now(), key, this.cell);
   }
 }

@@ -1,47 +1,34 @@
 /**
- * Usage of a key, counted in its Durable Object and written behind to D1: when the key was
- * last used and how many requests it saw per UTC day, allowed and denied by code. Kept with the
- * counters, so that an evicted or restarted object loses nothing, and written as absolute daily
- * totals, so that a retried write never counts twice.
+ * Usage of a key, counted in its Durable Object and kept there (docs/consistency.md#usage): when
+ * the key was last used and how many requests it saw per UTC day and hour, allowed and denied by
+ * code. Each request updates `Activity` (absolute totals of the current periods, with the
+ * counters); the alarm moves them into the object's own SQLite tables, where per-key usage is
+ * read, and feeds the workspace's usage shard (usage-rollup.ts) with absolute totals, so that a
+ * retried feed never counts twice. D1 sees no usage write: usage of the revision that wrote it
+ * to D1 is imported once, then removed from D1.
  */
 import type { Credits } from "../keys/record";
 import { logEvent } from "../log";
-import { KeyStore } from "../storage/keys";
 import { type DayCounts, UsageStore } from "../storage/usage";
+import { oldestKept, utcDay, utcHour } from "./usage-periods";
+import type { UsageFeed, UsageKind, UsageRollupApi } from "./usage-rollup-client";
 
-/** Usage is written behind to D1 at most this long after a request, ms (usage must catch up within 60 s). */
+export { HOURLY_RETENTION_MS, utcDay, utcHour } from "./usage-periods";
+
+/** Usage reaches the object's tables and the workspace's shard at most this long after a request, ms. */
 export const FLUSH_DELAY_MS = 30_000;
 
 export interface Activity {
   lastUsedAt: number | null;
-  /** Totals of the days not yet known to be complete in D1, by UTC date. */
+  /** Totals of the current days (and of past ones not yet in the object's tables), by UTC date. */
   days: Record<string, DayCounts>;
   /** The same by UTC hour (`YYYY-MM-DDTHH:00:00Z`); absent in objects of an earlier revision. */
   hours?: Record<string, DayCounts>;
-  /** Something changed since the last write to D1. */
+  /** Something changed since the last move into the object's tables. */
   dirty: boolean;
 }
 
 export const NO_ACTIVITY: Activity = { lastUsedAt: null, days: {}, hours: {}, dirty: false };
-
-const HOUR_MS = 3_600_000;
-/** Hourly usage is kept this long in D1, ms. */
-export const HOURLY_RETENTION_MS = 7 * 86_400_000;
-
-/** The UTC hour `now` falls in, as `YYYY-MM-DDTHH:00:00Z`. */
-export function utcHour(now: number): string {
-  return `${new Date(now - (now % HOUR_MS)).toISOString().slice(0, 13)}:00:00Z`;
-}
-
-const DAY_MS = 86_400_000;
-/** The last day computed, kept because every counted request asks for it. */
-let lastDay = { start: 0, name: "1970-01-01" };
-
-export function utcDay(now: number): string {
-  const start = now - (now % DAY_MS);
-  if (start !== lastDay.start) lastDay = { start, name: new Date(start).toISOString().slice(0, 10) };
-  return lastDay.name;
-}
 
 /** Counts one request's outcome; an allowed request also marks the key as used. */
 export function recordActivity(activity: Activity, code: string, now: number): Activity {
@@ -105,7 +92,7 @@ function counted(
   return { ...periods, [period]: { ...counts, [code]: (counts[code] ?? 0) + count } };
 }
 
-/** After a successful write: past days and hours are complete in D1 and can be forgotten. */
+/** After a move into the object's tables: past days and hours are there and can be forgotten. */
 export function afterFlush(activity: Activity, now: number): Activity {
   const today = utcDay(now);
   const hour = utcHour(now);
@@ -114,64 +101,256 @@ export function afterFlush(activity: Activity, now: number): Activity {
   return { ...activity, days, hours, dirty: false };
 }
 
+/** The key as the alarm sees it: what its feed needs. */
+export interface UsageKey {
+  id: string;
+  workspaceId: string;
+  lastUsedAt: number | null;
+  credits: Credits | null;
+}
+
 /**
- * Writes a key's usage behind to D1 from the object's alarm: the day totals, the last use and
- * the balance, at most `FLUSH_DELAY_MS` after a request. A write that fails is retried.
+ * Storage key of the one-time import of the key's D1 usage (rows of the revision that wrote
+ * usage to D1): absent until done; `fed` once its shard took it, `cleared` once D1's rows are gone.
  */
-export class WriteBehind {
-  private scheduled = false;
+const IMPORT = "usageImport";
+
+interface ImportState {
+  keyId: string;
+  workspaceId: string | null;
+  fed: boolean;
+  cleared: boolean;
+}
+
+/** Rows removed per period kind by one prune. */
+const PRUNE_BATCH = 1000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS usage (
+  kind TEXT NOT NULL, period TEXT NOT NULL, code TEXT NOT NULL, count INTEGER NOT NULL,
+  fed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (kind, period, code))`;
+
+/**
+ * A key's usage history in its object's SQLite storage: `count` the absolute total of a period
+ * and code, `fed` the total its shard last acknowledged. The alarm moves `Activity` in, feeds
+ * what changed, and prunes past retention (a bounded number of rows a run).
+ */
+export class UsageBook {
+  private scheduledAt: number | null = null;
+  private imported: ImportState | null = null;
+  private importing: Promise<void> | null = null;
+  private readonly sql: SqlStorage;
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly db: () => D1Database,
-  ) {}
-
-  async load(): Promise<void> {
-    this.scheduled = (await this.storage.getAlarm()) !== null;
+    private readonly rollup: (workspaceId: string, keyId: string) => UsageRollupApi,
+    private readonly dailyDays: () => number,
+  ) {
+    this.sql = storage.sql;
   }
 
+  async load(): Promise<void> {
+    this.sql.exec(SCHEMA);
+    this.scheduledAt = await this.storage.getAlarm();
+    this.imported = (await this.storage.get<ImportState>(IMPORT)) ?? null;
+  }
+
+  /** Makes sure the alarm runs at most `FLUSH_DELAY_MS` from now. */
   async schedule(now: number): Promise<void> {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    await this.storage.setAlarm(now + FLUSH_DELAY_MS);
+    const at = now + FLUSH_DELAY_MS;
+    if (this.scheduledAt !== null && this.scheduledAt <= at) return;
+    this.scheduledAt = at;
+    await this.storage.setAlarm(at);
   }
 
   /**
-   * Writes the totals as they stand. `cell.meters` is compared after the write: requests
-   * counted while it was on its way keep the activity dirty and are written next time.
+   * Imports the key's usage rows from D1 once (kept there by the earlier revision), merged as
+   * the larger of each total (both are absolute totals of the same counts), then removes them
+   * from D1. Concurrent callers share one import.
+   */
+  importOnce(keyId: string, now: number): Promise<void> {
+    if (this.imported?.cleared) return Promise.resolve();
+    this.importing ??= this.importFromD1(keyId, now).finally(() => {
+      this.importing = null;
+    });
+    return this.importing;
+  }
+
+  private async importFromD1(keyId: string, now: number): Promise<void> {
+    const store = new UsageStore(this.db());
+    if (!this.imported) {
+      const kept = oldestKept(now, this.dailyDays());
+      const legacy = await store.legacyUsage(keyId, kept.day, kept.hour);
+      this.storage.transactionSync(() => {
+        for (const row of legacy.rows) this.merge(row.kind, row.period, row.code, row.count);
+      });
+      const state = { keyId, workspaceId: legacy.workspaceId, fed: false, cleared: false };
+      await this.storage.put(IMPORT, state);
+      this.imported = state;
+      // The rows are stored here before they leave D1.
+      await this.storage.sync();
+    }
+    await store.removeLegacy(keyId);
+    const cleared = { ...(this.imported as ImportState), cleared: true };
+    await this.storage.put(IMPORT, cleared);
+    this.imported = cleared;
+  }
+
+  private merge(kind: UsageKind, period: string, code: string, count: number): void {
+    this.sql.exec(
+      `INSERT INTO usage (kind, period, code, count) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, period, code) DO UPDATE SET count = MAX(count, excluded.count)`,
+      kind,
+      period,
+      code,
+      count,
+    );
+  }
+
+  /**
+   * The alarm's work: imports once, moves the activity into the tables, feeds the shard what
+   * changed, prunes. `cell.meters` is compared after the move: requests counted meanwhile keep
+   * the activity dirty for the next run.
    */
   async flush<M extends { activity: Activity }>(
     now: number,
-    key: { id: string; lastUsedAt: number | null; credits: Credits | null } | null,
+    key: UsageKey | null,
     cell: { readonly meters: M; setMeters(meters: M, wait: boolean): Promise<void> },
   ): Promise<void> {
-    this.scheduled = false;
-    const written = cell.meters;
-    if (!key || !written.activity.dirty) return;
-    const db = this.db();
-    const usage = new UsageStore(db);
-    const statements = [new KeyStore(db).touch(key.id, written.activity.lastUsedAt, key.credits)];
-    for (const [day, counts] of Object.entries(written.activity.days)) {
-      for (const [code, count] of Object.entries(counts))
-        statements.push(usage.set(key.id, day, code, count));
-    }
-    for (const [hour, counts] of Object.entries(written.activity.hours ?? {})) {
-      for (const [code, count] of Object.entries(counts)) {
-        statements.push(usage.setHour(key.id, hour, code, count));
+    this.scheduledAt = null;
+    const keyId = key?.id ?? this.imported?.keyId;
+    if (keyId) {
+      try {
+        await this.importOnce(keyId, now);
+      } catch (error) {
+        logEvent("error", "usage_import_failed", { keyId, error: String(error) });
+        await this.schedule(now);
       }
     }
-    statements.push(usage.pruneHours(key.id, utcHour(now - HOURLY_RETENTION_MS)));
+    const written = cell.meters;
+    if (written.activity.dirty) {
+      this.storage.transactionSync(() => {
+        for (const [kind, periods] of [
+          ["day", written.activity.days],
+          ["hour", written.activity.hours ?? {}],
+        ] as const) {
+          for (const [period, counts] of Object.entries(periods)) {
+            for (const [code, count] of Object.entries(counts)) this.merge(kind, period, code, count);
+          }
+        }
+      });
+      await cell.setMeters({ ...written, activity: afterFlush(written.activity, now) }, true);
+    }
+    const workspaceId = key?.workspaceId ?? this.imported?.workspaceId;
+    if (keyId && workspaceId) await this.feed(keyId, workspaceId, key, now);
+    this.prune(now);
+    await this.pruneLater(now);
+  }
+
+  /** Sends the shard the absolute totals it has not acknowledged, with the last use. */
+  private async feed(keyId: string, workspaceId: string, key: UsageKey | null, now: number): Promise<void> {
+    const rows = this.sql
+      .exec<{ kind: UsageKind; period: string; code: string; count: number }>(
+        "SELECT kind, period, code, count FROM usage WHERE count <> fed",
+      )
+      .toArray();
+    const importing = this.imported !== null && !this.imported.fed;
+    if (rows.length === 0 && !importing) return;
+    const feed: UsageFeed = {
+      keyId,
+      days: {},
+      hours: {},
+      lastUsedAt: key?.lastUsedAt ?? null,
+      credits: key?.credits ?? null,
+      at: now,
+      imported: importing,
+    };
+    for (const row of rows) {
+      const periods = row.kind === "day" ? feed.days : feed.hours;
+      periods[row.period] = { ...periods[row.period], [row.code]: row.count };
+    }
     try {
-      await db.batch(statements);
+      await this.rollup(workspaceId, keyId).feed(feed);
     } catch (error) {
-      logEvent("error", "flush_failed", { keyId: key.id, error: String(error) });
+      logEvent("error", "usage_feed_failed", { keyId, error: String(error) });
       await this.schedule(now);
       return;
     }
-    if (cell.meters === written) {
-      await cell.setMeters({ ...written, activity: afterFlush(written.activity, now) }, true);
-    } else {
-      await this.schedule(now);
+    this.storage.transactionSync(() => {
+      for (const row of rows) {
+        this.sql.exec(
+          "UPDATE usage SET fed = ? WHERE kind = ? AND period = ? AND code = ?",
+          row.count,
+          row.kind,
+          row.period,
+          row.code,
+        );
+      }
+    });
+    if (importing && this.imported) {
+      this.imported = { ...this.imported, fed: true };
+      await this.storage.put(IMPORT, this.imported);
     }
+  }
+
+  /** Removes periods past retention: hours after 7 days, days after `retention.dailyUsageDays`. */
+  prune(now: number): void {
+    const kept = oldestKept(now, this.dailyDays());
+    for (const [kind, before] of [
+      ["day", kept.day],
+      ["hour", kept.hour],
+    ] as const) {
+      this.sql.exec(
+        "DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE kind = ? AND period < ? LIMIT ?)",
+        kind,
+        before,
+        PRUNE_BATCH,
+      );
+    }
+  }
+
+  /** With no alarm pending, sets one for when the oldest kept period leaves retention. */
+  private async pruneLater(now: number): Promise<void> {
+    if ((await this.storage.getAlarm()) !== null) return;
+    const oldest = this.sql
+      .exec<{ kind: UsageKind; period: string | null }>(
+        "SELECT kind, MIN(period) AS period FROM usage GROUP BY kind",
+      )
+      .toArray();
+    let at = Number.POSITIVE_INFINITY;
+    for (const { kind, period } of oldest) {
+      if (period === null) continue;
+      const end =
+        kind === "day"
+          ? Date.parse(`${period}T00:00:00Z`) + this.dailyDays() * DAY_MS
+          : Date.parse(period) + 7 * DAY_MS + HOUR_MS;
+      at = Math.min(at, end);
+    }
+    if (Number.isFinite(at)) {
+      this.scheduledAt = Math.max(at, now + 1);
+      await this.storage.setAlarm(this.scheduledAt);
+    }
+  }
+
+  /** Usage of `from` to `to` (inclusive labels): the tables, with the live activity over them. */
+  read(kind: UsageKind, from: string, to: string, activity: Activity): Record<string, DayCounts> {
+    const periods: Record<string, DayCounts> = {};
+    const rows = this.sql.exec<{ period: string; code: string; count: number }>(
+      "SELECT period, code, count FROM usage WHERE kind = ? AND period BETWEEN ? AND ?",
+      kind,
+      from,
+      to,
+    );
+    for (const row of rows) periods[row.period] = { ...periods[row.period], [row.code]: row.count };
+    const live = (kind === "day" ? activity.days : activity.hours) ?? {};
+    for (const [period, counts] of Object.entries(live)) {
+      if (period < from || period > to) continue;
+      const merged = periods[period] ?? {};
+      periods[period] = merged;
+      for (const [code, count] of Object.entries(counts)) merged[code] = Math.max(merged[code] ?? 0, count);
+    }
+    return periods;
   }
 }

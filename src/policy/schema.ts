@@ -10,6 +10,9 @@ export const ADMIN_KEY_TYPE = "admin";
 /** Prefix of admin keys; reserved for the built-in type. */
 export const ADMIN_KEY_PREFIX = "pc_admin";
 
+/** `retention.dailyUsageDays` when the policy sets none: daily usage is kept 400 days. */
+export const DEFAULT_DAILY_USAGE_DAYS = 400;
+
 /** `logging.allowedSampleRate` when the policy sets none: one allowed request in 100 is logged. */
 export const DEFAULT_ALLOWED_SAMPLE_RATE = 0.01;
 
@@ -344,6 +347,20 @@ export const PolicySchema = z
       })
       .default({ allowedSampleRate: DEFAULT_ALLOWED_SAMPLE_RATE })
       .describe("The one structured log line per request."),
+    retention: z
+      .strictObject({
+        dailyUsageDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3660)
+          .default(DEFAULT_DAILY_USAGE_DAYS)
+          .describe(
+            "Days a key's daily usage is kept, counting today; older days are removed in the background. Hourly usage is kept 7 days (docs/consistency.md#usage).",
+          ),
+      })
+      .default({ dailyUsageDays: DEFAULT_DAILY_USAGE_DAYS })
+      .describe("How long usage is kept."),
     webhooks: z
       .array(
         z.strictObject({

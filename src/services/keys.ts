@@ -9,6 +9,7 @@ import type { GateDirectory, KeyGateApi } from "../key-object/client";
 import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
 import { currentUsage, type GateState, type Usage } from "../key-object/decide";
 import { type LeaseHolder, leaseHolder } from "../key-object/lease-holder";
+import { liveMembers } from "../key-object/usage-rollup-client";
 import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { newId } from "../keys/random";
@@ -19,7 +20,6 @@ import { ADMIN_KEY_TYPE } from "../policy/schema";
 import { Refusal, unavailable } from "../refusals";
 import { KeyStore } from "../storage/keys";
 import { RoleStore } from "../storage/roles";
-import { UsageStore } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -83,7 +83,6 @@ export class KeyService {
   private readonly keys: KeyStore;
   private readonly workspaces: WorkspaceStore;
   private readonly roles: RoleStore;
-  private readonly usageStore: UsageStore;
   private readonly grants: KeyGrants;
 
   constructor(
@@ -92,11 +91,12 @@ export class KeyService {
     private readonly gates: GateDirectory,
     private readonly unconfirmed: UnconfirmedRestrictions,
     private readonly leases: LeaseHolder = leaseHolder,
+    /** The workspaces' usage shards, for the live last use in listings; none: D1's alone. */
+    private readonly rollups: Pick<Env, "USAGE_ROLLUP"> | null = null,
   ) {
     this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
     this.roles = new RoleStore(db);
-    this.usageStore = new UsageStore(db);
     this.grants = new KeyGrants(compiled, this.roles);
   }
 
@@ -144,7 +144,7 @@ export class KeyService {
     const last = items.at(-1);
     const cursor =
       items.length === query.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
-    return { items, cursor };
+    return { items: this.rollups ? await withLiveUse(items, this.rollups) : items, cursor };
   }
 
   /** The key as its Durable Object holds it now: live balance, last use and limits. */
@@ -159,17 +159,15 @@ export class KeyService {
     return this.write(id, (gate) => gate.changeCredits(scopeOf(context), change, changeContext(context)));
   }
 
-  /** Usage by UTC day or hour: D1's totals, overlaid with the live ones of the key's object. */
+  /** Usage by UTC day or hour, exact: the key's object keeps it (docs/consistency.md#usage). */
   async usage(context: AdminContext, id: string, query: UsageQuery): Promise<UsageItem[]> {
     await this.snapshot(context, id);
     return usageReport(query, Date.now(), async (from, to) => {
-      const hourly = query.granularity === "hour";
-      const [written, live] = await Promise.all([
-        hourly ? this.usageStore.listHours(id, from, to) : this.usageStore.list(id, from, to),
-        failClosed(this.gates.forKey(id).recentActivity(scopeOf(context))),
-      ]);
-      // The object's totals of the periods not yet written to D1 are newer: they win.
-      return { ...written, ...((hourly ? live?.hours : live?.days) ?? {}) };
+      const usage = await failClosed(
+        this.gates.forKey(id).usageOf(scopeOf(context), query.granularity, from, to),
+      );
+      if (!usage) throw notFound("key", id);
+      return usage;
     });
   }
 
@@ -424,4 +422,25 @@ export class KeyService {
 /** What the caller may reach: its workspace, and (for admin keys it changes) its permissions. */
 function scopeOf(context: AdminContext): AdminScope {
   return { workspaceId: context.workspaceId, permissions: context.permissions };
+}
+
+/**
+ * Records of a listing with the last use and balance their objects last fed their shards (at
+ * most 30 s behind the object), where D1 holds them only hourly: the later last use of the two,
+ * and the shard's balance unless an admin change wrote the record after the shard saw it.
+ */
+async function withLiveUse(items: KeyRecord[], rollups: Pick<Env, "USAGE_ROLLUP">): Promise<KeyRecord[]> {
+  if (items.length === 0) return items;
+  const live = await failClosed(liveMembers(rollups, items));
+  return items.map((record) => {
+    const member = live[record.id];
+    if (!member) return record;
+    const lastUsedAt =
+      member.lastUsedAt === null || (record.lastUsedAt !== null && record.lastUsedAt >= member.lastUsedAt)
+        ? record.lastUsedAt
+        : member.lastUsedAt;
+    const credits =
+      member.at >= record.updatedAt && member.credits !== null ? member.credits : record.credits;
+    return { ...record, lastUsedAt, credits };
+  });
 }

@@ -3,14 +3,15 @@
  * Each change is written with its audit entry in one D1 batch.
  */
 
+import { failClosed } from "../fail-closed";
 import type { GateDirectory } from "../key-object/client";
+import { workspaceUsage } from "../key-object/usage-rollup-client";
 import { newId } from "../keys/random";
 import type { Policy } from "../policy/schema";
 import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
-import { UsageStore } from "../storage/usage";
 import { type Workspace, WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -33,6 +34,7 @@ export class WorkspaceService {
     private readonly db: D1Database,
     private readonly policy: Policy,
     private readonly gates: GateDirectory,
+    private readonly rollups: Pick<Env, "USAGE_ROLLUP">,
   ) {
     this.workspaces = new WorkspaceStore(db);
     this.audit = new AuditStore(db);
@@ -88,13 +90,13 @@ export class WorkspaceService {
   }
 
   /**
-   * Usage summed over the workspace's keys, by UTC day or hour, from D1: as of the keys' last
-   * write-behind (at most 30 s behind).
+   * Usage summed over the workspace's keys, by UTC day or hour, from its usage shards: as of the
+   * keys' last feed (at most 30 s behind; docs/consistency.md#usage).
    */
   async usage(context: AdminContext, id: string, query: UsageQuery): Promise<UsageItem[]> {
     await this.get(context, id);
     return usageReport(query, Date.now(), (from, to) =>
-      new UsageStore(this.db).workspaceTotals(id, query.granularity, from, to),
+      failClosed(workspaceUsage(this.rollups, id, query.granularity, from, to)),
     );
   }
 

@@ -1,92 +1,72 @@
 /**
- * D1 queries for per-day key usage. Counts are written as absolute totals, so that writing the
- * same day twice (a retried write-behind) never counts a request twice.
+ * D1 queries for the usage an earlier revision wrote to D1 (`key_usage`, `key_usage_hourly`).
+ * Usage now lives in each key's Durable Object and in its workspace's usage shards
+ * (docs/consistency.md#usage); these rows are imported once by each key's object, then removed.
  */
 import { d1 } from "./guard";
 
-/** Usage of one day, by code (`valid` for allowed requests). */
+/** Usage of one period, by code (`valid` for allowed requests). */
 export type DayCounts = Record<string, number>;
 
-export class UsageStore {
-  constructor(private readonly db: D1Database) {}
-
-  set(keyId: string, day: string, code: string, count: number): D1PreparedStatement {
-    return this.db
-      .prepare(
-        `INSERT INTO key_usage (key_id, day, code, count) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (key_id, day, code) DO UPDATE SET count = excluded.count`,
-      )
-      .bind(keyId, day, code, count);
-  }
-
-  setHour(keyId: string, hour: string, code: string, count: number): D1PreparedStatement {
-    return this.db
-      .prepare(
-        `INSERT INTO key_usage_hourly (key_id, hour, code, count) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (key_id, hour, code) DO UPDATE SET count = excluded.count`,
-      )
-      .bind(keyId, hour, code, count);
-  }
-
-  /** Removes a key's hourly totals before `hour` (hours are kept 7 days). */
-  pruneHours(keyId: string, hour: string): D1PreparedStatement {
-    return this.db.prepare("DELETE FROM key_usage_hourly WHERE key_id = ?1 AND hour < ?2").bind(keyId, hour);
-  }
-
-  /** Hours from `from` to `to` (inclusive, `YYYY-MM-DDTHH:00:00Z`) that saw requests. */
-  async listHours(keyId: string, from: string, to: string): Promise<Record<string, DayCounts>> {
-    const { results } = await d1(() =>
-      this.db
-        .prepare(
-          "SELECT hour AS period, code, count FROM key_usage_hourly WHERE key_id = ?1 AND hour BETWEEN ?2 AND ?3",
-        )
-        .bind(keyId, from, to)
-        .all<PeriodRow>(),
-    );
-    return byPeriod(results);
-  }
-
-  /** A workspace's totals by day or hour, summed over its keys, from `from` to `to` inclusive. */
-  async workspaceTotals(
-    workspaceId: string,
-    granularity: "day" | "hour",
-    from: string,
-    to: string,
-  ): Promise<Record<string, DayCounts>> {
-    const sql =
-      granularity === "day"
-        ? `SELECT u.day AS period, u.code, SUM(u.count) AS count FROM key_usage u JOIN keys k ON k.id = u.key_id
-           WHERE k.workspace_id = ?1 AND u.day BETWEEN ?2 AND ?3 GROUP BY u.day, u.code`
-        : `SELECT u.hour AS period, u.code, SUM(u.count) AS count FROM key_usage_hourly u JOIN keys k ON k.id = u.key_id
-           WHERE k.workspace_id = ?1 AND u.hour BETWEEN ?2 AND ?3 GROUP BY u.hour, u.code`;
-    const { results } = await d1(() => this.db.prepare(sql).bind(workspaceId, from, to).all<PeriodRow>());
-    return byPeriod(results);
-  }
-
-  /** Days from `from` to `to` (inclusive, YYYY-MM-DD) that saw requests, oldest first. */
-  async list(keyId: string, from: string, to: string): Promise<Record<string, DayCounts>> {
-    const { results } = await d1(() =>
-      this.db
-        .prepare(
-          "SELECT day, code, count FROM key_usage WHERE key_id = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
-        )
-        .bind(keyId, from, to)
-        .all<{ day: string; code: string; count: number }>(),
-    );
-    const days: Record<string, DayCounts> = {};
-    for (const row of results) days[row.day] = { ...days[row.day], [row.code]: row.count };
-    return days;
-  }
-}
-
-interface PeriodRow {
+export interface LegacyRow {
+  kind: "day" | "hour";
   period: string;
   code: string;
   count: number;
 }
 
-function byPeriod(rows: readonly PeriodRow[]): Record<string, DayCounts> {
-  const periods: Record<string, DayCounts> = {};
-  for (const row of rows) periods[row.period] = { ...periods[row.period], [row.code]: row.count };
-  return periods;
+/** Keys whose D1 usage a scheduled run asks their objects to import. */
+export const LEGACY_KEYS_PER_RUN = 25;
+
+export class UsageStore {
+  constructor(private readonly db: D1Database) {}
+
+  /**
+   * A key's usage rows still kept (days from `day`, hours from `hour`) and its workspace, in one
+   * D1 call.
+   */
+  async legacyUsage(
+    keyId: string,
+    day: string,
+    hour: string,
+  ): Promise<{ rows: LegacyRow[]; workspaceId: string | null }> {
+    const [rows, key] = await d1(() =>
+      this.db.batch<LegacyRow | { workspace_id: string }>([
+        this.db
+          .prepare(
+            `SELECT 'day' AS kind, day AS period, code, count FROM key_usage WHERE key_id = ?1 AND day >= ?2
+             UNION ALL
+             SELECT 'hour' AS kind, hour AS period, code, count FROM key_usage_hourly WHERE key_id = ?1 AND hour >= ?3`,
+          )
+          .bind(keyId, day, hour),
+        this.db.prepare("SELECT workspace_id FROM keys WHERE id = ?1").bind(keyId),
+      ]),
+    );
+    const workspace = key?.results[0] as { workspace_id: string } | undefined;
+    return { rows: (rows?.results ?? []) as LegacyRow[], workspaceId: workspace?.workspace_id ?? null };
+  }
+
+  /** Removes a key's D1 usage rows, once its object holds them. */
+  async removeLegacy(keyId: string): Promise<void> {
+    await d1(() =>
+      this.db.batch([
+        this.db.prepare("DELETE FROM key_usage WHERE key_id = ?1").bind(keyId),
+        this.db.prepare("DELETE FROM key_usage_hourly WHERE key_id = ?1").bind(keyId),
+      ]),
+    );
+  }
+
+  /** Some keys that still have usage rows in D1, at most `limit`. */
+  async legacyKeys(limit: number): Promise<string[]> {
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT key_id FROM (SELECT DISTINCT key_id FROM key_usage LIMIT ?1)
+           UNION SELECT key_id FROM (SELECT DISTINCT key_id FROM key_usage_hourly LIMIT ?1) LIMIT ?1`,
+        )
+        .bind(limit)
+        .all<{ key_id: string }>(),
+    );
+    return results.map((row) => row.key_id);
+  }
 }

@@ -3,8 +3,7 @@
  * nothing outside it: another workspace's keys answer 404 on every admin route, and its verify
  * calls see them as `invalid_key` with no ids, counting nothing in their workspace.
  */
-import { runDurableObjectAlarm } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { admin, call, createKey, createWorkspace, keyObject } from "../worker/helpers";
 
@@ -22,11 +21,13 @@ async function verify(key: string, token: string) {
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
+/** Rows of daily usage the key's object keeps (docs/consistency.md#usage). */
 async function usageRows(id: string) {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM key_usage WHERE key_id = ?1")
-    .bind(id)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
+  return runInDurableObject(
+    keyObject(id),
+    (_instance, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM usage WHERE kind = 'day'").one().n,
+  );
 }
 
 async function tenants() {

@@ -6,6 +6,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KeyGate } from "../../src/key-object/key-gate";
+import { workspaceUsage } from "../../src/key-object/usage-rollup-client";
 import { failingDb, restoreObjectDbs, setObjectDb } from "./faults";
 import {
   admin,
@@ -117,11 +118,8 @@ describe("write-behind guard", () => {
     await runDurableObjectAlarm(stub);
     const usage = await admin("GET", `/keys/${id}/usage`);
     expect(usage.json.items.at(-1).allowed).toBe(3);
-    const row = await env.DB.prepare(
-      "SELECT SUM(count) AS n FROM key_usage WHERE key_id = ?1 AND code = 'valid'",
-    )
-      .bind(id)
-      .first<{ n: number }>();
-    expect(row?.n).toBe(3);
+    const today = new Date().toISOString().slice(0, 10);
+    const shards = await workspaceUsage(env, ws, "day", today, today);
+    expect(shards[today]?.valid).toBe(3);
   });
 });

@@ -150,8 +150,9 @@ describe("leases", () => {
     let allowed = 0;
     for (let attempt = 0; attempt < 40 && allowed < 4; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const activity = await gateOf(env, id).recentActivity(ROOT);
-      allowed = Object.values(activity?.days ?? {}).reduce((sum, day) => sum + (day.valid ?? 0), 0);
+      const today = new Date().toISOString().slice(0, 10);
+      const usage = await gateOf(env, id).usageOf(ROOT, "day", today, today);
+      allowed = usage?.[today]?.valid ?? 0;
     }
     expect(allowed).toBe(4);
   });

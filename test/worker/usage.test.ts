@@ -1,19 +1,21 @@
 /**
- * Usage written behind by the key's Durable Object: lastUsedAt and per-day counts reach D1 by
- * the object's alarm, and an evicted or restarted object loses no count.
+ * Usage kept by the key's Durable Object: per-day counts move into its own tables by its alarm,
+ * lastUsedAt reaches D1 through its workspace's usage shard, and an evicted or restarted object
+ * loses no count.
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FLUSH_DELAY_MS } from "../../src/key-object/usage";
+import { rollupShard } from "../../src/key-object/usage-rollup";
 import { admin, call, createKey, createWorkspace, keyObjectFor } from "./helpers";
 
 async function gateOf(key: string) {
   return await keyObjectFor(key);
 }
 
-describe("usage write-behind", () => {
-  it("writes lastUsedAt and per-day counts to D1 by alarm, within 60 s", async () => {
+describe("usage kept by the key's object", () => {
+  it("keeps per-day counts in the object, and lastUsedAt reaches D1 through the usage shard", async () => {
     expect(FLUSH_DELAY_MS).toBeLessThanOrEqual(60_000);
     const ws = await createWorkspace();
     const { key, id } = await createKey(ws, { permissions: ["products:read"], limits: { minute: 3 } });
@@ -23,14 +25,16 @@ describe("usage write-behind", () => {
     expect(live.json.lastUsedAt).toEqual(expect.any(String));
     const gate = await gateOf(key);
     expect(await runDurableObjectAlarm(gate)).toBe(true);
+    const shard = env.USAGE_ROLLUP.get(env.USAGE_ROLLUP.idFromName(`${ws}/${rollupShard(id)}`));
+    expect(await runDurableObjectAlarm(shard)).toBe(true);
     const row = await env.DB.prepare("SELECT last_used_at FROM keys WHERE id = ?1")
       .bind(id)
       .first<{ last_used_at: number }>();
     expect(new Date(row?.last_used_at ?? 0).toISOString()).toBe(live.json.lastUsedAt);
-    const counts = await env.DB.prepare("SELECT code, count FROM key_usage WHERE key_id = ?1 ORDER BY code")
-      .bind(id)
-      .all();
-    expect(counts.results).toEqual([
+    const counts = await runInDurableObject(gate, (_instance, state) =>
+      state.storage.sql.exec("SELECT code, count FROM usage WHERE kind = 'day' ORDER BY code").toArray(),
+    );
+    expect(counts).toEqual([
       { code: "insufficient_permissions", count: 1 },
       { code: "rate_limited", count: 1 },
       { code: "valid", count: 3 },
