@@ -11,6 +11,7 @@ const workspace = {
   id: WORKSPACE_ID,
   name: "acme",
   plan: "pro",
+  externalId: "org_2bX9kLm",
   createdAt: CREATED_AT,
   updatedAt: CREATED_AT,
 };
@@ -55,7 +56,7 @@ const owner = {
 };
 
 export const EXAMPLES = {
-  createWorkspace: { name: "acme", plan: "pro" },
+  createWorkspace: { name: "acme", plan: "pro", externalId: "org_2bX9kLm" },
   patchWorkspace: { plan: "enterprise" },
   workspace,
   workspaceList: { items: [workspace], cursor: null },

@@ -49,6 +49,7 @@ export function workspaceView(workspace: Workspace) {
     id: workspace.id,
     name: workspace.name,
     plan: workspace.plan,
+    externalId: workspace.externalId,
     createdAt: iso(workspace.createdAt),
     updatedAt: iso(workspace.updatedAt),
   };
