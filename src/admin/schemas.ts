@@ -200,6 +200,16 @@ export const PatchKeyBody = z
   .refine((body) => Object.keys(body).length > 0, { message: "name at least one field to change" })
   .openapi("PatchKey");
 
+const ACTOR_ID_DESCRIPTION = "The admin key's id, or the portal member's subject; absent for the root token";
+
+export const CreatorSchema = z
+  .object({
+    type: z.enum(["root", "admin_key", "portal"]),
+    id: z.string().optional().openapi({ description: ACTOR_ID_DESCRIPTION }),
+    name: z.string().optional().openapi({ description: "A portal member's display name, when known" }),
+  })
+  .openapi("Creator", { description: "Who created, imported or rotated a key" });
+
 export const KeyRecordSchema = z
   .object({
     id: z.string().openapi({ example: "key_3ZQ0bV1tV2y4fRkq9mXa" }),
@@ -222,6 +232,10 @@ export const KeyRecordSchema = z
     updatedAt: z.string(),
     lastUsedAt: z.string().nullable(),
     rotatedFrom: z.string().nullable(),
+    createdBy: CreatorSchema.nullable().openapi({
+      description:
+        "Who created, imported or rotated the key (for a rotated key, who rotated it); null for keys made before it was recorded",
+    }),
   })
   .openapi("Key");
 
@@ -466,7 +480,16 @@ export const AuditEntrySchema = z
     id: z.string(),
     at: z.string(),
     workspaceId: z.string(),
-    actor: z.object({ type: z.enum(["root", "admin_key", "system"]), id: z.string().optional() }),
+    actor: z.object({
+      type: z.enum(["root", "admin_key", "portal", "system"]),
+      id: z
+        .string()
+        .optional()
+        .openapi({
+          description: `${ACTOR_ID_DESCRIPTION}; \`github\` for the system's leak reports`,
+        }),
+      name: z.string().optional().openapi({ description: "A portal member's display name, when known" }),
+    }),
     action: z.string().openapi({ example: "key.revoke" }),
     targetId: z.string(),
     requestId: z.string(),

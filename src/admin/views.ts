@@ -41,6 +41,8 @@ export function keyView(record: KeyRecord) {
     updatedAt: iso(record.updatedAt),
     lastUsedAt: isoOrNull(record.lastUsedAt),
     rotatedFrom: record.rotatedFrom,
+    // An object's state from before `createdBy` was recorded has none.
+    createdBy: record.createdBy ?? null,
   };
 }
 

@@ -12,7 +12,7 @@ import { type LeaseHolder, leaseHolder } from "../key-object/lease-holder";
 import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { newId } from "../keys/random";
-import type { KeyRecord } from "../keys/record";
+import { creatorOf, type KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
@@ -410,6 +410,7 @@ export class KeyService {
       updatedAt: now,
       lastUsedAt: null,
       rotatedFrom: null,
+      createdBy: creatorOf(context.actor),
     };
     const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
     const outcome = await failClosed(
