@@ -349,8 +349,12 @@ export const RoleSchema = z
     workspaceId: z.string(),
     name: z.string(),
     permissions: z.array(z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    source: z.enum(["policy", "workspace"]).openapi({
+      description:
+        "`policy`: a role of `policy.roles`, known in every workspace; `workspace`: the workspace's own, replacing the policy's of its name",
+    }),
+    createdAt: z.string().nullable().openapi({ description: "Null for a policy role" }),
+    updatedAt: z.string().nullable().openapi({ description: "Null for a policy role" }),
   })
   .openapi("Role");
 

@@ -6,9 +6,9 @@ import type { KeyRecord } from "../keys/record";
 import type { EventItem } from "../services/events";
 import type { Inspection } from "../services/keys";
 import type { OwnerDetail } from "../services/owners";
+import type { ListedRole } from "../services/roles";
 import type { AuditEntry } from "../storage/audit";
 import type { Owner } from "../storage/owners";
-import type { Role } from "../storage/roles";
 import type { Workspace } from "../storage/workspaces";
 
 function iso(ms: number): string {
@@ -57,13 +57,14 @@ export function workspaceView(workspace: Workspace) {
   };
 }
 
-export function roleView(role: Role) {
+export function roleView(role: ListedRole) {
   return {
     workspaceId: role.workspaceId,
     name: role.name,
     permissions: role.permissions,
-    createdAt: iso(role.createdAt),
-    updatedAt: iso(role.updatedAt),
+    source: role.source,
+    createdAt: isoOrNull(role.createdAt),
+    updatedAt: isoOrNull(role.updatedAt),
   };
 }
 
