@@ -4,12 +4,14 @@
  * in D1 (docs/consistency.md#usage).
  */
 
+import { env } from "cloudflare:workers";
 import { appFor } from "./app";
 import { logEvent } from "./log";
 import { loadPolicy, type PolicyResult } from "./policy/load";
 import { EventService } from "./services/events";
 import { moveLegacyUsage } from "./services/usage-upgrade";
 import { deliverBatch, retryDelay } from "./services/webhook-delivery";
+import { readPolicyRolesFrom } from "./storage/roles";
 
 export { KeyGate } from "./key-object/key-gate";
 export { OwnerGate } from "./key-object/owner-gate";
@@ -25,6 +27,14 @@ function policyOf(raw: unknown): PolicyResult {
   loaded = { raw, result };
   return result;
 }
+
+// A key's object is handed no policy: it resolves the roles of `policy.roles` through this, read
+// from the deployment's POLICY like the Worker's (docs/policy.md#roles). An invalid policy has
+// none, which grants nothing.
+readPolicyRolesFrom(() => {
+  const policy = policyOf(env.POLICY);
+  return policy.ok ? policy.policy.roles : {};
+});
 
 function secretOf(env: Env, name: string): string | undefined {
   const value = (env as unknown as Record<string, unknown>)[name];

@@ -11,6 +11,7 @@ const workspace = {
   id: WORKSPACE_ID,
   name: "acme",
   plan: "pro",
+  externalId: "org_2bX9kLm",
   createdAt: CREATED_AT,
   updatedAt: CREATED_AT,
 };
@@ -36,12 +37,14 @@ const key = {
   updatedAt: CREATED_AT,
   lastUsedAt: null,
   rotatedFrom: null,
+  createdBy: { type: "admin_key", id: "key_7HqP2sLw9xYb4nRt6cVe" },
 };
 
 const role = {
   workspaceId: WORKSPACE_ID,
   name: "billing-admin",
   permissions: ["invoices:read", "invoices:write"],
+  source: "workspace",
   createdAt: CREATED_AT,
   updatedAt: CREATED_AT,
 };
@@ -55,7 +58,7 @@ const owner = {
 };
 
 export const EXAMPLES = {
-  createWorkspace: { name: "acme", plan: "pro" },
+  createWorkspace: { name: "acme", plan: "pro", externalId: "org_2bX9kLm" },
   patchWorkspace: { plan: "enterprise" },
   workspace,
   workspaceList: { items: [workspace], cursor: null },
@@ -93,7 +96,19 @@ export const EXAMPLES = {
     permissions: ["invoices:read", "invoices:write"],
   },
   role,
-  roleList: { items: [role] },
+  roleList: {
+    items: [
+      role,
+      {
+        workspaceId: WORKSPACE_ID,
+        name: "viewer",
+        permissions: ["invoices:read"],
+        source: "policy",
+        createdAt: null,
+        updatedAt: null,
+      },
+    ],
+  },
   putOwner: {
     limits: { minute: 1200 },
     credits: { remaining: 50000, refill: { interval: "month", amount: 50000 } },

@@ -27,7 +27,8 @@ function workspaceOf(admin: AdminContext, requested: string | undefined): string
 
 export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
   const own = { holder: leaseHolder, policyOf: (type: string) => compiled.gatePolicy(type) };
-  const service = (c: Context<AppEnv>) => new RoleService(c.env.DB, gateDirectory(c.env.KEY_GATE), own);
+  const service = (c: Context<AppEnv>) =>
+    new RoleService(c.env.DB, gateDirectory(c.env.KEY_GATE), own, compiled.policy.roles);
 
   app.openapi(
     createRoute({
@@ -54,7 +55,7 @@ export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledP
       path: "/v1/roles",
       operationId: "listRoles",
       tags: TAGS,
-      summary: "List the roles of a workspace",
+      summary: "List the roles of a workspace: its own and the policy's it does not replace",
       description: "Needs the admin permission `roles:read` (root holds every permission).",
       security: SECURITY,
       middleware: [adminAuth(compiled, "roles:read")] as const,
@@ -74,12 +75,13 @@ export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledP
       path: "/v1/roles/{name}",
       operationId: "deleteRole",
       tags: TAGS,
-      summary: "Delete a role; keys holding it lose its permissions",
-      description: "Needs the admin permission `roles:write` (root holds every permission).",
+      summary: "Delete a workspace role; keys holding it get the policy's role of its name, if any",
+      description:
+        "Needs the admin permission `roles:write` (root holds every permission). A policy role the workspace does not replace is 409 `conflict`: only a deployment changes it.",
       security: SECURITY,
       middleware: [adminAuth(compiled, "roles:write")] as const,
       request: { params: RoleNameParam, query: RoleWorkspaceQuery },
-      responses: { 204: { description: "Deleted" }, ...problems(400, 404) },
+      responses: { 204: { description: "Deleted" }, ...problems(400, 404, 409) },
     }),
     async (c) => {
       const admin = c.get("admin");

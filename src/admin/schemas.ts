@@ -66,11 +66,25 @@ function cleanText(max: number) {
     .openapi({ description: `At most ${max} characters; ${CLEAN_TEXT_MESSAGE}` });
 }
 
+/** `ownerId` and `externalId`: ids of other systems, identity providers' subjects among them. */
+const FOREIGN_ID_PATTERN = /^[A-Za-z0-9_.:@|-]{1,128}$/;
+const FOREIGN_ID_MESSAGE = "1 to 128 characters of [A-Za-z0-9_.:@|-]";
+
+export const ExternalId = z
+  .string()
+  .regex(FOREIGN_ID_PATTERN, FOREIGN_ID_MESSAGE)
+  .openapi({
+    description: `The provider's own id of the organisation the workspace serves: ${FOREIGN_ID_MESSAGE}, unique in the deployment`,
+    example: "org_2bX9kLm",
+  });
+
 export const OwnerId = z
   .string()
-  .regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "1 to 128 characters of [A-Za-z0-9_.:@-]")
+  .regex(FOREIGN_ID_PATTERN, FOREIGN_ID_MESSAGE)
   .refine(isNotDotsOnly, "not dots only")
-  .openapi({ description: "1 to 128 characters of [A-Za-z0-9_.:@-], not dots only" });
+  .openapi({
+    description: `${FOREIGN_ID_MESSAGE}, not dots only (\`|\` so that subjects such as \`auth0|abc\` fit)`,
+  });
 
 /** Any JSON value; a named component, so that the document refers to it instead of unfolding it. */
 const JsonValue = z.json().openapi("JsonValue", { description: "Any JSON value" });
@@ -186,6 +200,16 @@ export const PatchKeyBody = z
   .refine((body) => Object.keys(body).length > 0, { message: "name at least one field to change" })
   .openapi("PatchKey");
 
+const ACTOR_ID_DESCRIPTION = "The admin key's id, or the portal member's subject; absent for the root token";
+
+export const CreatorSchema = z
+  .object({
+    type: z.enum(["root", "admin_key", "portal"]),
+    id: z.string().optional().openapi({ description: ACTOR_ID_DESCRIPTION }),
+    name: z.string().optional().openapi({ description: "A portal member's display name, when known" }),
+  })
+  .openapi("Creator", { description: "Who created, imported or rotated a key" });
+
 export const KeyRecordSchema = z
   .object({
     id: z.string().openapi({ example: "key_3ZQ0bV1tV2y4fRkq9mXa" }),
@@ -208,6 +232,10 @@ export const KeyRecordSchema = z
     updatedAt: z.string(),
     lastUsedAt: z.string().nullable(),
     rotatedFrom: z.string().nullable(),
+    createdBy: CreatorSchema.nullable().openapi({
+      description:
+        "Who created, imported or rotated the key (for a rotated key, who rotated it); null for keys made before it was recorded",
+    }),
   })
   .openapi("Key");
 
@@ -238,6 +266,9 @@ export const WorkspaceSchema = z
     id: z.string().openapi({ example: "ws_8fJ2kq0aLm3nB5cD7eF9" }),
     name: z.string(),
     plan: z.string().nullable(),
+    externalId: z.string().nullable().openapi({
+      description: "The provider's own id of the organisation the workspace serves; unique, or null",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -246,11 +277,21 @@ export const WorkspaceSchema = z
 const WorkspaceName = cleanText(200).min(1);
 
 export const CreateWorkspaceBody = z
-  .strictObject({ name: WorkspaceName, plan: PlanName.nullable().optional() })
+  .strictObject({
+    name: WorkspaceName,
+    plan: PlanName.nullable().optional(),
+    externalId: ExternalId.nullable().optional(),
+  })
   .openapi("CreateWorkspace");
 
 export const PatchWorkspaceBody = z
-  .strictObject({ name: WorkspaceName.optional(), plan: PlanName.nullable().optional() })
+  .strictObject({
+    name: WorkspaceName.optional(),
+    plan: PlanName.nullable().optional(),
+    externalId: ExternalId.nullable()
+      .optional()
+      .openapi({ description: "Set or cleared (null) by the root token only" }),
+  })
   .refine((body) => Object.keys(body).length > 0, { message: "name at least one field to change" })
   .openapi("PatchWorkspace");
 
@@ -261,6 +302,12 @@ export const WorkspaceListSchema = z
 export const PageQuery = z.object({
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+});
+
+export const WorkspaceListQuery = PageQuery.extend({
+  externalId: ExternalId.optional().openapi({
+    description: "Only the workspace with this externalId (none, for an admin key, unless its own)",
+  }),
 });
 
 /** Every code of the one catalogue, `src/refusals.ts`. */
@@ -302,8 +349,12 @@ export const RoleSchema = z
     workspaceId: z.string(),
     name: z.string(),
     permissions: z.array(z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    source: z.enum(["policy", "workspace"]).openapi({
+      description:
+        "`policy`: a role of `policy.roles`, known in every workspace; `workspace`: the workspace's own, replacing the policy's of its name",
+    }),
+    createdAt: z.string().nullable().openapi({ description: "Null for a policy role" }),
+    updatedAt: z.string().nullable().openapi({ description: "Null for a policy role" }),
   })
   .openapi("Role");
 
@@ -433,7 +484,16 @@ export const AuditEntrySchema = z
     id: z.string(),
     at: z.string(),
     workspaceId: z.string(),
-    actor: z.object({ type: z.enum(["root", "admin_key", "system"]), id: z.string().optional() }),
+    actor: z.object({
+      type: z.enum(["root", "admin_key", "portal", "system"]),
+      id: z
+        .string()
+        .optional()
+        .openapi({
+          description: `${ACTOR_ID_DESCRIPTION}; \`github\` for the system's leak reports`,
+        }),
+      name: z.string().optional().openapi({ description: "A portal member's display name, when known" }),
+    }),
     action: z.string().openapi({ example: "key.revoke" }),
     targetId: z.string(),
     requestId: z.string(),

@@ -6,9 +6,9 @@ import type { KeyRecord } from "../keys/record";
 import type { EventItem } from "../services/events";
 import type { Inspection } from "../services/keys";
 import type { OwnerDetail } from "../services/owners";
+import type { ListedRole } from "../services/roles";
 import type { AuditEntry } from "../storage/audit";
 import type { Owner } from "../storage/owners";
-import type { Role } from "../storage/roles";
 import type { Workspace } from "../storage/workspaces";
 
 function iso(ms: number): string {
@@ -41,6 +41,8 @@ export function keyView(record: KeyRecord) {
     updatedAt: iso(record.updatedAt),
     lastUsedAt: isoOrNull(record.lastUsedAt),
     rotatedFrom: record.rotatedFrom,
+    // An object's state from before `createdBy` was recorded has none.
+    createdBy: record.createdBy ?? null,
   };
 }
 
@@ -49,18 +51,20 @@ export function workspaceView(workspace: Workspace) {
     id: workspace.id,
     name: workspace.name,
     plan: workspace.plan,
+    externalId: workspace.externalId,
     createdAt: iso(workspace.createdAt),
     updatedAt: iso(workspace.updatedAt),
   };
 }
 
-export function roleView(role: Role) {
+export function roleView(role: ListedRole) {
   return {
     workspaceId: role.workspaceId,
     name: role.name,
     permissions: role.permissions,
-    createdAt: iso(role.createdAt),
-    updatedAt: iso(role.updatedAt),
+    source: role.source,
+    createdAt: isoOrNull(role.createdAt),
+    updatedAt: isoOrNull(role.updatedAt),
   };
 }
 

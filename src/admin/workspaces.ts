@@ -11,11 +11,11 @@ import { EXAMPLES } from "./examples";
 import { jsonBody, jsonResponse, problems, SECURITY } from "./openapi";
 import {
   CreateWorkspaceBody,
-  PageQuery,
   PatchWorkspaceBody,
   UsageQuery,
   UsageSchema,
   WorkspaceIdParam,
+  WorkspaceListQuery,
   WorkspaceListSchema,
   WorkspaceSchema,
 } from "./schemas";
@@ -40,7 +40,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
       request: { body: jsonBody(CreateWorkspaceBody, EXAMPLES.createWorkspace) },
       responses: {
         201: jsonResponse(WorkspaceSchema, "The new workspace", EXAMPLES.workspace),
-        ...problems(400, 413),
+        ...problems(400, 409, 413),
       },
     }),
     async (c) => {
@@ -55,19 +55,19 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
       path: "/v1/workspaces",
       operationId: "listWorkspaces",
       tags: TAGS,
-      summary: "List workspaces",
-      description: "Needs the admin permission `workspaces:read` (root holds every permission).",
+      summary: "List workspaces, or find one by its externalId",
+      description:
+        "Needs the admin permission `workspaces:read` (root holds every permission). An admin key sees its own workspace only.",
       security: SECURITY,
       middleware: [adminAuth(compiled, "workspaces:read")] as const,
-      request: { query: PageQuery },
+      request: { query: WorkspaceListQuery },
       responses: {
         200: jsonResponse(WorkspaceListSchema, "A page of workspaces", EXAMPLES.workspaceList),
         ...problems(400),
       },
     }),
     async (c) => {
-      const { cursor, limit } = c.req.valid("query");
-      const page = await service(c.env).list(c.get("admin"), cursor, limit);
+      const page = await service(c.env).list(c.get("admin"), c.req.valid("query"));
       return c.json({ items: page.items.map(workspaceView), cursor: page.cursor }, 200);
     },
   );
@@ -100,14 +100,15 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: Comp
       path: "/v1/workspaces/{id}",
       operationId: "updateWorkspace",
       tags: TAGS,
-      summary: "Change a workspace's name or plan",
-      description: "Needs the admin permission `workspaces:write` (root holds every permission).",
+      summary: "Change a workspace's name, plan or externalId",
+      description:
+        "Needs the admin permission `workspaces:write` (root holds every permission); only the root token changes `externalId`.",
       security: SECURITY,
       middleware: [adminAuth(compiled, "workspaces:write")] as const,
       request: { params: WorkspaceIdParam, body: jsonBody(PatchWorkspaceBody, EXAMPLES.patchWorkspace) },
       responses: {
         200: jsonResponse(WorkspaceSchema, "The changed workspace", EXAMPLES.workspace),
-        ...problems(400, 404, 413),
+        ...problems(400, 403, 404, 409, 413),
       },
     }),
     async (c) => {

@@ -20,6 +20,7 @@ export const Workspace: z.ZodType<Schemas["Workspace"]> = z.object({
   id: z.string(),
   name: z.string(),
   plan: nullableString,
+  externalId: nullableString,
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -39,6 +40,10 @@ export const Usage: z.ZodType<Schemas["Usage"]> = z.object({
     }),
   ),
 });
+
+/** Who made a key, or did a change: the shape of an audit actor. */
+const actorId = { id: z.string().optional(), name: z.string().optional() };
+const Creator = z.object({ type: z.enum(["root", "admin_key", "portal"]), ...actorId });
 
 const CreditRefill = z.object({ interval: z.enum(["day", "month"]), amount: count }).nullable();
 
@@ -69,6 +74,7 @@ const keyShape = {
   updatedAt: z.string(),
   lastUsedAt: nullableString,
   rotatedFrom: nullableString,
+  createdBy: Creator.nullable(),
 };
 
 export const Key: z.ZodType<Schemas["Key"]> = z.object(keyShape);
@@ -99,8 +105,9 @@ export const Role: z.ZodType<Schemas["Role"]> = z.object({
   workspaceId: z.string(),
   name: z.string(),
   permissions: strings,
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  source: z.enum(["policy", "workspace"]),
+  createdAt: nullableString,
+  updatedAt: nullableString,
 });
 
 export const RoleList: z.ZodType<Schemas["RoleList"]> = z.object({ items: z.array(Role) });
@@ -109,7 +116,7 @@ const AuditEntry: z.ZodType<Schemas["AuditEntry"]> = z.object({
   id: z.string(),
   at: z.string(),
   workspaceId: z.string(),
-  actor: z.object({ type: z.enum(["root", "admin_key", "system"]), id: z.string().optional() }),
+  actor: z.object({ type: z.enum(["root", "admin_key", "portal", "system"]), ...actorId }),
   action: z.string(),
   targetId: z.string(),
   requestId: z.string(),

@@ -133,6 +133,7 @@ export function keyRecord(key: Key, now: Date): string {
     ["expires", key.expiresAt],
     ["revoked", key.revokedAt],
     ["rotated from", key.rotatedFrom],
+    ["created by", key.createdBy],
     ["last used", key.lastUsedAt],
     ["created", key.createdAt],
     ["updated", key.updatedAt],

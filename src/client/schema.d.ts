@@ -9,8 +9,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List workspaces
-     * @description Needs the admin permission `workspaces:read` (root holds every permission).
+     * List workspaces, or find one by its externalId
+     * @description Needs the admin permission `workspaces:read` (root holds every permission). An admin key sees its own workspace only.
      */
     get: operations["listWorkspaces"];
     put?: never;
@@ -43,8 +43,8 @@ export interface paths {
     options?: never;
     head?: never;
     /**
-     * Change a workspace's name or plan
-     * @description Needs the admin permission `workspaces:write` (root holds every permission).
+     * Change a workspace's name, plan or externalId
+     * @description Needs the admin permission `workspaces:write` (root holds every permission); only the root token changes `externalId`.
      */
     patch: operations["updateWorkspace"];
     trace?: never;
@@ -249,7 +249,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List the roles of a workspace
+     * List the roles of a workspace: its own and the policy's it does not replace
      * @description Needs the admin permission `roles:read` (root holds every permission).
      */
     get: operations["listRoles"];
@@ -276,8 +276,8 @@ export interface paths {
     put?: never;
     post?: never;
     /**
-     * Delete a role; keys holding it lose its permissions
-     * @description Needs the admin permission `roles:write` (root holds every permission).
+     * Delete a workspace role; keys holding it get the policy's role of its name, if any
+     * @description Needs the admin permission `roles:write` (root holds every permission). A policy role the workspace does not replace is 409 `conflict`: only a deployment changes it.
      */
     delete: operations["deleteRole"];
     options?: never;
@@ -507,6 +507,8 @@ export interface components {
       id: string;
       name: string;
       plan: string | null;
+      /** @description The provider's own id of the organisation the workspace serves; unique, or null */
+      externalId: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -570,6 +572,11 @@ export interface components {
       /** @description At most 200 characters; no control characters and no lone surrogates */
       name: string;
       plan?: string | null;
+      /**
+       * @description The provider's own id of the organisation the workspace serves: 1 to 128 characters of [A-Za-z0-9_.:@|-], unique in the deployment
+       * @example org_2bX9kLm
+       */
+      externalId?: string | null;
     };
     WorkspaceList: {
       items: components["schemas"]["Workspace"][];
@@ -579,6 +586,11 @@ export interface components {
       /** @description At most 200 characters; no control characters and no lone surrogates */
       name?: string;
       plan?: string | null;
+      /**
+       * @description Set or cleared (null) by the root token only
+       * @example org_2bX9kLm
+       */
+      externalId?: string | null;
     };
     Usage: {
       items: {
@@ -635,6 +647,15 @@ export interface components {
       interval: "day" | "month";
       amount: number;
     } | null;
+    /** @description Who created, imported or rotated the key (for a rotated key, who rotated it); null for keys made before it was recorded */
+    Creator: {
+      /** @enum {string} */
+      type: "root" | "admin_key" | "portal";
+      /** @description The admin key's id, or the portal member's subject; absent for the root token */
+      id?: string;
+      /** @description A portal member's display name, when known */
+      name?: string;
+    } | null;
     Key: {
       /** @example key_3ZQ0bV1tV2y4fRkq9mXa */
       id: string;
@@ -660,13 +681,14 @@ export interface components {
       updatedAt: string;
       lastUsedAt: string | null;
       rotatedFrom: string | null;
+      createdBy: components["schemas"]["Creator"];
     };
     CreateKey: {
       workspaceId: string;
       type: string;
       /** @description At most 200 characters; no control characters and no lone surrogates */
       name?: string;
-      /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+      /** @description 1 to 128 characters of [A-Za-z0-9_.:@|-], not dots only (`|` so that subjects such as `auth0|abc` fit) */
       ownerId?: string;
       permissions?: string[];
       roles?: string[];
@@ -696,7 +718,7 @@ export interface components {
       hash?: string;
       /** @description At most 200 characters; no control characters and no lone surrogates */
       name?: string;
-      /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+      /** @description 1 to 128 characters of [A-Za-z0-9_.:@|-], not dots only (`|` so that subjects such as `auth0|abc` fit) */
       ownerId?: string;
       permissions?: string[];
       roles?: string[];
@@ -750,7 +772,7 @@ export interface components {
     PatchKey: {
       /** @description At most 200 characters; no control characters and no lone surrogates */
       name?: string | null;
-      /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+      /** @description 1 to 128 characters of [A-Za-z0-9_.:@|-], not dots only (`|` so that subjects such as `auth0|abc` fit) */
       ownerId?: string | null;
       permissions?: string[];
       roles?: string[];
@@ -781,8 +803,15 @@ export interface components {
       workspaceId: string;
       name: string;
       permissions: string[];
-      createdAt: string;
-      updatedAt: string;
+      /**
+       * @description `policy`: a role of `policy.roles`, known in every workspace; `workspace`: the workspace's own, replacing the policy's of its name
+       * @enum {string}
+       */
+      source: "policy" | "workspace";
+      /** @description Null for a policy role */
+      createdAt: string | null;
+      /** @description Null for a policy role */
+      updatedAt: string | null;
     };
     UpsertRole: {
       workspaceId: string;
@@ -833,8 +862,11 @@ export interface components {
       workspaceId: string;
       actor: {
         /** @enum {string} */
-        type: "root" | "admin_key" | "system";
+        type: "root" | "admin_key" | "portal" | "system";
+        /** @description The admin key's id, or the portal member's subject; absent for the root token; `github` for the system's leak reports */
         id?: string;
+        /** @description A portal member's display name, when known */
+        name?: string;
       };
       /** @example key.revoke */
       action: string;
@@ -980,6 +1012,8 @@ export interface operations {
       query?: {
         cursor?: string;
         limit?: number;
+        /** @description Only the workspace with this externalId (none, for an admin key, unless its own) */
+        externalId?: string;
       };
       header?: never;
       path?: never;
@@ -1000,6 +1034,7 @@ export interface operations {
            *           "id": "ws_8fJ2kq0aLm3nB5cD7eF9",
            *           "name": "acme",
            *           "plan": "pro",
+           *           "externalId": "org_2bX9kLm",
            *           "createdAt": "2026-11-23T03:24:40.982Z",
            *           "updatedAt": "2026-11-23T03:24:40.982Z"
            *         }
@@ -1079,7 +1114,8 @@ export interface operations {
         /**
          * @example {
          *       "name": "acme",
-         *       "plan": "pro"
+         *       "plan": "pro",
+         *       "externalId": "org_2bX9kLm"
          *     }
          */
         "application/json": components["schemas"]["CreateWorkspace"];
@@ -1097,6 +1133,7 @@ export interface operations {
            *       "id": "ws_8fJ2kq0aLm3nB5cD7eF9",
            *       "name": "acme",
            *       "plan": "pro",
+           *       "externalId": "org_2bX9kLm",
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z"
            *     }
@@ -1128,6 +1165,17 @@ export interface operations {
       };
       /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
       403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict (`conflict`, or `key_revoked` for a change to a revoked key) */
+      409: {
         headers: {
           /** @description The problem's `code` */
           "X-Portcullis-Code"?: string;
@@ -1194,6 +1242,7 @@ export interface operations {
            *       "id": "ws_8fJ2kq0aLm3nB5cD7eF9",
            *       "name": "acme",
            *       "plan": "pro",
+           *       "externalId": "org_2bX9kLm",
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z"
            *     }
@@ -1289,6 +1338,7 @@ export interface operations {
            *       "id": "ws_8fJ2kq0aLm3nB5cD7eF9",
            *       "name": "acme",
            *       "plan": "pro",
+           *       "externalId": "org_2bX9kLm",
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z"
            *     }
@@ -1331,6 +1381,17 @@ export interface operations {
       };
       /** @description No such object, or not in the caller's workspace */
       404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict (`conflict`, or `key_revoked` for a change to a revoked key) */
+      409: {
         headers: {
           /** @description The problem's `code` */
           "X-Portcullis-Code"?: string;
@@ -1542,7 +1603,11 @@ export interface operations {
            *           "createdAt": "2026-11-23T03:24:40.982Z",
            *           "updatedAt": "2026-11-23T03:24:40.982Z",
            *           "lastUsedAt": null,
-           *           "rotatedFrom": null
+           *           "rotatedFrom": null,
+           *           "createdBy": {
+           *             "type": "admin_key",
+           *             "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *           }
            *         }
            *       ],
            *       "cursor": null
@@ -1683,6 +1748,10 @@ export interface operations {
            *       "updatedAt": "2026-11-23T03:24:40.982Z",
            *       "lastUsedAt": null,
            *       "rotatedFrom": null,
+           *       "createdBy": {
+           *         "type": "admin_key",
+           *         "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *       },
            *       "key": "sk_live_x0Mek5L4wHRe45GOOQP8bajf4WA0pAGu_30f1467b"
            *     }
            */
@@ -1828,7 +1897,11 @@ export interface operations {
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z",
            *       "lastUsedAt": null,
-           *       "rotatedFrom": null
+           *       "rotatedFrom": null,
+           *       "createdBy": {
+           *         "type": "admin_key",
+           *         "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *       }
            *     }
            */
           "application/json": components["schemas"]["Key"];
@@ -1982,7 +2055,11 @@ export interface operations {
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z",
            *       "lastUsedAt": null,
-           *       "rotatedFrom": null
+           *       "rotatedFrom": null,
+           *       "createdBy": {
+           *         "type": "admin_key",
+           *         "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *       }
            *     }
            */
           "application/json": components["schemas"]["Key"];
@@ -2119,6 +2196,10 @@ export interface operations {
            *       "updatedAt": "2026-11-23T03:24:40.982Z",
            *       "lastUsedAt": null,
            *       "rotatedFrom": null,
+           *       "createdBy": {
+           *         "type": "admin_key",
+           *         "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *       },
            *       "counters": {
            *         "plan": "pro",
            *         "limits": [
@@ -2330,7 +2411,11 @@ export interface operations {
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z",
            *       "lastUsedAt": null,
-           *       "rotatedFrom": null
+           *       "rotatedFrom": null,
+           *       "createdBy": {
+           *         "type": "admin_key",
+           *         "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *       }
            *     }
            */
           "application/json": components["schemas"]["Key"];
@@ -2487,7 +2572,11 @@ export interface operations {
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z",
            *       "lastUsedAt": null,
-           *       "rotatedFrom": null
+           *       "rotatedFrom": null,
+           *       "createdBy": {
+           *         "type": "admin_key",
+           *         "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *       }
            *     }
            */
           "application/json": components["schemas"]["Key"];
@@ -2752,6 +2841,10 @@ export interface operations {
            *       "updatedAt": "2026-11-23T03:24:40.982Z",
            *       "lastUsedAt": null,
            *       "rotatedFrom": null,
+           *       "createdBy": {
+           *         "type": "admin_key",
+           *         "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *       },
            *       "key": "sk_live_x0Mek5L4wHRe45GOOQP8bajf4WA0pAGu_30f1467b"
            *     }
            */
@@ -2899,7 +2992,11 @@ export interface operations {
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z",
            *       "lastUsedAt": null,
-           *       "rotatedFrom": null
+           *       "rotatedFrom": null,
+           *       "createdBy": {
+           *         "type": "admin_key",
+           *         "id": "key_7HqP2sLw9xYb4nRt6cVe"
+           *       }
            *     }
            */
           "application/json": components["schemas"]["Key"];
@@ -2989,8 +3086,19 @@ export interface operations {
            *             "invoices:read",
            *             "invoices:write"
            *           ],
+           *           "source": "workspace",
            *           "createdAt": "2026-11-23T03:24:40.982Z",
            *           "updatedAt": "2026-11-23T03:24:40.982Z"
+           *         },
+           *         {
+           *           "workspaceId": "ws_8fJ2kq0aLm3nB5cD7eF9",
+           *           "name": "viewer",
+           *           "permissions": [
+           *             "invoices:read"
+           *           ],
+           *           "source": "policy",
+           *           "createdAt": null,
+           *           "updatedAt": null
            *         }
            *       ]
            *     }
@@ -3103,6 +3211,7 @@ export interface operations {
            *         "invoices:read",
            *         "invoices:write"
            *       ],
+           *       "source": "workspace",
            *       "createdAt": "2026-11-23T03:24:40.982Z",
            *       "updatedAt": "2026-11-23T03:24:40.982Z"
            *     }
@@ -3254,6 +3363,17 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
+      /** @description Conflict (`conflict`, or `key_revoked` for a change to a revoked key) */
+      409: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
       /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
       429: {
         headers: {
@@ -3285,7 +3405,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+        /** @description 1 to 128 characters of [A-Za-z0-9_.:@|-], not dots only (`|` so that subjects such as `auth0|abc` fit) */
         ownerId: string;
       };
       cookie?: never;
@@ -3398,7 +3518,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+        /** @description 1 to 128 characters of [A-Za-z0-9_.:@|-], not dots only (`|` so that subjects such as `auth0|abc` fit) */
         ownerId: string;
       };
       cookie?: never;
@@ -3651,7 +3771,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description 1 to 128 characters of [A-Za-z0-9_.:@-], not dots only */
+        /** @description 1 to 128 characters of [A-Za-z0-9_.:@|-], not dots only (`|` so that subjects such as `auth0|abc` fit) */
         ownerId: string;
       };
       cookie?: never;

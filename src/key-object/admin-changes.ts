@@ -8,7 +8,7 @@ import { onlyRestricts } from "../keys/change";
 import { changedFields, type EventType, keyEvent, type PortcullisEvent } from "../keys/events";
 import { holds } from "../keys/permissions";
 import { newId } from "../keys/random";
-import type { Credits, KeyRecord } from "../keys/record";
+import { type Credits, creatorOf, type KeyRecord } from "../keys/record";
 import { applyCreditOp, creditState, currentCredits } from "../limits/credits";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { AuditAction } from "../storage/audit";
@@ -211,6 +211,8 @@ export class KeyChanges {
           updatedAt: now,
           lastUsedAt: null,
           rotatedFrom: state.record.id,
+          // The successor is made by whoever rotates, not by the original's creator.
+          createdBy: creatorOf(context.actor),
         };
         const initial = {
           record,

@@ -17,6 +17,21 @@ export interface Credits {
   refill: CreditRefill | null;
 }
 
+/**
+ * Who made a key (docs/admin-api.md#keys): the root token, an admin key, or a member through the
+ * portal (its subject, and its display name when the token has one). The audit log's actors
+ * have the same shape, plus the system's.
+ */
+export type Creator =
+  | { type: "root" }
+  | { type: "admin_key"; id: string }
+  | { type: "portal"; id: string; name?: string };
+
+/** The creator a change by `actor` records; null for the system, which creates no key. */
+export function creatorOf(actor: Creator | { type: "system"; id: string }): Creator | null {
+  return actor.type === "system" ? null : actor;
+}
+
 export interface KeyRecord {
   id: string;
   workspaceId: string;
@@ -39,6 +54,8 @@ export interface KeyRecord {
   updatedAt: number;
   lastUsedAt: number | null;
   rotatedFrom: string | null;
+  /** Who created, imported or rotated it; null (or absent, in an object's state) for keys made before it was recorded. */
+  createdBy: Creator | null;
 }
 
 /** What a decision tells about its key: enough to name it to the origin and to the caller. */

@@ -163,6 +163,13 @@ const PlanSchema = z.strictObject({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
+/** Role names, as the admin API takes them: `[A-Za-z0-9_.:-]{1,64}`, not dots only. */
+export const ROLE_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+const RoleSchema = z.strictObject({
+  permissions: z.array(permission).describe("Permissions a key holding the role gets."),
+});
+
 /** The proxies forward-auth knows the headers of (docs/headers.md). */
 export const FORWARD_AUTH_PROXIES = ["nginx", "traefik", "caddy", "envoy"] as const;
 export type ForwardAuthProxy = (typeof FORWARD_AUTH_PROXIES)[number];
@@ -284,6 +291,18 @@ export const PolicySchema = z
       .record(z.string().min(1), PlanSchema)
       .default({})
       .describe("Plans by name: limits, quota status and permissions shared by the keys on them."),
+    roles: z
+      .record(
+        z
+          .string()
+          .regex(ROLE_NAME_PATTERN, "a role name is 1 to 64 characters of [A-Za-z0-9_.:-]")
+          .refine((name) => !/^\.+$/.test(name), "a role name is not dots only"),
+        RoleSchema,
+      )
+      .default({})
+      .describe(
+        "Roles known in every workspace, by name. A workspace role of the same name (`POST /roles`) replaces the policy's in that workspace; deleting it brings the policy's back. A change here is in force for keys in use within 30 s of the deployment that carries it.",
+      ),
     defaultPlan: z
       .string()
       .optional()

@@ -10,7 +10,7 @@ import { ADMIN_FORMAT, type CompiledPolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import { type FieldError, Refusal } from "../refusals";
-import { permissionsByRole, type RoleStore } from "../storage/roles";
+import { type RoleStore, resolveRoles } from "../storage/roles";
 import type { AdminContext } from "./admin-context";
 import { badRequest } from "./policy-checks";
 
@@ -20,7 +20,10 @@ export class KeyGrants {
     private readonly roles: RoleStore,
   ) {}
 
-  /** Permissions of each named role; every role must exist in the workspace. */
+  /**
+   * Permissions of each named role; every role must exist in the workspace or in the policy
+   * (a workspace role replaces the policy's of its name).
+   */
   async rolePermissions(
     workspaceId: string,
     type: string,
@@ -30,10 +33,11 @@ export class KeyGrants {
     if (type === ADMIN_KEY_TYPE)
       throw badRequest("roles", "admin keys hold admin permissions only, no roles");
     const found = await this.roles.find(workspaceId, names);
-    const missing = names.filter((name) => !found.some((role) => role.name === name));
+    const resolved = resolveRoles(names, found, this.compiled.policy.roles);
+    const missing = names.filter((name) => !Object.hasOwn(resolved, name));
     if (missing.length > 0)
-      throw badRequest("roles", `unknown role(s) in this workspace: ${missing.join(", ")}`);
-    return permissionsByRole(found);
+      throw badRequest("roles", `unknown role(s) in this workspace and the policy: ${missing.join(", ")}`);
+    return resolved;
   }
 
   formatOf(type: string): KeyFormat {

@@ -13,7 +13,7 @@ import { liveMembers } from "../key-object/usage-rollup-client";
 import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { newId } from "../keys/random";
-import type { KeyRecord } from "../keys/record";
+import { creatorOf, type KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
@@ -408,6 +408,7 @@ export class KeyService {
       updatedAt: now,
       lastUsedAt: null,
       rotatedFrom: null,
+      createdBy: creatorOf(context.actor),
     };
     const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
     const outcome = await failClosed(

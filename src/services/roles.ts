@@ -1,17 +1,35 @@
 /**
- * Roles: named permission bundles of a workspace. A role edit is written to D1 with its audit
- * entry, then pushed to every key holding the role (after this isolate's own leases of them are
- * handed back, so that it waits only for others'); a key whose push failed re-reads its roles
- * within `ROLE_REFRESH_MS`.
+ * Roles: named permission bundles of a workspace, beside the policy's, which exist in every
+ * workspace (docs/policy.md#roles). A role edit is written to D1 with its audit entry, then
+ * pushed to every key holding the role (after this isolate's own leases of them are handed
+ * back, so that it waits only for others'); a key whose push failed re-reads its roles within
+ * `ROLE_REFRESH_MS`. Deleting a workspace role that replaced a policy role brings the policy's
+ * back, pushed the same way.
  */
 import type { GateDirectory } from "../key-object/client";
+import { ownEntry } from "../policy/own-entry";
+import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
-import { type Role, RoleStore } from "../storage/roles";
+import { type PolicyRoles, type Role, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { handBackLeases, type OwnLeases, pushToKeys } from "./fan-out";
+
+/** A role as the listing shows it: a workspace's, or the policy's (which has no times). */
+export interface ListedRole {
+  workspaceId: string;
+  name: string;
+  permissions: string[];
+  source: "policy" | "workspace";
+  createdAt: number | null;
+  updatedAt: number | null;
+}
+
+function listed(role: Role): ListedRole {
+  return { ...role, source: "workspace" };
+}
 
 export class RoleService {
   private readonly roles: RoleStore;
@@ -23,6 +41,7 @@ export class RoleService {
     private readonly db: D1Database,
     private readonly gates: GateDirectory,
     private readonly own: OwnLeases,
+    private readonly policyRoles: PolicyRoles,
   ) {
     this.roles = new RoleStore(db);
     this.keys = new KeyStore(db);
@@ -33,7 +52,7 @@ export class RoleService {
   async upsert(
     context: AdminContext,
     input: { workspaceId: string; name: string; permissions: string[] },
-  ): Promise<Role> {
+  ): Promise<ListedRole> {
     await this.workspace(context, input.workspaceId);
     const [before = null] = await this.roles.find(input.workspaceId, [input.name]);
     const now = Date.now();
@@ -52,17 +71,45 @@ export class RoleService {
       ),
     ]);
     await this.push(input.workspaceId, input.name, role.permissions);
-    return role;
+    return listed(role);
   }
 
-  async list(context: AdminContext, workspaceId: string): Promise<Role[]> {
+  /** The workspace's roles and the policy's it does not replace, by name. */
+  async list(context: AdminContext, workspaceId: string): Promise<ListedRole[]> {
     await this.workspace(context, workspaceId);
-    return this.roles.list(workspaceId);
+    const own = await this.roles.list(workspaceId);
+    const fromPolicy = Object.entries(this.policyRoles)
+      .filter(([name]) => !own.some((role) => role.name === name))
+      .map(
+        ([name, role]): ListedRole => ({
+          workspaceId,
+          name,
+          permissions: role.permissions,
+          source: "policy",
+          createdAt: null,
+          updatedAt: null,
+        }),
+      );
+    return [...own.map(listed), ...fromPolicy].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
   }
 
+  /**
+   * Deletes a workspace role; keys holding it get the policy's role of its name, if any, else
+   * lose it. A policy role that the workspace does not replace is 409: it is the deployment's,
+   * changed only by deploying another policy.
+   */
   async remove(context: AdminContext, workspaceId: string, name: string): Promise<void> {
     await this.workspace(context, workspaceId);
     const [before] = await this.roles.find(workspaceId, [name]);
+    const fromPolicy = ownEntry(this.policyRoles, name);
+    if (!before && fromPolicy) {
+      throw new Refusal(
+        "conflict",
+        `Role "${name}" is defined by the policy; a deployment with another policy changes it.`,
+      );
+    }
     if (!before) throw notFound("role", name);
     await commit(this.db, [
       this.roles.delete(workspaceId, name),
@@ -70,7 +117,7 @@ export class RoleService {
         auditEntry(context, { workspaceId, action: "role.delete", targetId: name, before, after: null }),
       ),
     ]);
-    await this.push(workspaceId, name, null);
+    await this.push(workspaceId, name, fromPolicy?.permissions ?? null);
   }
 
   private async push(workspaceId: string, name: string, permissions: string[] | null): Promise<void> {

@@ -10,9 +10,9 @@ import { newId } from "../keys/random";
 import type { Policy } from "../policy/schema";
 import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
-import { commit } from "../storage/guard";
+import { commitUnique } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
-import { type Workspace, WorkspaceStore } from "../storage/workspaces";
+import { EXTERNAL_ID_COLUMN, type Workspace, WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { pushToKeys } from "./fan-out";
@@ -22,6 +22,20 @@ import { type UsageItem, type UsageQuery, usageReport } from "./usage-range";
 export interface WorkspaceChange {
   name?: string;
   plan?: string | null;
+  externalId?: string | null;
+}
+
+/** A second workspace with the same `externalId` (docs/admin-api.md#workspaces). */
+function externalIdTaken(): Refusal {
+  return new Refusal("conflict", "Another workspace already has this externalId.");
+}
+
+/**
+ * Writes a workspace change and its audit entry in one batch; the unique index on `externalId`
+ * decides between concurrent claims of one id, and the loser writes nothing.
+ */
+async function commitWorkspace(db: D1Database, statements: D1PreparedStatement[]): Promise<void> {
+  if ((await commitUnique(db, statements, EXTERNAL_ID_COLUMN)) === "conflict") throw externalIdTaken();
 }
 
 export class WorkspaceService {
@@ -51,10 +65,11 @@ export class WorkspaceService {
       id: newId("ws"),
       name: input.name,
       plan: input.plan ?? null,
+      externalId: input.externalId ?? null,
       createdAt: now,
       updatedAt: now,
     };
-    await commit(this.db, [
+    await commitWorkspace(this.db, [
       this.workspaces.insert(workspace),
       this.audit.insert(
         auditEntry(context, {
@@ -77,14 +92,18 @@ export class WorkspaceService {
     return workspace;
   }
 
+  /**
+   * A page of the workspaces the caller may see; with `externalId`, the one holding it among
+   * them (for an admin key, none unless its own: another workspace's id is not revealed).
+   */
   async list(
     context: AdminContext,
-    cursor: string | undefined,
-    limit: number,
+    query: { cursor?: string; limit: number; externalId?: string },
   ): Promise<{ items: Workspace[]; cursor: string | null }> {
+    const { cursor, limit } = query;
     const after =
       cursor === undefined ? null : decodeCursor(cursor, (v): v is string => typeof v === "string");
-    const items = await this.workspaces.list(context.workspaceId, after, limit);
+    const items = await this.workspaces.list(context.workspaceId, after, limit, query.externalId ?? null);
     const last = items.at(-1);
     return { items, cursor: items.length === limit && last ? encodeCursor(last.id) : null };
   }
@@ -100,16 +119,25 @@ export class WorkspaceService {
     );
   }
 
+  /**
+   * Changes name, plan or `externalId`. Only root sets or clears `externalId`: it binds the
+   * workspace to an organisation of the provider (its portal members land in it), so an admin
+   * key may neither claim another organisation's id nor probe which ids are taken.
+   */
   async update(context: AdminContext, id: string, change: WorkspaceChange): Promise<Workspace> {
     checkPlan(this.policy, change.plan);
     const before = await this.get(context, id);
+    if (change.externalId !== undefined && context.actor.type !== "root") {
+      throw new Refusal("insufficient_permissions", "Only the root token sets a workspace's externalId.");
+    }
     const after: Workspace = {
       ...before,
       name: change.name ?? before.name,
       plan: change.plan === undefined ? before.plan : change.plan,
+      externalId: change.externalId === undefined ? before.externalId : change.externalId,
       updatedAt: Date.now(),
     };
-    await commit(this.db, [
+    await commitWorkspace(this.db, [
       this.workspaces.update(after),
       this.audit.insert(
         auditEntry(context, {

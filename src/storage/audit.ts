@@ -3,6 +3,7 @@
  * change. Entries never hold a secret: records carry only a key's hash-free fields. A change
  * nobody made through the admin API (a GitHub leak report) has a `system` actor.
  */
+import type { Creator } from "../keys/record";
 import { d1 } from "./guard";
 import { parseJson } from "./json";
 
@@ -22,7 +23,8 @@ export type AuditAction =
   | "owner.update"
   | "owner.revoke";
 
-export type Actor = { type: "root" } | { type: "admin_key"; id: string } | { type: "system"; id: string };
+/** Who made a change: the creators of keys (root, an admin key, a portal member), or the system. */
+export type Actor = Creator | { type: "system"; id: string };
 
 export interface AuditEntry {
   id: string;

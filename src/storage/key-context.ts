@@ -8,7 +8,7 @@ import type { KeyRecord } from "../keys/record";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { Owner } from "./owners";
 import { OwnerStore } from "./owners";
-import { permissionsByRole, RoleStore } from "./roles";
+import { type PolicyRoles, policyRoles, RoleStore, resolveRoles } from "./roles";
 import { WorkspaceStore } from "./workspaces";
 
 export interface KeyContext {
@@ -35,11 +35,17 @@ export function ownerMeters(settings: Pick<Owner, "limits" | "credits"> | null):
   return settings.credits !== null || Object.values(settings.limits).some((limit) => (limit ?? 0) > 0);
 }
 
+/**
+ * The key's context as D1 has it now. A role the key holds resolves to its workspace's
+ * definition, else to the policy's (`roles`, by default the deployment's: a key's object is
+ * handed no policy).
+ */
 export async function readKeyContext(
   db: D1Database,
   record: Pick<KeyRecord, "workspaceId" | "roles" | "ownerId" | "type">,
+  roles: PolicyRoles = policyRoles(),
 ): Promise<KeyContext> {
-  const [workspace, roles, owner] = await Promise.all([
+  const [workspace, found, owner] = await Promise.all([
     new WorkspaceStore(db).find(record.workspaceId),
     new RoleStore(db).find(record.workspaceId, record.roles),
     record.ownerId !== null && ownerApplies(record)
@@ -48,7 +54,7 @@ export async function readKeyContext(
   ]);
   return {
     workspacePlan: workspace?.plan ?? null,
-    rolePermissions: permissionsByRole(roles),
+    rolePermissions: resolveRoles(record.roles, found, roles),
     ownerMetered: ownerMeters(owner),
     ownerCredits: owner?.credits != null,
   };

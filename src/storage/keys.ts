@@ -3,7 +3,7 @@
  * leaves a tombstone row so that its hash stays reserved.
  */
 
-import type { Credits, Json, KeyRecord } from "../keys/record";
+import type { Creator, Credits, Json, KeyRecord } from "../keys/record";
 import type { Limits } from "../policy/schema";
 import { d1 } from "./guard";
 import { parseJson } from "./json";
@@ -30,6 +30,7 @@ interface KeyRow {
   updated_at: number;
   last_used_at: number | null;
   rotated_from: string | null;
+  created_by: string | null;
   deleted_at: number | null;
 }
 
@@ -76,6 +77,7 @@ function toStored(row: KeyRow): StoredKey {
       updatedAt: row.updated_at,
       lastUsedAt: row.last_used_at,
       rotatedFrom: row.rotated_from,
+      createdBy: parseJson<Creator | null>(row.created_by, null),
     },
   };
 }
@@ -147,9 +149,9 @@ export class KeyStore {
       .prepare(
         `INSERT INTO keys (name, owner_id, permissions, roles, meta, plan, limits, credits,
            ip_allowlist, enabled, expires_at, revoked_at, updated_at,
-           id, hash, workspace_id, type, start, created_at, last_used_at, rotated_from)
+           id, hash, workspace_id, type, start, created_at, last_used_at, rotated_from, created_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-           ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)`,
+           ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)`,
       )
       .bind(
         ...columns(record),
@@ -161,6 +163,8 @@ export class KeyStore {
         record.createdAt,
         record.lastUsedAt,
         record.rotatedFrom,
+        // A record of an object made before `createdBy` was recorded has none.
+        record.createdBy ? JSON.stringify(record.createdBy) : null,
       );
   }
 

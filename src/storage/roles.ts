@@ -1,6 +1,10 @@
 /**
- * D1 queries for roles: named permission bundles of a workspace.
+ * Roles: named permission bundles. A workspace's are D1 rows; the policy's (`policy.roles`) exist
+ * in every workspace, and a workspace role of the same name replaces the policy's there
+ * (docs/policy.md#roles).
  */
+import { ownEntry } from "../policy/own-entry";
+import type { Policy } from "../policy/schema";
 import { d1 } from "./guard";
 import { parseJson } from "./json";
 
@@ -72,4 +76,40 @@ export class RoleStore {
 /** Permissions of each role, by name, as a key's Durable Object keeps them. */
 export function permissionsByRole(roles: readonly Role[]): Record<string, string[]> {
   return Object.fromEntries(roles.map((role) => [role.name, role.permissions]));
+}
+
+/** `policy.roles`: roles known in every workspace. */
+export type PolicyRoles = Policy["roles"];
+
+/**
+ * Where this isolate reads the deployment's `policy.roles` from. The Worker's entry sets it
+ * (from the `POLICY` binding), so that a key's object, which is handed no policy, resolves a
+ * role as the admin API does; until then there are none, which grants nothing.
+ */
+let deployedRoles: () => PolicyRoles = () => ({});
+
+export function readPolicyRolesFrom(source: () => PolicyRoles): void {
+  deployedRoles = source;
+}
+
+/** The deployment's `policy.roles`, as this isolate's `POLICY` has them. */
+export function policyRoles(): PolicyRoles {
+  return deployedRoles();
+}
+
+/**
+ * Permissions of each of `names` that is a role of the workspace (`found`, its D1 rows) or of
+ * the policy: the workspace's definition wins. Names that are neither are left out. Names are
+ * looked up as own entries only.
+ */
+export function resolveRoles(
+  names: readonly string[],
+  found: readonly Role[],
+  policy: PolicyRoles,
+): Record<string, string[]> {
+  const fromPolicy = names.flatMap((name) => {
+    const role = ownEntry(policy, name);
+    return role ? [[name, role.permissions] as const] : [];
+  });
+  return { ...Object.fromEntries(fromPolicy), ...permissionsByRole(found) };
 }

@@ -120,6 +120,7 @@ function keyRecord(overrides: Record<string, unknown> = {}) {
     updatedAt: NOW,
     lastUsedAt: null,
     rotatedFrom: null,
+    createdBy: { type: "root" },
     ...overrides,
   };
 }

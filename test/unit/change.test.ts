@@ -27,6 +27,7 @@ const BASE: KeyRecord = {
   updatedAt: 0,
   lastUsedAt: null,
   rotatedFrom: null,
+  createdBy: null,
 };
 
 const restricts = (change: Partial<KeyRecord>) => onlyRestricts(BASE, { ...BASE, ...change });

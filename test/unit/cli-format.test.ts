@@ -208,6 +208,7 @@ describe("cli terminal safety", () => {
       updatedAt: HOSTILE,
       lastUsedAt: HOSTILE,
       rotatedFrom: HOSTILE,
+      createdBy: { type: "portal" as const, id: HOSTILE, name: HOSTILE },
     };
     const entry = {
       id: HOSTILE,

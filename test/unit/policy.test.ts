@@ -46,6 +46,31 @@ describe("policy", () => {
       { keyTypes: {}, routes: [{ path: "/a", permissions: ["a b"] }] },
       "routes.0.permissions.0",
     ],
+    [
+      "a role name with a space",
+      { keyTypes: {}, routes: [], roles: { "a b": { permissions: [] } } },
+      "roles.a b",
+    ],
+    [
+      "a role name of dots only",
+      { keyTypes: {}, routes: [], roles: { "..": { permissions: [] } } },
+      "roles...",
+    ],
+    [
+      "a role without permissions",
+      { keyTypes: {}, routes: [], roles: { viewer: {} } },
+      "roles.viewer.permissions",
+    ],
+    [
+      "a role's bad permission",
+      { keyTypes: {}, routes: [], roles: { viewer: { permissions: ["a b"] } } },
+      "roles.viewer.permissions.0",
+    ],
+    [
+      "a misspelt role field",
+      { keyTypes: {}, routes: [], roles: { viewer: { permissions: [], perms: [] } } },
+      "roles.viewer.perms",
+    ],
   ])("names the field of %s", (_, policy, field) => {
     const loaded = loadPolicy(policy);
     expect(loaded.ok).toBe(false);

@@ -18,6 +18,41 @@ describe("admin: workspaces", () => {
     ]);
   });
 
+  it("keeps the provider's externalId: null by default, set, found, changed and cleared", async () => {
+    const plain = await admin("POST", "/workspaces", { name: "plain" });
+    expect(plain.json).toMatchObject({ externalId: null });
+    const externalId = `org_${crypto.randomUUID()}`;
+    const created = await admin("POST", "/workspaces", { name: "acme", plan: "pro", externalId });
+    expect(created.status).toBe(201);
+    expect(Object.keys(created.json).sort()).toEqual(
+      ["createdAt", "externalId", "id", "name", "plan", "updatedAt"].sort(),
+    );
+    expect(created.json.externalId).toBe(externalId);
+    expect((await admin("GET", `/workspaces/${created.json.id}`)).json.externalId).toBe(externalId);
+    const found = await admin("GET", `/workspaces?externalId=${externalId}`);
+    expect(found.json).toEqual({ items: [created.json], cursor: null });
+
+    const moved = `auth0|${crypto.randomUUID()}`;
+    const patched = await admin("PATCH", `/workspaces/${created.json.id}`, { externalId: moved });
+    expect(patched.status).toBe(200);
+    expect(patched.json).toMatchObject({ externalId: moved, name: "acme", plan: "pro" });
+    expect((await admin("GET", `/workspaces?externalId=${externalId}`)).json.items).toEqual([]);
+    expect((await admin("GET", `/workspaces?externalId=${encodeURIComponent(moved)}`)).json.items[0].id).toBe(
+      created.json.id,
+    );
+    // Its old id is free again.
+    expect((await admin("POST", "/workspaces", { name: "next", externalId })).status).toBe(201);
+
+    const cleared = await admin("PATCH", `/workspaces/${created.json.id}`, { externalId: null });
+    expect(cleared.json.externalId).toBeNull();
+    const audit = await env.DB.prepare(
+      "SELECT after FROM audit_log WHERE target_id = ?1 AND action = 'workspace.update' ORDER BY seq",
+    )
+      .bind(created.json.id)
+      .all<{ after: string }>();
+    expect(audit.results.map((row) => JSON.parse(row.after).externalId)).toEqual([moved, null]);
+  });
+
   it("reads, lists, renames and re-plans a workspace", async () => {
     const id = await createWorkspace("before");
     expect((await admin("GET", `/workspaces/${id}`)).json).toMatchObject({ id, name: "before", plan: null });

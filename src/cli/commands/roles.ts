@@ -11,7 +11,7 @@ export function registerRoles(program: Command): void {
 
   roles
     .command("list")
-    .description("list a workspace's roles")
+    .description("list a workspace's roles and the policy's it does not replace")
     .option("--workspace <id>", "the workspace (an admin key: its own by default)")
     .action(async (options: { workspace?: string }, command: Command) => {
       const session = sessionOf(command);
@@ -23,8 +23,14 @@ export function registerRoles(program: Command): void {
       );
       print(session, answer, ({ items }) =>
         table(
-          ["NAME", "PERMISSIONS", "WORKSPACE", "UPDATED"],
-          items.map((role) => [role.name, role.permissions.join(" "), role.workspaceId, role.updatedAt]),
+          ["NAME", "SOURCE", "PERMISSIONS", "WORKSPACE", "UPDATED"],
+          items.map((role) => [
+            role.name,
+            role.source,
+            role.permissions.join(" "),
+            role.workspaceId,
+            role.updatedAt,
+          ]),
         ),
       );
     });
@@ -58,7 +64,7 @@ export function registerRoles(program: Command): void {
 
   roles
     .command("delete")
-    .description("delete a role; its keys lose its permissions")
+    .description("delete a workspace role; its keys lose it, or get the policy's role of its name back")
     .argument("<name>", "the role's name")
     .option("--workspace <id>", "the workspace (an admin key: its own by default)")
     .action(async (name: string, options: { workspace?: string }, command: Command) => {

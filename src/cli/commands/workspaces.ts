@@ -15,6 +15,7 @@ function workspaceRecord(workspace: Workspace): string {
     ["id", workspace.id],
     ["name", workspace.name],
     ["plan", workspace.plan],
+    ["external id", workspace.externalId],
     ["created", workspace.createdAt],
     ["updated", workspace.updatedAt],
   ]);
