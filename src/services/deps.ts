@@ -7,6 +7,7 @@ import { distantGateDirectory, gateDirectory } from "../key-object/client";
 import { leaseHolder } from "../key-object/lease-holder";
 import type { Policy } from "../policy/schema";
 import { sessionSecret } from "../sessions/verify-session";
+import { distantDatabase } from "../storage/distant-db";
 import { keyLookupCache } from "../storage/key-lookup-cache";
 import { KeyStore } from "../storage/keys";
 import { OwnerStore } from "../storage/owners";
@@ -62,7 +63,10 @@ export function verifyDeps(
 ): VerifyDeps {
   const background = (work: Promise<unknown>) => ctx.waitUntil(work);
   return {
-    lookup: keyLookup(env.DB, background),
+    lookup: keyLookup(
+      env.BENCH_D1_DELAY_MS ? distantDatabase(env.DB, Number(env.BENCH_D1_DELAY_MS)) : env.DB,
+      background,
+    ),
     gates: env.BENCH_OBJECT_DELAY_MS
       ? distantGateDirectory(env.KEY_GATE, Number(env.BENCH_OBJECT_DELAY_MS))
       : gateDirectory(env.KEY_GATE),
