@@ -21,4 +21,9 @@ interface Env extends Omit<WranglerBindings, "POLICY" | "EVENTS" | "ABUSE_LIMITE
    * decision asked of a key's object, to model an object in another location. Unset: none.
    */
   BENCH_OBJECT_DELAY_MS?: string;
+  /**
+   * Benchmark only (`node bench/cold.ts`): ms added before and after each D1 query of the verify
+   * path, to model a primary database far from the location. Unset: none.
+   */
+  BENCH_D1_DELAY_MS?: string;
 }

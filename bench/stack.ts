@@ -56,6 +56,8 @@ export const FAR_OBJECT_MS = 25;
 export interface VariantOptions {
   leaseMs?: number;
   objectDelayMs?: number;
+  /** ms added before and after each D1 query of the verify path: a primary database far away. */
+  d1DelayMs?: number;
   /** `logging.allowedSampleRate`: share of allowed requests logged (default 0.01, one in 100). */
   sampleRate?: number;
 }
@@ -113,9 +115,10 @@ export function startPortcullis(
   persist: string,
   options: VariantOptions = {},
 ): Promise<DevServer> {
-  const delay: Record<string, string> = options.objectDelayMs
-    ? { BENCH_OBJECT_DELAY_MS: String(options.objectDelayMs) }
-    : {};
+  const delay: Record<string, string> = {
+    ...(options.objectDelayMs ? { BENCH_OBJECT_DELAY_MS: String(options.objectDelayMs) } : {}),
+    ...(options.d1DelayMs ? { BENCH_D1_DELAY_MS: String(options.d1DelayMs) } : {}),
+  };
   return startWranglerDev({
     persist,
     vars: {

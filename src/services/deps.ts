@@ -6,19 +6,33 @@ import { distantGateDirectory, gateDirectory } from "../key-object/client";
 import { leaseHolder } from "../key-object/lease-holder";
 import type { Policy } from "../policy/schema";
 import { sessionSecret } from "../sessions/verify-session";
+import { distantDatabase } from "../storage/distant-db";
 import { readKeyContext } from "../storage/key-context";
+import { keyLookupCache } from "../storage/key-lookup-cache";
 import { KeyStore } from "../storage/keys";
 import { AbuseGuard } from "./abuse";
-import { KnownKeys } from "./known-keys";
+import { KeyLocator, KnownKeys } from "./known-keys";
 import { unconfirmed } from "./unconfirmed";
 import type { KeyLookup, VerifyDeps } from "./verify-key";
 
-const known = new KnownKeys();
-const abuse = new AbuseGuard();
+/** What the verify path keeps for the life of an isolate. */
+export interface IsolateMemory {
+  known: KnownKeys;
+  abuse: AbuseGuard;
+}
 
-function keyLookup(db: D1Database): KeyLookup {
+const isolate: IsolateMemory = { known: new KnownKeys(), abuse: new AbuseGuard() };
+
+/**
+ * Key lookups read D1 without a session, so always at its primary: a replica that lags could
+ * not tell a key created a moment ago from an unknown one (docs/consistency.md#the-cold-path).
+ */
+function keyLookup(db: D1Database, background: (work: Promise<unknown>) => void): KeyLookup {
   const keys = new KeyStore(db);
+  const locator = new KeyLocator(keys, keyLookupCache(), background);
   return {
+    locate: (hash) => locator.locate(hash),
+    forget: (hash) => locator.forget(hash),
     findByHash: (hash) => keys.findByHash(hash),
     contextOf: async (record) => {
       const { workspacePlan, rolePermissions, ownerCredits } = await readKeyContext(db, record);
@@ -27,19 +41,30 @@ function keyLookup(db: D1Database): KeyLookup {
   };
 }
 
-/** `ctx` keeps the isolate's lease reports running after the response (its `waitUntil`). */
-export function verifyDeps(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): VerifyDeps {
+/**
+ * `ctx` keeps the isolate's lease reports running after the response (its `waitUntil`);
+ * `memory` is this isolate's unless a test gives another (an isolate that never saw a key).
+ */
+export function verifyDeps(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  memory: IsolateMemory = isolate,
+): VerifyDeps {
+  const background = (work: Promise<unknown>) => ctx.waitUntil(work);
   return {
-    lookup: keyLookup(env.DB),
+    lookup: keyLookup(
+      env.BENCH_D1_DELAY_MS ? distantDatabase(env.DB, Number(env.BENCH_D1_DELAY_MS)) : env.DB,
+      background,
+    ),
     gates: env.BENCH_OBJECT_DELAY_MS
       ? distantGateDirectory(env.KEY_GATE, Number(env.BENCH_OBJECT_DELAY_MS))
       : gateDirectory(env.KEY_GATE),
-    known,
-    abuse,
+    known: memory.known,
+    abuse: memory.abuse,
     limiter: env.ABUSE_LIMITER,
     unconfirmed,
     leases: leaseHolder,
-    background: (work) => ctx.waitUntil(work),
+    background,
   };
 }
 

@@ -1,27 +1,58 @@
 /**
- * The keys this isolate has found in D1, by hash: the key's id (its Durable Object's name), type
- * and workspace, none of which ever changes. A warm key goes straight to its object without a
- * D1 read, and the admin API reaches keys by id without D1 at all. Only these fixed facts are
- * cached: the key's state always comes from its object, so a revoke is never missed. Bounded;
- * the oldest entry goes first.
+ * The keys this isolate has found, by hash: the key's id (its Durable Object's name), type and
+ * workspace, and a deleted key's tombstone, none of which ever changes. A warm key goes straight
+ * to its object without a D1 read, and the admin API reaches keys by id without D1 at all. Only
+ * these fixed facts are cached: the key's state always comes from its object, so a revoke is
+ * never missed. Bounded; the oldest entry goes first. Requests that meet a key this isolate is
+ * looking up already share that lookup: a burst of a new key's first requests reads D1 once.
+ *
+ * `KeyLocator` finds a key this isolate has not seen: in its location's cache (the Cache API,
+ * storage/key-lookup-cache.ts), else in D1, at the primary (docs/consistency.md#the-cold-path).
  */
+import type { KeyLookupCache } from "../storage/key-lookup-cache";
+import type { KeyLocation, KeyStore } from "../storage/keys";
 
 /** Keys remembered per isolate (about 200 bytes each, about 10 MB at most). */
 const MAX_KNOWN_KEYS = 50_000;
 
-export interface KnownKey {
-  id: string;
-  type: string;
-  workspaceId: string;
+export type KnownKey = KeyLocation;
+
+/** A lookup of a key this isolate has not seen: `shared` when another request started it. */
+export interface Finding {
+  key: Promise<KnownKey | null>;
+  shared: boolean;
 }
 
 export class KnownKeys {
   private readonly keys = new Map<string, KnownKey>();
+  private readonly finding = new Map<string, Promise<KnownKey | null>>();
 
   constructor(private readonly capacity = MAX_KNOWN_KEYS) {}
 
   get(hash: string): KnownKey | undefined {
     return this.keys.get(hash);
+  }
+
+  /**
+   * The lookup of `hash` under way in this isolate, or a new one made with `locate`; a key it
+   * finds is remembered. `keepAlive` holds the lookup to its end even if the request that
+   * started it ends first (its `waitUntil`), so the requests sharing it are always answered.
+   */
+  find(
+    hash: string,
+    locate: () => Promise<KnownKey | null>,
+    keepAlive: (work: Promise<unknown>) => void,
+  ): Finding {
+    const under = this.finding.get(hash);
+    if (under) return { key: under, shared: true };
+    const key = locate().then((found) => {
+      if (found) this.add(hash, found);
+      return found;
+    });
+    const settled = key.finally(() => this.finding.delete(hash));
+    this.finding.set(hash, key);
+    keepAlive(settled.catch(() => undefined));
+    return { key, shared: false };
   }
 
   add(hash: string, key: KnownKey): void {
@@ -34,5 +65,28 @@ export class KnownKeys {
 
   delete(hash: string): void {
     this.keys.delete(hash);
+  }
+}
+
+/** Finds a key's fixed facts by hash: the location's cache first, then D1, whose answer is cached. */
+export class KeyLocator {
+  constructor(
+    private readonly keys: Pick<KeyStore, "locate">,
+    private readonly cache: KeyLookupCache,
+    /** Runs the cache's write after the answer (the request's `waitUntil`). */
+    private readonly background: (work: Promise<unknown>) => void,
+  ) {}
+
+  async locate(hash: string): Promise<KnownKey | null> {
+    const cached = await this.cache.get(hash);
+    if (cached) return cached;
+    const found = await this.keys.locate(hash);
+    // Only found keys: a miss is never cached, so a key created a moment ago works at once.
+    if (found) this.background(this.cache.put(hash, found));
+    return found;
+  }
+
+  forget(hash: string): void {
+    this.background(this.cache.delete(hash));
   }
 }

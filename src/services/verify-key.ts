@@ -4,10 +4,12 @@
  *   malformed (prefix, shape, checksum) -> refused before any storage is touched
  *   hash seen by this isolate            -> decided under this isolate's lease of the key, or
  *                                           one Durable Object call (by the key's id), no D1 read
- *   hash not seen                        -> one D1 read; unknown keys stop there, create no
- *                                           Durable Object and count toward the client's abuse
- *                                           limit; known ones go on to their object
+ *   hash not seen                        -> the location's cache, else one D1 read; unknown keys
+ *                                           stop there, create no Durable Object and count toward
+ *                                           the client's abuse limit; known ones go on to their
+ *                                           object, once, asking no lease (docs/consistency.md#the-cold-path)
  *   record of another type or workspace  -> invalid_key, nothing counted
+ *   deleted key (its tombstone)          -> key_revoked, nothing counted
  *
  * A failing dependency throws `unavailable`: nothing is ever allowed because storage failed,
  * except that `limiterFailure: "open"` lets a key D1 shows active through, uncounted, when its
@@ -31,6 +33,11 @@ import type { KnownKey, KnownKeys } from "./known-keys";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
 
 export interface KeyLookup {
+  /** What the hash maps to: from the location's cache, else from D1 (then cached). Fails closed. */
+  locate(hash: string): Promise<KnownKey | null>;
+  /** Drops the location's entry for the hash: the key's object disagreed with it. */
+  forget(hash: string): void;
+  /** The whole record, for a decision made without the key's object. */
   findByHash(hash: string): Promise<StoredKey | null>;
   /**
    * What a decision needs besides the record: its workspace's plan and its roles' permissions;
@@ -85,28 +92,32 @@ export async function verifyKey(
   const format = parseKey(credential, compiled.formats);
   if (!format) return { code: "malformed_key", ...NO_KEY };
   const hash = await sha256Hex(credential);
-  let stored: StoredKey | null = null;
-  let key = deps.known.get(hash);
+  let key: KnownKey | null = deps.known.get(hash) ?? null;
+  /** This request looked the key up: the first of its requests in this isolate. */
+  let first = false;
   if (!key) {
     const now = Date.now();
     const blocked = check.ip ? deps.abuse.retryAfter(check.ip, now) : 0;
     if (blocked > 0) return slowedDown(blocked);
-    stored = await failClosed(deps.lookup.findByHash(hash));
-    if (!stored) {
+    // Concurrent first requests share one lookup. A deleted key is remembered too: its
+    // tombstone is final, and answers without D1 from then on.
+    const finding = deps.known.find(hash, () => deps.lookup.locate(hash), deps.background);
+    first = !finding.shared;
+    key = await finding.key;
+    if (!key) {
       const allowed = check.ip ? await deps.abuse.allowMiss(deps.limiter, check.ip, now) : true;
       return allowed ? INVALID : slowedDown(deps.abuse.retryAfter(check.ip ?? "", now));
     }
-    key = { id: stored.record.id, type: stored.record.type, workspaceId: stored.record.workspaceId };
-    if (!visible(key, format, check)) return INVALID;
-    if (stored.deleted)
-      return { code: "key_revoked", record: stored.record, decision: denial("key_revoked") };
-    deps.known.add(hash, key);
   }
   if (!visible(key, format, check)) return INVALID;
+  if (key.tombstone) return { code: "key_revoked", record: key.tombstone, decision: denial("key_revoked") };
   const policy = compiled.gatePolicy(key.type);
   const gate = deps.gates.forKey(key.id);
   let ask: LeaseAsk | null = null;
-  while (check.consume) {
+  // A key's first request here asks for no lease: most keys seen once are not seen again soon,
+  // and a lease would cost its object a second call (the report at its end) for nothing. The
+  // next request asks, sized on the rate seen from then on.
+  while (check.consume && !first) {
     const step = deps.leases.next(key.id, check, policy, Date.now());
     if (step.decided) return { code: step.decided.decision.code, ...step.decided };
     if (step.wait) await step.wait;
@@ -125,14 +136,16 @@ export async function verifyKey(
   } catch (error) {
     logEvent("error", "gate_failed", { error: String(error) });
     if (compiled.policy.limiterFailure !== "open") throw unavailable();
-    return openFallback(deps, compiled, hash, stored, check);
+    return openFallback(deps, compiled, hash, check);
   } finally {
     if (ask)
       deps.leases.received(key.id, outcome?.lease, policy, { gate, background: deps.background }, sentAt);
   }
   if (!outcome) {
     // D1 shows no live key for this object: it was deleted, or D1 and the object disagree.
+    // Forget what this isolate and location remember, so that the next request reads D1.
     deps.known.delete(hash);
+    deps.lookup.forget(hash);
     throw unavailable("The key's state could not be read; the request was denied.");
   }
   // A read (self) shows what this isolate may still admit under its lease, too.
@@ -149,10 +162,9 @@ async function openFallback(
   deps: VerifyDeps,
   compiled: CompiledPolicy,
   hash: string,
-  known: StoredKey | null,
   check: GateCheck,
 ): Promise<KeyVerification> {
-  const stored = known ?? (await failClosed(deps.lookup.findByHash(hash)));
+  const stored = await failClosed(deps.lookup.findByHash(hash));
   if (!stored || stored.deleted) throw unavailable();
   const { record } = stored;
   const now = Date.now();

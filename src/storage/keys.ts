@@ -3,7 +3,7 @@
  * leaves a tombstone row so that its hash stays reserved.
  */
 
-import type { Creator, Credits, Json, KeyRecord } from "../keys/record";
+import type { Creator, Credits, Json, KeyIdentity, KeyRecord } from "../keys/record";
 import type { Limits } from "../policy/schema";
 import { d1 } from "./guard";
 import { parseJson } from "./json";
@@ -39,6 +39,26 @@ export interface StoredKey {
   hash: string;
   /** Deleted through the admin API: the record is gone, the hash stays reserved. */
   deleted: boolean;
+}
+
+/**
+ * What a key's hash maps to, none of which ever changes while the hash is stored (a deleted
+ * key's row stays as its tombstone): the verify path's lookup, kept by isolates and locations.
+ */
+export interface KeyLocation {
+  id: string;
+  type: string;
+  workspaceId: string;
+  /** Deleted: the identity its refusals name. Deletion is final, so this never changes either. */
+  tombstone: KeyIdentity | null;
+}
+
+interface LocationRow {
+  id: string;
+  workspace_id: string;
+  type: string;
+  expires_at: number | null;
+  deleted_at: number | null;
 }
 
 export interface KeyFilter {
@@ -109,6 +129,24 @@ export class KeyStore {
       this.db.prepare("SELECT * FROM keys WHERE hash = ?1").bind(hash).first<KeyRow>(),
     );
     return row ? toStored(row) : null;
+  }
+
+  /** The lookup of a key's hash: only the columns it needs, no record to parse. */
+  async locate(hash: string): Promise<KeyLocation | null> {
+    const row = await d1(() =>
+      this.db
+        .prepare("SELECT id, workspace_id, type, expires_at, deleted_at FROM keys WHERE hash = ?1")
+        .bind(hash)
+        .first<LocationRow>(),
+    );
+    if (!row) return null;
+    const { id, workspace_id: workspaceId, type } = row;
+    // A tombstone's record has no owner and no meta (`tombstone` below).
+    const tombstone =
+      row.deleted_at === null
+        ? null
+        : { id, workspaceId, type, ownerId: null, meta: {}, expiresAt: row.expires_at };
+    return { id, type, workspaceId, tombstone };
   }
 
   async findById(id: string): Promise<StoredKey | null> {

@@ -1,0 +1,161 @@
+/**
+ * The cold path (docs/consistency.md#the-cold-path): the first request of a key in an isolate.
+ * Each test runs `verifyKey` in isolates of its own (a fresh memory of known keys), with
+ * bindings that count the D1 statements and the calls of keys' objects, against real D1,
+ * Durable Objects and the location's Cache API.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/keys/hash";
+import { compilePolicy } from "../../src/policy/compiled";
+import { loadPolicy } from "../../src/policy/load";
+import { AbuseGuard } from "../../src/services/abuse";
+import { type IsolateMemory, verifyDeps } from "../../src/services/deps";
+import { KnownKeys } from "../../src/services/known-keys";
+import { verifyKey } from "../../src/services/verify-key";
+import { keyLookupCache } from "../../src/storage/key-lookup-cache";
+import { TEST_POLICY } from "../fixtures/policy";
+import { admin, BASE, countingDb, createKey, createWorkspace, direct } from "./helpers";
+
+const loaded = loadPolicy(TEST_POLICY);
+if (!loaded.ok) throw new Error("the test policy is invalid");
+const compiled = compilePolicy(loaded.policy);
+
+/** GET /api/products as the test policy routes it. */
+const CHECK = {
+  keyTypes: null,
+  permissions: ["products:read"],
+  anyPermissions: [],
+  ip: "203.0.113.7",
+  workspaceId: null,
+  cost: 1,
+  consume: true,
+};
+
+function newIsolate(): IsolateMemory {
+  return { known: new KnownKeys(), abuse: new AbuseGuard() };
+}
+
+/** A KEY_GATE binding that records every call made on its stubs, by method name. */
+function recordingGates(calls: string[]): typeof env.KEY_GATE {
+  return {
+    idFromName: (name: string) => env.KEY_GATE.idFromName(name),
+    get: (id: DurableObjectId) =>
+      new Proxy(env.KEY_GATE.get(id), {
+        get(target, property) {
+          const value = Reflect.get(target, property);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            calls.push(String(property));
+            return Reflect.apply(value, target, args);
+          };
+        },
+      }),
+  } as unknown as typeof env.KEY_GATE;
+}
+
+/**
+ * Verifies `key` in `memory`'s isolate; counts D1 statements and object calls, including the
+ * work left running after the answer (a lease's report, the cache's write).
+ */
+async function verifyIn(memory: IsolateMemory, key: string) {
+  const counted = countingDb(env.DB);
+  const calls: string[] = [];
+  const ctx = createExecutionContext();
+  const deps = verifyDeps({ ...env, DB: counted.db, KEY_GATE: recordingGates(calls) }, ctx, memory);
+  const { code } = await verifyKey(deps, compiled, key, CHECK);
+  await waitOnExecutionContext(ctx);
+  return { code, d1: counted.statements.length, calls };
+}
+
+describe("the cold path", () => {
+  it("costs one D1 read and one call of the key's object: a key seen once holds no lease to report", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    expect(await verifyIn(newIsolate(), key)).toEqual({ code: "valid", d1: 1, calls: ["authorize"] });
+  });
+
+  it("reads no D1 in an isolate that never saw the key once its location's cache holds it", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    expect(await verifyIn(newIsolate(), key)).toMatchObject({ code: "valid", d1: 1 });
+    expect(await keyLookupCache().get(await sha256Hex(key))).toEqual({
+      id,
+      type: "server",
+      workspaceId: ws,
+      tombstone: null,
+    });
+    expect(await verifyIn(newIsolate(), key)).toEqual({ code: "valid", d1: 0, calls: ["authorize"] });
+  });
+
+  it("never allows on a stale cache entry: a key deleted since is refused as its object says", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    expect(await verifyIn(newIsolate(), key)).toMatchObject({ code: "valid", d1: 1 });
+    expect((await admin("DELETE", `/keys/${id}`)).status).toBe(204);
+    // The location's entry still maps the hash to the live key...
+    expect(await keyLookupCache().get(await sha256Hex(key))).toMatchObject({ id, tombstone: null });
+    // ...and the key's object, asked as always, refuses it.
+    expect(await verifyIn(newIsolate(), key)).toEqual({ code: "key_revoked", d1: 0, calls: ["authorize"] });
+    const counted = countingDb(env.DB);
+    const response = await direct(
+      new Request(`${BASE}/api/products`, { headers: { Authorization: `Bearer ${key}` } }),
+      { DB: counted.db },
+    );
+    expect(response.status).toBe(401);
+    expect(response.headers.get("x-portcullis-code")).toBe("key_revoked");
+    expect(counted.statements).toEqual([]);
+  });
+
+  it("caches no miss: a key presented before it exists works the moment it is imported", async () => {
+    const ws = await createWorkspace();
+    const key = `lg_cold-path-${crypto.randomUUID()}`;
+    const isolate = newIsolate();
+    expect(await verifyIn(isolate, key)).toMatchObject({ code: "invalid_key", d1: 1, calls: [] });
+    expect(await keyLookupCache().get(await sha256Hex(key))).toBeNull();
+    expect(
+      (
+        await admin("POST", "/keys/import", {
+          workspaceId: ws,
+          type: "legacy",
+          key,
+          permissions: ["products:read"],
+        })
+      ).status,
+    ).toBe(201);
+    expect(await verifyIn(isolate, key)).toMatchObject({ code: "valid", d1: 1 });
+  });
+
+  it("reads a deleted key's tombstone at most once per isolate, however often the key is presented", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    expect((await admin("DELETE", `/keys/${id}`)).status).toBe(204);
+    const isolate = newIsolate();
+    let reads = 0;
+    for (let i = 0; i < 5; i++) {
+      const { code, d1 } = await verifyIn(isolate, key);
+      expect(code).toBe("key_revoked");
+      reads += d1;
+    }
+    expect(reads).toBeLessThanOrEqual(1);
+  });
+
+  it("reads D1 once for concurrent first requests of a key in one isolate, and leases to the rest", async () => {
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws);
+    const counted = countingDb(env.DB);
+    const calls: string[] = [];
+    const ctx = createExecutionContext();
+    const deps = verifyDeps({ ...env, DB: counted.db, KEY_GATE: recordingGates(calls) }, ctx, newIsolate());
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => verifyKey(deps, compiled, key, CHECK)),
+    );
+    expect(results.map((result) => result.code)).toEqual(Array(20).fill("valid"));
+    expect(counted.statements).toHaveLength(1);
+    // The request that read D1 asks its object without a lease; one of the others asks for a
+    // lease and the rest are decided under it.
+    expect(calls.filter((call) => call === "authorize").length).toBeLessThanOrEqual(3);
+    await waitOnExecutionContext(ctx);
+  });
+});
