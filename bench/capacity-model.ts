@@ -15,7 +15,7 @@ import { ROLLUP_SHARDS } from "../src/key-object/usage-rollup-client.ts";
 export type Design = "before" | "after";
 
 /** A location keeps a lookup this long, s: src/storage/key-lookup-cache.ts KEY_LOOKUP_TTL_SECONDS. */
-export const KEY_LOOKUP_TTL_SECONDS = 86_400;
+export const KEY_LOOKUP_TTL_SECONDS = 604_800;
 
 export interface Params {
   /** Keys in use: each sees requests spread evenly over the active keys (requestsPerSecond / activeKeys each). */

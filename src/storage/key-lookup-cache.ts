@@ -2,7 +2,7 @@
  * The location's copy of key lookups, in the Cache API: what a key's hash maps to (its id, type
  * and workspace, and a deleted key's tombstone), none of which ever changes while the hash is
  * stored, so that an isolate meeting a key for the first time reads D1 only when no isolate of
- * its location has read it within a day. The key's state is never cached: its object decides
+ * its location has read it within a week. The key's state is never cached: its object decides
  * every request, so an entry for a key revoked or deleted since refuses as the object says.
  *
  * Entries are found by a synthetic URL built from the key's SHA-256 (never the key) and hold
@@ -12,8 +12,12 @@
 import type { KeyIdentity } from "../keys/record";
 import type { KeyLocation } from "./keys";
 
-/** How long a location keeps a lookup, seconds (a day): bounds the cache, not correctness. */
-export const KEY_LOOKUP_TTL_SECONDS = 86_400;
+/**
+ * How long a location keeps a lookup, seconds (a week): bounds the cache, not correctness; at a
+ * day, re-reading every active key once a day per location would cost D1 more than everything
+ * else together (docs/capacity.md).
+ */
+export const KEY_LOOKUP_TTL_SECONDS = 604_800;
 /** The Cache API's named cache of lookups, apart from any HTTP caching of the zone. */
 const CACHE_NAME = "portcullis-key-lookup";
 /** Entries' URLs: a reserved host (never resolved) and a version of the entry's shape. */
