@@ -9,7 +9,7 @@
  * request's facts come from and in what they do with an allowed request.
  */
 
-import type { KeyDecision } from "../key-object/decide";
+import type { KeyDecision } from "../decision/decide";
 import { satisfies } from "../keys/permissions";
 import type { KeyIdentity } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";

@@ -4,6 +4,8 @@
  * caller's scope itself: another workspace's key is `not_found`, and an admin key changes an
  * admin key only if it holds every permission that key holds.
  */
+
+import type { Counters, GateState } from "../decision/decide";
 import { onlyRestricts } from "../keys/change";
 import { changedFields, type EventType, keyEvent, type PortcullisEvent } from "../keys/events";
 import { holds } from "../keys/permissions";
@@ -26,7 +28,6 @@ import type {
   KeyPatch,
   WriteOutcome,
 } from "./contract";
-import type { Counters, GateState } from "./decide";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
 import { NO_ACTIVITY } from "./usage";
 

@@ -5,10 +5,11 @@
  * `version` before and after its D1 read and drops its result when anything was written
  * meanwhile), so no write computed from an old snapshot can undo a newer restriction.
  */
+
+import type { Counters, GateState } from "../decision/decide";
 import type { KeyRecord } from "../keys/record";
 import { currentCredits } from "../limits/credits";
 import type { AdminScope } from "./contract";
-import type { Counters, GateState } from "./decide";
 import { type Activity, NO_ACTIVITY } from "./usage";
 
 /** Storage key of the `StoredState`, written by admin changes. */

@@ -3,12 +3,12 @@
  * outcomes it returns.
  */
 
+import type { Counters, GateState, KeyDecision, Usage } from "../decision/decide";
 import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Budget } from "../limits/lease";
 import type { Actor } from "../storage/audit";
 import type { DayCounts } from "../storage/usage";
-import type { Counters, GateState, KeyDecision, Usage } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {

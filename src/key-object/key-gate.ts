@@ -15,6 +15,14 @@
  *   upgrade         adoption.ts, from objects named by hash
  */
 import { DurableObject } from "cloudflare:workers";
+import {
+  type Counters,
+  decide,
+  denial,
+  type GateCheck,
+  type GateState,
+  resolvePlan,
+} from "../decision/decide";
 import type { PortcullisEvent } from "../keys/events";
 import { identityOf } from "../keys/record";
 import { currentCredits } from "../limits/credits";
@@ -42,7 +50,6 @@ import type {
   RecentActivity,
   WriteOutcome,
 } from "./contract";
-import { type Counters, decide, denial, type GateCheck, type GateState, resolvePlan } from "./decide";
 import { EventOutbox, publish } from "./events";
 import { LeaseBook } from "./lease-book";
 import { OrderedWrites } from "./ordered-writes";

@@ -5,9 +5,10 @@
  * response (docs/consistency.md). An object that restarts cannot know which isolates still use their
  * leases, so it treats every stored lease as outstanding for a full lease length from the restart.
  */
+
+import type { Counters } from "../decision/decide";
 import { type Budget, giveBack, type LeasePeriods } from "../limits/lease";
 import type { Window } from "../limits/windows";
-import type { Counters } from "./decide";
 
 /** Storage keys of the book: one entry per holder, so a grant writes only its own lease. */
 const LEASE_PREFIX = "lease:";

@@ -14,12 +14,13 @@
  *   isolate that disappears first loses those decisions from usage, never from the counters:
  *   docs/consistency.md#leases bounds it.
  */
+
+import { decide, type GateCheck, type KeyDecision } from "../decision/decide";
 import { identityOf, type KeyIdentity } from "../keys/record";
 import { type HeldBudget, spend } from "../limits/lease";
 import type { KeyTypePolicy } from "../policy/compiled";
 import type { KeyGateApi } from "./client";
 import type { LeaseAsk, LeaseGrant, LeaseReport } from "./contract";
-import { decide, type GateCheck, type KeyDecision } from "./decide";
 
 interface Held {
   grant: LeaseGrant;

@@ -4,10 +4,10 @@
  * which applies the consistency rule and writes the audit entry with the change.
  */
 
+import { currentUsage, type GateState, type Usage } from "../decision/decide";
 import { failClosed } from "../fail-closed";
 import type { GateDirectory, KeyGateApi } from "../key-object/client";
 import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
-import { currentUsage, type GateState, type Usage } from "../key-object/decide";
 import { type LeaseHolder, leaseHolder } from "../key-object/lease-holder";
 import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";

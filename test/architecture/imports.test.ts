@@ -24,6 +24,8 @@ const RANKS: Record<string, number> = {
   sessions: 3,
   "key-object": 3,
   storage: 2,
+  /** The pure decision of one request (rows 5-13 of docs/decisions.md), built on the domain below it. */
+  decision: 1.5,
   keys: 1,
   limits: 1,
   policy: 1,
@@ -143,7 +145,7 @@ describe("the import rule", () => {
     expect(backwardImports([["services/keys.ts", "http/problem.ts"]])).toEqual([
       "services/keys.ts -> http/problem.ts",
     ]);
-    expect(backwardImports([["policy/compiled.ts", "key-object/decide.ts"]])).toHaveLength(1);
+    expect(backwardImports([["policy/compiled.ts", "decision/decide.ts"]])).toHaveLength(1);
   });
 
   it("lets the CLI import the client and nothing else of src/", () => {

@@ -11,8 +11,8 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import type { GateCheck } from "../../src/decision/decide";
 import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/key-object/contract";
-import type { GateCheck } from "../../src/key-object/decide";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import { ROLE_REFRESH_MS } from "../../src/key-object/key-gate";
 import { failingDb, restoreObjectDbs, setObjectDb } from "../worker/faults";
