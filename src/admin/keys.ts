@@ -4,7 +4,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../edge/app-env";
-import { gateDirectory } from "../key-object/client";
+import { gateDirectory } from "../key-client/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { KeyService } from "../services/keys";
 import { unconfirmed } from "../services/unconfirmed";

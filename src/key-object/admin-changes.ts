@@ -6,6 +6,15 @@
  */
 
 import type { Counters, GateState } from "../decision/decide";
+import type { KeyGateApi } from "../key-client/client";
+import type {
+  AdminScope,
+  ChangeContext,
+  ContextChange,
+  CreditChange,
+  KeyPatch,
+  WriteOutcome,
+} from "../key-client/contract";
 import { onlyRestricts } from "../keys/change";
 import { changedFields, type EventType, keyEvent, type PortcullisEvent } from "../keys/events";
 import { holds } from "../keys/permissions";
@@ -19,15 +28,6 @@ import { EventStore } from "../storage/events";
 import { type KeyContext, readKeyContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import type { KeyCell, StoredState } from "./cell";
-import type { KeyGateApi } from "./client";
-import type {
-  AdminScope,
-  ChangeContext,
-  ContextChange,
-  CreditChange,
-  KeyPatch,
-  WriteOutcome,
-} from "./contract";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
 import { NO_ACTIVITY } from "./usage";
 

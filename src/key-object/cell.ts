@@ -7,9 +7,9 @@
  */
 
 import type { Counters, GateState } from "../decision/decide";
+import type { AdminScope } from "../key-client/contract";
 import type { KeyRecord } from "../keys/record";
 import { currentCredits } from "../limits/credits";
-import type { AdminScope } from "./contract";
 import { type Activity, NO_ACTIVITY } from "./usage";
 
 /** Storage key of the `StoredState`, written by admin changes. */

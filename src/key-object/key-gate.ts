@@ -23,18 +23,7 @@ import {
   type GateState,
   resolvePlan,
 } from "../decision/decide";
-import type { PortcullisEvent } from "../keys/events";
-import { identityOf } from "../keys/record";
-import { currentCredits } from "../limits/credits";
-import { copyVersion, grantLease, leasePeriods, type OwnerCopy, takeAnswer } from "../limits/lease";
-import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
-import type { KeyTypePolicy } from "../policy/compiled";
-import { ownEntry } from "../policy/own-entry";
-import { ownerApplies, readKeyContext } from "../storage/key-context";
-import { KeyChanges } from "./admin-changes";
-import { adopt, handOff } from "./adoption";
-import { KeyCell, type StoredState } from "./cell";
-import { gateOf, type KeyGateApi } from "./client";
+import { gateOf, type KeyGateApi } from "../key-client/client";
 import type {
   AdminScope,
   AuthorizeOutcome,
@@ -49,16 +38,27 @@ import type {
   LeaseReport,
   RecentActivity,
   WriteOutcome,
-} from "./contract";
-import { EventOutbox, publish } from "./events";
-import { LeaseBook } from "./lease-book";
-import { OrderedWrites } from "./ordered-writes";
+} from "../key-client/contract";
 import {
   type OwnerGateApi,
   type OwnerLeaseReport,
   type OwnerMeterOutcome,
   ownerGateOf,
-} from "./owner-client";
+} from "../key-client/owner-client";
+import type { PortcullisEvent } from "../keys/events";
+import { identityOf } from "../keys/record";
+import { currentCredits } from "../limits/credits";
+import { copyVersion, grantLease, leasePeriods, type OwnerCopy, takeAnswer } from "../limits/lease";
+import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
+import type { KeyTypePolicy } from "../policy/compiled";
+import { ownEntry } from "../policy/own-entry";
+import { ownerApplies, readKeyContext } from "../storage/key-context";
+import { KeyChanges } from "./admin-changes";
+import { adopt, handOff } from "./adoption";
+import { KeyCell, type StoredState } from "./cell";
+import { EventOutbox, publish } from "./events";
+import { LeaseBook } from "./lease-book";
+import { OrderedWrites } from "./ordered-writes";
 import { recordActivity, recordDecision, recordLeased, WriteBehind } from "./usage";
 
 /**

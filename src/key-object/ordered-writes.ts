@@ -7,13 +7,14 @@
  * failure changes nothing. A change's events are written in its D1 batch, beside its audit
  * entry, and queued once D1 has them.
  */
+
+import type { ChangeContext } from "../key-client/contract";
 import type { PortcullisEvent } from "../keys/events";
 import type { KeyRecord } from "../keys/record";
 import { logEvent } from "../log";
 import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
 import { KeyStore } from "../storage/keys";
-import type { ChangeContext } from "./contract";
 
 /** Prefix of the queued D1 writes; the earlier revision kept one, under `repair` itself. */
 export const REPAIR_PREFIX = "repair";

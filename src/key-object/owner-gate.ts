@@ -9,11 +9,6 @@
  * once; the key's object passes the lease on to the isolate and fences it on every change.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type CreditState, creditState, currentCredits } from "../limits/credits";
-import { type CountedKey, giveBack, grantLeaseAcross, leasePeriods, ownerCountsFrom } from "../limits/lease";
-import { meterSets } from "../limits/meter";
-import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
-import { LeaseBook } from "./lease-book";
 import type {
   OwnerGateApi,
   OwnerKeyWindows,
@@ -23,7 +18,12 @@ import type {
   OwnerMeterOutcome,
   OwnerSettings,
   OwnerView,
-} from "./owner-client";
+} from "../key-client/owner-client";
+import { type CreditState, creditState, currentCredits } from "../limits/credits";
+import { type CountedKey, giveBack, grantLeaseAcross, leasePeriods, ownerCountsFrom } from "../limits/lease";
+import { meterSets } from "../limits/meter";
+import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
+import { LeaseBook } from "./lease-book";
 
 const SETTINGS = "settings";
 const METERS = "meters";

@@ -6,9 +6,9 @@
 
 import { currentUsage, type GateState, type Usage } from "../decision/decide";
 import { failClosed } from "../fail-closed";
-import type { GateDirectory, KeyGateApi } from "../key-object/client";
-import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
-import { type LeaseHolder, leaseHolder } from "../key-object/lease-holder";
+import type { GateDirectory, KeyGateApi } from "../key-client/client";
+import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-client/contract";
+import { type LeaseHolder, leaseHolder } from "../key-client/lease-holder";
 import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { newId } from "../keys/random";

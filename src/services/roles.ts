@@ -4,7 +4,7 @@
  * handed back, so that it waits only for others'); a key whose push failed re-reads its roles
  * within `ROLE_REFRESH_MS`.
  */
-import type { GateDirectory } from "../key-object/client";
+import type { GateDirectory } from "../key-client/client";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";

@@ -3,7 +3,7 @@
  * Each change is written with its audit entry in one D1 batch.
  */
 
-import type { GateDirectory } from "../key-object/client";
+import type { GateDirectory } from "../key-client/client";
 import { newId } from "../keys/random";
 import type { Policy } from "../policy/schema";
 import { Refusal } from "../refusals";

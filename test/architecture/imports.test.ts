@@ -23,6 +23,8 @@ const RANKS: Record<string, number> = {
   services: 4,
   sessions: 3,
   "key-object": 3,
+  /** What runs in the isolate on a request's path: the objects' clients, their contract, the lease holder. */
+  "key-client": 2.5,
   storage: 2,
   /** The pure decision of one request (rows 5-13 of docs/decisions.md), built on the domain below it. */
   decision: 1.5,

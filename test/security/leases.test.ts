@@ -9,8 +9,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { gateOf } from "../../src/key-object/client";
-import type { ChangeContext } from "../../src/key-object/contract";
+import { gateOf } from "../../src/key-client/client";
+import type { ChangeContext } from "../../src/key-client/contract";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import {
   adminRequest,

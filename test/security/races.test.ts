@@ -12,7 +12,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GateCheck } from "../../src/decision/decide";
-import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/key-object/contract";
+import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/key-client/contract";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import { ROLE_REFRESH_MS } from "../../src/key-object/key-gate";
 import { failingDb, restoreObjectDbs, setObjectDb } from "../worker/faults";
