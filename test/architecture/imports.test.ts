@@ -15,7 +15,8 @@ const SRC = join(dirname(new URL(import.meta.url).pathname), "../../src");
 const RANKS: Record<string, number> = {
   "index.ts": 9,
   "app.ts": 8,
-  routes: 7,
+  /** The Worker's own routes: the protected API, forward-auth, self, health, leak reports, and verify, which uses the admin's auth and OpenAPI helpers. */
+  routes: 7.5,
   admin: 7,
   /** Problem rendering, the error handler, the request log, the Hono environment of every route. */
   http: 6.5,
