@@ -13,8 +13,8 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GateCheck } from "../../src/decision/decide";
 import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/key-client/contract";
+import { ROLE_REFRESH_MS } from "../../src/key-object/context-refresh";
 import type { KeyGate } from "../../src/key-object/key-gate";
-import { ROLE_REFRESH_MS } from "../../src/key-object/key-gate";
 import { failingDb, restoreObjectDbs, setObjectDb } from "../worker/faults";
 import { admin, call, createKey, createWorkspace, expectProblem, keyObject } from "../worker/helpers";
 
