@@ -7,7 +7,7 @@
  */
 
 import type { Counters, GateState } from "../decision/decide";
-import type { AdminScope } from "../key-client/contract";
+import type { AdminScope, KeySnapshot, RecentActivity } from "../key-client/contract";
 import type { KeyRecord } from "../keys/record";
 import { currentCredits } from "../limits/credits";
 import { type Activity, NO_ACTIVITY } from "./usage";
@@ -115,6 +115,28 @@ export class KeyCell {
         : null,
       lastUsedAt: this.meters.activity.lastUsedAt ?? record.lastUsedAt,
     };
+  }
+
+  /** The key as it stands: record with live balance and last use, context and counters. */
+  snapshot(scope: AdminScope): KeySnapshot | "absent" | null {
+    if (!this.state) return "absent";
+    const state = this.visible(scope);
+    if (!state) return null;
+    return {
+      record: this.view(state.record),
+      workspacePlan: state.workspacePlan,
+      rolePermissions: state.rolePermissions,
+      counters: this.meters.counters,
+      rotated: state.successor !== undefined,
+      at: this.now(),
+    };
+  }
+
+  /** Usage totals of the days not yet written behind to D1 (absolute, by UTC date). */
+  recentActivity(scope: AdminScope): RecentActivity | null {
+    if (!this.visible(scope)) return null;
+    const { days, hours = {} } = this.meters.activity;
+    return { days, hours };
   }
 
   /** The live key, if the caller may see it. */

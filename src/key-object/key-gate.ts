@@ -1,20 +1,9 @@
 /**
- * KeyGate: one Durable Object per key, named by the key's id. It is the authority on the key's
- * state and the single place where its usage is counted: every verification asks it, so a
- * revoke or disable is in force for every isolate the moment it is stored here, and limits are
- * exact because one object decides and counts each request. How it works, what it stores and
- * the invariants every change to it keeps: docs/key-object.md. Its jobs, one module each:
- *
- *   deciding        this file (authorize), with the pure decision of decision/decide.ts
- *   owned keys      owned-metering.ts: a key whose owner has limits or credits is counted by
- *                   the owner's object (owner-gate.ts)
- *   leases          key-leases.ts: lending and settling, committed with the counters
- *   admin changes   admin-changes.ts, in the write order of ordered-writes.ts
- *   context         context-refresh.ts: roles, owner's settings, workspace's plan from D1
- *   usage           usage.ts, written behind to D1 by the alarm
- *   events          events.ts, an outbox moved to D1 and the queue by the alarm
- *   the key's state cell.ts, the one writer of it
- *   upgrade         adoption.ts, from objects named by hash
+ * KeyGate: one Durable Object per key, named by the key's id, the authority on the key's state
+ * and the single place its usage is counted: a revoke is in force for every isolate the moment
+ * it is stored here, and limits are exact because one object decides and counts each request.
+ * This file decides and dispatches; each other job is one module of this folder. What it stores,
+ * how a lease moves, and the invariants every change keeps (I1...): docs/key-object.md.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Counters, decide, denial, type GateCheck, type GateState, keyLimits } from "../decision/decide";
@@ -46,7 +35,8 @@ import { EventOutbox, publish } from "./events";
 import { KeyLeases } from "./key-leases";
 import { OrderedWrites } from "./ordered-writes";
 import { OwnedMetering } from "./owned-metering";
-import { recordActivity, recordDecision, WriteBehind } from "./usage";
+import { authorizeRetired } from "./retired";
+import { recordDecision, WriteBehind } from "./usage";
 
 export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   /** D1, as this object sees it; tests replace it to inject failures at each step of a write. */
@@ -117,7 +107,16 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     if (check.workspaceId !== null && state.record.workspaceId !== check.workspaceId) {
       return { decision: denial("invalid_key"), record: identityOf(state.record) };
     }
-    if (state.successor) return this.authorizeRetired(state, state.successor, check, policy);
+    if (state.successor) {
+      const successor = gateOf(this.env, state.successor);
+      return authorizeRetired(
+        { cell: this.cell, usage: this.usage, now: () => this.now() },
+        state,
+        successor,
+        check,
+        policy,
+      );
+    }
     if (state.ownerMetered && state.record.ownerId !== null && ownerApplies(state.record)) {
       const ownerId = state.record.ownerId;
       return this.owned.authorize(state, version, ownerId, check, policy, now, ask, forward);
@@ -166,35 +165,6 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     }
   }
 
-  /**
-   * A rotated key in its grace period: its own state decides rows 5-10 (so it expires when the
-   * grace ends), and its successor counts it, so both keys draw on one set of limits, quotas
-   * and credits. Every decision is recorded in this key's usage, the key the request presented
-   * (the first of a chain of rotations records it).
-   */
-  private async authorizeRetired(
-    state: StoredState,
-    successor: string,
-    check: GateCheck,
-    policy: KeyTypePolicy,
-  ): Promise<AuthorizeOutcome> {
-    const own = decide(state, this.cell.meters.counters, { ...check, consume: false }, policy, this.now());
-    let decision = own.decision;
-    if (decision.code === "valid") {
-      const presented = check.presented ?? state.record.id;
-      const shared = await gateOf(this.env, successor).authorize({ ...check, presented }, policy);
-      if (!shared) return null;
-      decision = shared.decision;
-    }
-    if (check.consume && check.presented === undefined) {
-      const now = this.now();
-      const activity = recordActivity(this.cell.meters.activity, decision.code, now);
-      await this.cell.setMeters({ ...this.cell.meters, activity }, false);
-      await this.usage.schedule(now);
-    }
-    return { decision, record: identityOf(state.record) };
-  }
-
   async adopt(keyId: string, hash: string): Promise<boolean> {
     const previous = (name: string) => gateOf(this.env, name);
     return adopt(
@@ -208,26 +178,12 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return handOff(this.cell, this.writes, this.ctx.storage);
   }
 
-  /** The key as it stands: record with live balance and last use, context and counters. */
   async snapshot(scope: AdminScope): Promise<KeySnapshot | "absent" | null> {
-    if (!this.cell.state) return "absent";
-    const state = this.cell.visible(scope);
-    if (!state) return null;
-    return {
-      record: this.cell.view(state.record),
-      workspacePlan: state.workspacePlan,
-      rolePermissions: state.rolePermissions,
-      counters: this.cell.meters.counters,
-      rotated: state.successor !== undefined,
-      at: this.now(),
-    };
+    return this.cell.snapshot(scope);
   }
 
-  /** Usage totals of the days not yet written behind to D1 (absolute, by UTC date). */
   async recentActivity(scope: AdminScope): Promise<RecentActivity | null> {
-    if (!this.cell.visible(scope)) return null;
-    const { days, hours = {} } = this.cell.meters.activity;
-    return { days, hours };
+    return this.cell.recentActivity(scope);
   }
 
   async create(
@@ -288,11 +244,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     await this.leases.fence();
   }
 
-  /**
-   * An admin change answers once it is in force for every request that starts after the
-   * answer (docs/consistency.md): here at once, and in every isolate once the leases granted before it are
-   * settled or over (at most `leases.ms`).
-   */
+  /** An admin change answers once in force here and in every isolate: its leases fenced (I5). */
   private async fenced(change: Promise<WriteOutcome>): Promise<WriteOutcome> {
     const outcome = await change;
     if (outcome.ok) await this.leases.fence();
