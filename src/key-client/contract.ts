@@ -61,7 +61,7 @@ export interface CreditChange {
 export type AuthorizeOutcome = {
   decision: KeyDecision;
   record: KeyIdentity;
-  lease?: LeaseGrant | null;
+  lease?: LentLease | null;
 } | null;
 
 /**
@@ -138,7 +138,7 @@ export interface LeaseAsk {
 }
 
 /** A lease as the isolate receives it. */
-export interface LeaseGrant {
+export interface LentLease {
   id: string;
   /** How long it holds, counted by the isolate from before it asked, ms. */
   ms: number;

@@ -5,16 +5,16 @@
  * lease is never used before its budget is stored as spent (invariant I3 of docs/key-object.md).
  */
 import { type Counters, type GateCheck, keyLimits } from "../decision/decide";
-import type { LeaseAsk, LeaseGrant, LeaseReport } from "../key-client/contract";
+import type { LeaseAsk, LeaseReport, LentLease } from "../key-client/contract";
 import type { OwnerLease, OwnerLeaseReport } from "../key-client/owner-client";
-import { giveBack, grantLease, leasePeriods } from "../limits/lease";
+import { giveBack, leaseBudget, leasePeriods } from "../limits/lease";
 import type { KeyTypePolicy } from "../policy/compiled";
 import type { KeyCell, Meters, StoredState } from "./cell";
 import { type KeyLeaseRecord, LeaseBook } from "./lease-book";
 import { recordLeased } from "./usage";
 
 /** The key's state an isolate decides on while it holds a lease. */
-function leasedState(state: StoredState): LeaseGrant["state"] {
+function leasedState(state: StoredState): LentLease["state"] {
   const { record, workspacePlan, rolePermissions, rolesCheckedAt } = state;
   return { record, workspacePlan, rolePermissions, rolesCheckedAt };
 }
@@ -51,7 +51,7 @@ export class KeyLeases {
 
   /**
    * Lends the asking isolate a lease of the key's own counters (after `counters`, this request
-   * counted), when the key is leasable now (grantLease) and the isolate holds none. The lease is
+   * counted), when the key is leasable now (leaseBudget) and the isolate holds none. The lease is
    * in the book and the counters returned have its budget taken: the caller commits both with
    * `commitBeforeAnswer`, with no await before.
    */
@@ -62,10 +62,10 @@ export class KeyLeases {
     check: GateCheck,
     policy: KeyTypePolicy,
     now: number,
-  ): { grant: LeaseGrant; counters: Counters } | null {
+  ): { grant: LentLease; counters: Counters } | null {
     if (!this.mayLend(ask.holder, policy, now)) return null;
     const limits = keyLimits(state, policy);
-    const grant = grantLease({
+    const grant = leaseBudget({
       limits,
       windows: counters.windows,
       credits: counters.credits,
@@ -80,7 +80,7 @@ export class KeyLeases {
     if (!grant) return null;
     const id = crypto.randomUUID();
     this.book.prune(now);
-    this.book.grant(ask.holder, {
+    this.book.lend(ask.holder, {
       kind: "own",
       id,
       budget: grant.budget,
@@ -105,9 +105,9 @@ export class KeyLeases {
     lease: OwnerLease,
     keyCounters: Counters,
     now: number,
-  ): LeaseGrant {
+  ): LentLease {
     this.book.prune(now);
-    this.book.grant(holder, {
+    this.book.lend(holder, {
       kind: "via-owner",
       id: lease.id,
       budget: lease.budget,

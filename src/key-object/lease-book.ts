@@ -184,7 +184,7 @@ export class LeaseBook<R extends LeaseRecord> {
     }
   }
 
-  grant(holder: string, lease: R): void {
+  lend(holder: string, lease: R): void {
     this.leases.set(holder, lease);
     this.changed.add(holder);
   }

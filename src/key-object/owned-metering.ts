@@ -7,7 +7,7 @@
  * counting resumes if the key changes owner), and charges the key's own balance, if it has one.
  */
 import { type Counters, decide, type GateCheck, keyLimits } from "../decision/decide";
-import type { AuthorizeOutcome, LeaseAsk, LeaseGrant } from "../key-client/contract";
+import type { AuthorizeOutcome, LeaseAsk, LentLease } from "../key-client/contract";
 import type { OwnerGateApi, OwnerLeaseReport, OwnerMeterOutcome } from "../key-client/owner-client";
 import { identityOf } from "../keys/record";
 import { currentCredits } from "../limits/credits";
@@ -165,7 +165,7 @@ export class OwnedMetering {
     limits: [Window, number][],
     outcome: OwnerMeterOutcome,
     now: number,
-  ): Promise<LeaseGrant | null> {
+  ): Promise<LentLease | null> {
     const lease = outcome.lease;
     if (!lease) return null;
     const { cell, leases } = this.parts;

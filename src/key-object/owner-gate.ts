@@ -20,7 +20,7 @@ import type {
   OwnerView,
 } from "../key-client/owner-client";
 import { type CreditState, creditState, currentCredits } from "../limits/credits";
-import { type CountedKey, giveBack, grantLeaseAcross, leasePeriods, ownerCountsFrom } from "../limits/lease";
+import { type CountedKey, giveBack, leaseBudgetAcross, leasePeriods, ownerCountsFrom } from "../limits/lease";
 import { meterSets } from "../limits/meter";
 import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
 import { LeaseBook, type OwnerLeaseRecord } from "./lease-book";
@@ -106,7 +106,7 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
       let credits = chargesOwner ? metered.credits : this.meters.credits;
       // Only a key that spends the owner's balance (or none): a key's own balance lives in its object.
       if (ask.lease && chargesOwner && this.leases.granting && !this.leases.holds(ask.lease.holder, now)) {
-        const grant = grantLeaseAcross({
+        const grant = leaseBudgetAcross({
           sets: [
             { limits: ask.keyLimits, windows: nextKey },
             { limits: this.limits(), windows: nextOwner },
@@ -123,7 +123,7 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
         if (grant) {
           const id = crypto.randomUUID();
           this.leases.prune(now);
-          this.leases.grant(ask.lease.holder, {
+          this.leases.lend(ask.lease.holder, {
             kind: "owner",
             id,
             budget: grant.budget,

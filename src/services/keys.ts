@@ -23,7 +23,7 @@ import { UsageStore } from "../storage/usage";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { KeyGrants } from "./key-grants";
+import { KeyEntitlements } from "./key-entitlements";
 import type { ImportedKey, KeyChange, KeyQuery, NewKey } from "./key-input";
 import { badRequest, checkPlan } from "./policy-checks";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
@@ -84,7 +84,7 @@ export class KeyService {
   private readonly workspaces: WorkspaceStore;
   private readonly roles: RoleStore;
   private readonly usageStore: UsageStore;
-  private readonly grants: KeyGrants;
+  private readonly entitlements: KeyEntitlements;
 
   constructor(
     db: D1Database,
@@ -97,11 +97,11 @@ export class KeyService {
     this.workspaces = new WorkspaceStore(db);
     this.roles = new RoleStore(db);
     this.usageStore = new UsageStore(db);
-    this.grants = new KeyGrants(compiled, this.roles);
+    this.entitlements = new KeyEntitlements(compiled, this.roles);
   }
 
   async create(context: AdminContext, input: NewKey): Promise<{ record: KeyRecord; key: string }> {
-    const format = this.grants.formatOf(input.type);
+    const format = this.entitlements.formatOf(input.type);
     const key = generateKey(format);
     const record = await this.store(
       context,
@@ -114,7 +114,7 @@ export class KeyService {
   }
 
   async import(context: AdminContext, input: ImportedKey): Promise<KeyRecord> {
-    const format = this.grants.formatOf(input.type);
+    const format = this.entitlements.formatOf(input.type);
     let hash: string;
     let start: string;
     if (input.key !== undefined) {
@@ -187,11 +187,11 @@ export class KeyService {
       );
     }
     const rolePermissions = change.roles
-      ? await this.grants.rolePermissions(record.workspaceId, record.type, change.roles)
+      ? await this.entitlements.rolePermissions(record.workspaceId, record.type, change.roles)
       : null;
     if (change.permissions || rolePermissions) {
       const own = change.permissions ?? record.permissions;
-      this.grants.check(context, record.type, [...own, ...Object.values(rolePermissions ?? {}).flat()]);
+      this.entitlements.check(context, record.type, [...own, ...Object.values(rolePermissions ?? {}).flat()]);
     }
     checkPlan(this.compiled.policy, change.plan);
     const patch: KeyPatch = {
@@ -228,7 +228,7 @@ export class KeyService {
 
     if (old.rotated)
       throw new Refusal("conflict", "This key was rotated already; rotate its successor instead.");
-    const format = this.grants.formatOf(old.record.type);
+    const format = this.entitlements.formatOf(old.record.type);
     const key = generateKey(format);
     const successor = { id: newId("key"), hash: await sha256Hex(key), start: keyStart(key, format) };
     const gate = this.gates.forKey(id);
@@ -378,8 +378,12 @@ export class KeyService {
     }
     const keyType = ownEntry(this.compiled.policy.keyTypes, input.type);
     const permissions = input.permissions ?? keyType?.defaultPermissions ?? [];
-    const rolePermissions = await this.grants.rolePermissions(workspace.id, input.type, input.roles ?? []);
-    this.grants.check(context, input.type, [...permissions, ...Object.values(rolePermissions).flat()]);
+    const rolePermissions = await this.entitlements.rolePermissions(
+      workspace.id,
+      input.type,
+      input.roles ?? [],
+    );
+    this.entitlements.check(context, input.type, [...permissions, ...Object.values(rolePermissions).flat()]);
     checkPlan(this.compiled.policy, input.plan);
     const now = Date.now();
     let expiresAt: number | null = null;

@@ -13,10 +13,10 @@ import {
   type CountedKey,
   copyVersion,
   giveBack,
-  grantLease,
-  grantLeaseAcross,
   LEASE_MIN_ROOM,
   type LeasePeriods,
+  leaseBudget,
+  leaseBudgetAcross,
   leasePeriods,
   type OwnerCopy,
   ownerCountsFrom,
@@ -92,7 +92,7 @@ class SimObject {
     this.credits = metered.credits;
     if (this.leases.has(isolate)) return { allowed: true, lease: null };
     const periods = leasePeriods(this.limits, this.credits, now);
-    const grant = grantLease({
+    const grant = leaseBudget({
       limits: this.limits,
       windows: this.windows,
       credits: this.credits,
@@ -269,11 +269,11 @@ describe("lease accounting", () => {
       otherHolders: 0,
       creditsLowThreshold: null,
     };
-    expect(grantLease({ ...input, limits: [["minute", LEASE_MIN_ROOM - 1]] })).toBeNull();
-    expect(grantLease({ ...input, limits: [["day", LEASE_MIN_ROOM]] })).toBeNull();
-    const grant = grantLease({ ...input, limits: [["day", 1000]] });
+    expect(leaseBudget({ ...input, limits: [["minute", LEASE_MIN_ROOM - 1]] })).toBeNull();
+    expect(leaseBudget({ ...input, limits: [["day", LEASE_MIN_ROOM]] })).toBeNull();
+    const grant = leaseBudget({ ...input, limits: [["day", 1000]] });
     expect(grant?.budget.requests).toBe(499);
-    const crowded = grantLease({ ...input, limits: [["day", 1000]], otherHolders: 4 });
+    const crowded = leaseBudget({ ...input, limits: [["day", 1000]], otherHolders: 4 });
     expect(crowded?.budget.requests).toBe(99);
   });
 
@@ -289,14 +289,14 @@ describe("lease accounting", () => {
       otherHolders: 0,
       creditsLowThreshold: null,
     };
-    expect(grantLease({ ...input, limits: [["minute", 1000]] })?.budget.requests).toBe(500);
-    expect(grantLease({ ...input, limits: [["minute", LEASE_MIN_ROOM]] })?.budget.requests).toBe(
+    expect(leaseBudget({ ...input, limits: [["minute", 1000]] })?.budget.requests).toBe(500);
+    expect(leaseBudget({ ...input, limits: [["minute", LEASE_MIN_ROOM]] })?.budget.requests).toBe(
       LEASE_MIN_ROOM / 2,
     );
-    expect(grantLease({ ...input, limits: [] })?.budget).toEqual({ requests: null, credits: null });
+    expect(leaseBudget({ ...input, limits: [] })?.budget).toEqual({ requests: null, credits: null });
     const balance = creditState({ remaining: 41, refill: null }, DAY_START);
     // 40 above zero, half of it leased: exactly one request of cost 20.
-    expect(grantLease({ ...input, limits: [], credits: balance, cost: 20 })?.budget.credits).toBe(20);
+    expect(leaseBudget({ ...input, limits: [], credits: balance, cost: 20 })?.budget.credits).toBe(20);
   });
 
   it("gives unused requests back to a GCRA window by moving its clock back", () => {
@@ -326,11 +326,11 @@ describe("lease accounting", () => {
       otherHolders: 0,
       creditsLowThreshold: null,
     };
-    expect(grantLease({ ...base, limits: [["day", 1000]], expiresAt: null })?.ms).toBe(300);
-    expect(grantLease({ ...base, limits: [], expiresAt: now + 120 })?.ms).toBe(120);
-    expect(grantLease({ ...base, limits: [], expiresAt: now + 10 })).toBeNull();
+    expect(leaseBudget({ ...base, limits: [["day", 1000]], expiresAt: null })?.ms).toBe(300);
+    expect(leaseBudget({ ...base, limits: [], expiresAt: now + 120 })?.ms).toBe(120);
+    expect(leaseBudget({ ...base, limits: [], expiresAt: now + 10 })).toBeNull();
     // A rolling window: at most a tenth of it, so its head start stays small.
-    expect(grantLease({ ...base, limits: [["second", 1000]], expiresAt: null })?.ms).toBe(100);
+    expect(leaseBudget({ ...base, limits: [["second", 1000]], expiresAt: null })?.ms).toBe(100);
   });
 
   it("keeps the credit balance above the low threshold and above zero", () => {
@@ -346,15 +346,15 @@ describe("lease accounting", () => {
       otherHolders: 0,
     };
     const balance = creditState({ remaining: 100, refill: null }, now);
-    const grant = grantLease({ ...input, credits: balance, creditsLowThreshold: 40 });
+    const grant = leaseBudget({ ...input, credits: balance, creditsLowThreshold: 40 });
     // 100 - 41 = 59 above the threshold, half of it leased.
     expect(grant?.budget.credits).toBe(29);
     expect(grant?.credits?.remaining).toBe(71);
     expect(
-      grantLease({ ...input, credits: { ...balance, remaining: 50 }, creditsLowThreshold: 40 }),
+      leaseBudget({ ...input, credits: { ...balance, remaining: 50 }, creditsLowThreshold: 40 }),
     ).toBeNull();
     expect(
-      grantLease({ ...input, credits: { ...balance, remaining: 30 }, creditsLowThreshold: 40 })?.budget
+      leaseBudget({ ...input, credits: { ...balance, remaining: 30 }, creditsLowThreshold: 40 })?.budget
         .credits,
     ).toBe(14);
   });
@@ -382,7 +382,7 @@ describe("lease accounting", () => {
           }
           return { limits: unique, windows };
         });
-        const grant = grantLeaseAcross({
+        const grant = leaseBudgetAcross({
           sets: states,
           credits: null,
           now,
@@ -491,7 +491,7 @@ class SimOwned {
     let [key = from, owner = this.ownerWindows] = metered.nextWindows;
     let lease: { id: number; budget: Budget; ms: number } | null = null;
     if (!this.lease) {
-      const grant = grantLeaseAcross({
+      const grant = leaseBudgetAcross({
         sets: [
           { limits: this.keyLimits, windows: key },
           { limits: this.ownerLimits, windows: owner },
