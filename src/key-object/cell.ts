@@ -77,8 +77,8 @@ export class KeyCell {
 
   /**
    * Replaces the counters in a write that completes before the object's answer leaves (the
-   * output gate holds it), coalesced with the lease book's write issued right after it: a lease
-   * is never used before its budget is stored as spent.
+   * output gate holds it). Called only by `KeyLeases.commitBeforeAnswer`, which issues the lease
+   * book's write right after it, so that both land in one atomic write (I2 of docs/key-object.md).
    */
   setMetersBeforeAnswer(meters: Meters): void {
     this.meters = meters;

@@ -108,14 +108,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       return { decision: denial("invalid_key"), record: identityOf(state.record) };
     }
     if (state.successor) {
-      const successor = gateOf(this.env, state.successor);
-      return authorizeRetired(
-        { cell: this.cell, usage: this.usage, now: () => this.now() },
-        state,
-        successor,
-        check,
-        policy,
-      );
+      const parts = { cell: this.cell, usage: this.usage, now: () => this.now() };
+      return authorizeRetired(parts, state, gateOf(this.env, state.successor), check, policy);
     }
     if (state.ownerMetered && state.record.ownerId !== null && ownerApplies(state.record)) {
       const ownerId = state.record.ownerId;
@@ -202,19 +196,19 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     rolePermissions: Record<string, string[]> | null,
     context: ChangeContext,
   ): Promise<WriteOutcome> {
-    return this.fenced(this.changes.update(scope, patch, rolePermissions, context));
+    return this.leases.fenced(this.changes.update(scope, patch, rolePermissions, context));
   }
 
   async revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
-    return this.fenced(this.changes.revoke(scope, context));
+    return this.leases.fenced(this.changes.revoke(scope, context));
   }
 
   async endGrace(successor: string, context: ChangeContext): Promise<WriteOutcome> {
-    return this.fenced(this.changes.endGrace(successor, context));
+    return this.leases.fenced(this.changes.endGrace(successor, context));
   }
 
   async remove(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
-    return this.fenced(this.changes.remove(scope, context));
+    return this.leases.fenced(this.changes.remove(scope, context));
   }
 
   async rotate(
@@ -242,13 +236,6 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   async updateContext(change: ContextChange): Promise<void> {
     await this.changes.updateContext(change);
     await this.leases.fence();
-  }
-
-  /** An admin change answers once in force here and in every isolate: its leases fenced (I5). */
-  private async fenced(change: Promise<WriteOutcome>): Promise<WriteOutcome> {
-    const outcome = await change;
-    if (outcome.ok) await this.leases.fence();
-    return outcome;
   }
 
   /** Retries the D1 writes that followed changes in force here, moves the event outbox, then writes usage behind. */

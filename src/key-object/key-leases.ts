@@ -171,6 +171,17 @@ export class KeyLeases {
     return this.book.granting;
   }
 
+  /**
+   * An admin change answers once it is in force for every request that starts after the answer
+   * (docs/consistency.md): here at once, and in every isolate once the leases lent before it are
+   * settled or over, at most `leases.ms` (I4 of docs/key-object.md).
+   */
+  async fenced<T extends { ok: boolean }>(change: Promise<T>): Promise<T> {
+    const outcome = await change;
+    if (outcome.ok) await this.book.fence();
+    return outcome;
+  }
+
   /** Waits until every lease out now is settled or over (LeaseBook.fence). */
   fence(): Promise<void> {
     return this.book.fence();
