@@ -6,7 +6,12 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LeaseBook, type OwnLeaseRecord } from "../../src/key-object/lease-book";
+import {
+  type KeyLeaseRecord,
+  LeaseBook,
+  type OwnerLeaseRecord,
+  type OwnLeaseRecord,
+} from "../../src/key-object/lease-book";
 import type { CreditState } from "../../src/limits/credits";
 import { creditState } from "../../src/limits/credits";
 import {
@@ -693,5 +698,34 @@ describe("leases of an owned key", () => {
     expect(copyVersion(copy, OWNER, { day: { period, count: 10 } })).toBe(4);
     expect(copyVersion(copy, OWNER, { day: { period, count: 11 } })).toBeNull();
     expect(copyVersion(copy, "ws/other", { day: { period, count: 10 } })).toBeNull();
+  });
+});
+
+describe("lease records stored before they had a kind", () => {
+  const periods: LeasePeriods = { limits: [["day", 100]], calendar: { day: DAY_START }, credits: null };
+  const terms = { budget: { requests: 5, credits: null }, ms: 1000, endsAt: 0 };
+  const storage = (entries: Record<string, unknown>) =>
+    ({ list: async () => new Map(Object.entries(entries)) }) as unknown as DurableObjectStorage;
+
+  it("are read by kind: own and via-owner in a key's object, owner in an owner's", async () => {
+    const key = new LeaseBook<KeyLeaseRecord>(
+      storage({
+        "lease:a": { id: "1", periods, ...terms },
+        "lease:b": { id: "2", periods: leasePeriods([], null, DAY_START), viaOwner: true, ...terms },
+      }),
+      () => DAY_START,
+      (lease): lease is KeyLeaseRecord => lease.kind !== "owner",
+    );
+    await key.load();
+    expect(key.holds("a", DAY_START)).toBe(true);
+    expect(key.end("a", "1")).toMatchObject({ kind: "own", periods });
+    expect(key.end("b", "2")?.kind).toBe("via-owner");
+    const owner = new LeaseBook<OwnerLeaseRecord>(
+      storage({ "lease:k/a": { id: "3", periods, keyPeriods: periods, ...terms } }),
+      () => DAY_START,
+      (lease): lease is OwnerLeaseRecord => lease.kind === "owner",
+    );
+    await owner.load();
+    expect(owner.end("k/a", "3")).toMatchObject({ kind: "owner", keyPeriods: periods });
   });
 });
