@@ -10,7 +10,7 @@
  * plain Node); the others are copied, with their source, and test/docs/capacity.test.ts checks
  * the copies it can import against the code.
  */
-import { ROLLUP_SHARDS } from "../src/key-object/usage-rollup-client.ts";
+import { ROLLUP_SHARDS } from "../src/key-client/usage-rollup-client.ts";
 
 export type Design = "before" | "after";
 
@@ -105,7 +105,7 @@ export const CONTEXT_REFRESH_S = 30;
 export const LAST_USED_WRITE_S = 3_600;
 /** Keys per D1 statement of that write: src/key-object/usage-rollup.ts WRITE_BATCH. */
 const WRITE_BATCH = 500;
-/** A lease stops being used a tenth of it (at most 100 ms) before its end: src/key-object/lease-holder.ts REPORT_MARGIN_MS. */
+/** A lease stops being used a tenth of it (at most 100 ms) before its end: src/key-client/lease-holder.ts REPORT_MARGIN_MS. */
 const REPORT_MARGIN_MS = 100;
 /** The cron runs every minute: wrangler.toml [triggers]. */
 const CRON_S = 60;
@@ -411,7 +411,7 @@ export interface DoLoad {
 
 /**
  * Calls to keys' objects from requests, with leases (docs/consistency.md#leases,
- * src/key-object/lease-holder.ts): an isolate holds one lease per key, asks for it when a
+ * src/key-client/lease-holder.ts): an isolate holds one lease per key, asks for it when a
  * request finds none and reports it at its end (a second call), so an (isolate, key) pair with
  * rate q costs two calls per lease, and leases start at rate q / (1 + q·L) (a lease covers L,
  * its length less the report margin). Under load: 2 / L per pair; seldom used: 2 per request.

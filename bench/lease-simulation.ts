@@ -11,7 +11,7 @@ import "../scripts/resolve-ts.ts";
 import type { Budget, LeasePeriods } from "../src/limits/lease.ts";
 import type { Window, WindowStates } from "../src/limits/windows.ts";
 
-const { giveBack, grantLease, leasePeriods, spend } = await import("../src/limits/lease.ts");
+const { giveBack, leaseBudget: grantLease, leasePeriods, spend } = await import("../src/limits/lease.ts");
 const { meter } = await import("../src/limits/meter.ts");
 
 const LEASE_MS = 1000;

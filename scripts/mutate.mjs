@@ -24,7 +24,7 @@ const TARGETS = [
   ["src/limits/meter.ts", ["test/unit/credits.test.ts", "test/worker/limits.test.ts"]],
   ["src/limits/credits.ts", ["test/unit/credits.test.ts"]],
   [
-    "src/key-object/decide.ts",
+    "src/decision/decide.ts",
     ["test/worker/decisions.test.ts", "test/worker/limits.test.ts", "test/worker/roles.test.ts"],
   ],
   ["src/limits/lease.ts", ["test/unit/lease.test.ts", "test/worker/leases.test.ts"]],

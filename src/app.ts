@@ -15,7 +15,6 @@ import { METHOD_NAME_ALL } from "hono/router";
 import { TrieRouter } from "hono/router/trie-router";
 import { adminApp } from "./admin/app";
 import { registerConsole } from "./admin/console";
-import { registerVerifyRoute } from "./admin/verify";
 import type { AppEnv } from "./edge/app-env";
 import { corsMiddleware } from "./edge/cors";
 import { type FactsReader, keyAuth } from "./edge/key-auth";
@@ -31,6 +30,7 @@ import { health } from "./routes/health";
 import { registerLeakRoute } from "./routes/leaks";
 import { proxyHandler } from "./routes/proxy";
 import { selfHandler } from "./routes/self";
+import { registerVerifyRoute } from "./routes/verify";
 
 /** The proxy and self surfaces decide on the request as it arrives. */
 const requestItself: FactsReader = (c) => directFacts(c.req.raw);

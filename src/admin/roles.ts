@@ -4,8 +4,8 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../edge/app-env";
-import { gateDirectory } from "../key-object/client";
-import { leaseHolder } from "../key-object/lease-holder";
+import { gateDirectory } from "../key-client/client";
+import { leaseHolder } from "../key-client/lease-holder";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { AdminContext } from "../services/admin-context";
 import { badRequest } from "../services/policy-checks";

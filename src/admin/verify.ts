@@ -1,16 +1,10 @@
 /**
- * `POST P/v1/verify` (docs/admin-api.md): a backend asks whether a key may do something. Runs rows 3-13
- * of docs/decisions.md for the key in the body and answers 200 with the decision; the caller needs an
- * admin credential with `keys:verify`, and an admin key sees only keys of its workspace.
+ * The documentation of `POST P/v1/verify` (docs/admin-api.md): its body, its answer and the
+ * decision codes it can carry, in the one OpenAPI document with the admin routes. The route
+ * itself is routes/verify.ts.
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../edge/app-env";
-import type { CompiledPolicy } from "../policy/compiled";
-import { ADMIN_KEY_TYPE } from "../policy/schema";
-import { verifyDeps } from "../services/deps";
-import { type KeyVerification, verifyKey } from "../services/verify-key";
-import { verifyResponse } from "../services/verify-response";
-import { adminAuth } from "./auth";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { KeyVerification } from "../services/verify-key";
 import { jsonBody, problems, SECURITY } from "./openapi";
 import { Permission } from "./schemas";
 
@@ -99,7 +93,7 @@ const VALID_ANSWER = {
   credits: { remaining: 99 },
 };
 
-/** The documentation of `POST P/v1/verify`; `registerVerifyRoute` adds its authentication. */
+/** The documentation of `POST P/v1/verify`; routes/verify.ts adds its authentication and handler. */
 export const verifyRoute = createRoute({
   method: "post",
   path: "/v1/verify",
@@ -142,25 +136,3 @@ export const verifyRoute = createRoute({
     ...problems(400, 413),
   },
 });
-
-export function registerVerifyRoute(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
-  app.openapi({ ...verifyRoute, middleware: [adminAuth(compiled, "keys:verify")] as const }, async (c) => {
-    const body = c.req.valid("json");
-    const admin = c.get("admin");
-    const verification = await verifyKey(verifyDeps(c.env, c.executionCtx), compiled, body.key, {
-      keyTypes: body.keyTypes ? body.keyTypes.filter((type) => type !== ADMIN_KEY_TYPE) : null,
-      permissions: body.permissions ?? [],
-      anyPermissions: body.anyPermissions ?? [],
-      ip: body.ip ?? null,
-      // An admin key sees only its own workspace: other keys do not exist for it.
-      workspaceId: admin.workspaceId,
-      cost: body.cost ?? 1,
-      consume: true,
-    });
-    const { code } = verification;
-    // `code` is restated with its narrow type, which the 200 schema's enum needs.
-    if (code === "invalid_key") return c.json({ ...verifyResponse(code, null, null), code }, 200);
-    c.set("keyId", verification.record?.id);
-    return c.json({ ...verifyResponse(code, verification.record, verification.decision), code }, 200);
-  });
-}

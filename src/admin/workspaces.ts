@@ -3,7 +3,7 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../edge/app-env";
-import { gateDirectory } from "../key-object/client";
+import { gateDirectory } from "../key-client/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { WorkspaceService } from "../services/workspaces";
 import { adminAuth } from "./auth";

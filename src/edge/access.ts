@@ -9,7 +9,7 @@
  * request's facts come from and in what they do with an allowed request.
  */
 
-import type { KeyDecision } from "../key-object/decide";
+import type { KeyDecision } from "../decision/decide";
 import { satisfies } from "../keys/permissions";
 import type { KeyIdentity } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
@@ -37,7 +37,7 @@ function isPreflight(facts: RequestFacts): boolean {
 }
 
 /** What every allowed request carries, whoever made it. */
-interface Grant {
+interface Admitted {
   /** Null for the self endpoint, which is no route of the policy. */
   route: CompiledRoute | null;
   /** The normalised path the route matched; the origin receives exactly this. */
@@ -50,9 +50,9 @@ interface Grant {
 
 /** Who may pass: nobody in particular (a public route or preflight), a key, or a session. */
 export type Access =
-  | (Grant & { kind: "public" })
-  | (Grant & { kind: "key"; record: KeyIdentity; decision: KeyDecision })
-  | (Grant & { kind: "session"; subject: string; permissions: string[] });
+  | (Admitted & { kind: "public" })
+  | (Admitted & { kind: "key"; record: KeyIdentity; decision: KeyDecision })
+  | (Admitted & { kind: "session"; subject: string; permissions: string[] });
 
 export type Allowed = { ok: true } & Access;
 

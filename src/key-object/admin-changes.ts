@@ -4,6 +4,17 @@
  * caller's scope itself: another workspace's key is `not_found`, and an admin key changes an
  * admin key only if it holds every permission that key holds.
  */
+
+import type { Counters, GateState } from "../decision/decide";
+import type { KeyGateApi } from "../key-client/client";
+import type {
+  AdminScope,
+  ChangeContext,
+  ContextChange,
+  CreditChange,
+  KeyPatch,
+  WriteOutcome,
+} from "../key-client/contract";
 import { onlyRestricts } from "../keys/change";
 import { changedFields, type EventType, keyEvent, type PortcullisEvent } from "../keys/events";
 import { holds } from "../keys/permissions";
@@ -17,16 +28,6 @@ import { EventStore } from "../storage/events";
 import { type KeyContext, readKeyContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import type { KeyCell, StoredState } from "./cell";
-import type { KeyGateApi } from "./client";
-import type {
-  AdminScope,
-  ChangeContext,
-  ContextChange,
-  CreditChange,
-  KeyPatch,
-  WriteOutcome,
-} from "./contract";
-import type { Counters, GateState } from "./decide";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
 import { NO_ACTIVITY } from "./usage";
 

@@ -5,12 +5,12 @@
  * afterwards. It also completes a key whose D1 row was written but whose object was not.
  */
 
+import type { KeyGateApi } from "../key-client/client";
+import type { HandOff } from "../key-client/contract";
 import { creditState } from "../limits/credits";
 import { readKeyContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import { type KeyCell, METERS, type Meters, STATE, type StoredState } from "./cell";
-import type { KeyGateApi } from "./client";
-import type { HandOff } from "./contract";
 import type { OrderedWrites, PendingWrite } from "./ordered-writes";
 import { NO_ACTIVITY } from "./usage";
 

@@ -5,10 +5,11 @@
  * `version` before and after its D1 read and drops its result when anything was written
  * meanwhile), so no write computed from an old snapshot can undo a newer restriction.
  */
+
+import type { Counters, GateState } from "../decision/decide";
+import type { AdminScope, KeySnapshot } from "../key-client/contract";
 import type { KeyRecord } from "../keys/record";
 import { currentCredits } from "../limits/credits";
-import type { AdminScope } from "./contract";
-import type { Counters, GateState } from "./decide";
 import { type Activity, NO_ACTIVITY } from "./usage";
 
 /** Storage key of the `StoredState`, written by admin changes. */
@@ -76,8 +77,8 @@ export class KeyCell {
 
   /**
    * Replaces the counters in a write that completes before the object's answer leaves (the
-   * output gate holds it), coalesced with the lease book's write issued right after it: a lease
-   * is never used before its budget is stored as spent.
+   * output gate holds it). Called only by `KeyLeases.commitBeforeAnswer`, which issues the lease
+   * book's write right after it, so that both land in one atomic write (I2 of docs/key-object.md).
    */
   setMetersBeforeAnswer(meters: Meters): void {
     this.meters = meters;
@@ -113,6 +114,21 @@ export class KeyCell {
         ? { remaining: currentCredits(credits, this.now()).remaining, refill: credits.refill }
         : null,
       lastUsedAt: this.meters.activity.lastUsedAt ?? record.lastUsedAt,
+    };
+  }
+
+  /** The key as it stands: record with live balance and last use, context and counters. */
+  snapshot(scope: AdminScope): KeySnapshot | "absent" | null {
+    if (!this.state) return "absent";
+    const state = this.visible(scope);
+    if (!state) return null;
+    return {
+      record: this.view(state.record),
+      workspacePlan: state.workspacePlan,
+      rolePermissions: state.rolePermissions,
+      counters: this.meters.counters,
+      rotated: state.successor !== undefined,
+      at: this.now(),
     };
   }
 

@@ -7,6 +7,8 @@
  * change's D1 write instead (ordered-writes.ts); once D1 has them they are queued too. A queue
  * that fails loses nothing: D1 keeps the event undispatched and the Worker's sweep sends it.
  */
+
+import type { KeyDecision } from "../decision/decide";
 import { type EventType, keyEvent, type PortcullisEvent } from "../keys/events";
 import { newId } from "../keys/random";
 import type { KeyRecord } from "../keys/record";
@@ -14,7 +16,6 @@ import { type CreditState, currentCredits } from "../limits/credits";
 import { calendarPeriod, isCalendar } from "../limits/windows";
 import { logEvent } from "../log";
 import { EventStore } from "../storage/events";
-import type { KeyDecision } from "./decide";
 
 /** Storage key of the `EventMarks`. */
 export const EVENT_MARKS = "eventMarks";

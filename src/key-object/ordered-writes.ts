@@ -7,13 +7,15 @@
  * failure changes nothing. A change's events are written in its D1 batch, beside its audit
  * entry, and queued once D1 has them.
  */
+
+import type { ChangeContext } from "../key-client/contract";
 import type { PortcullisEvent } from "../keys/events";
 import type { KeyRecord } from "../keys/record";
 import { logEvent } from "../log";
 import { type AuditAction, type AuditEntry, AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
 import { KeyStore } from "../storage/keys";
-import type { ChangeContext } from "./contract";
+import { Turns } from "./turns";
 
 /** Prefix of the queued D1 writes; the earlier revision kept one, under `repair` itself. */
 export const REPAIR_PREFIX = "repair";
@@ -44,7 +46,7 @@ export type Committed =
   | { ok: false; code: "unavailable" };
 
 export class OrderedWrites {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly turns = new Turns();
   private sequence = 0;
 
   constructor(
@@ -63,9 +65,7 @@ export class OrderedWrites {
 
   /** Runs `write` after every write before it has finished. */
   run<T>(write: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(write);
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.turns.run(write);
   }
 
   /** Applies one change in the order above; to be called from within `run`. */

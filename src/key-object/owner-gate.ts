@@ -9,11 +9,6 @@
  * once; the key's object passes the lease on to the isolate and fences it on every change.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type CreditState, creditState, currentCredits } from "../limits/credits";
-import { type CountedKey, giveBack, grantLeaseAcross, leasePeriods, ownerCountsFrom } from "../limits/lease";
-import { meterSets } from "../limits/meter";
-import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
-import { LeaseBook } from "./lease-book";
 import type {
   OwnerGateApi,
   OwnerKeyWindows,
@@ -23,7 +18,12 @@ import type {
   OwnerMeterOutcome,
   OwnerSettings,
   OwnerView,
-} from "./owner-client";
+} from "../key-client/owner-client";
+import { type CreditState, creditState, currentCredits } from "../limits/credits";
+import { type CountedKey, giveBack, leaseBudgetAcross, leasePeriods, ownerCountsFrom } from "../limits/lease";
+import { meterSets } from "../limits/meter";
+import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
+import { LeaseBook, type OwnerLeaseRecord } from "./lease-book";
 
 const SETTINGS = "settings";
 const METERS = "meters";
@@ -49,11 +49,15 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
   private meters: OwnerMeters = { windows: {}, credits: null };
   /** Each key's windows as counted here: the authority on them while the owner meters the key. */
   private readonly keys = new Map<string, CountedKey>();
-  private readonly leases: LeaseBook;
+  private readonly leases: LeaseBook<OwnerLeaseRecord>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.leases = new LeaseBook(ctx.storage, () => this.now());
+    this.leases = new LeaseBook(
+      ctx.storage,
+      () => this.now(),
+      (lease) => lease.kind === "owner",
+    );
     ctx.blockConcurrencyWhile(async () => {
       await this.leases.load();
       this.settings = (await ctx.storage.get<OwnerSettings>(SETTINGS)) ?? null;
@@ -102,7 +106,7 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
       let credits = chargesOwner ? metered.credits : this.meters.credits;
       // Only a key that spends the owner's balance (or none): a key's own balance lives in its object.
       if (ask.lease && chargesOwner && this.leases.granting && !this.leases.holds(ask.lease.holder, now)) {
-        const grant = grantLeaseAcross({
+        const grant = leaseBudgetAcross({
           sets: [
             { limits: ask.keyLimits, windows: nextKey },
             { limits: this.limits(), windows: nextOwner },
@@ -118,7 +122,9 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
         });
         if (grant) {
           const id = crypto.randomUUID();
-          this.leases.grant(ask.lease.holder, {
+          this.leases.prune(now);
+          this.leases.lend(ask.lease.holder, {
+            kind: "owner",
             id,
             budget: grant.budget,
             periods: leasePeriods(this.limits(), credits, now),
@@ -178,8 +184,9 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
     report: OwnerLeaseReport,
     now: number,
   ): CountedKey | null {
+    this.leases.prune(now);
     const lease = this.leases.end(report.holder, report.leaseId);
-    if (!lease?.keyPeriods) {
+    if (!lease) {
       this.leases.write();
       return null;
     }

@@ -9,14 +9,19 @@
  * keeps its keys' last use and balance, and writes them to D1 in one statement per hour.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { MemberState, UsageFeed, UsageKind, UsageRollupApi } from "../key-client/usage-rollup-client";
 import type { Credits } from "../keys/record";
 import { logEvent } from "../log";
 import { d1 } from "../storage/guard";
 import type { DayCounts } from "../storage/usage";
 import { dailyUsageDays, oldestKept, utcDay, utcHour } from "./usage-periods";
-import type { MemberState, UsageFeed, UsageKind, UsageRollupApi } from "./usage-rollup-client";
 
-export { ROLLUP_SHARDS, rollupShard, type UsageFeed, workspaceUsage } from "./usage-rollup-client";
+export {
+  ROLLUP_SHARDS,
+  rollupShard,
+  type UsageFeed,
+  workspaceUsage,
+} from "../key-client/usage-rollup-client";
 
 /** Last use and balances reach D1 at most this often per shard, ms. */
 export const LAST_USED_WRITE_MS = 3_600_000;

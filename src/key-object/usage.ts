@@ -7,11 +7,12 @@
  * retried feed never counts twice. D1 sees no usage write: usage of the revision that wrote it
  * to D1 is imported once, then removed from D1.
  */
+
+import type { UsageFeed, UsageKind, UsageRollupApi } from "../key-client/usage-rollup-client";
 import type { Credits } from "../keys/record";
 import { logEvent } from "../log";
 import { type DayCounts, UsageStore } from "../storage/usage";
 import { oldestKept, utcDay, utcHour } from "./usage-periods";
-import type { UsageFeed, UsageKind, UsageRollupApi } from "./usage-rollup-client";
 
 export { HOURLY_RETENTION_MS, utcDay, utcHour } from "./usage-periods";
 

@@ -1,19 +1,19 @@
 /**
- * Permission strings (docs/admin-api.md): `resource:action` or a plain word; a held `*` grants everything,
+ * Permission strings (docs/admin-api.md): `resource:action` or a plain word; a held `*` covers everything,
  * a held `resource:*` every action on `resource`.
  */
 
-/** Whether holding `held` grants `wanted`. */
-export function grants(held: string, wanted: string): boolean {
+/** Whether holding `held` covers `wanted`. */
+export function covers(held: string, wanted: string): boolean {
   if (held === "*" || held === wanted) return true;
   if (!held.endsWith(":*")) return false;
   const resource = held.slice(0, -1); // keeps the colon: "transactions:"
   return wanted.startsWith(resource);
 }
 
-/** Whether any permission in `held` grants `wanted`. */
+/** Whether any permission in `held` covers `wanted`. */
 export function holds(held: readonly string[], wanted: string): boolean {
-  return held.some((permission) => grants(permission, wanted));
+  return held.some((permission) => covers(permission, wanted));
 }
 
 export interface PermissionCheck {
@@ -43,7 +43,7 @@ export function capPermissions(held: readonly string[], ceiling: readonly string
   ]);
 }
 
-/** The permissions of `wanted` that `ceiling` does not grant. */
+/** The permissions of `wanted` that `ceiling` does not cover. */
 export function beyondCeiling(wanted: readonly string[], ceiling: readonly string[] | undefined): string[] {
   return ceiling ? wanted.filter((permission) => !holds(ceiling, permission)) : [];
 }

@@ -33,7 +33,7 @@ export const LEASE_MIN_MS = 50;
 /** The most requests one lease may carry, however fast the isolate. */
 export const LEASE_MAX_REQUESTS = 10_000;
 
-export interface GrantInput {
+export interface LeaseBudgetInput {
   limits: [Window, number][];
   windows: WindowStates;
   credits: CreditState | null;
@@ -52,7 +52,7 @@ export interface GrantInput {
   creditsLowThreshold: number | null;
 }
 
-export interface Grant {
+export interface LeaseBudget {
   budget: Budget;
   /** How long the lease holds, ms, counted by the isolate from before it asked. */
   ms: number;
@@ -75,7 +75,7 @@ function share(available: number, otherHolders: number): number {
  * The lease the object may grant now, or null when it should count each request itself: a
  * small or nearly spent window or balance, a lease too short to matter, or leasing off.
  */
-export function grantLease(input: GrantInput): Grant | null {
+export function leaseBudget(input: LeaseBudgetInput): LeaseBudget | null {
   const { limits, now } = input;
   let ms = input.maxMs;
   if (input.expiresAt !== null) ms = Math.min(ms, input.expiresAt - now);
@@ -121,7 +121,7 @@ export interface WindowSet {
   windows: WindowStates;
 }
 
-export interface GrantAcross {
+export interface LeaseBudgetAcross {
   budget: Budget;
   ms: number;
   /** Each set's windows after the budget was taken, in the order given. */
@@ -131,15 +131,15 @@ export interface GrantAcross {
 
 /**
  * A lease over several sets of windows at once and one balance (a key counted with its
- * owner's windows): each set judged on its own terms by `grantLease`, then the smallest
+ * owner's windows): each set judged on its own terms by `leaseBudget`, then the smallest
  * budget and length of all, taken from every set. Null when any set may not be leased.
  */
-export function grantLeaseAcross(
-  input: Omit<GrantInput, "limits" | "windows"> & { sets: WindowSet[] },
-): GrantAcross | null {
+export function leaseBudgetAcross(
+  input: Omit<LeaseBudgetInput, "limits" | "windows"> & { sets: WindowSet[] },
+): LeaseBudgetAcross | null {
   const sets = input.sets.length > 0 ? input.sets : [{ limits: [], windows: {} }];
   const grants = sets.map((set, index) =>
-    grantLease({
+    leaseBudget({
       ...input,
       limits: set.limits,
       windows: set.windows,

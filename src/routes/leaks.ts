@@ -10,7 +10,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { AppEnv } from "../edge/app-env";
-import { gateDirectory } from "../key-object/client";
+import { gateDirectory } from "../key-client/client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { Refusal } from "../refusals";
 import { githubPublicKeys, verifyGithubSignature } from "../services/github-signature";

@@ -3,7 +3,7 @@
  * sees its own workspace only, and anything else answers 404 as if it did not exist.
  */
 
-import type { ChangeContext } from "../key-object/contract";
+import type { ChangeContext } from "../key-client/contract";
 import { newId } from "../keys/random";
 import { Refusal } from "../refusals";
 import type { Actor, AuditEntry } from "../storage/audit";

@@ -2,8 +2,8 @@
  * The verify path's dependencies for one request, from the Worker's bindings. The set of known
  * key hashes and the abuse guard live for the isolate.
  */
-import { distantGateDirectory, gateDirectory } from "../key-object/client";
-import { leaseHolder } from "../key-object/lease-holder";
+import { distantGateDirectory, gateDirectory } from "../key-client/client";
+import { leaseHolder } from "../key-client/lease-holder";
 import type { Policy } from "../policy/schema";
 import { sessionSecret } from "../sessions/verify-session";
 import { distantDatabase } from "../storage/distant-db";

@@ -3,9 +3,9 @@
  * is in force for those keys before the admin call returns.
  */
 
-import type { GateDirectory } from "../key-object/client";
-import type { ContextChange } from "../key-object/contract";
-import type { LeaseHolder } from "../key-object/lease-holder";
+import type { GateDirectory } from "../key-client/client";
+import type { ContextChange } from "../key-client/contract";
+import type { LeaseHolder } from "../key-client/lease-holder";
 import { logEvent } from "../log";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { unavailable } from "../refusals";

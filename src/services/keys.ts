@@ -4,12 +4,12 @@
  * which applies the consistency rule and writes the audit entry with the change.
  */
 
+import { currentUsage, type GateState, type Usage } from "../decision/decide";
 import { failClosed } from "../fail-closed";
-import type { GateDirectory, KeyGateApi } from "../key-object/client";
-import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-object/contract";
-import { currentUsage, type GateState, type Usage } from "../key-object/decide";
-import { type LeaseHolder, leaseHolder } from "../key-object/lease-holder";
-import { liveMembers } from "../key-object/usage-rollup-client";
+import type { GateDirectory, KeyGateApi } from "../key-client/client";
+import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-client/contract";
+import { type LeaseHolder, leaseHolder } from "../key-client/lease-holder";
+import { liveMembers } from "../key-client/usage-rollup-client";
 import { generateKey, keyStart, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { newId } from "../keys/random";
@@ -23,7 +23,7 @@ import { RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, canSee, changeContext, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { KeyGrants } from "./key-grants";
+import { KeyEntitlements } from "./key-entitlements";
 import type { ImportedKey, KeyChange, KeyQuery, NewKey } from "./key-input";
 import { badRequest, checkPlan } from "./policy-checks";
 import type { UnconfirmedRestrictions } from "./unconfirmed";
@@ -83,7 +83,7 @@ export class KeyService {
   private readonly keys: KeyStore;
   private readonly workspaces: WorkspaceStore;
   private readonly roles: RoleStore;
-  private readonly grants: KeyGrants;
+  private readonly entitlements: KeyEntitlements;
 
   constructor(
     db: D1Database,
@@ -97,11 +97,11 @@ export class KeyService {
     this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
     this.roles = new RoleStore(db);
-    this.grants = new KeyGrants(compiled, this.roles);
+    this.entitlements = new KeyEntitlements(compiled, this.roles);
   }
 
   async create(context: AdminContext, input: NewKey): Promise<{ record: KeyRecord; key: string }> {
-    const format = this.grants.formatOf(input.type);
+    const format = this.entitlements.formatOf(input.type);
     const key = generateKey(format);
     const record = await this.store(
       context,
@@ -114,7 +114,7 @@ export class KeyService {
   }
 
   async import(context: AdminContext, input: ImportedKey): Promise<KeyRecord> {
-    const format = this.grants.formatOf(input.type);
+    const format = this.entitlements.formatOf(input.type);
     let hash: string;
     let start: string;
     if (input.key !== undefined) {
@@ -185,11 +185,11 @@ export class KeyService {
       );
     }
     const rolePermissions = change.roles
-      ? await this.grants.rolePermissions(record.workspaceId, record.type, change.roles)
+      ? await this.entitlements.rolePermissions(record.workspaceId, record.type, change.roles)
       : null;
     if (change.permissions || rolePermissions) {
       const own = change.permissions ?? record.permissions;
-      this.grants.check(context, record.type, [...own, ...Object.values(rolePermissions ?? {}).flat()]);
+      this.entitlements.check(context, record.type, [...own, ...Object.values(rolePermissions ?? {}).flat()]);
     }
     checkPlan(this.compiled.policy, change.plan);
     const patch: KeyPatch = {
@@ -226,7 +226,7 @@ export class KeyService {
 
     if (old.rotated)
       throw new Refusal("conflict", "This key was rotated already; rotate its successor instead.");
-    const format = this.grants.formatOf(old.record.type);
+    const format = this.entitlements.formatOf(old.record.type);
     const key = generateKey(format);
     const successor = { id: newId("key"), hash: await sha256Hex(key), start: keyStart(key, format) };
     const gate = this.gates.forKey(id);
@@ -376,8 +376,12 @@ export class KeyService {
     }
     const keyType = ownEntry(this.compiled.policy.keyTypes, input.type);
     const permissions = input.permissions ?? keyType?.defaultPermissions ?? [];
-    const rolePermissions = await this.grants.rolePermissions(workspace.id, input.type, input.roles ?? []);
-    this.grants.check(context, input.type, [...permissions, ...Object.values(rolePermissions).flat()]);
+    const rolePermissions = await this.entitlements.rolePermissions(
+      workspace.id,
+      input.type,
+      input.roles ?? [],
+    );
+    this.entitlements.check(context, input.type, [...permissions, ...Object.values(rolePermissions).flat()]);
     checkPlan(this.compiled.policy, input.plan);
     const now = Date.now();
     let expiresAt: number | null = null;

@@ -6,7 +6,7 @@
  * later re-enable.
  */
 
-import type { GateDirectory } from "../key-object/client";
+import type { GateDirectory } from "../key-client/client";
 import { publish } from "../key-object/events";
 import { keyEvent, type PortcullisEvent } from "../keys/events";
 import { sha256Hex } from "../keys/hash";

@@ -8,9 +8,9 @@
  * `ownerId` later are not affected.
  */
 import { failClosed } from "../fail-closed";
-import type { GateDirectory } from "../key-object/client";
+import type { GateDirectory } from "../key-client/client";
+import { meters, type OwnerGateApi } from "../key-client/owner-client";
 import { publish } from "../key-object/events";
-import { meters, type OwnerGateApi } from "../key-object/owner-client";
 import type { PortcullisEvent } from "../keys/events";
 import { newId } from "../keys/random";
 import type { Credits } from "../keys/record";

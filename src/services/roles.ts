@@ -6,7 +6,7 @@
  * `ROLE_REFRESH_MS`. Deleting a workspace role that replaced a policy role brings the policy's
  * back, pushed the same way.
  */
-import type { GateDirectory } from "../key-object/client";
+import type { GateDirectory } from "../key-client/client";
 import { ownEntry } from "../policy/own-entry";
 import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";

@@ -3,7 +3,7 @@
  * kept in D1 is imported by each key's object, on its first alarm or usage query; this step asks
  * the objects of keys that stay idle, a bounded number a run, so that every row moves.
  */
-import { gateOf } from "../key-object/client";
+import { gateOf } from "../key-client/client";
 import { logEvent } from "../log";
 import { LEGACY_KEYS_PER_RUN, UsageStore } from "../storage/usage";
 

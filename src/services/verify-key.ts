@@ -16,11 +16,11 @@
  * Durable Object fails (never a key with credits, its own or its owner's).
  */
 
+import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../decision/decide";
 import { failClosed } from "../fail-closed";
-import type { GateDirectory } from "../key-object/client";
-import type { AuthorizeOutcome, LeaseAsk } from "../key-object/contract";
-import { type DenyCode, decide, denial, type GateCheck, type KeyDecision } from "../key-object/decide";
-import type { LeaseHolder } from "../key-object/lease-holder";
+import type { GateDirectory } from "../key-client/client";
+import type { AuthorizeOutcome, LeaseAsk } from "../key-client/contract";
+import type { LeaseHolder } from "../key-client/lease-holder";
 import { type KeyFormat, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import type { KeyIdentity, KeyRecord } from "../keys/record";

@@ -2,7 +2,7 @@
  * The bodies of the decision answers: `P/v1/verify` (docs/admin-api.md, also the 200 body of
  * decision-only mode) and `P/v1/self`.
  */
-import type { KeyDecision } from "../key-object/decide";
+import type { KeyDecision } from "../decision/decide";
 import type { KeyIdentity } from "../keys/record";
 import { tightest, type WindowStatus, windowName } from "../limits/windows";
 

@@ -4,8 +4,8 @@
  */
 
 import { failClosed } from "../fail-closed";
-import type { GateDirectory } from "../key-object/client";
-import { workspaceUsage } from "../key-object/usage-rollup-client";
+import type { GateDirectory } from "../key-client/client";
+import { workspaceUsage } from "../key-client/usage-rollup-client";
 import { newId } from "../keys/random";
 import type { Policy } from "../policy/schema";
 import { Refusal } from "../refusals";

@@ -1,7 +1,7 @@
 /**
  * Benchmark only (`BENCH_D1_DELAY_MS`, never set in production): the D1 binding with `delayMs`
  * added before and after each query, to model a primary database far from the location (D1 is
- * one database, in one place). Follows the far object of key-object/client.ts.
+ * one database, in one place). Follows the far object of key-client/client.ts.
  */
 
 const QUERIES = new Set(["first", "all", "run", "raw"]);

@@ -9,12 +9,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { gateOf } from "../../src/key-object/client";
-import type { ChangeContext } from "../../src/key-object/contract";
+import { gateOf } from "../../src/key-client/client";
+import type { ChangeContext } from "../../src/key-client/contract";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import {
   adminRequest,
   BASE,
+  countingDecisions,
   createKey,
   createWorkspace,
   direct,
@@ -37,9 +38,17 @@ function keyed(key: string, path = "/api/products", method = "GET"): Request {
   return new Request(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${key}` } });
 }
 
-/** Two requests: the first brings this isolate a lease, the second is decided under it. */
+/**
+ * Two requests: the first brings this isolate a lease, the second is decided under it, which the
+ * count of the object's decisions shows (one for two requests), so that the change that follows
+ * is tested against a lease actually held.
+ */
 async function leased(key: string, path = "/api/products", method = "GET"): Promise<void> {
-  for (let i = 0; i < 2; i++) expect((await direct(keyed(key, path, method))).status).toBe(200);
+  const counting = countingDecisions(env.KEY_GATE);
+  for (let i = 0; i < 2; i++) {
+    expect((await direct(keyed(key, path, method), { KEY_GATE: counting.namespace })).status).toBe(200);
+  }
+  expect(counting.decisions()).toBe(1);
 }
 
 describe("leases under attack", () => {
@@ -80,7 +89,12 @@ describe("leases under attack", () => {
     expect((await direct(keyed(key, "/api/expensive"))).status).toBe(200);
     const decrement = gateOf(env, id).changeCredits(ROOT, { op: "decrement", amount: 1000 }, context());
     // Free requests use up the lease's requests and ask again, reporting its unused credits.
-    for (let i = 0; i < 45; i++) expect((await direct(keyed(key, "/api/free"))).status).toBe(200);
+    const counting = countingDecisions(env.KEY_GATE);
+    for (let i = 0; i < 45; i++) {
+      expect((await direct(keyed(key, "/api/free"), { KEY_GATE: counting.namespace })).status).toBe(200);
+    }
+    // Most were decided on leases: a lease was held while the decrement waited.
+    expect(counting.decisions()).toBeLessThan(45);
     const outcome = await decrement;
     expect(outcome.ok && outcome.record.credits).toEqual({ remaining: 0, refill: null });
     await expectProblem(await direct(keyed(key)), 429, "credits_exhausted");
@@ -90,6 +104,9 @@ describe("leases under attack", () => {
     const ws = await createWorkspace();
     const { key, id } = await createKey(ws, { credits: { remaining: 1000 } });
     expect((await direct(keyed(key))).status).toBe(200);
+    // The isolate holds a lease: its budget is counted as spent in the object until reported.
+    const before = await gateOf(env, id).snapshot(ROOT);
+    expect(before !== "absent" && (before?.record.credits?.remaining ?? 1000)).toBeLessThan(999);
     const successor = {
       id: `key_leaserot${changes}`,
       hash: "0".repeat(63) + String(changes % 10),

@@ -6,8 +6,8 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { OwnerGateApi } from "../../src/key-client/owner-client";
 import type { KeyGate } from "../../src/key-object/key-gate";
-import type { OwnerGateApi } from "../../src/key-object/owner-client";
 import { TEST_POLICY } from "../fixtures/policy";
 import { OBJECT_DOWN } from "../worker/faults";
 import {

@@ -11,10 +11,10 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/key-object/contract";
-import type { GateCheck } from "../../src/key-object/decide";
+import type { GateCheck } from "../../src/decision/decide";
+import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/key-client/contract";
+import { ROLE_REFRESH_MS } from "../../src/key-object/context-refresh";
 import type { KeyGate } from "../../src/key-object/key-gate";
-import { ROLE_REFRESH_MS } from "../../src/key-object/key-gate";
 import { failingDb, restoreObjectDbs, setObjectDb } from "../worker/faults";
 import { admin, call, createKey, createWorkspace, expectProblem, keyObject } from "../worker/helpers";
 
@@ -288,6 +288,146 @@ describe("random interleavings (fast-check scheduler)", () => {
       { numRuns: RUNS },
     );
     expect(runs).toBe(RUNS);
+  }, 120_000);
+});
+
+/** Operations on an owned key whose owner's object may lend its isolates leases. */
+type LeaseOp =
+  | { kind: "ask"; holder: number; report: boolean }
+  | { kind: "revoke" | "disable" | "narrow" | "noCredits" };
+
+const leaseOpArbitrary: fc.Arbitrary<LeaseOp> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("ask" as const), holder: fc.nat(1), report: fc.boolean() }),
+  },
+  fc.constantFrom<LeaseOp>(
+    { kind: "revoke" },
+    { kind: "disable" },
+    { kind: "narrow" },
+    { kind: "noCredits" },
+  ),
+);
+
+interface LeaseLogged {
+  op: LeaseOp;
+  start: number;
+  end: number;
+  ok?: boolean;
+  /** The lease the ask was answered with, if any. */
+  lease?: boolean;
+}
+
+const LEASE_RUNS = 40;
+
+describe("random interleavings of leases and an owner's object (fast-check scheduler)", () => {
+  it("no lease is lent with a state older than a restriction answered before it", async () => {
+    let runs = 0;
+    let lent = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.record({ op: leaseOpArbitrary, settle: fc.nat(2) }), { minLength: 3, maxLength: 10 }),
+        async (s, steps) => {
+          runs += 1;
+          const ws = await createWorkspace();
+          const owner = `race-owner-${runs}-${crypto.randomUUID().slice(0, 6)}`;
+          expect(
+            (await admin("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits: { month: 10_000 } })).status,
+          ).toBe(200);
+          const { id } = await createKey(ws, {
+            ownerId: owner,
+            permissions: ["products:read"],
+          });
+          const log: LeaseLogged[] = [];
+          await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
+            // Every answer of the owner's object arrives when the scheduler picks: a grant crosses
+            // the key object's await on it, while admin changes land.
+            const real = instance.owners;
+            instance.owners = (workspaceId, ownerId) => {
+              const gate = real(workspaceId, ownerId);
+              return {
+                configure: (settings) => gate.configure(settings),
+                inspect: () => gate.inspect(),
+                meter: (ask) => s.schedule(gate.meter(ask)),
+                release: (...args) => s.schedule(gate.release(...args)),
+              };
+            };
+            const policy = { plans: {}, leaseMs: 100 };
+            const held = new Map<
+              number,
+              { leaseId: string; budget: { requests: number | null; credits: number | null } }
+            >();
+            let clock = 0;
+            const pending: Promise<void>[] = [];
+            const run = (op: LeaseOp): Promise<{ ok?: boolean; lease?: boolean }> => {
+              switch (op.kind) {
+                case "ask": {
+                  const previous = op.report ? held.get(op.holder) : undefined;
+                  if (previous) held.delete(op.holder);
+                  const report = previous
+                    ? { leaseId: previous.leaseId, unused: previous.budget, counts: {}, lastUsedAt: null }
+                    : null;
+                  return instance
+                    .authorize(check("products:read"), policy, {
+                      holder: `iso-${op.holder}`,
+                      report,
+                      wanted: 20,
+                    })
+                    .then((outcome) => {
+                      const lease = outcome?.lease ?? null;
+                      if (lease) held.set(op.holder, { leaseId: lease.id, budget: lease.budget });
+                      return { lease: lease !== null };
+                    });
+                }
+                case "revoke":
+                  return instance.revoke(ROOT, context()).then(okOf);
+                case "disable":
+                  return instance.update(ROOT, { enabled: false }, null, context()).then(okOf);
+                case "narrow":
+                  return instance.update(ROOT, { permissions: [] }, null, context()).then(okOf);
+                case "noCredits":
+                  return instance.changeCredits(ROOT, { op: "set", amount: 0 }, context()).then(okOf);
+              }
+            };
+            for (const { op, settle } of steps) {
+              const entry: LeaseLogged = { op, start: ++clock, end: Number.POSITIVE_INFINITY };
+              log.push(entry);
+              pending.push(
+                run(op).then((result) => {
+                  Object.assign(entry, result, { end: ++clock });
+                }),
+              );
+              for (let i = 0; i < settle && s.count() > 0; i++) await s.waitOne();
+              await new Promise((resolve) => setTimeout(resolve, 0));
+            }
+            let settled = false;
+            const all = Promise.all(pending).then(() => {
+              settled = true;
+            });
+            while (!settled) {
+              if (s.count() > 0) await s.waitAll();
+              else await new Promise((resolve) => setTimeout(resolve, 1));
+            }
+            await all;
+            instance.owners = real;
+          });
+          lent += log.filter((e) => e.lease).length;
+          // A lease lets its isolate decide alone on the state it carries: none may be answered
+          // after a restriction that changed that state has answered (its fence would miss it).
+          const restrictions = log.filter((e) => e.ok === true && e.op.kind !== "noCredits");
+          for (const ask of log.filter((e) => e.lease)) {
+            for (const restriction of restrictions) {
+              expect(restriction.end < ask.end, JSON.stringify(log)).toBe(false);
+            }
+          }
+        },
+      ),
+      { numRuns: LEASE_RUNS },
+    );
+    expect(runs).toBe(LEASE_RUNS);
+    // The property held over leases actually lent, not only over refusals.
+    expect(lent).toBeGreaterThan(0);
   }, 120_000);
 });
 

@@ -6,6 +6,12 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  type KeyLeaseRecord,
+  LeaseBook,
+  type OwnerLeaseRecord,
+  type OwnLeaseRecord,
+} from "../../src/key-object/lease-book";
 import type { CreditState } from "../../src/limits/credits";
 import { creditState } from "../../src/limits/credits";
 import {
@@ -13,10 +19,10 @@ import {
   type CountedKey,
   copyVersion,
   giveBack,
-  grantLease,
-  grantLeaseAcross,
   LEASE_MIN_ROOM,
   type LeasePeriods,
+  leaseBudget,
+  leaseBudgetAcross,
   leasePeriods,
   type OwnerCopy,
   ownerCountsFrom,
@@ -44,28 +50,47 @@ interface Held {
   endsAt: number;
 }
 
-/** The object's side, as KeyGate runs it: settle, decide and count, lend. */
+/** Storage that keeps nothing: the simulated object never restarts. */
+const NO_STORAGE = {
+  put: () => undefined,
+  delete: () => undefined,
+  list: async () => new Map(),
+} as unknown as DurableObjectStorage;
+
+/**
+ * The object's side, as KeyGate runs it, with its real `LeaseBook`: settle (a report gives back
+ * also after its lease's end, within the report grace), decide and count, lend.
+ */
 class SimObject {
   windows: WindowStates = {};
   credits: CreditState | null;
-  leases = new Map<number, Lease>();
+  readonly book: LeaseBook<OwnLeaseRecord>;
+  /** Lease ids by holder, for the isolates' reports. */
   nextId = 1;
   quota = 0;
+  /** Reports that gave budget back after their lease's end (the grace path). */
+  lateGiveBacks = 0;
 
   constructor(
     public limits: [Window, number][],
     credits: number | null,
-    now: number,
+    private now: number,
   ) {
     this.credits = credits === null ? null : creditState({ remaining: credits, refill: null }, now);
+    this.book = new LeaseBook(
+      NO_STORAGE,
+      () => this.now,
+      (lease): lease is OwnLeaseRecord => lease.kind === "own",
+    );
   }
 
   settle(isolate: number, report: { id: number; unused: Budget } | null, now: number): void {
+    this.now = now;
     if (!report) return;
-    const lease = this.leases.get(isolate);
-    if (!lease || lease.id !== report.id) return;
-    this.leases.delete(isolate);
-    if (lease.endsAt <= now) return;
+    this.book.prune(now);
+    const lease = this.book.end(String(isolate), String(report.id));
+    if (!lease) return;
+    if (lease.endsAt <= now) this.lateGiveBacks += 1;
     const back = giveBack(this.limits, this.windows, this.credits, lease.periods, report.unused, now);
     this.windows = back.windows;
     this.credits = back.credits;
@@ -78,7 +103,8 @@ class SimObject {
     wanted: number,
     now: number,
   ): { allowed: boolean; lease: Lease | null } {
-    for (const [holder, lease] of this.leases) if (lease.endsAt <= now) this.leases.delete(holder);
+    this.now = now;
+    const holder = String(isolate);
     const metered = meter({
       limits: this.limits,
       windows: this.windows,
@@ -90,9 +116,9 @@ class SimObject {
     if (metered.code !== "valid") return { allowed: false, lease: null };
     this.windows = metered.nextWindows;
     this.credits = metered.credits;
-    if (this.leases.has(isolate)) return { allowed: true, lease: null };
+    if (this.book.holds(holder, now)) return { allowed: true, lease: null };
     const periods = leasePeriods(this.limits, this.credits, now);
-    const grant = grantLease({
+    const grant = leaseBudget({
       limits: this.limits,
       windows: this.windows,
       credits: this.credits,
@@ -101,14 +127,22 @@ class SimObject {
       expiresAt: null,
       wantedRequests: wanted,
       cost,
-      otherHolders: this.leases.size,
+      otherHolders: this.book.othersThan(holder, now),
       creditsLowThreshold: null,
     });
     if (!grant) return { allowed: true, lease: null };
     this.windows = grant.windows;
     this.credits = grant.credits;
     const lease = { id: this.nextId++, budget: grant.budget, periods, endsAt: now + grant.ms };
-    this.leases.set(isolate, lease);
+    this.book.prune(now);
+    this.book.lend(holder, {
+      kind: "own",
+      id: String(lease.id),
+      budget: lease.budget,
+      periods,
+      ms: grant.ms,
+      endsAt: lease.endsAt,
+    });
     return { allowed: true, lease };
   }
 }
@@ -256,6 +290,22 @@ describe("lease accounting", () => {
     );
   });
 
+  it("with one isolate that reports only after each lease's end, admits exactly the quota (the grace)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 600 }), (quota, requests) => {
+        // Each request comes after the isolate's lease ended, so its report is a late one.
+        const ops: Op[] = Array.from({ length: requests }, (): Op[] => [
+          { kind: "request", isolate: 0, cost: 1 },
+          { kind: "tick", ms: LEASE_MS + 100 },
+        ]).flat();
+        const { allowed, object } = run(ops, 1, quota, null);
+        expect(allowed).toBe(Math.min(quota, requests));
+        if (quota >= 4 * LEASE_MIN_ROOM && requests > 2) expect(object.lateGiveBacks).toBeGreaterThan(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("leases no budget from a small or nearly spent window, nor across the last unit", () => {
     const now = DAY_START;
     const input = {
@@ -269,11 +319,11 @@ describe("lease accounting", () => {
       otherHolders: 0,
       creditsLowThreshold: null,
     };
-    expect(grantLease({ ...input, limits: [["minute", LEASE_MIN_ROOM - 1]] })).toBeNull();
-    expect(grantLease({ ...input, limits: [["day", LEASE_MIN_ROOM]] })).toBeNull();
-    const grant = grantLease({ ...input, limits: [["day", 1000]] });
+    expect(leaseBudget({ ...input, limits: [["minute", LEASE_MIN_ROOM - 1]] })).toBeNull();
+    expect(leaseBudget({ ...input, limits: [["day", LEASE_MIN_ROOM]] })).toBeNull();
+    const grant = leaseBudget({ ...input, limits: [["day", 1000]] });
     expect(grant?.budget.requests).toBe(499);
-    const crowded = grantLease({ ...input, limits: [["day", 1000]], otherHolders: 4 });
+    const crowded = leaseBudget({ ...input, limits: [["day", 1000]], otherHolders: 4 });
     expect(crowded?.budget.requests).toBe(99);
   });
 
@@ -289,14 +339,14 @@ describe("lease accounting", () => {
       otherHolders: 0,
       creditsLowThreshold: null,
     };
-    expect(grantLease({ ...input, limits: [["minute", 1000]] })?.budget.requests).toBe(500);
-    expect(grantLease({ ...input, limits: [["minute", LEASE_MIN_ROOM]] })?.budget.requests).toBe(
+    expect(leaseBudget({ ...input, limits: [["minute", 1000]] })?.budget.requests).toBe(500);
+    expect(leaseBudget({ ...input, limits: [["minute", LEASE_MIN_ROOM]] })?.budget.requests).toBe(
       LEASE_MIN_ROOM / 2,
     );
-    expect(grantLease({ ...input, limits: [] })?.budget).toEqual({ requests: null, credits: null });
+    expect(leaseBudget({ ...input, limits: [] })?.budget).toEqual({ requests: null, credits: null });
     const balance = creditState({ remaining: 41, refill: null }, DAY_START);
     // 40 above zero, half of it leased: exactly one request of cost 20.
-    expect(grantLease({ ...input, limits: [], credits: balance, cost: 20 })?.budget.credits).toBe(20);
+    expect(leaseBudget({ ...input, limits: [], credits: balance, cost: 20 })?.budget.credits).toBe(20);
   });
 
   it("gives unused requests back to a GCRA window by moving its clock back", () => {
@@ -326,11 +376,11 @@ describe("lease accounting", () => {
       otherHolders: 0,
       creditsLowThreshold: null,
     };
-    expect(grantLease({ ...base, limits: [["day", 1000]], expiresAt: null })?.ms).toBe(300);
-    expect(grantLease({ ...base, limits: [], expiresAt: now + 120 })?.ms).toBe(120);
-    expect(grantLease({ ...base, limits: [], expiresAt: now + 10 })).toBeNull();
+    expect(leaseBudget({ ...base, limits: [["day", 1000]], expiresAt: null })?.ms).toBe(300);
+    expect(leaseBudget({ ...base, limits: [], expiresAt: now + 120 })?.ms).toBe(120);
+    expect(leaseBudget({ ...base, limits: [], expiresAt: now + 10 })).toBeNull();
     // A rolling window: at most a tenth of it, so its head start stays small.
-    expect(grantLease({ ...base, limits: [["second", 1000]], expiresAt: null })?.ms).toBe(100);
+    expect(leaseBudget({ ...base, limits: [["second", 1000]], expiresAt: null })?.ms).toBe(100);
   });
 
   it("keeps the credit balance above the low threshold and above zero", () => {
@@ -346,15 +396,15 @@ describe("lease accounting", () => {
       otherHolders: 0,
     };
     const balance = creditState({ remaining: 100, refill: null }, now);
-    const grant = grantLease({ ...input, credits: balance, creditsLowThreshold: 40 });
+    const grant = leaseBudget({ ...input, credits: balance, creditsLowThreshold: 40 });
     // 100 - 41 = 59 above the threshold, half of it leased.
     expect(grant?.budget.credits).toBe(29);
     expect(grant?.credits?.remaining).toBe(71);
     expect(
-      grantLease({ ...input, credits: { ...balance, remaining: 50 }, creditsLowThreshold: 40 }),
+      leaseBudget({ ...input, credits: { ...balance, remaining: 50 }, creditsLowThreshold: 40 }),
     ).toBeNull();
     expect(
-      grantLease({ ...input, credits: { ...balance, remaining: 30 }, creditsLowThreshold: 40 })?.budget
+      leaseBudget({ ...input, credits: { ...balance, remaining: 30 }, creditsLowThreshold: 40 })?.budget
         .credits,
     ).toBe(14);
   });
@@ -382,7 +432,7 @@ describe("lease accounting", () => {
           }
           return { limits: unique, windows };
         });
-        const grant = grantLeaseAcross({
+        const grant = leaseBudgetAcross({
           sets: states,
           credits: null,
           now,
@@ -491,7 +541,7 @@ class SimOwned {
     let [key = from, owner = this.ownerWindows] = metered.nextWindows;
     let lease: { id: number; budget: Budget; ms: number } | null = null;
     if (!this.lease) {
-      const grant = grantLeaseAcross({
+      const grant = leaseBudgetAcross({
         sets: [
           { limits: this.keyLimits, windows: key },
           { limits: this.ownerLimits, windows: owner },
@@ -648,5 +698,34 @@ describe("leases of an owned key", () => {
     expect(copyVersion(copy, OWNER, { day: { period, count: 10 } })).toBe(4);
     expect(copyVersion(copy, OWNER, { day: { period, count: 11 } })).toBeNull();
     expect(copyVersion(copy, "ws/other", { day: { period, count: 10 } })).toBeNull();
+  });
+});
+
+describe("lease records stored before they had a kind", () => {
+  const periods: LeasePeriods = { limits: [["day", 100]], calendar: { day: DAY_START }, credits: null };
+  const terms = { budget: { requests: 5, credits: null }, ms: 1000, endsAt: 0 };
+  const storage = (entries: Record<string, unknown>) =>
+    ({ list: async () => new Map(Object.entries(entries)) }) as unknown as DurableObjectStorage;
+
+  it("are read by kind: own and via-owner in a key's object, owner in an owner's", async () => {
+    const key = new LeaseBook<KeyLeaseRecord>(
+      storage({
+        "lease:a": { id: "1", periods, ...terms },
+        "lease:b": { id: "2", periods: leasePeriods([], null, DAY_START), viaOwner: true, ...terms },
+      }),
+      () => DAY_START,
+      (lease): lease is KeyLeaseRecord => lease.kind !== "owner",
+    );
+    await key.load();
+    expect(key.holds("a", DAY_START)).toBe(true);
+    expect(key.end("a", "1")).toMatchObject({ kind: "own", periods });
+    expect(key.end("b", "2")?.kind).toBe("via-owner");
+    const owner = new LeaseBook<OwnerLeaseRecord>(
+      storage({ "lease:k/a": { id: "3", periods, keyPeriods: periods, ...terms } }),
+      () => DAY_START,
+      (lease): lease is OwnerLeaseRecord => lease.kind === "owner",
+    );
+    await owner.load();
+    expect(owner.end("k/a", "3")).toMatchObject({ kind: "owner", keyPeriods: periods });
   });
 });

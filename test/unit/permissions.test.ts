@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { beyondCeiling, capPermissions, grants, holds, satisfies } from "../../src/keys/permissions";
+import { beyondCeiling, capPermissions, covers, holds, satisfies } from "../../src/keys/permissions";
 
 describe("permissions", () => {
-  it("grants by exact match, `*` and `resource:*`", () => {
-    expect(grants("fraud:report", "fraud:report")).toBe(true);
-    expect(grants("*", "anything:at-all")).toBe(true);
-    expect(grants("*", "assess")).toBe(true);
-    expect(grants("transactions:*", "transactions:read")).toBe(true);
-    expect(grants("transactions:*", "transactionsx:read")).toBe(false);
-    expect(grants("transactions:*", "transactions")).toBe(false);
-    expect(grants("transactions:read", "transactions:write")).toBe(false);
-    expect(grants("assess", "assess:run")).toBe(false);
+  it("covers by exact match, `*` and `resource:*`", () => {
+    expect(covers("fraud:report", "fraud:report")).toBe(true);
+    expect(covers("*", "anything:at-all")).toBe(true);
+    expect(covers("*", "assess")).toBe(true);
+    expect(covers("transactions:*", "transactions:read")).toBe(true);
+    expect(covers("transactions:*", "transactionsx:read")).toBe(false);
+    expect(covers("transactions:*", "transactions")).toBe(false);
+    expect(covers("transactions:read", "transactions:write")).toBe(false);
+    expect(covers("assess", "assess:run")).toBe(false);
   });
 
   it("requires all of `permissions` and one of `anyPermissions`", () => {

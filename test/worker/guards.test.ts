@@ -5,8 +5,8 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { workspaceUsage } from "../../src/key-client/usage-rollup-client";
 import type { KeyGate } from "../../src/key-object/key-gate";
-import { workspaceUsage } from "../../src/key-object/usage-rollup-client";
 import { failingDb, restoreObjectDbs, setObjectDb } from "./faults";
 import {
   admin,

@@ -10,8 +10,8 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { gateOf } from "../../src/key-object/client";
-import type { ChangeContext } from "../../src/key-object/contract";
+import { gateOf } from "../../src/key-client/client";
+import type { ChangeContext } from "../../src/key-client/contract";
 import { TEST_POLICY } from "../fixtures/policy";
 import {
   adminRequest,

@@ -5,7 +5,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type KeyGate, ROLE_REFRESH_MS } from "../../src/key-object/key-gate";
+import { ROLE_REFRESH_MS } from "../../src/key-object/context-refresh";
+import type { KeyGate } from "../../src/key-object/key-gate";
 import { admin, call, createKey, createWorkspace, expectProblem, type Json, keyObjectFor } from "./helpers";
 
 async function role(workspaceId: string, name: string, permissions: string[]) {

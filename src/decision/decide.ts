@@ -8,7 +8,7 @@ import { capPermissions, type PermissionCheck, satisfies } from "../keys/permiss
 import { type KeyRecord, lifecycleCode } from "../keys/record";
 import type { CreditState } from "../limits/credits";
 import { type MeterCode, meter } from "../limits/meter";
-import { effectiveLimits, type WindowStates, type WindowStatus } from "../limits/windows";
+import { effectiveLimits, type Window, type WindowStates, type WindowStatus } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
@@ -95,6 +95,12 @@ export function resolvePlan(state: GateState, policy: KeyTypePolicy): string | n
       (name): name is string => typeof name === "string" && ownEntry(policy.plans, name) !== undefined,
     ) ?? null
   );
+}
+
+/** The limits that apply to the key now: its own, over its plan's. */
+export function keyLimits(state: GateState, policy: KeyTypePolicy): [Window, number][] {
+  const plan = resolvePlan(state, policy);
+  return effectiveLimits(state.record.limits, plan ? ownEntry(policy.plans, plan)?.limits : undefined);
 }
 
 export function effectivePermissions(state: GateState, policy: KeyTypePolicy, plan: string | null): string[] {

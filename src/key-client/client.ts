@@ -4,6 +4,7 @@
  * works while D1 is down); the verify path maps a key's hash to its id once per isolate.
  */
 
+import type { Counters, GateCheck, GateState } from "../decision/decide";
 import type { KeyTypePolicy } from "../policy/compiled";
 import type { DayCounts } from "../storage/usage";
 import type {
@@ -19,7 +20,6 @@ import type {
   LeaseReport,
   WriteOutcome,
 } from "./contract";
-import type { Counters, GateCheck, GateState } from "./decide";
 
 /** The RPC methods of `KeyGate`, which implements this interface. */
 export interface KeyGateApi {

@@ -14,15 +14,16 @@
  *   isolate that disappears first loses those decisions from usage, never from the counters:
  *   docs/consistency.md#leases bounds it.
  */
+
+import { decide, type GateCheck, type KeyDecision } from "../decision/decide";
 import { identityOf, type KeyIdentity } from "../keys/record";
 import { type HeldBudget, spend } from "../limits/lease";
 import type { KeyTypePolicy } from "../policy/compiled";
 import type { KeyGateApi } from "./client";
-import type { LeaseAsk, LeaseGrant, LeaseReport } from "./contract";
-import { decide, type GateCheck, type KeyDecision } from "./decide";
+import type { LeaseAsk, LeaseReport, LentLease } from "./contract";
 
 interface Held {
-  grant: LeaseGrant;
+  grant: LentLease;
   /** When it stops holding, by this isolate's clock. */
   endsAt: number;
   budget: HeldBudget;
@@ -131,7 +132,7 @@ export class LeaseHolder {
   /** The object answered an ask (or failed to): keeps the lease it granted. */
   received(
     keyId: string,
-    grant: LeaseGrant | null | undefined,
+    grant: LentLease | null | undefined,
     policy: KeyTypePolicy,
     reporter: Reporter,
     sentAt: number,

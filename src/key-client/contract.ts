@@ -3,11 +3,11 @@
  * outcomes it returns.
  */
 
+import type { Counters, GateState, KeyDecision, Usage } from "../decision/decide";
 import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Budget } from "../limits/lease";
 import type { Actor } from "../storage/audit";
-import type { Counters, GateState, KeyDecision, Usage } from "./decide";
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -60,7 +60,7 @@ export interface CreditChange {
 export type AuthorizeOutcome = {
   decision: KeyDecision;
   record: KeyIdentity;
-  lease?: LeaseGrant | null;
+  lease?: LentLease | null;
 } | null;
 
 /**
@@ -131,7 +131,7 @@ export interface LeaseAsk {
 }
 
 /** A lease as the isolate receives it. */
-export interface LeaseGrant {
+export interface LentLease {
   id: string;
   /** How long it holds, counted by the isolate from before it asked, ms. */
   ms: number;

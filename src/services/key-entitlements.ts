@@ -14,7 +14,7 @@ import { type RoleStore, resolveRoles } from "../storage/roles";
 import type { AdminContext } from "./admin-context";
 import { badRequest } from "./policy-checks";
 
-export class KeyGrants {
+export class KeyEntitlements {
   constructor(
     private readonly compiled: CompiledPolicy,
     private readonly roles: RoleStore,
