@@ -95,7 +95,7 @@ describe("withDatabaseId: the id written into wrangler.toml", () => {
   it("changes only the database_id line of the DB block, keeping comments", () => {
     const after = withDatabaseId(WRANGLER_TOML, REAL_ID);
     expect(changedLines(WRANGLER_TOML, after)).toEqual([`database_id = "${REAL_ID}"`]);
-    expect(after).toContain("# Replace with the id printed by");
+    expect(after).toContain("# `npm run setup:cloudflare` creates the database");
   });
 
   it("is idempotent, and replaces a stale id", () => {

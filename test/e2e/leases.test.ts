@@ -32,11 +32,16 @@ describe("leases over real HTTP", () => {
     for (const limits of [{ hour: N }, { day: N }]) {
       const { key } = await newKey({ limits });
       const responses = await Promise.all(Array.from({ length: 4 * N }, () => get(key)));
-      const statuses = responses.map((response) => response.status);
-      expect([statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 429).length]).toEqual([
-        N,
-        3 * N,
-      ]);
+      // Admitted: forwarded, whether the origin answered in time (200) or, on a loaded machine,
+      // after the fixture's 2 s origin timeout (504 origin_timeout): the limiter let both pass.
+      const codes = responses.map(
+        (response) => response.headers.get("X-Portcullis-Code") ?? String(response.status),
+      );
+      const admitted = codes.filter((code) => code === "200" || code === "origin_timeout").length;
+      expect([
+        admitted,
+        codes.filter((code) => code === "rate_limited" || code === "quota_exceeded").length,
+      ]).toEqual([N, 3 * N]);
       await Promise.all(responses.map((response) => response.body?.cancel()));
     }
   });
