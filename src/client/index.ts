@@ -17,7 +17,7 @@ export type VerifyResponse = components["schemas"]["VerifyResponse"];
 /** The policy's `basePath` when it sets none: the prefix the paths of the document carry. */
 export const DEFAULT_BASE_PATH = "/_portcullis";
 /** A base path as the policy takes one (docs/policy.md): segments of unreserved characters. */
-const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
+export const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
 
 export interface PortcullisClientOptions {
   /** The deployment's origin, e.g. `https://api.example.com`. */
