@@ -46,6 +46,20 @@ const actorId = { id: z.string().optional(), name: z.string().optional() };
 const Creator = z.object({ type: z.enum(["root", "admin_key", "portal"]), ...actorId });
 
 const CreditRefill = z.object({ interval: z.enum(["day", "month"]), amount: count }).nullable();
+const Credits = z.object({ remaining: count, refill: CreditRefill.optional() }).nullable();
+const Limits = z.object({
+  second: count.optional(),
+  minute: count.optional(),
+  hour: count.optional(),
+  day: count.optional(),
+  month: count.optional(),
+});
+const WindowStatus = z.object({
+  window: z.enum(["second", "minute", "hour", "day", "month"]),
+  limit: count,
+  remaining: count,
+  reset: count,
+});
 
 const keyShape = {
   id: z.string(),
@@ -58,14 +72,8 @@ const keyShape = {
   roles: strings,
   meta: z.record(z.string(), JsonValue),
   plan: nullableString,
-  limits: z.object({
-    second: count.optional(),
-    minute: count.optional(),
-    hour: count.optional(),
-    day: count.optional(),
-    month: count.optional(),
-  }),
-  credits: z.object({ remaining: count, refill: CreditRefill.optional() }).nullable(),
+  limits: Limits,
+  credits: Credits,
   ipAllowlist: strings,
   enabled: z.boolean(),
   expiresAt: nullableString,
@@ -90,14 +98,7 @@ export const KeyDetail: z.ZodType<Schemas["KeyDetail"]> = z.object({
   ...keyShape,
   counters: z.object({
     plan: nullableString,
-    limits: z.array(
-      z.object({
-        window: z.enum(["second", "minute", "hour", "day", "month"]),
-        limit: count,
-        remaining: count,
-        reset: count,
-      }),
-    ),
+    limits: z.array(WindowStatus),
   }),
 });
 
@@ -111,6 +112,50 @@ export const Role: z.ZodType<Schemas["Role"]> = z.object({
 });
 
 export const RoleList: z.ZodType<Schemas["RoleList"]> = z.object({ items: z.array(Role) });
+
+export const Owner: z.ZodType<Schemas["Owner"]> = z.object({
+  ownerId: z.string(),
+  workspaceId: z.string(),
+  limits: z.array(WindowStatus),
+  credits: Credits,
+  keyCount: count,
+});
+
+export const OwnerList: z.ZodType<Schemas["OwnerList"]> = z.object({
+  items: z.array(z.object({ ownerId: z.string(), limits: Limits, credits: Credits, keyCount: count })),
+  cursor: nullableString,
+});
+
+export const OwnerRevoked: z.ZodType<Schemas["OwnerRevoked"]> = z.object({ revoked: count });
+
+export const EVENT_TYPES = [
+  "key.created",
+  "key.updated",
+  "key.revoked",
+  "key.deleted",
+  "key.rotated",
+  "key.leaked",
+  "owner.revoked",
+  "credits.low",
+  "credits.exhausted",
+  "quota.exceeded",
+  "ratelimit.exceeded",
+] as const satisfies readonly Schemas["Event"]["type"][];
+
+const Event: z.ZodType<Schemas["Event"]> = z.object({
+  id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  at: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  deliveries: z.array(
+    z.object({ webhook: count, status: z.enum(["pending", "delivered", "failed"]), attempts: count }),
+  ),
+});
+
+export const EventList: z.ZodType<Schemas["EventList"]> = z.object({
+  items: z.array(Event),
+  cursor: nullableString,
+});
 
 const AuditEntry: z.ZodType<Schemas["AuditEntry"]> = z.object({
   id: z.string(),

@@ -37,6 +37,11 @@ export class UnreachableError extends Error {
   }
 }
 
+/** The server answered that what was asked for does not exist, without a problem (exit 1). */
+export class NotFoundError extends Error {
+  override readonly name = "NotFoundError";
+}
+
 /** An answer the CLI does not trust, so prints no success for (exit 4). */
 export class BadAnswerError extends Error {
   override readonly name = "BadAnswerError";
@@ -68,6 +73,10 @@ export function report(error: unknown, write: (text: string) => void): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (error instanceof PortcullisError) {
     line(problemReport(error));
+    return EXIT.problem;
+  }
+  if (error instanceof NotFoundError) {
+    line(`error: ${error.message}`);
     return EXIT.problem;
   }
   if (error instanceof UsageError) {

@@ -8,6 +8,7 @@
 import type { components } from "../client/index.ts";
 
 type Key = components["schemas"]["Key"];
+type WindowStatus = components["schemas"]["WindowStatus"];
 type AuditEntry = components["schemas"]["AuditEntry"];
 type Cell = string | number | boolean | null | undefined;
 /** A problem as printed: the API's, or one of a proxy or an older deployment (no detail, any code). */
@@ -153,6 +154,11 @@ export function keyTable(keys: Key[], now: Date): string {
       key.createdAt,
     ]),
   );
+}
+
+/** A window's live counter, of a key or an owner. */
+export function counterLine(window: WindowStatus): string {
+  return `counter ${text(window.window)}: ${text(window.remaining)} of ${text(window.limit)} left, resets in ${text(window.reset)} s`;
 }
 
 /** The one time a key is shown: set apart from the record so that nobody misses or misreads it. */

@@ -7,14 +7,17 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { registerAudit } from "./commands/audit.ts";
+import { registerEvents } from "./commands/events.ts";
 import { registerKeys } from "./commands/keys.ts";
+import { registerOwners } from "./commands/owners.ts";
 import { registerRoles } from "./commands/roles.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerWorkspaces } from "./commands/workspaces.ts";
 import { EXIT, report } from "./errors.ts";
 
 const EXIT_CODES_HELP = `
-Environment: PORTCULLIS_URL, PORTCULLIS_TOKEN (used when --url, --token are not given).
+Environment: PORTCULLIS_URL, PORTCULLIS_TOKEN, PORTCULLIS_BASE_PATH (used when --url, --token,
+--base-path are not given).
 Exit codes: 0 ok, 1 the server answered with a problem, 2 usage error, 3 server unreachable,
 4 an answer Portcullis does not give (a redirect, the wrong shape), 5 the CLI failed.`;
 
@@ -29,10 +32,16 @@ function version(): string {
 export function buildProgram(): Command {
   // Settings made here, before any subcommand exists, are inherited by every subcommand.
   const program = new Command("portcullis")
-    .description("Administer a Portcullis deployment: workspaces, keys, roles, audit log, verify.")
+    .description(
+      "Administer a Portcullis deployment: workspaces, keys, owners, roles, audit log, events, verify.",
+    )
     .version(version())
     .option("--url <url>", "the deployment's origin, e.g. https://api.example.com [env: PORTCULLIS_URL]")
     .option("--token <token>", "the root token or an admin key (pc_admin_...) [env: PORTCULLIS_TOKEN]")
+    .option(
+      "--base-path <path>",
+      "the policy's basePath, the prefix of Portcullis' endpoints (default /_portcullis) [env: PORTCULLIS_BASE_PATH]",
+    )
     .option("--json", "print the server's JSON answer as it came")
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError()
@@ -40,8 +49,10 @@ export function buildProgram(): Command {
   program.addHelpText("after", EXIT_CODES_HELP);
   registerWorkspaces(program);
   registerKeys(program);
+  registerOwners(program);
   registerRoles(program);
   registerAudit(program);
+  registerEvents(program);
   registerVerify(program);
   return program;
 }

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import type { z } from "zod";
-import { createClient, type PortcullisClient } from "../client/index.ts";
+import { BASE_PATH, createClient, DEFAULT_BASE_PATH, type PortcullisClient } from "../client/index.ts";
 import { BadAnswerError, UnreachableError, UsageError } from "./errors.ts";
 import { jsonText, redactUrl, terminalSafe } from "./format.ts";
 
@@ -20,6 +20,7 @@ const TOKEN = /^[\x21-\x2b\x2d-\x7e]+$/;
 export interface GlobalOptions {
   url?: string;
   token?: string;
+  basePath?: string;
   json?: boolean;
 }
 
@@ -64,6 +65,17 @@ function tokenOf(token: string | undefined): string {
     );
   }
   return token;
+}
+
+/** The policy's `basePath`, checked as the policy checks it so that a typo is a usage error. */
+function basePathOf(basePath: string | undefined): string {
+  if (basePath === undefined || basePath === "") return DEFAULT_BASE_PATH;
+  if (!BASE_PATH.test(basePath)) {
+    throw new UsageError(
+      `--base-path (or PORTCULLIS_BASE_PATH) must be the policy's basePath, /segment[/segment...] of letters, digits and . _ ~ -, got "${basePath}".`,
+    );
+  }
+  return basePath;
 }
 
 /**
@@ -114,8 +126,9 @@ export function sessionOf(command: Command): Session {
   const options = command.optsWithGlobals<GlobalOptions>();
   const baseUrl = originOf(options.url ?? process.env.PORTCULLIS_URL);
   const token = tokenOf(options.token ?? process.env.PORTCULLIS_TOKEN);
+  const basePath = basePathOf(options.basePath ?? process.env.PORTCULLIS_BASE_PATH);
   return {
-    api: createClient({ baseUrl, token, fetch: (request) => send(baseUrl, request) }),
+    api: createClient({ baseUrl, basePath, token, fetch: (request) => send(baseUrl, request) }),
     json: options.json === true,
   };
 }

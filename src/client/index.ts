@@ -14,9 +14,19 @@ export type ErrorCode = components["schemas"]["ErrorCode"];
 export type VerifyRequest = components["schemas"]["VerifyRequest"];
 export type VerifyResponse = components["schemas"]["VerifyResponse"];
 
+/** The policy's `basePath` when it sets none: the prefix the paths of the document carry. */
+export const DEFAULT_BASE_PATH = "/_portcullis";
+/** A base path as the policy takes one (docs/policy.md): segments of unreserved characters. */
+export const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
+
 export interface PortcullisClientOptions {
-  /** The deployment's origin, e.g. `https://api.example.com`: paths carry the base path `/_portcullis`. */
+  /** The deployment's origin, e.g. `https://api.example.com`. */
   baseUrl: string;
+  /**
+   * The policy's `basePath` (default `/_portcullis`): the paths of the document are written with
+   * `/_portcullis`, and each request goes to this prefix instead.
+   */
+  basePath?: string;
   /** The root token or an admin key (`pc_admin_...`), sent as `Authorization: Bearer`. */
   token: string;
   /** Another fetch, e.g. a service binding's. */
@@ -42,7 +52,7 @@ export class PortcullisError extends Error {
   }
 }
 
-type Method = "get" | "post" | "patch" | "delete";
+type Method = "get" | "put" | "post" | "patch" | "delete";
 type PathOf<M extends Method> = {
   [P in keyof paths]: paths[P] extends Record<M, object> ? P : never;
 }[keyof paths];
@@ -64,6 +74,7 @@ type Call<M extends Method> = <P extends PathOf<M>, Init extends MaybeOptionalIn
 
 export interface PortcullisClient {
   GET: Call<"get">;
+  PUT: Call<"put">;
   POST: Call<"post">;
   PATCH: Call<"patch">;
   DELETE: Call<"delete">;
@@ -96,31 +107,66 @@ type UntypedCall = (
   ...init: never[]
 ) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 
-function throwing<M extends Method>(call: UntypedCall): Call<M> {
-  const unwrap = async (path: never, ...init: never[]) => {
-    const { data, error, response } = await call(path, ...init);
+/** A redirect's answer as a problem: the client follows none, so it is no success. */
+function redirectProblem(response: Response): Problem {
+  const detail = `the answer (HTTP ${response.status}) is a redirect, which the client does not follow: the credential goes to baseUrl and nowhere else`;
+  return {
+    type: "about:blank",
+    title: "Redirect refused",
+    status: response.status,
+    code: "internal",
+    detail,
+    requestId: response.headers.get("X-Request-Id") ?? "",
+    error: { type: "internal", message: detail },
+  };
+}
+
+/** Each call with its path moved from the document's `/_portcullis` to `basePath`. */
+function throwing<M extends Method>(call: UntypedCall, basePath: string): Call<M> {
+  const unwrap = async (path: string, ...init: never[]) => {
+    const moved =
+      basePath === DEFAULT_BASE_PATH ? path : `${basePath}${path.slice(DEFAULT_BASE_PATH.length)}`;
+    const { data, error, response } = await call(moved as never, ...init);
+    if (response.status >= 300 && response.status < 400) throw new PortcullisError(redirectProblem(response));
     if (!response.ok) throw new PortcullisError(problemOf(error, response));
     return data;
   };
   return unwrap as Call<M>;
 }
 
-export function createClient({ baseUrl, token, fetch }: PortcullisClientOptions): PortcullisClient {
+/**
+ * Every request with `redirect: "manual"`: a 3xx is answered as it came (and thrown), never
+ * followed, so that no redirect, to this origin or another, gets the credential again.
+ */
+function refusingRedirects(fetch: (request: Request) => Promise<Response>) {
+  return (request: Request) => fetch(new Request(request, { redirect: "manual" }));
+}
+
+export function createClient({
+  baseUrl,
+  basePath = DEFAULT_BASE_PATH,
+  token,
+  fetch = (request) => globalThis.fetch(request),
+}: PortcullisClientOptions): PortcullisClient {
+  if (!BASE_PATH.test(basePath)) {
+    throw new TypeError(`basePath must be /segment[/segment...] of A-Z a-z 0-9 . _ ~ -, as the policy's is`);
+  }
   const client = createFetchClient<paths>({
     baseUrl: baseUrl.replace(/\/+$/, ""),
     headers: { Authorization: `Bearer ${token}` },
-    ...(fetch ? { fetch } : {}),
+    fetch: refusingRedirects(fetch),
   });
   return {
-    GET: throwing<"get">(client.GET as UntypedCall),
-    POST: throwing<"post">(client.POST as UntypedCall),
-    PATCH: throwing<"patch">(client.PATCH as UntypedCall),
-    DELETE: throwing<"delete">(client.DELETE as UntypedCall),
+    GET: throwing<"get">(client.GET as UntypedCall, basePath),
+    PUT: throwing<"put">(client.PUT as UntypedCall, basePath),
+    POST: throwing<"post">(client.POST as UntypedCall, basePath),
+    PATCH: throwing<"patch">(client.PATCH as UntypedCall, basePath),
+    DELETE: throwing<"delete">(client.DELETE as UntypedCall, basePath),
   };
 }
 
 /**
- * Verifies a key as a backend does (`POST /_portcullis/v1/verify`, with an admin credential
+ * Verifies a key as a backend does (`POST P/v1/verify`, `P` the client's `basePath`, with an admin credential
  * holding `keys:verify`): the decision, `valid: false` with the failing check's code for a key
  * that is refused; a problem (a bad request, a bad credential) throws.
  */

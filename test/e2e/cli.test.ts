@@ -3,11 +3,15 @@
  * end-to-end deployment, read as a person or a script would read it (stdout, stderr, exit code).
  */
 import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, inject, it } from "vitest";
+import { crc32 } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { E2E_ROOT_TOKEN } from "./fixtures";
+import { type DevServer, freePort, startWranglerDev } from "./wrangler-dev";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = join(ROOT, "src/cli/main.ts");
@@ -291,13 +295,243 @@ describe("portcullis CLI", () => {
     expect(refused.stdout).toMatch(/^code\s+key_revoked$/m);
   });
 
-  it.each([[], ["workspaces"], ["keys"], ["roles"], ["audit"], ["verify"], ["keys", "usage"]])(
-    "`portcullis %s --help` exits 0 with the usage",
-    async (...group: string[]) => {
-      const result = await cli([...group, "--help"]);
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toContain(`Usage: portcullis ${group.join(" ")}`.trim());
-      expect(result.stdout).toContain("--json");
-    },
-  );
+  it("keeps owners: put limits and credits, get with live counters, list, revoke every key", async () => {
+    const workspaceId = await newWorkspace("cli-owners");
+    const owner = "auth0|cli-owner";
+    const keys = [];
+    for (let i = 0; i < 2; i += 1) {
+      keys.push(
+        await json(["keys", "create", "--workspace", workspaceId, "--type", "server", "--owner", owner]),
+      );
+    }
+    const put = await cli([
+      "owners",
+      "put",
+      owner,
+      "--workspace",
+      workspaceId,
+      "--limits",
+      "minute=5",
+      "--credits",
+      "100",
+      "--refill",
+      "month:100",
+    ]);
+    expect(put.code, put.stderr).toBe(0);
+    expect(put.stdout).toMatch(/^owner\s+auth0\|cli-owner$/m);
+    expect(put.stdout).toMatch(/^counter minute: 5 of 5 left/m);
+    const got = await json(["owners", "get", owner, "--workspace", workspaceId]);
+    expect(got).toMatchObject({
+      ownerId: owner,
+      workspaceId,
+      limits: [{ window: "minute", limit: 5 }],
+      credits: { remaining: 100, refill: { interval: "month", amount: 100 } },
+      keyCount: 2,
+    });
+    const listed = await cli(["owners", "list", "--workspace", workspaceId]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^auth0\|cli-owner\s+.*minute.*5.*\s2$/m);
+    const revoked = await cli(["owners", "revoke", owner, "--workspace", workspaceId]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout.trim()).toBe(`revoked 2 keys of owner ${owner}`);
+    const refused = await cli(["verify", "-"], { input: `${keys[0].key}\n` });
+    expect(refused.stdout).toMatch(/^code\s+key_revoked$/m);
+  });
+
+  /** A key of the e2e policy's `server` type, made elsewhere: `sk_e2e_<32 characters>_<crc32>`. */
+  function keyMadeElsewhere(): string {
+    const body = randomBytes(16).toString("hex");
+    return `sk_e2e_${body}_${crc32(body).toString(16).padStart(8, "0")}`;
+  }
+
+  it("imports a key by its value from standard input, and by its hash", async () => {
+    const workspaceId = await newWorkspace("cli-import");
+    const byValue = keyMadeElsewhere();
+    const imported = await cli(
+      ["keys", "import", "--workspace", workspaceId, "--type", "server", "--key", "-", "--name", "legacy"],
+      {
+        input: `${byValue}\n`,
+      },
+    );
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/^name\s+legacy$/m);
+    expect(imported.stdout).not.toContain(byValue);
+    expect((await json(["verify", byValue])).valid).toBe(true);
+
+    const byHash = keyMadeElsewhere();
+    const hash = createHash("sha256").update(byHash).digest("hex");
+    const fromHash = await json([
+      "keys",
+      "import",
+      "--workspace",
+      workspaceId,
+      "--type",
+      "server",
+      "--hash",
+      hash,
+    ]);
+    expect(fromHash).toMatchObject({ workspaceId, type: "server" });
+    expect((await json(["verify", byHash])).keyId).toBe(fromHash.id);
+
+    const both = await cli([
+      "keys",
+      "import",
+      "--workspace",
+      workspaceId,
+      "--type",
+      "server",
+      "--hash",
+      hash,
+      "--key",
+      byHash,
+    ]);
+    expect(both.code).toBe(2);
+    const again = await cli([
+      "keys",
+      "import",
+      "--workspace",
+      workspaceId,
+      "--type",
+      "server",
+      "--hash",
+      hash,
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("(conflict, HTTP 409)");
+  });
+
+  it("creates, patches and finds a workspace by its external id", async () => {
+    const externalId = `org_${randomBytes(6).toString("hex")}`;
+    const created = await json(["workspaces", "create", "cli-external", "--external-id", externalId]);
+    expect(created.externalId).toBe(externalId);
+    const found = await cli(["workspaces", "get", "--external-id", externalId]);
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toMatch(new RegExp(`^id\\s+${created.id}$`, "m"));
+    const next = `${externalId}-next`;
+    const patched = await json([
+      "workspaces",
+      "patch",
+      created.id,
+      "--external-id",
+      next,
+      "--name",
+      "renamed",
+    ]);
+    expect(patched).toMatchObject({ id: created.id, name: "renamed", externalId: next });
+    expect((await json(["workspaces", "get", "--external-id", next])).id).toBe(created.id);
+    const gone = await cli(["workspaces", "get", "--external-id", externalId]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("no workspace has external id");
+    const cleared = await json(["workspaces", "patch", created.id, "--unset", "external-id"]);
+    expect(cleared.externalId).toBeNull();
+    for (const args of [
+      ["workspaces", "get"],
+      ["workspaces", "get", created.id, "--external-id", next],
+      ["workspaces", "patch", created.id],
+    ]) {
+      expect((await cli(args)).code, args.join(" ")).toBe(2);
+    }
+  });
+
+  it.each([
+    [],
+    ["workspaces"],
+    ["keys"],
+    ["roles"],
+    ["owners"],
+    ["events"],
+    ["audit"],
+    ["verify"],
+    ["keys", "usage"],
+  ])("`portcullis %s --help` exits 0 with the usage", async (...group: string[]) => {
+    const result = await cli([...group, "--help"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Usage: portcullis ${group.join(" ")}`.trim());
+    expect(result.stdout).toContain("--json");
+  });
+});
+
+describe("portcullis CLI against a policy's basePath, with a webhook", () => {
+  const ROOT = "e2e-cli-base-path-root";
+  const SECRET = `whsec_${Buffer.from("e2e-cli-webhook-signing-secret-3").toString("base64")}`;
+  let deployment: DevServer;
+  let receiver: Server;
+
+  beforeAll(async () => {
+    receiver = createHttpServer((request, response) => {
+      request.resume();
+      request.on("end", () => response.writeHead(204).end());
+    });
+    const port = await freePort();
+    await new Promise<void>((listening) => receiver.listen(port, "127.0.0.1", listening));
+    deployment = await startWranglerDev({
+      vars: {
+        POLICY: JSON.stringify({
+          basePath: "/auth",
+          origin: "echo",
+          webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secretEnv: "WEBHOOK_SECRET" }],
+          keyTypes: { server: { prefix: "sk_cbp" } },
+          routes: [{ path: "/api/*" }],
+        }),
+        ADMIN_TOKEN: ROOT,
+        WEBHOOK_SECRET: SECRET,
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await deployment?.stop();
+    await new Promise((closed) => receiver?.close(closed));
+  });
+
+  const env = () => ({ PORTCULLIS_URL: deployment.url, PORTCULLIS_TOKEN: ROOT });
+
+  it("reaches it with --base-path or PORTCULLIS_BASE_PATH, and not without", async () => {
+    const created = await cli(["workspaces", "create", "cli-base-path", "--base-path", "/auth", "--json"], {
+      env: env(),
+    });
+    expect(created.code, created.stderr).toBe(0);
+    const workspaceId = JSON.parse(created.stdout).id;
+    const got = await cli(["workspaces", "get", workspaceId], {
+      env: { ...env(), PORTCULLIS_BASE_PATH: "/auth" },
+    });
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stdout).toMatch(new RegExp(`^id\\s+${workspaceId}$`, "m"));
+    // At the default base path, this deployment's protected API answers: not a workspace.
+    const wrongPath = await cli(["workspaces", "get", workspaceId], { env: env() });
+    expect(wrongPath.code).not.toBe(0);
+    const badPath = await cli(["workspaces", "list", "--base-path", "auth/"], { env: env() });
+    expect(badPath.code).toBe(2);
+    expect(badPath.stderr).toContain("--base-path");
+  });
+
+  it("lists events with each webhook's delivery status", async () => {
+    const base = { ...env(), PORTCULLIS_BASE_PATH: "/auth" };
+    const workspace = await cli(["workspaces", "create", "cli-events", "--json"], { env: base });
+    const workspaceId = JSON.parse(workspace.stdout).id;
+    const key = await cli(["keys", "create", "--workspace", workspaceId, "--type", "server", "--json"], {
+      env: base,
+    });
+    const keyId = JSON.parse(key.stdout).id;
+    const deadline = Date.now() + 60_000;
+    let listed = await cli(["events", "list", "--workspace", workspaceId], { env: base });
+    while (!/delivered/.test(listed.stdout) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      listed = await cli(["events", "list", "--workspace", workspaceId], { env: base });
+    }
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^\\S+\\s+key\\.created\\s+evt_\\S+\\s+${keyId}\\s+#0 delivered \\(1 attempt\\)$`, "m"),
+    );
+    const page = JSON.parse(
+      (
+        await cli(["events", "list", "--workspace", workspaceId, "--type", "key.created", "--json"], {
+          env: base,
+        })
+      ).stdout,
+    );
+    expect(page.items).toMatchObject([
+      { type: "key.created", data: { keyId }, deliveries: [{ webhook: 0, status: "delivered" }] },
+    ]);
+  });
 });

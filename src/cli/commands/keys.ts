@@ -1,12 +1,12 @@
 /**
- * `portcullis keys create|list|get|patch|delete`, and the rest of the group from
+ * `portcullis keys create|import|list|get|patch|delete`, and the rest of the group from
  * ./key-lifecycle.ts (revoke, rotate, credits, revoke-by-value, usage).
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { components } from "../../client/index.ts";
 import { CreatedKey, Key as KeyAnswer, KeyDetail, KeyList, NoContent } from "../answers.ts";
 import { UsageError } from "../errors.ts";
-import { keyRecord, keyTable, nextPage, text } from "../format.ts";
+import { counterLine, keyRecord, keyTable, nextPage } from "../format.ts";
 import {
   integer,
   type JsonObject,
@@ -18,13 +18,14 @@ import {
   refillOf,
   type Window,
 } from "../parse.ts";
-import { checked, print, printLine, sessionOf } from "../session.ts";
+import { checked, print, printLine, secretArgument, sessionOf } from "../session.ts";
 import { printCreated } from "./created-key.ts";
 import { registerKeyLifecycle } from "./key-lifecycle.ts";
 
 type Key = components["schemas"]["Key"];
 type PatchKey = components["schemas"]["PatchKey"];
 type CreateKey = components["schemas"]["CreateKey"];
+type ImportKey = components["schemas"]["ImportKey"];
 
 /** The settings `create` and `patch` share. */
 interface KeySettings {
@@ -75,6 +76,26 @@ interface CreateOptions extends KeySettings {
   type: string;
   credits?: number;
   refill?: RefillOption;
+}
+
+interface ImportOptions extends CreateOptions {
+  key?: string;
+  hash?: string;
+}
+
+/** The starting credits of `create` and `import`, as the API takes them. */
+function creditsOf(options: CreateOptions) {
+  if (options.refill !== undefined && options.credits === undefined) {
+    throw new UsageError("--refill needs --credits.");
+  }
+  return options.credits === undefined
+    ? {}
+    : {
+        credits: {
+          remaining: options.credits,
+          ...(options.refill === undefined ? {} : { refill: refillOf(options.refill) }),
+        },
+      };
 }
 
 interface ListOptions {
@@ -130,19 +151,8 @@ export function registerKeys(program: Command): void {
     .option("--credits <n>", "a credit balance that allowed requests spend", integer(0))
     .option("--refill <interval:amount>", "reset the balance each UTC day or month, e.g. month:1000", refill)
     .action(async (options: CreateOptions, command: Command) => {
-      if (options.refill !== undefined && options.credits === undefined) {
-        throw new UsageError("--refill needs --credits.");
-      }
+      const credits = creditsOf(options);
       const session = sessionOf(command);
-      const credits =
-        options.credits === undefined
-          ? {}
-          : {
-              credits: {
-                remaining: options.credits,
-                ...(options.refill === undefined ? {} : { refill: refillOf(options.refill) }),
-              },
-            };
       const body: CreateKey = {
         workspaceId: options.workspace,
         type: options.type,
@@ -151,6 +161,39 @@ export function registerKeys(program: Command): void {
       };
       const created = await checked(CreatedKey, session.api.POST("/_portcullis/admin/v1/keys", { body }));
       printCreated(session, created);
+    });
+
+  addSettingOptions(
+    keys
+      .command("import")
+      .description("adopt an existing key by its value or its hash; prints the record, never the key")
+      .requiredOption("--workspace <id>", "the workspace (ws_...)")
+      .requiredOption("--type <type>", "a key type of the policy, or admin"),
+  )
+    .option("--key <key>", 'the key\'s value, or "-" to read it from standard input')
+    .option("--hash <hex>", "the SHA-256 of the whole key, in hex (the value itself stays elsewhere)")
+    .option("--credits <n>", "a credit balance that allowed requests spend", integer(0))
+    .option("--refill <interval:amount>", "reset the balance each UTC day or month, e.g. month:1000", refill)
+    .action(async (options: ImportOptions, command: Command) => {
+      if ((options.key === undefined) === (options.hash === undefined)) {
+        throw new UsageError("give exactly one of --key and --hash.");
+      }
+      const credits = creditsOf(options);
+      const session = sessionOf(command);
+      const secret =
+        options.key === undefined ? { hash: options.hash } : { key: await secretArgument(options.key) };
+      const body: ImportKey = {
+        workspaceId: options.workspace,
+        type: options.type,
+        ...secret,
+        ...settingsBody(options),
+        ...credits,
+      };
+      const imported = await checked(
+        KeyAnswer,
+        session.api.POST("/_portcullis/admin/v1/keys/import", { body }),
+      );
+      print(session, imported, (record: Key) => keyRecord(record, new Date()));
     });
 
   keys
@@ -195,13 +238,7 @@ export function registerKeys(program: Command): void {
         session.api.GET("/_portcullis/admin/v1/keys/{id}", { params: { path: { id } } }),
       );
       print(session, key, ({ counters, ...record }) =>
-        [
-          keyRecord(record, new Date()),
-          ...counters.limits.map(
-            (window) =>
-              `counter ${text(window.window)}: ${text(window.remaining)} of ${text(window.limit)} left, resets in ${text(window.reset)} s`,
-          ),
-        ].join("\n"),
+        [keyRecord(record, new Date()), ...counters.limits.map(counterLine)].join("\n"),
       );
     });
 

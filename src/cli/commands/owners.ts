@@ -1,0 +1,140 @@
+/** `portcullis owners get|put|list|revoke`: the limits and credits shared by an owner's keys. */
+import type { Command } from "commander";
+import type { components } from "../../client/index.ts";
+import { Owner as OwnerAnswer, OwnerList, OwnerRevoked } from "../answers.ts";
+import { UsageError } from "../errors.ts";
+import { counterLine, fields, nextPage, table, text } from "../format.ts";
+import { integer, limits, type RefillOption, refill, refillOf, type Window } from "../parse.ts";
+import { checked, print, sessionOf } from "../session.ts";
+
+type Owner = components["schemas"]["Owner"];
+type PutOwner = components["schemas"]["PutOwner"];
+
+const WORKSPACE_HELP = "the owner's workspace (an admin key: its own by default)";
+
+function ownerRecord(owner: Owner): string {
+  return [
+    fields([
+      ["owner", owner.ownerId],
+      ["workspace", owner.workspaceId],
+      ["credits", owner.credits],
+      ["keys", owner.keyCount],
+    ]),
+    ...owner.limits.map(counterLine),
+  ].join("\n");
+}
+
+interface PutOptions {
+  workspace?: string;
+  limits?: Partial<Record<Window, number>>;
+  credits?: number;
+  refill?: RefillOption;
+}
+
+/** The owner's settings as PUT takes them: what is not given is none. */
+function putBody(options: PutOptions): PutOwner {
+  if (options.refill !== undefined && options.credits === undefined) {
+    throw new UsageError("--refill needs --credits.");
+  }
+  return {
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.credits === undefined
+      ? {}
+      : {
+          credits: {
+            remaining: options.credits,
+            ...(options.refill === undefined ? {} : { refill: refillOf(options.refill) }),
+          },
+        }),
+  };
+}
+
+export function registerOwners(program: Command): void {
+  const owners = program
+    .command("owners")
+    .description("read, set, list and revoke owners: limits and credits shared by an owner's keys");
+
+  owners
+    .command("get")
+    .description("an owner's limits with live remaining, its credits and its number of keys")
+    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
+    .option("--workspace <id>", WORKSPACE_HELP)
+    .action(async (ownerId: string, options: { workspace?: string }, command: Command) => {
+      const session = sessionOf(command);
+      const owner = await checked(
+        OwnerAnswer,
+        session.api.GET("/_portcullis/admin/v1/owners/{ownerId}", {
+          params: { path: { ownerId }, query: { workspaceId: options.workspace } },
+        }),
+      );
+      print(session, owner, ownerRecord);
+    });
+
+  owners
+    .command("put")
+    .description("set an owner's limits and credits, replacing them: an option not given is none")
+    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
+    .option("--workspace <id>", WORKSPACE_HELP)
+    .option(
+      "--limits <limits>",
+      "per-window limits shared by the owner's keys, e.g. minute=100,day=10000",
+      limits,
+    )
+    .option("--credits <n>", "a balance spent by the owner's keys without credits of their own", integer(0))
+    .option("--refill <interval:amount>", "reset the balance each UTC day or month, e.g. month:1000", refill)
+    .action(async (ownerId: string, options: PutOptions, command: Command) => {
+      const body = putBody(options);
+      const session = sessionOf(command);
+      const owner = await checked(
+        OwnerAnswer,
+        session.api.PUT("/_portcullis/admin/v1/owners/{ownerId}", {
+          params: { path: { ownerId }, query: { workspaceId: options.workspace } },
+          body,
+        }),
+      );
+      print(session, owner, ownerRecord);
+    });
+
+  owners
+    .command("list")
+    .description("the owners set with put, by owner id")
+    .option("--workspace <id>", "the workspace (an admin key: its own by default)")
+    .option("--limit <n>", "at most this many (1 to 100, default 50)", integer(1))
+    .option("--cursor <cursor>", "the page after this cursor")
+    .action(async (options: { workspace?: string; limit?: number; cursor?: string }, command: Command) => {
+      const session = sessionOf(command);
+      const page = await checked(
+        OwnerList,
+        session.api.GET("/_portcullis/admin/v1/owners", {
+          params: { query: { workspaceId: options.workspace, limit: options.limit, cursor: options.cursor } },
+        }),
+      );
+      print(session, page, ({ items, cursor }) =>
+        [
+          table(
+            ["OWNER", "LIMITS", "CREDITS", "KEYS"],
+            items.map((owner) => [owner.ownerId, text(owner.limits), text(owner.credits), owner.keyCount]),
+          ),
+          nextPage(cursor),
+        ]
+          .filter((line) => line !== undefined)
+          .join("\n"),
+      );
+    });
+
+  owners
+    .command("revoke")
+    .description("revoke every live key of an owner, in force for all of them when the command returns")
+    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
+    .option("--workspace <id>", WORKSPACE_HELP)
+    .action(async (ownerId: string, options: { workspace?: string }, command: Command) => {
+      const session = sessionOf(command);
+      const answer = await checked(
+        OwnerRevoked,
+        session.api.POST("/_portcullis/admin/v1/owners/{ownerId}/revoke", {
+          params: { path: { ownerId }, query: { workspaceId: options.workspace } },
+        }),
+      );
+      print(session, answer, ({ revoked }) => `revoked ${text(revoked)} keys of owner ${text(ownerId)}`);
+    });
+}
