@@ -64,4 +64,12 @@ describe("forwarding over real HTTP", () => {
     expect(response.headers.get("x-portcullis-code")).toBe("origin_timeout");
     expect(await response.json()).toMatchObject({ code: "origin_timeout", status: 504 });
   });
+
+  it("bounds only the wait for the origin's answer, not the body that streams after it", async () => {
+    const { key } = await newKey();
+    // The origin answers at once and ends its body 3 s later, past the 2 s origin timeout.
+    const response = await fetch(portcullis("/drip?ms=3000"), { headers: { "X-API-Key": key } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("first last");
+  });
 });
