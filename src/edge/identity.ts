@@ -3,7 +3,6 @@
  * when `ORIGIN_SIGNING_SECRET` is set, the `X-Portcullis-Assertion` JWT that proves the request
  * came through Portcullis.
  */
-import { Buffer } from "node:buffer";
 import type { Access } from "./access";
 
 export interface Identity {
@@ -69,9 +68,18 @@ function signingKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
+/**
+ * `Uint8Array.prototype.toBase64` (the TC39 base64 proposal), which the Workers runtime has and
+ * TypeScript's ES2024 library does not declare yet.
+ */
+interface EncodableBytes extends Uint8Array {
+  toBase64(options: { alphabet: "base64url"; omitPadding: boolean }): string;
+}
+
 /** UTF-8 text or bytes as unpadded base64url, in one native call. */
 function base64url(data: string | ArrayBuffer): string {
-  return (typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data)).toString("base64url");
+  const bytes = typeof data === "string" ? utf8.encode(data) : new Uint8Array(data);
+  return (bytes as EncodableBytes).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /** The JWT header of every assertion (HS256), encoded once: the same bytes a JWT library writes. */
