@@ -60,14 +60,17 @@ const NOT_FORWARDED = new Set([
   "x-forwarded-port",
 ]);
 
-/** Builds the headers and query the origin receives. */
+/**
+ * Builds the headers and query the origin receives: one native copy of the inbound headers, then
+ * a delete for each of the few that are not passed on, instead of an append for each one that is.
+ */
 function prepare(request: OriginRequest): { headers: Headers; query: string } {
-  const headers = new Headers();
-  request.inbound.headers.forEach((value, name) => {
-    if (!name.startsWith(RESERVED_HEADER_PREFIX) && !NOT_FORWARDED.has(name)) headers.append(name, value);
+  const headers = new Headers(request.inbound.headers);
+  request.inbound.headers.forEach((_value, name) => {
+    if (name.startsWith(RESERVED_HEADER_PREFIX) || NOT_FORWARDED.has(name)) headers.delete(name);
   });
   const query = removeCredential(request.credentialSources, headers, request.rawQuery);
-  for (const [name, value] of Object.entries(request.added)) headers.set(name, value);
+  for (const name in request.added) headers.set(name, request.added[name] as string);
   return { headers, query };
 }
 
@@ -77,11 +80,27 @@ function targetUrl(origin: string, path: string, query: string): string {
   return `${base}${path}${query ? `?${query}` : ""}`;
 }
 
-/** Sends the request on and returns the origin's response with mutable headers. */
+/**
+ * The origin's response with `added` set on its headers (a fetched response's headers are
+ * immutable, so it is copied once; copying the headers first and then the response costs a
+ * second copy). The body streams on untouched.
+ */
+function answerOf(response: Response, added: Record<string, string>): Response {
+  const answer = new Response(response.body, response);
+  for (const name in added) answer.headers.set(name, added[name] as string);
+  return answer;
+}
+
+/**
+ * Sends the request on and returns the origin's response, `responseHeaders` set on it. The
+ * timeout bounds the wait for the origin's answer (its status and headers), not the body that
+ * streams after it.
+ */
 export async function forwardToOrigin(
   origin: string,
   request: OriginRequest,
   timeoutMs: number,
+  responseHeaders: Record<string, string>,
 ): Promise<Response> {
   const { headers, query } = prepare(request);
   const hasBody = request.inbound.method !== "GET" && request.inbound.method !== "HEAD";
@@ -92,23 +111,20 @@ export async function forwardToOrigin(
     redirect: "manual",
   };
   if (origin === "echo") {
-    return echo(new Request(targetUrl("http://echo.invalid", request.path, query), init));
+    const echoed = await echo(new Request(targetUrl("http://echo.invalid", request.path, query), init));
+    for (const name in responseHeaders) echoed.headers.set(name, responseHeaders[name] as string);
+    return echoed;
   }
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
   try {
-    const response = await fetch(targetUrl(origin, request.path, query), {
-      ...init,
-      signal: controller.signal,
-    });
-    return new Response(response.body, response);
+    response = await fetch(targetUrl(origin, request.path, query), { ...init, signal });
   } catch (error) {
-    if (controller.signal.aborted) {
+    if (signal.aborted) {
       throw new Refusal("origin_timeout", `The origin did not answer within ${timeoutMs / 1000} s.`);
     }
     logEvent("error", "origin_failed", { error: String(error) });
     throw new Refusal("origin_unreachable", "The origin could not be reached.");
-  } finally {
-    clearTimeout(timer);
   }
+  return answerOf(response, responseHeaders);
 }

@@ -38,6 +38,12 @@ const PERCENT = 0x25;
 /** Bytes RFC 3986 allows raw in a segment (unreserved, sub-delims, `:`, `@`); `;` never gets here. */
 const PCHAR = /^[A-Za-z0-9\-._~!$&'()*+,=:@]$/;
 
+/**
+ * A segment made only of characters it may carry raw, without `%`: percent-decoding leaves it
+ * as it is, every byte check passes, it is ASCII, and its canonical encoding is itself.
+ */
+const PLAIN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,=:@]+$/;
+
 /** A segment's trailing character that Windows-style servers drop: a dot or whitespace. */
 const DROPPED_TAIL = /[.\s]$/u;
 
@@ -49,9 +55,11 @@ function hexValue(byte: number | undefined): number {
   return -1;
 }
 
+const UTF8_ENCODER = new TextEncoder();
+
 /** The segment's bytes, `%XX` decoded; null when a `%` is not followed by two hex digits. */
 function percentDecode(part: string): Uint8Array | null {
-  const raw = new TextEncoder().encode(part);
+  const raw = UTF8_ENCODER.encode(part);
   const bytes = new Uint8Array(raw.length);
   let length = 0;
   for (let i = 0; i < raw.length; i++) {
@@ -116,12 +124,20 @@ export function normalizePath(pathname: string, options: PathOptions): Normalize
   const encoded: string[] = [];
   for (const part of pathname.split("/")) {
     if (part === "") continue;
-    const bytes = percentDecode(part);
-    if (!bytes) return { ok: false, reason: "the path has an invalid percent-encoding" };
-    const refusal = refuseBytes(bytes, options);
-    if (refusal) return { ok: false, reason: refusal };
-    const segment = decodeUtf8(bytes);
-    if (segment === null) return { ok: false, reason: "the path has an invalid or overlong UTF-8 encoding" };
+    // A plain segment is its own decoded text and its own canonical encoding: only the dot
+    // checks below apply to it. Any other is decoded and checked byte by byte.
+    const plain = PLAIN_SEGMENT.test(part);
+    let bytes: Uint8Array | null = null;
+    let segment = part;
+    if (!plain) {
+      bytes = percentDecode(part);
+      if (!bytes) return { ok: false, reason: "the path has an invalid percent-encoding" };
+      const refusal = refuseBytes(bytes, options);
+      if (refusal) return { ok: false, reason: refusal };
+      const text = decodeUtf8(bytes);
+      if (text === null) return { ok: false, reason: "the path has an invalid or overlong UTF-8 encoding" };
+      segment = text;
+    }
     if (segment === ".") continue;
     if (segment === "..") {
       if (segments.pop() === undefined) return { ok: false, reason: "the path climbs above the root" };
@@ -131,11 +147,11 @@ export function normalizePath(pathname: string, options: PathOptions): Normalize
     if (DROPPED_TAIL.test(segment)) {
       return { ok: false, reason: "a path segment ends in '.' or whitespace" };
     }
-    if (hasAsciiLookalike(segment)) {
+    if (bytes && hasAsciiLookalike(segment)) {
       return { ok: false, reason: "the path has a non-ASCII character that stands for an ASCII one" };
     }
     segments.push(segment);
-    encoded.push(encodeSegment(bytes));
+    encoded.push(bytes ? encodeSegment(bytes) : part);
   }
   const trailingSlash = segments.length > 0 && pathname.endsWith("/");
   const path = `/${encoded.join("/")}${trailingSlash ? "/" : ""}`;

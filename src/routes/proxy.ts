@@ -35,7 +35,7 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
       ...(await identityFor(access, c.get("facts").host, c.env.ORIGIN_SIGNING_SECRET)),
     };
     if (facts.clientIp) added["X-Forwarded-For"] = facts.clientIp;
-    const response = await forwardToOrigin(
+    return forwardToOrigin(
       policy.origin,
       {
         inbound: c.req.raw,
@@ -45,9 +45,7 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
         added,
       },
       policy.originTimeoutSeconds * 1000,
+      { "X-Request-Id": c.get("requestId"), ...usage },
     );
-    response.headers.set("X-Request-Id", c.get("requestId"));
-    for (const [name, value] of Object.entries(usage)) response.headers.set(name, value);
-    return response;
   };
 }

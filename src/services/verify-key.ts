@@ -112,7 +112,6 @@ export async function verifyKey(
   if (!visible(key, format, check)) return INVALID;
   if (key.tombstone) return { code: "key_revoked", record: key.tombstone, decision: denial("key_revoked") };
   const policy = compiled.gatePolicy(key.type);
-  const gate = deps.gates.forKey(key.id);
   let ask: LeaseAsk | null = null;
   // A key's first request here asks for no lease: most keys seen once are not seen again soon,
   // and a lease would cost its object a second call (the report at its end) for nothing. The
@@ -126,6 +125,8 @@ export async function verifyKey(
       break;
     }
   }
+  // Only now is the key's object needed: a request its lease decided never makes its stub.
+  const gate = deps.gates.forKey(key.id);
   const sentAt = Date.now();
   let outcome: AuthorizeOutcome = null;
   try {

@@ -21,6 +21,7 @@ export function e2ePolicy(origin: string) {
       { path: "/api/products", methods: ["GET"], permissions: ["products:read"] },
       { path: "/api/products", methods: ["POST"], permissions: ["products:write"] },
       { path: "/slow" },
+      { path: "/drip" },
       { path: "/download" },
       { path: "/api/*" },
     ],

@@ -57,11 +57,43 @@ describe("forwarding over real HTTP", () => {
     expect(seen.assertion.exp - seen.assertion.iat).toBe(60);
   });
 
+  it("keeps the origin's headers and adds the request id and rate-limit headers to its answer", async () => {
+    const { key } = await newKey({ limits: { minute: 100 } });
+    const response = await fetch(portcullis("/api/products?q=1"), {
+      headers: {
+        "X-API-Key": key,
+        "X-Portcullis-Key-Id": "forged",
+        "X-Real-IP": "1.2.3.4",
+        "X-Custom": "kept",
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-origin")).toBe("test-origin");
+    expect(response.headers.get("x-request-id")).toMatch(/./);
+    expect(response.headers.get("ratelimit-policy")).toBe(`"minute";q=100;w=60`);
+    expect(response.headers.get("ratelimit")).toMatch(/^"minute";r=99;t=\d+$/);
+    const seen = (await response.json()) as Json;
+    expect(seen.headers["x-custom"]).toBe("kept");
+    expect(seen.headers["x-api-key"]).toBeUndefined();
+    expect(seen.headers["x-real-ip"]).toBeUndefined();
+    expect(seen.headers["x-portcullis-key-id"]).not.toBe("forged");
+    expect(seen.headers["x-request-id"]).toBe(response.headers.get("x-request-id"));
+    expect(seen.query).toBe("q=1");
+  });
+
   it("answers 504 origin_timeout when the origin is too slow", async () => {
     const { key } = await newKey();
     const response = await fetch(portcullis("/slow?ms=4000"), { headers: { "X-API-Key": key } });
     expect(response.status).toBe(504);
     expect(response.headers.get("x-portcullis-code")).toBe("origin_timeout");
     expect(await response.json()).toMatchObject({ code: "origin_timeout", status: 504 });
+  });
+
+  it("bounds only the wait for the origin's answer, not the body that streams after it", async () => {
+    const { key } = await newKey();
+    // The origin answers at once and ends its body 3 s later, past the 2 s origin timeout.
+    const response = await fetch(portcullis("/drip?ms=3000"), { headers: { "X-API-Key": key } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("first last");
   });
 });

@@ -3,6 +3,7 @@
  * describes the request it received; a few paths behave specially:
  *
  *   /slow?ms=N        answers after N ms (origin timeouts)
+ *   /drip?ms=N        answers at once, then sends the last byte of its body after N ms
  *   /download?bytes=N streams N bytes
  *   /.well-known/jwks.json, POST /__sign, POST /__rotate   the session issuer (jwks-issuer.ts)
  *   anything else     200 JSON {method, path, query, headers, bodyBytes, bodySha256, assertion}
@@ -102,6 +103,13 @@ function handler(secret: string, issuer: JwksIssuer) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? "/", "http://origin.invalid");
     if (await issuerRoute(issuer, request, response, url.pathname)) return;
+    if (url.pathname === "/drip") {
+      response.writeHead(200, { "content-type": "text/plain" });
+      response.write("first ");
+      await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get("ms"))));
+      response.end("last");
+      return;
+    }
     if (url.pathname === "/download") {
       download(response, Number(url.searchParams.get("bytes") ?? 0));
       return;

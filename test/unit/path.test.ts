@@ -128,4 +128,37 @@ describe("normalizePath", () => {
       { numRuns: 2000 },
     );
   });
+
+  it("decides a segment of plain characters exactly as the same segment fully percent-encoded", () => {
+    // Every character a segment may carry raw, plus a few it may not: percent-encoding every
+    // byte of the path forces the byte-by-byte decoding, which must agree with the plain path.
+    const plainChars = fc.constantFrom(..."aZ09-._~!$&'()*+,=:@".split(""), ".", "..", "é", " ", ";", "%41");
+    const rawPath = fc.array(
+      fc.array(plainChars, { maxLength: 5 }).map((parts) => parts.join("")),
+      { maxLength: 6 },
+    );
+    const encodeAll = (path: string) =>
+      path
+        .split("/")
+        .map((part) =>
+          /%/.test(part)
+            ? part
+            : [...new TextEncoder().encode(part)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join(""),
+        )
+        .join("/");
+    fc.assert(
+      fc.property(
+        rawPath,
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        (segments, slashes, nonAscii, trailing) => {
+          const path = pathname(`/${segments.join("/")}${trailing ? "/" : ""}`);
+          const opts = options(slashes, nonAscii);
+          expect(normalizePath(path, opts)).toEqual(normalizePath(encodeAll(path), opts));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
 });
