@@ -17,42 +17,13 @@ const MAX_KNOWN_KEYS = 50_000;
 
 export type KnownKey = KeyLocation;
 
-/** A lookup of a key this isolate has not seen: `shared` when another request started it. */
-export interface Finding {
-  key: Promise<KnownKey | null>;
-  shared: boolean;
-}
-
 export class KnownKeys {
   private readonly keys = new Map<string, KnownKey>();
-  private readonly finding = new Map<string, Promise<KnownKey | null>>();
 
   constructor(private readonly capacity = MAX_KNOWN_KEYS) {}
 
   get(hash: string): KnownKey | undefined {
     return this.keys.get(hash);
-  }
-
-  /**
-   * The lookup of `hash` under way in this isolate, or a new one made with `locate`; a key it
-   * finds is remembered. `keepAlive` holds the lookup to its end even if the request that
-   * started it ends first (its `waitUntil`), so the requests sharing it are always answered.
-   */
-  find(
-    hash: string,
-    locate: () => Promise<KnownKey | null>,
-    keepAlive: (work: Promise<unknown>) => void,
-  ): Finding {
-    const under = this.finding.get(hash);
-    if (under) return { key: under, shared: true };
-    const key = locate().then((found) => {
-      if (found) this.add(hash, found);
-      return found;
-    });
-    const settled = key.finally(() => this.finding.delete(hash));
-    this.finding.set(hash, key);
-    keepAlive(settled.catch(() => undefined));
-    return { key, shared: false };
   }
 
   add(hash: string, key: KnownKey): void {

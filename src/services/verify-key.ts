@@ -99,11 +99,12 @@ export async function verifyKey(
     const now = Date.now();
     const blocked = check.ip ? deps.abuse.retryAfter(check.ip, now) : 0;
     if (blocked > 0) return slowedDown(blocked);
-    // Concurrent first requests share one lookup. A deleted key is remembered too: its
-    // tombstone is final, and answers without D1 from then on.
-    const finding = deps.known.find(hash, () => deps.lookup.locate(hash), deps.background);
-    first = !finding.shared;
-    key = await finding.key;
+    // Each request looks the key up itself: a request of the Workers runtime must not wait on
+    // another request's I/O (the runtime may cancel it as hung). A deleted key is remembered
+    // too: its tombstone is final, and answers without D1 from then on.
+    first = true;
+    key = await deps.lookup.locate(hash);
+    if (key) deps.known.add(hash, key);
     if (!key) {
       const allowed = check.ip ? await deps.abuse.allowMiss(deps.limiter, check.ip, now) : true;
       return allowed ? INVALID : slowedDown(deps.abuse.retryAfter(check.ip ?? "", now));
