@@ -76,10 +76,17 @@ interface EncodableBytes extends Uint8Array {
   toBase64(options: { alphabet: "base64url"; omitPadding: boolean }): string;
 }
 
-/** UTF-8 text or bytes as unpadded base64url, in one native call. */
+/** UTF-8 text or bytes as unpadded base64url, in one native call where the runtime has it. */
 function base64url(data: string | ArrayBuffer): string {
   const bytes = typeof data === "string" ? utf8.encode(data) : new Uint8Array(data);
-  return (bytes as EncodableBytes).toBase64({ alphabet: "base64url", omitPadding: true });
+  const encodable = bytes as Partial<EncodableBytes>;
+  if (typeof encodable.toBase64 === "function") {
+    return encodable.toBase64({ alphabet: "base64url", omitPadding: true });
+  }
+  // Node before 25 (the tools that build the OpenAPI document import this module): same bytes.
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /** The JWT header of every assertion (HS256), encoded once: the same bytes a JWT library writes. */

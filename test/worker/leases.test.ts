@@ -79,10 +79,12 @@ describe("leases", () => {
     for (const limits of [{ hour: N }, { day: N }]) {
       const { key } = await createKey(ws, { limits });
       const counting = countingDecisions(env.KEY_GATE);
+      // A key's first request in an isolate asks for no lease; the burst after it may lease.
+      expect((await direct(keyed(key), { KEY_GATE: counting.namespace })).status).toBe(200);
       const responses = await Promise.all(
-        Array.from({ length: 4 * N }, () => direct(keyed(key), { KEY_GATE: counting.namespace })),
+        Array.from({ length: 4 * N - 1 }, () => direct(keyed(key), { KEY_GATE: counting.namespace })),
       );
-      expect(statuses(responses)).toEqual({ 200: N, 429: 3 * N });
+      expect(statuses(responses)).toEqual({ 200: N - 1, 429: 3 * N });
       // The allowed ones were mostly decided under leases; the refusals near and past the limit
       // are the object's, which counts each request there.
       expect(counting.decisions()).toBeLessThan(4 * N);
