@@ -8,34 +8,13 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/keys/hash";
-import { compilePolicy } from "../../src/policy/compiled";
-import { loadPolicy } from "../../src/policy/load";
-import { AbuseGuard } from "../../src/services/abuse";
 import { type IsolateMemory, verifyDeps } from "../../src/services/deps";
-import { KnownKeys } from "../../src/services/known-keys";
 import { verifyKey } from "../../src/services/verify-key";
 import { keyLookupCache } from "../../src/storage/key-lookup-cache";
-import { TEST_POLICY } from "../fixtures/policy";
 import { admin, BASE, countingDb, createKey, createWorkspace, direct } from "./helpers";
+import { compiled, newIsolate, productsCheck } from "./verify-fixture";
 
-const loaded = loadPolicy(TEST_POLICY);
-if (!loaded.ok) throw new Error("the test policy is invalid");
-const compiled = compilePolicy(loaded.policy);
-
-/** GET /api/products as the test policy routes it. */
-const CHECK = {
-  keyTypes: null,
-  permissions: ["products:read"],
-  anyPermissions: [],
-  ip: "203.0.113.7",
-  workspaceId: null,
-  cost: 1,
-  consume: true,
-};
-
-function newIsolate(): IsolateMemory {
-  return { known: new KnownKeys(), abuse: new AbuseGuard() };
-}
+const CHECK = productsCheck("203.0.113.7");
 
 /** A KEY_GATE binding that records every call made on its stubs, by method name. */
 function recordingGates(calls: string[]): typeof env.KEY_GATE {

@@ -5,33 +5,17 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { compilePolicy } from "../../src/policy/compiled";
-import { loadPolicy } from "../../src/policy/load";
-import { AbuseGuard } from "../../src/services/abuse";
 import { verifyDeps } from "../../src/services/deps";
-import { KnownKeys } from "../../src/services/known-keys";
 import { verifyKey } from "../../src/services/verify-key";
-import { TEST_POLICY } from "../fixtures/policy";
 import { createKey, createWorkspace } from "./helpers";
+import { compiled, newIsolate, productsCheck } from "./verify-fixture";
 
-const loaded = loadPolicy(TEST_POLICY);
-if (!loaded.ok) throw new Error("the test policy is invalid");
-const compiled = compilePolicy(loaded.policy);
-
-const CHECK = {
-  keyTypes: null,
-  permissions: ["products:read"],
-  anyPermissions: [],
-  ip: "203.0.113.8",
-  workspaceId: null,
-  cost: 1,
-  consume: true,
-};
+const CHECK = productsCheck("203.0.113.8");
 
 describe("a leased request", () => {
   it("is decided without asking the gate directory for the key's object", async () => {
     const { key } = await createKey(await createWorkspace());
-    const memory = { known: new KnownKeys(), abuse: new AbuseGuard() };
+    const memory = newIsolate();
     const stubs: string[] = [];
     const ctx = createExecutionContext();
     const deps = verifyDeps(env, ctx, memory);
