@@ -41,15 +41,20 @@ interface Run {
   stderr: string;
 }
 
-/** The environment of a fresh shell: `node` is `binary`, no node_modules/.bin of the clone. */
+/** What `npm test` exports about the clone, which a fresh project's npm must not inherit. */
+const CLONE_VARIABLES =
+  /^(NODE_PATH|NODE_OPTIONS|INIT_CWD|npm_(lifecycle|package|config_(local_|global_)?prefix|execpath|node_execpath)\w*)$/;
+
+/**
+ * The environment of a fresh shell: `node` is `binary`, no node_modules/.bin of the clone, and
+ * nothing of the clone's npm run (the user's npm configuration, a registry say, stays).
+ */
 function shellEnv(binary: string): NodeJS.ProcessEnv {
   const path = (process.env.PATH ?? "")
     .split(delimiter)
     .filter((entry) => !entry.includes(`${sep}node_modules${sep}`));
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: [dirname(binary), ...path].join(delimiter) };
-  for (const name of Object.keys(env)) {
-    if (name === "NODE_PATH" || name === "NODE_OPTIONS" || name.startsWith("npm_")) delete env[name];
-  }
+  for (const name of Object.keys(env)) if (CLONE_VARIABLES.test(name)) delete env[name];
   return env;
 }
 
