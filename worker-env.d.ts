@@ -26,4 +26,10 @@ interface Env extends Omit<WranglerBindings, "POLICY" | "EVENTS" | "ABUSE_LIMITE
    * path, to model a primary database far from the location. Unset: none.
    */
   BENCH_D1_DELAY_MS?: string;
+  /**
+   * Benchmark only (`node bench/cold.ts`): ms added before and after each query of a D1 session
+   * (a read replica near the location). Unset: `BENCH_D1_DELAY_MS`, as without replication,
+   * where a session reads the primary.
+   */
+  BENCH_D1_REPLICA_DELAY_MS?: string;
 }
