@@ -12,6 +12,8 @@ interface Env extends Omit<WranglerBindings, "POLICY" | "EVENTS" | "ABUSE_LIMITE
   EVENTS?: Queue<import("./src/keys/events").PortcullisEvent>;
   /** Counts misses (well-formed unknown keys) per client IP: the abuse limit. Optional. */
   ABUSE_LIMITER?: RateLimit;
+  /** The Analytics Engine dataset of decisions (docs/analytics.md). Optional: absent, none is written. */
+  ANALYTICS?: AnalyticsEngineDataset;
   /** Root admin credential; root access is off when unset. */
   ADMIN_TOKEN?: string;
   /** HS256 secret for the `X-Portcullis-Assertion` JWT sent to the origin. */

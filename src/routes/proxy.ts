@@ -35,7 +35,8 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
       ...(await identityFor(access, c.get("facts").host, c.env.ORIGIN_SIGNING_SECRET)),
     };
     if (facts.clientIp) added["X-Forwarded-For"] = facts.clientIp;
-    return forwardToOrigin(
+    const sent = Date.now();
+    const answer = await forwardToOrigin(
       policy.origin,
       {
         inbound: c.req.raw,
@@ -47,5 +48,7 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
       policy.originTimeoutSeconds * 1000,
       { "X-Request-Id": c.get("requestId"), ...usage },
     );
+    c.set("originMs", Date.now() - sent);
+    return answer;
   };
 }

@@ -7,6 +7,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { adminAuth } from "../admin/auth";
 import { verifyRoute } from "../admin/verify";
+import { recordDecision } from "../edge/analytics";
 import type { AppEnv } from "../edge/app-env";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
@@ -16,6 +17,7 @@ import { verifyResponse } from "../services/verify-response";
 
 export function registerVerifyRoute(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
   app.openapi({ ...verifyRoute, middleware: [adminAuth(compiled, "keys:verify")] as const }, async (c) => {
+    const started = Date.now();
     const body = c.req.valid("json");
     const admin = c.get("admin");
     const verification = await verifyKey(verifyDeps(c.env, c.executionCtx), compiled, body.key, {
@@ -28,7 +30,20 @@ export function registerVerifyRoute(app: OpenAPIHono<AppEnv>, compiled: Compiled
       cost: body.cost ?? 1,
       consume: true,
     });
-    const { code } = verification;
+    const { code, record } = verification;
+    recordDecision(c.env.ANALYTICS, {
+      surface: "verify",
+      workspaceId: record?.workspaceId ?? null,
+      keyId: record?.id ?? null,
+      keyType: record?.type ?? null,
+      route: null,
+      method: c.req.method,
+      code,
+      decidedBy: verification.decidedBy ?? null,
+      status: 200,
+      decisionMs: Date.now() - started,
+      originMs: null,
+    });
     // `code` is restated with its narrow type, which the 200 schema's enum needs.
     if (code === "invalid_key") return c.json({ ...verifyResponse(code, null, null), code }, 200);
     c.set("keyId", verification.record?.id);
