@@ -3,8 +3,8 @@
  * workspace, and a deleted key's tombstone, none of which ever changes. A warm key goes straight
  * to its object without a D1 read, and the admin API reaches keys by id without D1 at all. Only
  * these fixed facts are cached: the key's state always comes from its object, so a revoke is
- * never missed. Bounded; the oldest entry goes first. Requests that meet a key this isolate is
- * looking up already share that lookup: a burst of a new key's first requests reads D1 once.
+ * never missed. Bounded; the oldest entry goes first. Each request that meets a key this isolate
+ * has not found yet looks it up itself: no request waits on another's I/O.
  *
  * `KeyLocator` finds a key this isolate has not seen: in its location's cache (the Cache API,
  * storage/key-lookup-cache.ts), else in D1: at a read replica, and at the primary when the replica
