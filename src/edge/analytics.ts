@@ -8,6 +8,7 @@
  * A point holds ids, codes and timings only: never a key, its hash or a header value.
  */
 import { logEvent } from "../log";
+import { Refusal } from "../refusals";
 import type { DecidedBy } from "../services/verify-key";
 
 /** Where the decision was asked for. */
@@ -63,4 +64,11 @@ export function recordDecision(dataset: AnalyticsEngineDataset | undefined, poin
     failureLogged = true;
     logEvent("warn", "analytics_failed", { error: String(error) });
   }
+}
+
+/** The outcome of a decision that threw (a dependency failed): its refusal, else `internal`. */
+export function failureOf(error: unknown): { code: string; status: number } {
+  return error instanceof Refusal
+    ? { code: error.code, status: error.status }
+    : { code: "internal", status: 500 };
 }

@@ -7,10 +7,9 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { CompiledPolicy } from "../policy/compiled";
-import { Refusal } from "../refusals";
 import { accessDeps } from "../services/deps";
 import { type AccessResult, authorizeRequest, authorizeSelf } from "./access";
-import { recordDecision } from "./analytics";
+import { failureOf, recordDecision } from "./analytics";
 import { denialError } from "./answer";
 import type { AppEnv } from "./app-env";
 import type { RequestFacts } from "./request-facts";
@@ -48,12 +47,10 @@ export function keyAuth(
           : await authorizeRequest(deps, compiled, facts);
     } catch (error) {
       // A dependency failed: the request is refused (503), a decision like any other.
-      const refusal = error instanceof Refusal ? error : null;
       recordDecision(c.env.ANALYTICS, {
         ...base,
         ...unknown,
-        code: refusal?.code ?? "internal",
-        status: refusal?.status ?? 500,
+        ...failureOf(error),
         decisionMs: Date.now() - started,
       });
       throw error;

@@ -36,19 +36,22 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
     };
     if (facts.clientIp) added["X-Forwarded-For"] = facts.clientIp;
     const sent = Date.now();
-    const answer = await forwardToOrigin(
-      policy.origin,
-      {
-        inbound: c.req.raw,
-        path: access.path,
-        rawQuery: facts.rawQuery,
-        credentialSources: access.credentialSources,
-        added,
-      },
-      policy.originTimeoutSeconds * 1000,
-      { "X-Request-Id": c.get("requestId"), ...usage },
-    );
-    c.set("originMs", Date.now() - sent);
-    return answer;
+    try {
+      return await forwardToOrigin(
+        policy.origin,
+        {
+          inbound: c.req.raw,
+          path: access.path,
+          rawQuery: facts.rawQuery,
+          credentialSources: access.credentialSources,
+          added,
+        },
+        policy.originTimeoutSeconds * 1000,
+        { "X-Request-Id": c.get("requestId"), ...usage },
+      );
+    } finally {
+      // Also when the origin failed or timed out: the wait counts in its latency.
+      c.set("originMs", Date.now() - sent);
+    }
   };
 }

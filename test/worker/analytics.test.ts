@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type DecisionPoint, recordDecision } from "../../src/edge/analytics";
 import { sha256Hex } from "../../src/keys/hash";
-import { ROOT_TOKEN } from "../fixtures/policy";
+import { ROOT_TOKEN, TEST_POLICY } from "../fixtures/policy";
 import { failingObjects } from "./faults";
 import { BASE, createKey, createWorkspace, direct, UNLEASED } from "./helpers";
 
@@ -162,6 +162,28 @@ describe("analytics: one data point per decision", () => {
     expect(points.map(named)).toMatchObject([
       { workspaceId: ws, surface: "authorize", code: "valid", keyId: id, status: 200, proxied: 0 },
       { workspaceId: ws, surface: "verify", code: "valid", keyId: id, status: 200, proxied: 0 },
+    ]);
+  });
+
+  it("a verify refused 503 because the key's object failed, and an origin that cannot be reached", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    const { dataset, points } = recordingDataset();
+    const verify = await direct(
+      new Request(`${BASE}/_portcullis/v1/verify`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${ROOT_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ key }),
+      }),
+      { ANALYTICS: dataset, KEY_GATE: failingObjects(), ...UNLEASED },
+    );
+    expect(verify.status).toBe(503);
+    const unreachable = JSON.stringify({ ...TEST_POLICY, origin: "http://127.0.0.1:9" });
+    const proxied = await send("/api/products", key, { ANALYTICS: dataset, POLICY: unreachable });
+    expect(proxied.status).toBe(502);
+    expect(points.map(named)).toMatchObject([
+      { surface: "verify", code: "unavailable", status: 503, keyId: "" },
+      { surface: "proxy", code: "valid", status: 502, keyId: id, proxied: 1 },
     ]);
   });
 
