@@ -92,7 +92,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   surfaces.get("/health", health);
   const forwardAuth = [
     nginxStatuses(compiled),
-    keyAuth(compiled, reportedFacts(compiled)),
+    keyAuth(compiled, reportedFacts(compiled), "authorize"),
     authorizeHandler,
   ] as const;
   surfaces.all("/v1/authorize", ...forwardAuth);

@@ -25,6 +25,8 @@ export interface AppVariables {
   access: Access;
   /** The request `keyAuth` decided on, as read from the request or a forward-auth report. */
   facts: RequestFacts;
+  /** Until the origin's answer to a forwarded request, ms (for the analytics point). */
+  originMs?: number;
 }
 
 export interface AppEnv {

@@ -121,6 +121,30 @@ function columns(record: KeyRecord): unknown[] {
   ];
 }
 
+/**
+ * The lookup of a key's hash: only the columns it needs, no record to parse. `db` is the binding
+ * (the primary) or a D1 session (which may read a replica: docs/consistency.md#the-cold-path).
+ */
+export async function locateKey(
+  db: Pick<D1Database | D1DatabaseSession, "prepare">,
+  hash: string,
+): Promise<KeyLocation | null> {
+  const row = await d1(() =>
+    db
+      .prepare("SELECT id, workspace_id, type, expires_at, deleted_at FROM keys WHERE hash = ?1")
+      .bind(hash)
+      .first<LocationRow>(),
+  );
+  if (!row) return null;
+  const { id, workspace_id: workspaceId, type } = row;
+  // A tombstone's record has no owner and no meta (`tombstone` below).
+  const tombstone =
+    row.deleted_at === null
+      ? null
+      : { id, workspaceId, type, ownerId: null, meta: {}, expiresAt: row.expires_at };
+  return { id, type, workspaceId, tombstone };
+}
+
 export class KeyStore {
   constructor(private readonly db: D1Database) {}
 
@@ -131,22 +155,9 @@ export class KeyStore {
     return row ? toStored(row) : null;
   }
 
-  /** The lookup of a key's hash: only the columns it needs, no record to parse. */
-  async locate(hash: string): Promise<KeyLocation | null> {
-    const row = await d1(() =>
-      this.db
-        .prepare("SELECT id, workspace_id, type, expires_at, deleted_at FROM keys WHERE hash = ?1")
-        .bind(hash)
-        .first<LocationRow>(),
-    );
-    if (!row) return null;
-    const { id, workspace_id: workspaceId, type } = row;
-    // A tombstone's record has no owner and no meta (`tombstone` below).
-    const tombstone =
-      row.deleted_at === null
-        ? null
-        : { id, workspaceId, type, ownerId: null, meta: {}, expiresAt: row.expires_at };
-    return { id, type, workspaceId, tombstone };
+  /** The lookup of a key's hash, at the primary (this binding without a session). */
+  locate(hash: string): Promise<KeyLocation | null> {
+    return locateKey(this.db, hash);
   }
 
   async findById(id: string): Promise<StoredKey | null> {
