@@ -326,8 +326,45 @@ describe("portcullis CLI", () => {
       workspaceId,
       limits: [{ window: "minute", limit: 5 }],
       credits: { remaining: 100, refill: { interval: "month", amount: 100 } },
+      roles: [],
+      rolesAsOf: null,
       keyCount: 2,
     });
+    const role = await cli(["roles", "put", "member", "--workspace", workspaceId, "--permission", "a:read"]);
+    expect(role.code, role.stderr).toBe(0);
+    const setRoles = await cli([
+      "owners",
+      "roles",
+      "set",
+      owner,
+      "--workspace",
+      workspaceId,
+      "--role",
+      "member",
+    ]);
+    expect(setRoles.code, setRoles.stderr).toBe(0);
+    expect(setRoles.stdout).toMatch(/^roles\s+member$/m);
+    expect(await json(["owners", "roles", "get", owner, "--workspace", workspaceId])).toMatchObject({
+      ownerId: owner,
+      roles: ["member"],
+    });
+    const unknown = await cli([
+      "owners",
+      "roles",
+      "set",
+      owner,
+      "--workspace",
+      workspaceId,
+      "--role",
+      "ghost",
+    ]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("bad_request");
+    // Neither roles nor --none: a usage error, nothing sent.
+    expect((await cli(["owners", "roles", "set", owner, "--workspace", workspaceId])).code).toBe(2);
+    const cleared = await cli(["owners", "roles", "set", owner, "--workspace", workspaceId, "--none"]);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(cleared.stdout).toMatch(/^roles\s+-$/m);
     const listed = await cli(["owners", "list", "--workspace", workspaceId]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^auth0\|cli-owner\s+.*minute.*5.*\s2$/m);
@@ -439,6 +476,7 @@ describe("portcullis CLI", () => {
     ["keys"],
     ["roles"],
     ["owners"],
+    ["owners", "roles"],
     ["events"],
     ["audit"],
     ["verify"],
