@@ -118,9 +118,9 @@ export function policyRoles(): PolicyRoles {
 }
 
 /**
- * Permissions of each of `names` that is a role of the workspace (`found`, its D1 rows) or of
- * the policy: the workspace's definition wins. Names that are neither are left out. Names are
- * looked up as own entries only.
+ * Permissions of each of `names` that is a role of the workspace (`found`, its D1 rows, of which
+ * only those of `names` count) or of the policy: the workspace's definition wins. Names that are
+ * neither are left out. Names are looked up as own entries only.
  */
 export function resolveRoles(
   names: readonly string[],
@@ -131,5 +131,6 @@ export function resolveRoles(
     const role = ownEntry(policy, name);
     return role ? [[name, role.permissions] as const] : [];
   });
-  return { ...Object.fromEntries(fromPolicy), ...permissionsByRole(found) };
+  const named = found.filter((role) => names.includes(role.name));
+  return { ...Object.fromEntries(fromPolicy), ...permissionsByRole(named) };
 }
