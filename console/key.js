@@ -28,6 +28,8 @@ export function keyStatus(key) {
  */
 export async function keyView(main, keyId, secret = null) {
   const path = `/keys/${encodeURIComponent(keyId)}`;
+  // Asked at once, beside the key: the edit form's choices.
+  const policyRead = policyChoices();
   let key;
   try {
     key = await api("GET", path);
@@ -38,7 +40,7 @@ export async function keyView(main, keyId, secret = null) {
   const outcome = h("div", { "aria-live": "polite" });
   const status = keyStatus(key);
   const [policy, roles] =
-    status === "revoked" ? [null, null] : await Promise.all([policyChoices(), roleNames(key.workspaceId)]);
+    status === "revoked" ? [null, null] : await Promise.all([policyRead, roleNames(key.workspaceId)]);
 
   /**
    * Runs a change, then shows the key as it is afterwards, or the problem.

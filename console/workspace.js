@@ -59,6 +59,8 @@ function jump(id, text) {
  */
 export async function workspaceView(main, workspaceId) {
   const encoded = encodeURIComponent(workspaceId);
+  // Asked at once, beside the workspace: the forms' choices.
+  const policyRead = policyChoices();
   let workspace;
   try {
     workspace = await api("GET", `/workspaces/${encoded}`);
@@ -66,7 +68,7 @@ export async function workspaceView(main, workspaceId) {
     main.replaceChildren(h("h1", {}, "Workspace"), problemView(error));
     return;
   }
-  const policy = await policyChoices();
+  const policy = await policyRead;
   const secretSlot = h("div");
   const keys = keysSection(workspaceId, secretSlot, policy);
   // Every change made on this screen is an entry of its audit log: show it.

@@ -367,5 +367,5 @@ describe("the console edits what the admin API allows", () => {
     expect(await events.locator("tbody").textContent()).toContain("key.created");
     expect(problems).toEqual([]);
     await page.context().close();
-  });
+  }, 150_000);
 });
