@@ -169,6 +169,7 @@ describe("the console edits what the admin API allows", () => {
     ]);
     expect(await offered(page, "#edit-roles")).toEqual(["viewer"]);
     expect(await optionValues(page, "#edit-plan")).toEqual(["", "gold", "silver"]);
+    await page.locator("#edit").screenshot({ path: `${SCREENSHOTS}/console-key-edit.png` });
 
     // Saving what is there changes nothing, and says so.
     await page.getByRole("button", { name: "Save changes" }).click();
@@ -243,7 +244,6 @@ describe("the console edits what the admin API allows", () => {
     await eventually(() => page.locator("[data-status]").textContent()).toBe("expired");
     expect((await admin("GET", `/keys/${id}`)).json.expiresAt).toBe("2020-01-01T00:00:00.000Z");
     expect(await proxied(key, "/api/products")).toEqual({ status: 401, code: "key_expired" });
-    await page.screenshot({ path: `${SCREENSHOTS}/console-key-edit.png`, fullPage: true });
 
     // The refused save's 400 is the one error the browser itself reports.
     expect(problems).toEqual([
