@@ -52,17 +52,31 @@ interface AuditRow {
   after: string | null;
 }
 
+const COLUMNS = "id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after";
+const VALUES = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10";
+
 export class AuditStore {
   constructor(private readonly db: D1Database) {}
 
   /** Idempotent by entry id, so that a retried write does not record a change twice. */
   insert(entry: AuditEntry): D1PreparedStatement {
+    return this.bound(`INSERT OR IGNORE INTO audit_log (${COLUMNS}) VALUES (${VALUES})`, entry);
+  }
+
+  /**
+   * The entry of a change written by the statement just before this one in the same batch, only
+   * if that statement changed a row (a conditional write that D1 skipped records nothing).
+   */
+  insertAfterChange(entry: AuditEntry): D1PreparedStatement {
+    return this.bound(
+      `INSERT OR IGNORE INTO audit_log (${COLUMNS}) SELECT ${VALUES} WHERE changes() > 0`,
+      entry,
+    );
+  }
+
+  private bound(sql: string, entry: AuditEntry): D1PreparedStatement {
     return this.db
-      .prepare(
-        `INSERT OR IGNORE INTO audit_log
-           (id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
-      )
+      .prepare(sql)
       .bind(
         entry.id,
         entry.at,
