@@ -166,6 +166,7 @@ export const EXAMPLES = {
         allowedPermissions: null,
         plan: null,
         expiresInSeconds: null,
+        ownerScoped: false,
       },
     ],
     adminPermissions: [

@@ -42,6 +42,7 @@ export function policySummary(policy: Policy) {
       allowedPermissions: type.allowedPermissions ?? null,
       plan: type.plan ?? null,
       expiresInSeconds: type.expiresInSeconds ?? null,
+      ownerScoped: type.ownerScoped,
     })),
     adminPermissions: [...ADMIN_PERMISSIONS],
     plans: Object.entries(policy.plans).map(([name, plan]) => ({

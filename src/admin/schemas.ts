@@ -570,6 +570,9 @@ export const PolicySummarySchema = z
           .openapi({ description: "The ceiling of the type's keys; null: no ceiling" }),
         plan: z.string().nullable().openapi({ description: "The type's plan, for keys that name none" }),
         expiresInSeconds: z.number().int().nullable(),
+        ownerScoped: z.boolean().openapi({
+          description: "true: the type's keys hold a permission only while their owner's roles grant it too",
+        }),
       }),
     ),
     adminPermissions: z

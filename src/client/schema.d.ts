@@ -972,6 +972,8 @@ export interface components {
         /** @description The type's plan, for keys that name none */
         plan: string | null;
         expiresInSeconds: number | null;
+        /** @description true: the type's keys hold a permission only while their owner's roles grant it too */
+        ownerScoped: boolean;
       }[];
       /** @description The permissions of the built-in `admin` key type, `*` among them */
       adminPermissions: string[];
@@ -4359,7 +4361,8 @@ export interface operations {
            *           ],
            *           "allowedPermissions": null,
            *           "plan": null,
-           *           "expiresInSeconds": null
+           *           "expiresInSeconds": null,
+           *           "ownerScoped": false
            *         }
            *       ],
            *       "adminPermissions": [

@@ -19,6 +19,7 @@ describe("GET /policy", () => {
         allowedPermissions: null,
         plan: null,
         expiresInSeconds: null,
+        ownerScoped: false,
       },
       {
         name: "browser",
@@ -27,6 +28,7 @@ describe("GET /policy", () => {
         allowedPermissions: ["products:read"],
         plan: null,
         expiresInSeconds: null,
+        ownerScoped: false,
       },
       {
         name: "legacy",
@@ -35,6 +37,7 @@ describe("GET /policy", () => {
         allowedPermissions: null,
         plan: null,
         expiresInSeconds: null,
+        ownerScoped: false,
       },
     ]);
     expect(json.adminPermissions).toContain("keys:write");
