@@ -1,10 +1,10 @@
 /**
  * One owner of a workspace (the keys sharing an `ownerId`): its limits with live remaining, its
- * credits and keys; edit its limits and credits (`PUT` replaces both), revoke all its keys after
- * a confirmation that names it.
+ * credits, roles and keys; edit its limits and credits (`PUT` replaces both) and its roles,
+ * revoke all its keys after a confirmation that names it.
  */
 import { api, problemView, query } from "./api.js";
-import { field, fieldValue, h, table, when } from "./dom.js";
+import { choices, chosen, field, fieldValue, h, table, when, words } from "./dom.js";
 import { keyStatus } from "./key.js";
 import { limitFields, limitsOf } from "./limits.js";
 import { pagedList } from "./list.js";
@@ -25,8 +25,12 @@ export const ownerLink = (workspaceId, ownerId) => h("a", { href: ownerHref(work
 export async function ownerView(main, workspaceId, ownerId, done = "") {
   const path = `/owners/${encodeURIComponent(ownerId)}`;
   let owner;
+  let roles;
   try {
-    owner = await api("GET", `${path}${query({ workspaceId })}`);
+    [owner, roles] = await Promise.all([
+      api("GET", `${path}${query({ workspaceId })}`),
+      api("GET", `/roles${query({ workspaceId })}`).catch(() => null),
+    ]);
   } catch (error) {
     main.replaceChildren(h("h1", {}, `Owner ${ownerId}`), problemView(error));
     return;
@@ -64,6 +68,8 @@ export async function ownerView(main, workspaceId, ownerId, done = "") {
         { class: "record" },
         h("dt", {}, "Keys"),
         h("dd", {}, String(owner.keyCount)),
+        h("dt", {}, "Roles"),
+        h("dd", {}, owner.roles.join(" ") || "none"),
         h("dt", {}, "Credits"),
         h(
           "dd",
@@ -87,6 +93,7 @@ export async function ownerView(main, workspaceId, ownerId, done = "") {
           ),
     ),
     editForm(owner, limits, `${path}${query({ workspaceId })}`, act),
+    rolesForm(owner, roles, `${path}/roles${query({ workspaceId })}`, act),
     outcome,
     keysSection(workspaceId, ownerId),
     revokeSection(owner, `${path}/revoke${query({ workspaceId })}`, act),
@@ -171,6 +178,48 @@ function editForm(owner, limits, path, act) {
     act(async () => {
       await api("PUT", path, body);
       return "Saved.";
+    });
+  });
+  return form;
+}
+
+/**
+ * The owner's roles (`PUT /owners/:ownerId/roles`): the workspace's and the policy's roles to
+ * choose from, or a text field when the credential may not read them. A key of an ownerScoped
+ * type holds a permission only while these roles grant it.
+ * @param {any} owner
+ * @param {{items: {name: string}[]} | null} roles
+ * @param {string} path
+ * @param {(change: () => Promise<string>) => Promise<void>} act
+ */
+function rolesForm(owner, roles, path, act) {
+  const form = /** @type {HTMLFormElement} */ (
+    h(
+      "form",
+      { class: "card", "aria-labelledby": "owner-roles-title" },
+      h("h2", { id: "owner-roles-title" }, "Roles"),
+      h(
+        "p",
+        { class: "muted" },
+        "Keys of an ownerScoped type hold a permission only while these roles grant it; other keys are not affected.",
+      ),
+      roles
+        ? choices("Owner roles", {
+            id: "owner-roles",
+            name: "roles",
+            values: roles.items.map((role) => role.name),
+            checked: owner.roles,
+          })
+        : field("Owner roles", { id: "owner-roles", name: "roles", value: owner.roles.join(" ") }),
+      h("button", { type: "submit" }, "Save roles"),
+    )
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosenRoles = roles ? chosen(form, "roles") : words(fieldValue(form, "roles"));
+    act(async () => {
+      await api("PUT", path, { roles: chosenRoles });
+      return "Roles saved.";
     });
   });
   return form;
