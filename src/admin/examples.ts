@@ -157,4 +157,33 @@ export const EXAMPLES = {
     ],
     cursor: null,
   },
+  policy: {
+    keyTypes: [
+      {
+        name: "server",
+        prefix: "sk_live",
+        defaultPermissions: ["products:read", "products:write"],
+        allowedPermissions: null,
+        plan: null,
+        expiresInSeconds: null,
+        ownerScoped: false,
+      },
+    ],
+    adminPermissions: [
+      "workspaces:read",
+      "workspaces:write",
+      "keys:read",
+      "keys:write",
+      "keys:revoke",
+      "keys:verify",
+      "roles:read",
+      "roles:write",
+      "audit:read",
+      "*",
+    ],
+    plans: [{ name: "pro", limits: { minute: 600 }, quotaStatus: 429, permissions: ["reports:read"] }],
+    defaultPlan: null,
+    roles: [{ name: "viewer", permissions: ["products:read"] }],
+    permissions: ["products:read", "products:write", "reports:read"],
+  },
 };

@@ -553,3 +553,45 @@ export const EventSchema = z
 export const EventListSchema = z
   .object({ items: z.array(EventSchema), cursor: z.string().nullable() })
   .openapi("EventList");
+
+export const PolicySummarySchema = z
+  .object({
+    keyTypes: z.array(
+      z.object({
+        name: z.string(),
+        prefix: z.string().openapi({ description: "What the type's keys start with, before `_`" }),
+        defaultPermissions: z
+          .array(z.string())
+          .nullable()
+          .openapi({ description: "Given to a new key that names none; null: none" }),
+        allowedPermissions: z
+          .array(z.string())
+          .nullable()
+          .openapi({ description: "The ceiling of the type's keys; null: no ceiling" }),
+        plan: z.string().nullable().openapi({ description: "The type's plan, for keys that name none" }),
+        expiresInSeconds: z.number().int().nullable(),
+        ownerScoped: z.boolean().openapi({
+          description: "true: the type's keys hold a permission only while their owner's roles grant it too",
+        }),
+      }),
+    ),
+    adminPermissions: z
+      .array(z.string())
+      .openapi({ description: "The permissions of the built-in `admin` key type, `*` among them" }),
+    plans: z.array(
+      z.object({
+        name: z.string(),
+        limits: Limits,
+        quotaStatus: z.union([z.literal(409), z.literal(429)]),
+        permissions: z.array(z.string()),
+      }),
+    ),
+    defaultPlan: z.string().nullable(),
+    roles: z
+      .array(z.object({ name: z.string(), permissions: z.array(z.string()) }))
+      .openapi({ description: "The policy's roles; a workspace's own roles are `GET /roles`" }),
+    permissions: z.array(z.string()).openapi({
+      description: "Every permission the policy names (routes, key types, plans, roles), sorted",
+    }),
+  })
+  .openapi("PolicySummary");

@@ -409,6 +409,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/_portcullis/admin/v1/policy": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The policy's key types, plans, roles and permissions, for the forms of admin tools
+     * @description Read-only; the same for every workspace. Shows nothing else of the policy (no routes, origin, JWT or webhook settings). Needs the admin permission `keys:read` (root holds every permission).
+     */
+    get: operations["getPolicy"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/_portcullis/v1/verify": {
     parameters: {
       query?: never;
@@ -931,6 +951,38 @@ export interface components {
         status: "pending" | "delivered" | "failed";
         attempts: number;
       }[];
+    };
+    PolicySummary: {
+      keyTypes: {
+        name: string;
+        /** @description What the type's keys start with, before `_` */
+        prefix: string;
+        /** @description Given to a new key that names none; null: none */
+        defaultPermissions: string[] | null;
+        /** @description The ceiling of the type's keys; null: no ceiling */
+        allowedPermissions: string[] | null;
+        /** @description The type's plan, for keys that name none */
+        plan: string | null;
+        expiresInSeconds: number | null;
+        /** @description true: the type's keys hold a permission only while their owner's roles grant it too */
+        ownerScoped: boolean;
+      }[];
+      /** @description The permissions of the built-in `admin` key type, `*` among them */
+      adminPermissions: string[];
+      plans: {
+        name: string;
+        limits: components["schemas"]["Limits"];
+        quotaStatus: 409 | 429;
+        permissions: string[];
+      }[];
+      defaultPlan: string | null;
+      /** @description The policy's roles; a workspace's own roles are `GET /roles` */
+      roles: {
+        name: string;
+        permissions: string[];
+      }[];
+      /** @description Every permission the policy names (routes, key types, plans, roles), sorted */
+      permissions: string[];
     };
     VerifyResponse: {
       valid: boolean;
@@ -4241,6 +4293,126 @@ export interface operations {
       };
       /** @description No such object, or not in the caller's workspace */
       404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  getPolicy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The policy's choices */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "keyTypes": [
+           *         {
+           *           "name": "server",
+           *           "prefix": "sk_live",
+           *           "defaultPermissions": [
+           *             "products:read",
+           *             "products:write"
+           *           ],
+           *           "allowedPermissions": null,
+           *           "plan": null,
+           *           "expiresInSeconds": null,
+           *           "ownerScoped": false
+           *         }
+           *       ],
+           *       "adminPermissions": [
+           *         "workspaces:read",
+           *         "workspaces:write",
+           *         "keys:read",
+           *         "keys:write",
+           *         "keys:revoke",
+           *         "keys:verify",
+           *         "roles:read",
+           *         "roles:write",
+           *         "audit:read",
+           *         "*"
+           *       ],
+           *       "plans": [
+           *         {
+           *           "name": "pro",
+           *           "limits": {
+           *             "minute": 600
+           *           },
+           *           "quotaStatus": 429,
+           *           "permissions": [
+           *             "reports:read"
+           *           ]
+           *         }
+           *       ],
+           *       "defaultPlan": null,
+           *       "roles": [
+           *         {
+           *           "name": "viewer",
+           *           "permissions": [
+           *             "products:read"
+           *           ]
+           *         }
+           *       ],
+           *       "permissions": [
+           *         "products:read",
+           *         "products:write",
+           *         "reports:read"
+           *       ]
+           *     }
+           */
+          "application/json": components["schemas"]["PolicySummary"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
         headers: {
           /** @description The problem's `code` */
           "X-Portcullis-Code"?: string;
