@@ -88,13 +88,22 @@ function navigation() {
   );
 }
 
+/** A segment of the address's fragment; a malformed escape (`%E0%A4%A`) is kept as typed. */
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 async function render() {
   navigation();
   if (!session.credential()) {
     signInView();
     return;
   }
-  const [, screen, id, sub] = location.hash.split("/").map(decodeURIComponent);
+  const [, screen, id, sub] = location.hash.split("/").map(decodeSegment);
   main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   if (screen === "workspaces" && id) await workspaceView(main, id);
   else if (screen === "keys" && id) await keyView(main, id);

@@ -201,6 +201,17 @@ describe("the admin console in Chromium", () => {
     await page.context().close();
   });
 
+  it("draws an address with a malformed escape instead of stopping on it", async () => {
+    const { page, problems } = await watchedPage({ width: 1200, height: 800 });
+    await page.goto(portcullis("/_portcullis/console/"));
+    await signIn(page);
+    await page.goto(portcullis("/_portcullis/console/#/keys/%E0%A4%A"));
+    // The key is looked up as typed (and not found), where decoding used to throw before drawing.
+    await eventually(() => page.locator("main").textContent()).not.toContain("Loading…");
+    expect(problems.filter((problem) => problem.startsWith("page:"))).toEqual([]);
+    await page.context().close();
+  });
+
   it("shows a refused credential's problem: title, detail and code", async () => {
     const { page, problems } = await watchedPage({ width: 1200, height: 800 });
     await page.goto(portcullis("/_portcullis/console/"));
