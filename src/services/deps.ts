@@ -23,6 +23,11 @@ export interface IsolateMemory {
 
 const isolate: IsolateMemory = { known: new KnownKeys(), abuse: new AbuseGuard() };
 
+/** This isolate's memory: the portal counts failed tokens in the same abuse guard as keys. */
+export function isolateMemory(): IsolateMemory {
+  return isolate;
+}
+
 /**
  * Key lookups read D1 without a session, so always at its primary: a replica that lags could
  * not tell a key created a moment ago from an unknown one (docs/consistency.md#the-cold-path).
