@@ -26,6 +26,8 @@ export interface ContextChange {
   role?: { name: string; permissions: string[] | null };
   /** Whether owner `id` now has limits or credits; ignored by a key of another owner. */
   owner?: { id: string; metered: boolean };
+  /** Owner `id`'s roles changed: the key reads them from D1 (ignored by a key of another owner). */
+  ownerRoles?: { id: string };
 }
 
 /** The fields `PATCH /keys/:id` may change. */

@@ -27,7 +27,7 @@ import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { AuditAction } from "../storage/audit";
 import { AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
-import { type KeyContext, readKeyContext } from "../storage/key-context";
+import { readKeyContext, type StoredContext, storedContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import type { KeyCell, StoredState } from "./cell";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
@@ -136,6 +136,8 @@ export class KeyChanges {
             return {
               ...(patch.roles && { rolePermissions: fresh.rolePermissions }),
               ownerMetered: fresh.ownerMetered,
+              ownerRoles: fresh.ownerRoles,
+              ownerRolePermissions: fresh.ownerRolePermissions,
             };
           },
         }),
@@ -327,16 +329,36 @@ export class KeyChanges {
     });
   }
 
-  /** Applies a workspace plan change, a role edit or an owner's settings pushed by the admin API. */
+  /**
+   * Applies a workspace plan change, a role edit or an owner's settings pushed by the admin API.
+   * A change of the owner's roles is read from D1 here, after the change's D1 write: of two
+   * concurrent changes, the one applied last reads the later one, whatever order they arrive in.
+   */
   updateContext(change: ContextChange): Promise<void> {
     return this.writes.run(async () => {
+      const fresh =
+        change.ownerRoles && this.cell.state && this.cell.state.record.ownerId === change.ownerRoles.id
+          ? await contextOf(this.db(), this.cell.state.record)
+          : null;
+      // Read after the await: admin writes are serialised, and the refresh drops what it read
+      // before this write.
       const state = this.cell.state;
       if (!state) return;
       const next: StoredState = { ...state };
+      if (fresh) {
+        next.ownerRoles = fresh.ownerRoles;
+        next.ownerRolePermissions = fresh.ownerRolePermissions;
+      }
       if (change.workspacePlan !== undefined) next.workspacePlan = change.workspacePlan;
       if (change.role) {
         const { [change.role.name]: _, ...others } = state.rolePermissions;
         next.rolePermissions = change.role.permissions
+          ? { ...others, [change.role.name]: change.role.permissions }
+          : others;
+      }
+      if (change.role && state.ownerRoles?.includes(change.role.name)) {
+        const { [change.role.name]: _, ...others } = state.ownerRolePermissions ?? {};
+        next.ownerRolePermissions = change.role.permissions
           ? { ...others, [change.role.name]: change.role.permissions }
           : others;
       }
@@ -441,10 +463,6 @@ function refusal(
  * A key's context as D1 has it now: its workspace's plan, its roles' permissions and whether
  * its owner has limits or credits that apply to it.
  */
-export async function contextOf(
-  db: D1Database,
-  record: KeyRecord,
-): Promise<Pick<KeyContext, "workspacePlan" | "rolePermissions" | "ownerMetered">> {
-  const { workspacePlan, rolePermissions, ownerMetered } = await readKeyContext(db, record);
-  return { workspacePlan, rolePermissions, ownerMetered };
+export async function contextOf(db: D1Database, record: KeyRecord): Promise<StoredContext> {
+  return storedContext(await readKeyContext(db, record));
 }

@@ -40,8 +40,9 @@ function keyLookup(db: D1Database, background: (work: Promise<unknown>) => void)
     forget: (hash) => locator.forget(hash),
     findByHash: (hash) => keys.findByHash(hash),
     contextOf: async (record) => {
-      const { workspacePlan, rolePermissions, ownerCredits } = await readKeyContext(db, record);
-      return { workspacePlan, rolePermissions, ownerCredits };
+      const { workspacePlan, rolePermissions, ownerCredits, ownerRoles, ownerRolePermissions } =
+        await readKeyContext(db, record);
+      return { workspacePlan, rolePermissions, ownerCredits, ownerRoles, ownerRolePermissions };
     },
   };
 }

@@ -53,6 +53,11 @@ function isListCursor(value: unknown): value is ListCursor {
 }
 
 /** docs/admin-api.md: a change to a revoked key is refused with 409, not the 401 a request gets. */
+/** A key of an ownerScoped type without an owner (docs/consistency.md#owners): it could hold nothing. */
+function ownerRequired(type: string): Refusal {
+  return badRequest("ownerId", `keys of type "${type}" are ownerScoped: an ownerId is required`);
+}
+
 function revokedConflict(): Refusal {
   return new Refusal("key_revoked", "The key is revoked; a revoked key cannot be changed.", { status: 409 });
 }
@@ -203,6 +208,9 @@ export class KeyService {
         change.plan ? "plan" : "roles",
         "admin keys hold admin permissions only, no roles or plan",
       );
+    }
+    if (change.ownerId === null && ownEntry(this.compiled.policy.keyTypes, record.type)?.ownerScoped) {
+      throw ownerRequired(record.type);
     }
     const rolePermissions = change.roles
       ? await this.entitlements.rolePermissions(record.workspaceId, record.type, change.roles)
@@ -403,6 +411,7 @@ export class KeyService {
       throw badRequest("plan", "admin keys hold admin permissions only, no plan");
     }
     const keyType = ownEntry(this.compiled.policy.keyTypes, input.type);
+    if (keyType?.ownerScoped && input.ownerId === undefined) throw ownerRequired(input.type);
     const permissions = input.permissions ?? keyType?.defaultPermissions ?? [];
     const rolePermissions = await this.entitlements.rolePermissions(
       workspace.id,

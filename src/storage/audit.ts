@@ -68,17 +68,17 @@ function auditValues(entry: AuditEntry): unknown[] {
   ];
 }
 
+const COLUMNS = "id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after";
+const VALUES = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10";
+
 export class AuditStore {
   constructor(private readonly db: D1Database) {}
 
-  /** Idempotent by entry id, so that a retried write does not record a change twice. */
   /** The entry of a key's creation, written only if the key `keyId` is in D1 (a capped insert went in). */
   insertIfKey(entry: AuditEntry, keyId: string): D1PreparedStatement {
     return this.db
       .prepare(
-        `INSERT OR IGNORE INTO audit_log
-           (id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+        `INSERT OR IGNORE INTO audit_log (${COLUMNS}) SELECT ${VALUES}
          WHERE EXISTS (SELECT 1 FROM keys WHERE id = ?11)`,
       )
       .bind(...auditValues(entry), keyId);
@@ -88,9 +88,7 @@ export class AuditStore {
   insertIfWorkspace(entry: AuditEntry, workspaceId: string): D1PreparedStatement {
     return this.db
       .prepare(
-        `INSERT OR IGNORE INTO audit_log
-           (id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+        `INSERT OR IGNORE INTO audit_log (${COLUMNS}) SELECT ${VALUES}
          WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?11)`,
       )
       .bind(...auditValues(entry), workspaceId);
@@ -115,13 +113,25 @@ export class AuditStore {
     return row?.actor_type ?? null;
   }
 
+  /** Idempotent by entry id, so that a retried write does not record a change twice. */
   insert(entry: AuditEntry): D1PreparedStatement {
+    return this.bound(`INSERT OR IGNORE INTO audit_log (${COLUMNS}) VALUES (${VALUES})`, entry);
+  }
+
+  /**
+   * The entry of a change written by the statement just before this one in the same batch, only
+   * if that statement changed a row (a conditional write that D1 skipped records nothing).
+   */
+  insertAfterChange(entry: AuditEntry): D1PreparedStatement {
+    return this.bound(
+      `INSERT OR IGNORE INTO audit_log (${COLUMNS}) SELECT ${VALUES} WHERE changes() > 0`,
+      entry,
+    );
+  }
+
+  private bound(sql: string, entry: AuditEntry): D1PreparedStatement {
     return this.db
-      .prepare(
-        `INSERT OR IGNORE INTO audit_log
-           (id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
-      )
+      .prepare(sql)
       .bind(...auditValues(entry));
   }
 
