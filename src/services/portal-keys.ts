@@ -124,10 +124,10 @@ export class PortalKeyService {
   }
 
   async list(query: PortalKeyQuery): Promise<{ items: KeyRecord[]; cursor: string | null }> {
-    const all = this.holds("keys:read") && !query.mine;
-    if (!all && !this.holds("keys:own")) {
+    if (!this.holds("keys:read") && !this.holds("keys:own")) {
       throw forbidden("Seeing keys needs the portal permission keys:read or keys:own.");
     }
+    const all = this.holds("keys:read") && !query.mine;
     const types = all ? Object.keys(this.portal.keyTypes) : this.memberTypes();
     if (types.length === 0) return { items: [], cursor: null };
     return this.keys.list(this.context, {
