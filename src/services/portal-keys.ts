@@ -6,7 +6,7 @@
  * `maxLifetimeDays`), the maximums (kept by the create itself), and the provider's keys
  * read-only but for revoke.
  */
-import { beyondCeiling } from "../keys/permissions";
+import { beyondCeiling, holds } from "../keys/permissions";
 import type { KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
@@ -15,6 +15,8 @@ import type { Limits, Window } from "../policy/schema";
 import { type FieldError, Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
+import { OwnerStore } from "../storage/owners";
+import { RoleStore, resolveRoles } from "../storage/roles";
 import { type AdminContext, notFound } from "./admin-context";
 import type { Inspection, KeyService } from "./keys";
 import { badRequest } from "./policy-checks";
@@ -59,6 +61,8 @@ export class PortalKeyService {
   private readonly portal: Portal;
   private readonly store: KeyStore;
   private readonly audit: AuditStore;
+  private readonly owners: OwnerStore;
+  private readonly roles: RoleStore;
 
   constructor(
     db: D1Database,
@@ -70,6 +74,8 @@ export class PortalKeyService {
     this.portal = compiled.policy.portal as Portal;
     this.store = new KeyStore(db);
     this.audit = new AuditStore(db);
+    this.owners = new OwnerStore(db);
+    this.roles = new RoleStore(db);
   }
 
   private holds(permission: PortalPermission): boolean {
@@ -166,6 +172,9 @@ export class PortalKeyService {
       throw forbidden("This member's subject cannot own keys (ownerId is 1 to 128 of [A-Za-z0-9_.:@|-]).");
     }
     const permissions = this.permissionsFor(input.type, type, input.permissions);
+    if (input.permissions !== undefined && ownEntry(this.compiled.policy.keyTypes, input.type)?.ownerScoped) {
+      await this.withinOwnerRoles(input.permissions);
+    }
     const limits = this.limitsFor(type, input.limits);
     this.checkExpiry(input.expiresAt);
     const portalTypes = Object.keys(this.portal.keyTypes);
@@ -216,6 +225,27 @@ export class PortalKeyService {
       });
     }
     return [...new Set(requested)];
+  }
+
+  /**
+   * A member's key of an `ownerScoped` type would hold only what the member's owner roles grant:
+   * choosing more is refused rather than created inert (docs/portal.md#creating).
+   */
+  private async withinOwnerRoles(requested: readonly string[]): Promise<void> {
+    const workspaceId = this.member.workspace.id;
+    const names = (await this.owners.find(workspaceId, this.member.subject))?.roles ?? [];
+    const granted = Object.values(
+      resolveRoles(names, await this.roles.find(workspaceId, names), this.compiled.policy.roles),
+    ).flat();
+    const refused = requested.filter((permission) => !holds(granted, permission));
+    if (refused.length === 0) return;
+    const errors: FieldError[] = refused.map((p) => ({
+      field: "permissions",
+      message: `"${p}" is not granted by the member's roles`,
+    }));
+    throw new Refusal("permission_not_allowed", `The member's roles do not grant: ${refused.join(", ")}.`, {
+      errors,
+    });
   }
 
   /** The windows of `type.limits` only, each at most the plan's value (none when the plan sets none). */

@@ -6,7 +6,17 @@
  */
 import { describe, expect, it } from "vitest";
 import { admin, createKey, expectProblem } from "../worker/helpers";
-import { member, organisation, portal, portalEnv, portalFetch, portalKey } from "./portal-support";
+import {
+  apiCall,
+  member,
+  memberToken,
+  organisation,
+  portal,
+  portalEnv,
+  portalFetch,
+  portalKey,
+  setOwnerRoles,
+} from "./portal-support";
 
 describe("portal: escalation", () => {
   it("keeps keys:own from creating workspace keys, seeing them or changing them", async () => {
@@ -215,5 +225,52 @@ describe("portal: escalation", () => {
       403,
       "insufficient_permissions",
     );
+  });
+});
+
+describe("portal: escalation beyond the member's owner roles", () => {
+  it("refuses a member key a permission its owner roles lack, and the key follows a demotion", async () => {
+    const ws = await organisation();
+    const token = await member(ws.org, "member", "omar");
+    await setOwnerRoles(ws.id, "omar", ["viewer"]);
+    const problem = await expectProblem(
+      await portalFetch("POST", "/keys", {
+        token,
+        body: { type: "member", name: "x", permissions: ["products:read", "products:write"] },
+      }),
+      400,
+      "permission_not_allowed",
+    );
+    expect(JSON.stringify(problem.errors)).toContain("products:write");
+    await setOwnerRoles(ws.id, "omar", ["editor"]);
+    const key = await portalKey(token, { type: "member", name: "x", permissions: ["products:read", "products:write"] });
+    expect((await apiCall("/api/products", key.key, { method: "POST" })).status).toBe(200);
+    await setOwnerRoles(ws.id, "omar", ["viewer"]);
+    await expectProblem(
+      await apiCall("/api/products", key.key, { method: "POST" }),
+      403,
+      "insufficient_permissions",
+    );
+  });
+
+  it("with syncOwnerRoles, an older token cannot undo the provider's demotion", async () => {
+    const ws = await organisation();
+    const sync = portalEnv({ syncOwnerRoles: true, roles: { editor: ["keys:own"], viewer: [] } });
+    const now = Math.floor(Date.now() / 1000);
+    const old = await memberToken({ org_id: ws.org, org_role: "editor" }, { sub: "nia", iat: now - 60 });
+    const first = await portal("GET", "/session", { token: old, env: sync });
+    expect(first.json.member.roles).toEqual(["editor"]);
+    expect(first.json.permissions).toEqual(["keys:own"]);
+    await setOwnerRoles(ws.id, "nia", ["viewer"]);
+    const after = await portal("GET", "/session", { token: old, env: sync });
+    expect(after.json.member.roles).toEqual(["viewer"]);
+    expect(after.json.permissions).toEqual([]);
+    await expectProblem(
+      await portalFetch("POST", "/keys", { token: old, env: sync, body: { type: "member", name: "x" } }),
+      403,
+      "insufficient_permissions",
+    );
+    const noIat = await memberToken({ org_id: ws.org, org_role: "editor" }, { sub: "nia", iat: null });
+    expect((await portal("GET", "/session", { token: noIat, env: sync })).json.member.roles).toEqual(["viewer"]);
   });
 });

@@ -335,3 +335,28 @@ describe("portal: policy", () => {
     expect(local.status).toBe(200);
   });
 });
+
+describe("portal: syncOwnerRoles", () => {
+  it("sets the owner roles from a newer token, audited as the member, and keeps them for older ones", async () => {
+    const ws = await organisation();
+    const sync = portalEnv({ syncOwnerRoles: true, roles: { editor: ["keys:own", "usage:read"], viewer: ["keys:read"] } });
+    const now = Math.floor(Date.now() / 1000);
+    const token = await memberToken({ org_id: ws.org, org_role: ["editor", "not-a-role"] }, { sub: "sol", iat: now + 60 });
+    const session = await portal("GET", "/session", { token, env: sync });
+    expect(session.status, session.text).toBe(200);
+    expect(session.json.member.roles).toEqual(["editor"]);
+    const { json: owner } = await admin("GET", `/owners/sol?workspaceId=${ws.id}`);
+    expect(owner.roles).toEqual(["editor"]);
+    const { json: audit } = await admin("GET", `/audit?workspaceId=${ws.id}`);
+    const update = audit.items.find((item: Json) => item.action === "owner.update");
+    expect(update.actor).toEqual({ type: "portal", id: "sol" });
+    const older = await memberToken({ org_id: ws.org, org_role: "viewer" }, { sub: "sol", iat: now });
+    const kept = await portal("GET", "/session", { token: older, env: sync });
+    expect(kept.json.member.roles).toEqual(["editor"]);
+    expect(kept.json.permissions).toEqual(["keys:own", "usage:read"]);
+    const newer = await memberToken({ org_id: ws.org, org_role: "viewer" }, { sub: "sol", iat: now + 120 });
+    const demoted = await portal("GET", "/session", { token: newer, env: sync });
+    expect(demoted.json.member.roles).toEqual(["viewer"]);
+    expect(demoted.json.permissions).toEqual(["keys:read"]);
+  });
+});
