@@ -130,9 +130,7 @@ export class AuditStore {
   }
 
   private bound(sql: string, entry: AuditEntry): D1PreparedStatement {
-    return this.db
-      .prepare(sql)
-      .bind(...auditValues(entry));
+    return this.db.prepare(sql).bind(...auditValues(entry));
   }
 
   /** Newest first; `before` is the `seq` cursor of the previous page. */

@@ -243,7 +243,11 @@ describe("portal: escalation beyond the member's owner roles", () => {
     );
     expect(JSON.stringify(problem.errors)).toContain("products:write");
     await setOwnerRoles(ws.id, "omar", ["editor"]);
-    const key = await portalKey(token, { type: "member", name: "x", permissions: ["products:read", "products:write"] });
+    const key = await portalKey(token, {
+      type: "member",
+      name: "x",
+      permissions: ["products:read", "products:write"],
+    });
     expect((await apiCall("/api/products", key.key, { method: "POST" })).status).toBe(200);
     await setOwnerRoles(ws.id, "omar", ["viewer"]);
     await expectProblem(
@@ -271,6 +275,8 @@ describe("portal: escalation beyond the member's owner roles", () => {
       "insufficient_permissions",
     );
     const noIat = await memberToken({ org_id: ws.org, org_role: "editor" }, { sub: "nia", iat: null });
-    expect((await portal("GET", "/session", { token: noIat, env: sync })).json.member.roles).toEqual(["viewer"]);
+    expect((await portal("GET", "/session", { token: noIat, env: sync })).json.member.roles).toEqual([
+      "viewer",
+    ]);
   });
 });

@@ -339,9 +339,15 @@ describe("portal: policy", () => {
 describe("portal: syncOwnerRoles", () => {
   it("sets the owner roles from a newer token, audited as the member, and keeps them for older ones", async () => {
     const ws = await organisation();
-    const sync = portalEnv({ syncOwnerRoles: true, roles: { editor: ["keys:own", "usage:read"], viewer: ["keys:read"] } });
+    const sync = portalEnv({
+      syncOwnerRoles: true,
+      roles: { editor: ["keys:own", "usage:read"], viewer: ["keys:read"] },
+    });
     const now = Math.floor(Date.now() / 1000);
-    const token = await memberToken({ org_id: ws.org, org_role: ["editor", "not-a-role"] }, { sub: "sol", iat: now + 60 });
+    const token = await memberToken(
+      { org_id: ws.org, org_role: ["editor", "not-a-role"] },
+      { sub: "sol", iat: now + 60 },
+    );
     const session = await portal("GET", "/session", { token, env: sync });
     expect(session.status, session.text).toBe(200);
     expect(session.json.member.roles).toEqual(["editor"]);
