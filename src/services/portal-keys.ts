@@ -27,6 +27,9 @@ const DAY_MS = 86_400_000;
 /** Usage of this many keys is read at once when summing. */
 const USAGE_BATCH = 20;
 
+/** A key's id: `key_` and 20 base62 characters. */
+const KEY_ID = /^key_[A-Za-z0-9]{20}$/;
+
 /** `ownerId` as the admin API takes it: a member's subject must be one to own keys. */
 const OWNER_ID = /^[A-Za-z0-9_.:@|-]{1,128}$/;
 
@@ -102,6 +105,8 @@ export class PortalKeyService {
     if (!this.holds("keys:read") && !this.holds("keys:own")) {
       throw forbidden("Seeing keys needs the portal permission keys:read or keys:own.");
     }
+    // An id that cannot be a key's costs no object call.
+    if (!KEY_ID.test(id)) throw notFound("key", id);
     const inspection = await this.keys.get(this.context, id).catch((error: unknown) => {
       if (error instanceof Refusal && error.code === "not_found") throw notFound("key", id);
       throw error;

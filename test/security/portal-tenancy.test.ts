@@ -70,6 +70,16 @@ describe("portal: cross-tenant access", () => {
     await expectUnreachable(await member(mine.org, "member", "carol"), shared.id);
   });
 
+  it("answers 404 for ids that are no key's, without asking any object", async () => {
+    const mine = await organisation();
+    const token = await member(mine.org, "owner");
+    for (const id of ["nope", "key_short", `key_${"a".repeat(21)}`, "ws_aaaaaaaaaaaaaaaaaaaa", "..%2Fkeys"]) {
+      await expectProblem(await portalFetch("GET", `/keys/${id}`, { token }), 404, "not_found");
+    }
+    const unknown = `key_${"Z".repeat(20)}`;
+    await expectProblem(await portalFetch("POST", `/keys/${unknown}/revoke`, { token }), 404, "not_found");
+  });
+
   it("lets nothing in the body choose the workspace", async () => {
     const mine = await organisation();
     const theirs = await organisation();
