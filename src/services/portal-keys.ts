@@ -287,20 +287,31 @@ export class PortalKeyService {
     }
   }
 
-  /** Renames, disables or enables; a key the provider disabled stays disabled. */
+  /** Refuses a change that would free a key someone other than a member disabled. */
+  private async notHeldDisabled(record: KeyRecord, what: string): Promise<void> {
+    if (!record.enabled && (await this.audit.heldDisabled(record.workspaceId, record.id))) {
+      throw forbidden(`The provider disabled this key; only the provider can ${what} it.`);
+    }
+  }
+
+  /**
+   * Renames, disables or enables; a key the provider disabled stays disabled. An enable is
+   * applied only if the key was not changed since it was checked (409 `conflict` otherwise),
+   * so a disable that lands in between is never undone.
+   */
   async update(id: string, change: { name?: string; enabled?: boolean }): Promise<KeyRecord> {
     const record = await this.changeable(id, "refuse");
     if (change.enabled === true && !record.enabled) {
-      const by = await this.audit.lastDisabledBy(record.workspaceId, id);
-      if (by !== "portal") {
-        throw forbidden("The provider disabled this key; only the provider can enable it again.");
-      }
+      await this.notHeldDisabled(record, "enable");
+      return this.keys.update(this.context, id, change, { ifUnchangedSince: record.updatedAt });
     }
     return this.keys.update(this.context, id, change);
   }
 
+  /** A successor inherits its predecessor's state: a key the provider disabled is not rotated either. */
   async rotate(id: string, gracePeriodSeconds: number): Promise<{ record: KeyRecord; key: string }> {
-    await this.changeable(id, "refuse");
+    const record = await this.changeable(id, "refuse");
+    await this.notHeldDisabled(record, "rotate");
     const days = this.portal.maxLifetimeDays;
     return this.keys.rotate(
       this.context,

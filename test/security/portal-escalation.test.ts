@@ -146,6 +146,12 @@ describe("portal: escalation", () => {
       "insufficient_permissions",
     );
     expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
+    // Nor rotate it: the successor would inherit the disabled state, and could be enabled.
+    await expectProblem(
+      await portalFetch("POST", `/keys/${key.id}/rotate`, { token, body: {} }),
+      403,
+      "insufficient_permissions",
+    );
     // A key the member disabled itself it may enable again.
     const other = await portalKey(token, { type: "server", name: "other" });
     expect((await portal("PATCH", `/keys/${other.id}`, { token, body: { enabled: false } })).status).toBe(
@@ -153,6 +159,22 @@ describe("portal: escalation", () => {
     );
     const enabled = await portal("PATCH", `/keys/${other.id}`, { token, body: { enabled: true } });
     expect(enabled.json.enabled).toBe(true);
+  });
+
+  it("cannot enable a key the provider disabled again after the member did", async () => {
+    const ws = await organisation();
+    const token = await member(ws.org, "owner");
+    const key = await portalKey(token, { type: "server", name: "mine" });
+    expect((await portal("PATCH", `/keys/${key.id}`, { token, body: { enabled: false } })).status).toBe(200);
+    expect(
+      (await admin("PATCH", `/keys/${key.id}`, { enabled: false, name: "held by the provider" })).status,
+    ).toBe(200);
+    await expectProblem(
+      await portalFetch("PATCH", `/keys/${key.id}`, { token, body: { enabled: true } }),
+      403,
+      "insufficient_permissions",
+    );
+    expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
   });
 
   it("cannot rotate past maxLifetimeDays, and a rotation keeps the expiry", async () => {
