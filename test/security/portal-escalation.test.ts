@@ -5,7 +5,8 @@
  * enable a key the provider disabled, and cannot outlive `maxLifetimeDays` by rotation.
  */
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem } from "../worker/helpers";
+import type { KeyGateApi } from "../../src/key-client/client";
+import { admin, createKey, expectProblem, keyObject } from "../worker/helpers";
 import {
   apiCall,
   member,
@@ -300,5 +301,23 @@ describe("portal: escalation beyond the member's owner roles", () => {
     expect((await portal("GET", "/session", { token: noIat, env: sync })).json.member.roles).toEqual([
       "viewer",
     ]);
+  });
+});
+
+describe("portal: an enable racing a provider's disable", () => {
+  it("is applied by the key's object only if the key is unchanged since the portal checked it", async () => {
+    const ws = await organisation();
+    const key = await createKey(ws.id, { type: "server" });
+    await admin("PATCH", `/keys/${key.id}`, { enabled: false });
+    const object = keyObject(key.id) as unknown as KeyGateApi;
+    const scope = { workspaceId: ws.id, permissions: [] };
+    const context = {
+      actor: { type: "portal" as const, id: "user_1" },
+      requestId: "r1",
+      auditId: "aud_race",
+    };
+    const stale = await object.update(scope, { enabled: true }, null, { ...context, ifUnchangedSince: 1 });
+    expect(stale).toEqual({ ok: false, code: "conflict" });
+    expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
   });
 });
