@@ -24,6 +24,7 @@ import { requestLog } from "./http/request-log";
 import { validationHook } from "./http/validation-hook";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
 import { loadPolicy, type PolicyProblem } from "./policy/load";
+import { portalApi } from "./portal/api";
 import { Refusal } from "./refusals";
 import { authorizeHandler, nginxStatuses, reportedFacts } from "./routes/authorize";
 import { health } from "./routes/health";
@@ -101,6 +102,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   registerVerifyRoute(surfaces, compiled);
   registerLeakRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
+  if (compiled.policy.portal) surfaces.route("/portal", portalApi(compiled));
   registerConsole(surfaces, base);
   const methodsAt = methodsOf(surfaces);
   surfaces.all("*", (c) => {

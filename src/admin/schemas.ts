@@ -58,7 +58,7 @@ function isNotDotsOnly(text: string): boolean {
 }
 
 /** Free text of at most `max` characters (key and workspace names). */
-function cleanText(max: number) {
+export function cleanText(max: number) {
   return z
     .string()
     .max(max)

@@ -23,6 +23,11 @@ export interface IsolateMemory {
 
 const isolate: IsolateMemory = { known: new KnownKeys(), abuse: new AbuseGuard() };
 
+/** This isolate's memory: the portal counts failed tokens in the same abuse guard as keys. */
+export function isolateMemory(): IsolateMemory {
+  return isolate;
+}
+
 /**
  * Key lookups read a D1 replica (a `first-unconstrained` session, one per lookup: no request
  * reads another's writes through it) and, for a hash it does not show, the primary: the plain
