@@ -83,6 +83,8 @@ code { font-family: var(--portcullis-mono-font, ui-monospace, SFMono-Regular, Me
 fieldset { border: 1px solid var(--_border); border-radius: var(--_radius); margin: 0 0 0.9rem; padding: 0.5rem 0.8rem; }
 .check { display: flex; gap: 0.5rem; align-items: center; margin: 0.25rem 0; min-height: 2rem; }
 .check input { width: 1.1rem; height: 1.1rem; }
+.card > h3:first-child { margin-top: 0; }
+[data-screen="key"] > button.secondary { margin-bottom: 0.75rem; }
 .card { border: 1px solid var(--_border); border-radius: var(--_radius); padding: 0.8rem; margin: 0.75rem 0; background: var(--_surface); }
 .secret { border: 2px solid var(--_danger); background: var(--_warning); color: var(--_warning-text); }
 .secret h2 { color: var(--_warning-text); }
@@ -98,7 +100,7 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .alert code { color: var(--_muted); font-size: 0.85em; }
 .status { font-weight: 600; }
 ul.totals { list-style: none; display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; padding: 0; margin: 0.5rem 0; }
-.chart { width: 100%; overflow: hidden; margin-top: 0.5rem; }
+.chart { width: 100%; overflow: hidden; margin-top: 0.5rem; border: 0 solid var(--_border); }
 dialog {
   color: var(--_fg); background: var(--_bg); border: 1px solid var(--_border); border-radius: var(--_radius);
   max-width: min(32rem, calc(100vw - 2rem)); padding: 1rem;
