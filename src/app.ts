@@ -24,6 +24,7 @@ import { requestLog } from "./http/request-log";
 import { validationHook } from "./http/validation-hook";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
 import { loadPolicy, type PolicyProblem } from "./policy/load";
+import { registerPortalElement } from "./portal/element-route";
 import { Refusal } from "./refusals";
 import { authorizeHandler, nginxStatuses, reportedFacts } from "./routes/authorize";
 import { health } from "./routes/health";
@@ -102,6 +103,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   registerLeakRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
   registerConsole(surfaces, base);
+  registerPortalElement(surfaces, compiled);
   const methodsAt = methodsOf(surfaces);
   surfaces.all("*", (c) => {
     const allow = methodsAt(c.req.path.slice(base.length));
