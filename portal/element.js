@@ -656,7 +656,7 @@ export class PortcullisKeys extends HTMLElement {
       mayChange && byPortal && status !== "revoked" && status !== "expired"
         ? this.#rotateForm(key, act)
         : null;
-    const windows = key.windows ?? [];
+    const windows = key.limits;
     this.#show(
       key.name ?? key.id,
       h(
