@@ -15,6 +15,8 @@ import "./element.js";
 const STORAGE = "portcullis.portal.token";
 /** How long before `exp` the page asks for a new token, ms. */
 const REFRESH_BEFORE_MS = 60_000;
+/** A token with less than this left is not asked to be replaced again: it just ends, ms. */
+const MIN_ASK_MS = 1_000;
 
 const main = /** @type {HTMLElement} */ (document.getElementById("main"));
 const origins = (main.dataset.origins ?? "").split(" ").filter((origin) => origin !== "");
@@ -83,22 +85,29 @@ function ended() {
   say(WORDS.ended, true);
 }
 
-/** Shows the element for `next`, and plans the refresh and the end of the session. @param {string} next */
+/**
+ * Shows the element for `next`, and plans the refresh and the end of the session: the page asks
+ * for a new token a minute before `exp` (half the time left, for a token shorter than two
+ * minutes), again at half of what is then left while its opener answers the same token, and
+ * gives up at `exp`.
+ * @param {string} next
+ */
 function use(next) {
   token = next;
   sessionStorage.setItem(STORAGE, next);
   for (const timer of timers) clearTimeout(timer);
   const expiry = expiryOf(next);
-  if (expiry === null || expiry <= Date.now()) {
+  const left = expiry === null ? 0 : expiry - Date.now();
+  if (left <= 0) {
     ended();
     return;
   }
   timers = [
-    setTimeout(askOpener, Math.max(0, expiry - REFRESH_BEFORE_MS - Date.now())),
     setTimeout(() => {
       if (token === next) ended();
-    }, expiry - Date.now()),
+    }, left),
   ];
+  if (left > MIN_ASK_MS) timers.push(setTimeout(askOpener, left - Math.min(REFRESH_BEFORE_MS, left / 2)));
   if (!element) {
     element = document.createElement("portcullis-keys");
     element.setAttribute("locale", locale);
