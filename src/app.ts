@@ -24,6 +24,7 @@ import { requestLog } from "./http/request-log";
 import { validationHook } from "./http/validation-hook";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
 import { loadPolicy, type PolicyProblem } from "./policy/load";
+import { portalApi } from "./portal/api";
 import { registerPortalElement } from "./portal/element-route";
 import { Refusal } from "./refusals";
 import { authorizeHandler, nginxStatuses, reportedFacts } from "./routes/authorize";
@@ -102,6 +103,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   registerVerifyRoute(surfaces, compiled);
   registerLeakRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
+  if (compiled.policy.portal) surfaces.route("/portal", portalApi(compiled));
   registerConsole(surfaces, base);
   registerPortalElement(surfaces, compiled);
   const methodsAt = methodsOf(surfaces);

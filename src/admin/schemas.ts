@@ -58,7 +58,7 @@ function isNotDotsOnly(text: string): boolean {
 }
 
 /** Free text of at most `max` characters (key and workspace names). */
-function cleanText(max: number) {
+export function cleanText(max: number) {
   return z
     .string()
     .max(max)
@@ -404,12 +404,29 @@ export const PutOwnerBody = z
   })
   .openapi("PutOwner");
 
+export const PutOwnerRolesBody = z
+  .strictObject({
+    roles: z
+      .array(RoleName)
+      .max(50)
+      .openapi({ description: "Role names of the workspace or of `policy.roles`; `[]` = none" }),
+  })
+  .openapi("PutOwnerRoles");
+
 export const OwnerSchema = z
   .object({
     ownerId: z.string(),
     workspaceId: z.string(),
     limits: z.array(WindowView).openapi({ description: "One entry per owner window, with live remaining" }),
     credits: Credits.nullable(),
+    roles: z.array(z.string()).openapi({
+      description:
+        "The owner's roles: a key of an `ownerScoped` type holds a permission only while they grant it; `[]` when none or never set",
+    }),
+    rolesAsOf: IsoTime.nullable().openapi({
+      description:
+        "When the roles are as of: a change by root or an admin key dates them 30 s ahead, a portal sync its token's `iat`; null: never set",
+    }),
     keyCount: z.number().int().openapi({ description: "Keys of the owner neither revoked nor deleted" }),
   })
   .openapi("Owner");

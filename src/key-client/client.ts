@@ -12,12 +12,14 @@ import type {
   AuthorizeOutcome,
   ChangeContext,
   ContextChange,
+  CreateCap,
   CreditChange,
   HandOff,
   KeyPatch,
   KeySnapshot,
   LeaseAsk,
   LeaseReport,
+  RotationSuccessor,
   WriteOutcome,
 } from "./contract";
 
@@ -49,11 +51,12 @@ export interface KeyGateApi {
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
     inherited?: Counters | null,
+    cap?: CreateCap | null,
   ): Promise<WriteOutcome>;
   /** Creates the successor (shown once by the caller) and retires this key after `graceMs`. */
   rotate(
     scope: AdminScope,
-    successor: { id: string; hash: string; start: string },
+    successor: RotationSuccessor,
     graceMs: number,
     context: ChangeContext,
   ): Promise<WriteOutcome>;

@@ -26,6 +26,8 @@ export interface ContextChange {
   role?: { name: string; permissions: string[] | null };
   /** Whether owner `id` now has limits or credits; ignored by a key of another owner. */
   owner?: { id: string; metered: boolean };
+  /** Owner `id`'s roles changed: the key reads them from D1 (ignored by a key of another owner). */
+  ownerRoles?: { id: string };
 }
 
 /** The fields `PATCH /keys/:id` may change. */
@@ -86,8 +88,39 @@ export type WriteOutcome =
   | {
       ok: false;
       /** `absent`: this object holds no key yet (one created before objects were addressed by id). */
-      code: "absent" | "not_found" | "key_revoked" | "conflict" | "forbidden" | "unavailable";
+      /** `limit_reached`: a create's `CreateCap` was full, so nothing was written. */
+      code:
+        | "absent"
+        | "not_found"
+        | "key_revoked"
+        | "conflict"
+        | "forbidden"
+        | "unavailable"
+        | "limit_reached";
     };
+
+/**
+ * The maximums a portal create keeps (docs/portal.md#maximums): the key is inserted only if the
+ * workspace's active keys of `types` number fewer than `maxPerWorkspace` and, for a member's
+ * key, the member's active keys of `member.types` fewer than `member.max`, counted in the same
+ * D1 statement as the insert, so that concurrent creates cannot pass a maximum together.
+ */
+/**
+ * The key a rotation creates; `expiresBy`, when set, is the latest expiry it may have (the
+ * portal's `maxLifetimeDays`): it keeps its predecessor's expiry if that is earlier.
+ */
+export interface RotationSuccessor {
+  id: string;
+  hash: string;
+  start: string;
+  expiresBy?: number;
+}
+
+export interface CreateCap {
+  types: string[];
+  maxPerWorkspace: number;
+  member: { ownerId: string; types: string[]; max: number } | null;
+}
 
 /** A key as its object holds it: the record with live balance and last use, its context and counters. */
 export interface KeySnapshot {

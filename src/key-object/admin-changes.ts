@@ -11,8 +11,10 @@ import type {
   AdminScope,
   ChangeContext,
   ContextChange,
+  CreateCap,
   CreditChange,
   KeyPatch,
+  RotationSuccessor,
   WriteOutcome,
 } from "../key-client/contract";
 import { onlyRestricts } from "../keys/change";
@@ -25,7 +27,7 @@ import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { AuditAction } from "../storage/audit";
 import { AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
-import { type KeyContext, readKeyContext } from "../storage/key-context";
+import { readKeyContext, type StoredContext, storedContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import type { KeyCell, StoredState } from "./cell";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
@@ -63,6 +65,7 @@ export class KeyChanges {
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
     inherited: Counters | null,
+    cap: CreateCap | null = null,
   ): Promise<WriteOutcome> {
     return this.writes.run(async () => {
       if (this.cell.state) return { ok: false, code: "conflict" };
@@ -77,11 +80,21 @@ export class KeyChanges {
               rotatedFrom: initial.record.rotatedFrom,
             })
           : keyEvent(newId("evt"), "key.created", initial.record, initial.record.updatedAt);
-      await db.batch([
-        keys.insert(initial.record, hash),
-        new AuditStore(db).insert(entry),
-        new EventStore(db).insert(event),
-      ]);
+      const { id } = initial.record;
+      const [inserted] = await db.batch(
+        cap
+          ? [
+              keys.insertCapped(initial.record, hash, cap, this.now()),
+              new AuditStore(db).insertIfKey(entry, id),
+              new EventStore(db).insertIfKey(event, id),
+            ]
+          : [
+              keys.insert(initial.record, hash),
+              new AuditStore(db).insert(entry),
+              new EventStore(db).insert(event),
+            ],
+      );
+      if (inserted?.meta.changes === 0) return { ok: false, code: "limit_reached" };
       await this.writes.publish([event]);
       // The workspace's plan and the roles' permissions are read again now that the key is in
       // D1: a plan change or role edit that listed the workspace's keys before this insert
@@ -123,6 +136,8 @@ export class KeyChanges {
             return {
               ...(patch.roles && { rolePermissions: fresh.rolePermissions }),
               ownerMetered: fresh.ownerMetered,
+              ownerRoles: fresh.ownerRoles,
+              ownerRolePermissions: fresh.ownerRolePermissions,
             };
           },
         }),
@@ -190,7 +205,7 @@ export class KeyChanges {
    */
   rotate(
     scope: AdminScope,
-    successor: { id: string; hash: string; start: string },
+    successor: RotationSuccessor,
     graceMs: number,
     context: ChangeContext,
     objectOf: (id: string) => KeyGateApi,
@@ -204,8 +219,12 @@ export class KeyChanges {
       const resume = this.cell.pause();
       try {
         const now = this.now();
+        const kept = this.cell.view(state.record);
+        const { expiresBy } = successor;
         const record: KeyRecord = {
-          ...this.cell.view(state.record),
+          ...kept,
+          expiresAt:
+            expiresBy === undefined ? kept.expiresAt : Math.min(kept.expiresAt ?? expiresBy, expiresBy),
           id: successor.id,
           start: successor.start,
           createdAt: now,
@@ -310,16 +329,36 @@ export class KeyChanges {
     });
   }
 
-  /** Applies a workspace plan change, a role edit or an owner's settings pushed by the admin API. */
+  /**
+   * Applies a workspace plan change, a role edit or an owner's settings pushed by the admin API.
+   * A change of the owner's roles is read from D1 here, after the change's D1 write: of two
+   * concurrent changes, the one applied last reads the later one, whatever order they arrive in.
+   */
   updateContext(change: ContextChange): Promise<void> {
     return this.writes.run(async () => {
+      const fresh =
+        change.ownerRoles && this.cell.state && this.cell.state.record.ownerId === change.ownerRoles.id
+          ? await contextOf(this.db(), this.cell.state.record)
+          : null;
+      // Read after the await: admin writes are serialised, and the refresh drops what it read
+      // before this write.
       const state = this.cell.state;
       if (!state) return;
       const next: StoredState = { ...state };
+      if (fresh) {
+        next.ownerRoles = fresh.ownerRoles;
+        next.ownerRolePermissions = fresh.ownerRolePermissions;
+      }
       if (change.workspacePlan !== undefined) next.workspacePlan = change.workspacePlan;
       if (change.role) {
         const { [change.role.name]: _, ...others } = state.rolePermissions;
         next.rolePermissions = change.role.permissions
+          ? { ...others, [change.role.name]: change.role.permissions }
+          : others;
+      }
+      if (change.role && state.ownerRoles?.includes(change.role.name)) {
+        const { [change.role.name]: _, ...others } = state.ownerRolePermissions ?? {};
+        next.ownerRolePermissions = change.role.permissions
           ? { ...others, [change.role.name]: change.role.permissions }
           : others;
       }
@@ -424,10 +463,6 @@ function refusal(
  * A key's context as D1 has it now: its workspace's plan, its roles' permissions and whether
  * its owner has limits or credits that apply to it.
  */
-export async function contextOf(
-  db: D1Database,
-  record: KeyRecord,
-): Promise<Pick<KeyContext, "workspacePlan" | "rolePermissions" | "ownerMetered">> {
-  const { workspacePlan, rolePermissions, ownerMetered } = await readKeyContext(db, record);
-  return { workspacePlan, rolePermissions, ownerMetered };
+export async function contextOf(db: D1Database, record: KeyRecord): Promise<StoredContext> {
+  return storedContext(await readKeyContext(db, record));
 }

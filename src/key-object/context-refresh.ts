@@ -3,12 +3,12 @@
  * from D1 once `ROLE_REFRESH_MS` has passed (docs/key-object.md). The result is dropped when any
  * write replaced the state while D1 was read (the cell's version moved): that write is newer.
  */
-import { ownerApplies, readKeyContext } from "../storage/key-context";
+import { ownerApplies, readKeyContext, storedContext } from "../storage/key-context";
 import type { KeyCell } from "./cell";
 
 /**
- * Longest time a key's copy of its roles' permissions (and of whether its owner has limits or
- * credits) is trusted, ms. Role edits and owner settings are pushed to every key concerned
+ * Longest time a key's copy of its roles' permissions (and of its owner's roles and whether its
+ * owner has limits or credits) is trusted, ms. Role edits and owner settings are pushed to every key concerned
  * before the admin call returns; this bound covers a push that failed and a key created while
  * its role or owner was being edited.
  */
@@ -39,19 +39,10 @@ export class ContextRefresh {
       const version = this.cell.version;
       const checkedAt = this.now();
       try {
-        const { workspacePlan, rolePermissions, ownerMetered } = await readKeyContext(
-          this.db(),
-          state.record,
-        );
+        const context = storedContext(await readKeyContext(this.db(), state.record));
         const current = this.cell.state;
         if (this.cell.version !== version || !current) return;
-        await this.cell.persist({
-          ...current,
-          workspacePlan,
-          rolePermissions,
-          rolesCheckedAt: checkedAt,
-          ownerMetered,
-        });
+        await this.cell.persist({ ...current, ...context, rolesCheckedAt: checkedAt });
       } finally {
         this.refreshing = null;
       }

@@ -14,12 +14,14 @@ import type {
   AuthorizeOutcome,
   ChangeContext,
   ContextChange,
+  CreateCap,
   CreditChange,
   HandOff,
   KeyPatch,
   KeySnapshot,
   LeaseAsk,
   LeaseReport,
+  RotationSuccessor,
   WriteOutcome,
 } from "../key-client/contract";
 import { type OwnerGateApi, ownerGateOf } from "../key-client/owner-client";
@@ -211,8 +213,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
     inherited: Counters | null = null,
+    cap: CreateCap | null = null,
   ): Promise<WriteOutcome> {
-    return this.changes.create(initial, hash, action, context, inherited);
+    return this.changes.create(initial, hash, action, context, inherited, cap);
   }
 
   async update(
@@ -238,7 +241,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   async rotate(
     scope: AdminScope,
-    successor: { id: string; hash: string; start: string },
+    successor: RotationSuccessor,
     graceMs: number,
     context: ChangeContext,
   ): Promise<WriteOutcome> {

@@ -279,7 +279,11 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi, Porta
     const writes = write ? evaluateWindow("minute", limits.writes, this.portalCalls.writes, now, true) : null;
     if (!calls.allowed || (writes && !writes.allowed)) {
       const refused = calls.allowed ? (writes as WindowOutcome) : calls;
-      return { allowed: false, retryAfter: Math.max(1, refused.status.reset), writes: !!writes && !writes.allowed };
+      return {
+        allowed: false,
+        retryAfter: Math.max(1, refused.status.reset),
+        writes: !!writes && !writes.allowed,
+      };
     }
     this.portalCalls = { calls: calls.next, writes: writes ? writes.next : this.portalCalls.writes };
     await this.ctx.storage.put(PORTAL_CALLS, this.portalCalls);

@@ -147,6 +147,12 @@ const KeyTypeSchema = z.strictObject({
     .positive()
     .optional()
     .describe("Lifetime of a new key that names no `expiresAt`. Absent: keys never expire."),
+  ownerScoped: z
+    .boolean()
+    .default(false)
+    .describe(
+      "true: a key of this type needs an `ownerId` (create, import or patch without one is 400 `bad_request`) and holds a permission only while its owner's roles grant it too: ((its own ∪ its roles') ⊓ its owner's roles') ∪ its plan's, within `allowedPermissions`. An owner never given roles grants nothing. See docs/consistency.md#owners.",
+    ),
 });
 
 const PlanSchema = z.strictObject({

@@ -23,6 +23,11 @@ export interface IsolateMemory {
 
 const isolate: IsolateMemory = { known: new KnownKeys(), abuse: new AbuseGuard() };
 
+/** This isolate's memory: the portal counts failed tokens in the same abuse guard as keys. */
+export function isolateMemory(): IsolateMemory {
+  return isolate;
+}
+
 /**
  * Key lookups read D1 without a session, so always at its primary: a replica that lags could
  * not tell a key created a moment ago from an unknown one (docs/consistency.md#the-cold-path).
@@ -35,8 +40,9 @@ function keyLookup(db: D1Database, background: (work: Promise<unknown>) => void)
     forget: (hash) => locator.forget(hash),
     findByHash: (hash) => keys.findByHash(hash),
     contextOf: async (record) => {
-      const { workspacePlan, rolePermissions, ownerCredits } = await readKeyContext(db, record);
-      return { workspacePlan, rolePermissions, ownerCredits };
+      const { workspacePlan, rolePermissions, ownerCredits, ownerRoles, ownerRolePermissions } =
+        await readKeyContext(db, record);
+      return { workspacePlan, rolePermissions, ownerCredits, ownerRoles, ownerRolePermissions };
     },
   };
 }

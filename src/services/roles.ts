@@ -1,8 +1,8 @@
 /**
  * Roles: named permission bundles of a workspace, beside the policy's, which exist in every
  * workspace (docs/policy.md#roles). A role edit is written to D1 with its audit entry, then
- * pushed to every key holding the role (after this isolate's own leases of them are handed
- * back, so that it waits only for others'); a key whose push failed re-reads its roles within
+ * pushed to every key holding the role and every key whose owner holds it (after this isolate's
+ * own leases of them are handed back, so that it waits only for others'); a key whose push failed re-reads its roles within
  * `ROLE_REFRESH_MS`. Deleting a workspace role that replaced a policy role brings the policy's
  * back, pushed the same way.
  */
@@ -12,6 +12,7 @@ import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
 import { KeyStore } from "../storage/keys";
+import { OwnerStore } from "../storage/owners";
 import { type PolicyRoles, type Role, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
@@ -34,6 +35,7 @@ function listed(role: Role): ListedRole {
 export class RoleService {
   private readonly roles: RoleStore;
   private readonly keys: KeyStore;
+  private readonly owners: OwnerStore;
   private readonly workspaces: WorkspaceStore;
   private readonly audit: AuditStore;
 
@@ -45,6 +47,7 @@ export class RoleService {
   ) {
     this.roles = new RoleStore(db);
     this.keys = new KeyStore(db);
+    this.owners = new OwnerStore(db);
     this.workspaces = new WorkspaceStore(db);
     this.audit = new AuditStore(db);
   }
@@ -120,8 +123,13 @@ export class RoleService {
     await this.push(workspaceId, name, fromPolicy?.permissions ?? null);
   }
 
+  /** To the keys holding the role, and to the keys of the owners holding it (docs/consistency.md#owners). */
   private async push(workspaceId: string, name: string, permissions: string[] | null): Promise<void> {
-    const ids = await this.keys.idsInWorkspace(workspaceId, name);
+    const [holders, owned] = await Promise.all([
+      this.keys.idsInWorkspace(workspaceId, name),
+      this.owners.keyIdsWithRole(workspaceId, name),
+    ]);
+    const ids = [...new Set([...holders, ...owned])];
     await handBackLeases(this.gates, ids, this.own);
     await pushToKeys(this.gates, ids, { role: { name, permissions } });
   }

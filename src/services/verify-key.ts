@@ -41,12 +41,15 @@ export interface KeyLookup {
   findByHash(hash: string): Promise<StoredKey | null>;
   /**
    * What a decision needs besides the record: its workspace's plan and its roles' permissions;
-   * and whether its owner has credits (docs/consistency.md#owners), which fail closed like the key's own.
+   * whether its owner has credits (docs/consistency.md#owners), which fail closed like the key's own; and its
+   * owner's roles, which an ownerScoped key's permissions are kept within.
    */
   contextOf(record: KeyRecord): Promise<{
     workspacePlan: string | null;
     rolePermissions: Record<string, string[]>;
     ownerCredits: boolean;
+    ownerRoles: string[];
+    ownerRolePermissions: Record<string, string[]>;
   }>;
 }
 

@@ -59,6 +59,26 @@ export class RoleStore {
     return results.map(toRole);
   }
 
+  /**
+   * The workspace's roles a key needs: those of `names` (its own) and, when `ownerId` is given,
+   * those its owner holds, in one query.
+   */
+  async findForKey(workspaceId: string, names: readonly string[], ownerId: string | null): Promise<Role[]> {
+    if (names.length === 0 && ownerId === null) return [];
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT * FROM roles WHERE workspace_id = ?1 AND (
+             name IN (SELECT value FROM json_each(?2))
+             OR name IN (SELECT value FROM owners, json_each(owners.roles)
+                         WHERE owners.workspace_id = ?1 AND owners.owner_id = ?3))`,
+        )
+        .bind(workspaceId, JSON.stringify(names), ownerId)
+        .all<RoleRow>(),
+    );
+    return results.map(toRole);
+  }
+
   upsert(role: Role): D1PreparedStatement {
     return this.db
       .prepare(

@@ -92,7 +92,10 @@ describe("portal: escalation", () => {
       "bad_request",
     );
     await expectProblem(
-      await portalFetch("POST", "/keys", { token, body: { type: "server", name: "x", limits: { minute: 11 } } }),
+      await portalFetch("POST", "/keys", {
+        token,
+        body: { type: "server", name: "x", limits: { minute: 11 } },
+      }),
       400,
       "bad_request",
     );
@@ -135,7 +138,9 @@ describe("portal: escalation", () => {
     expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
     // A key the member disabled itself it may enable again.
     const other = await portalKey(token, { type: "server", name: "other" });
-    expect((await portal("PATCH", `/keys/${other.id}`, { token, body: { enabled: false } })).status).toBe(200);
+    expect((await portal("PATCH", `/keys/${other.id}`, { token, body: { enabled: false } })).status).toBe(
+      200,
+    );
     const enabled = await portal("PATCH", `/keys/${other.id}`, { token, body: { enabled: true } });
     expect(enabled.json.enabled).toBe(true);
   });
@@ -174,7 +179,10 @@ describe("portal: escalation", () => {
     const token = await member(ws.org, "owner");
     const key = await portalKey(token, { type: "server", name: "x" });
     await expectProblem(
-      await portalFetch("POST", `/keys/${key.id}/rotate`, { token, body: { gracePeriodSeconds: 8 * 86_400 } }),
+      await portalFetch("POST", `/keys/${key.id}/rotate`, {
+        token,
+        body: { gracePeriodSeconds: 8 * 86_400 },
+      }),
       400,
       "bad_request",
     );

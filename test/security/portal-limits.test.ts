@@ -36,7 +36,12 @@ describe("portal: CORS", () => {
   });
 
   it("grants nothing to another origin, on preflights and answers alike", async () => {
-    for (const origin of ["https://evil.test", "null", `${APP_ORIGIN}.evil.test`, "http://app.provider.test"]) {
+    for (const origin of [
+      "https://evil.test",
+      "null",
+      `${APP_ORIGIN}.evil.test`,
+      "http://app.provider.test",
+    ]) {
       const response = await preflight(origin);
       expect(response.headers.get("access-control-allow-origin")).toBeNull();
       expect(response.headers.get("access-control-allow-credentials")).toBeNull();
@@ -57,7 +62,10 @@ describe("portal: CORS", () => {
     expect(denied.headers.get("access-control-allow-credentials")).toBeNull();
     expect(denied.headers.get("vary")).toContain("Origin");
     const { org } = await organisation();
-    const ok = await portalFetch("GET", "/session", { token: await member(org, "owner"), headers: { Origin: APP_ORIGIN } });
+    const ok = await portalFetch("GET", "/session", {
+      token: await member(org, "owner"),
+      headers: { Origin: APP_ORIGIN },
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("access-control-allow-origin")).toBe(APP_ORIGIN);
   });
@@ -102,7 +110,9 @@ describe("portal: budgets", () => {
     // Reads still pass; another member of the workspace has its own budget.
     expect((await portal("GET", "/keys", { token })).status).toBe(200);
     const other = await member(ws.org, "owner", "other");
-    expect((await portal("PATCH", `/keys/${created.json.id}`, { token: other, body: { name: "x" } })).status).toBe(200);
+    expect(
+      (await portal("PATCH", `/keys/${created.json.id}`, { token: other, body: { name: "x" } })).status,
+    ).toBe(200);
   });
 
   it("limits a member to 300 calls a minute, exactly", { timeout: 180_000 }, async () => {

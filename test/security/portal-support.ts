@@ -111,9 +111,14 @@ export interface PortalCall {
 export function portalFetch(method: string, path: string, call: PortalCall = {}): Promise<Response> {
   const headers = new Headers(call.headers);
   if (call.token) headers.set("Authorization", `Bearer ${call.token}`);
-  if (call.body !== undefined && !headers.has("content-type")) headers.set("Content-Type", "application/json");
+  if (call.body !== undefined && !headers.has("content-type"))
+    headers.set("Content-Type", "application/json");
   const body =
-    call.body === undefined ? undefined : typeof call.body === "string" ? call.body : JSON.stringify(call.body);
+    call.body === undefined
+      ? undefined
+      : typeof call.body === "string"
+        ? call.body
+        : JSON.stringify(call.body);
   return direct(new Request(`${PORTAL}${path}`, { method, headers, body }), call.env ?? DEFAULT_ENV);
 }
 

@@ -94,6 +94,10 @@ describe("portal: cross-tenant access", () => {
     const usage = await portal("GET", "/usage", { token });
     expect(usage.status).toBe(200);
     const other = await portal("GET", `/usage?workspaceId=${theirs.id}`, { token });
-    await expectProblem(new Response(other.text, { status: other.status, headers: other.headers }), 400, "bad_request");
+    await expectProblem(
+      new Response(other.text, { status: other.status, headers: other.headers }),
+      400,
+      "bad_request",
+    );
   });
 });

@@ -9,7 +9,13 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ROOT_TOKEN, SESSION_AUDIENCE, SESSION_ISSUER, SESSION_SECRET, SIGNING_SECRET } from "../fixtures/policy";
+import {
+  ROOT_TOKEN,
+  SESSION_AUDIENCE,
+  SESSION_ISSUER,
+  SESSION_SECRET,
+  SIGNING_SECRET,
+} from "../fixtures/policy";
 import { call, createKey, expectProblem, type Json } from "../worker/helpers";
 import {
   member,
@@ -111,7 +117,13 @@ describe("portal: token confusion", () => {
     const expired = await memberToken(claims, { exp: Math.floor(Date.now() / 1000) - 120 });
     await expectProblem(await portalFetch("GET", "/session", { token: expired }), 401, "token_expired");
     const header = encodePart({ alg: "HS256", typ: "JWT" });
-    const payload = encodePart({ sub: "user_1", org_id: org, org_role: "owner", iss: PORTAL_ISSUER, aud: PORTAL_AUDIENCE });
+    const payload = encodePart({
+      sub: "user_1",
+      org_id: org,
+      org_role: "owner",
+      iss: PORTAL_ISSUER,
+      aud: PORTAL_AUDIENCE,
+    });
     const key = await crypto.subtle.importKey(
       "raw",
       new TextEncoder().encode("portal-provider-secret-0123456789abcdef"),
@@ -208,7 +220,10 @@ describe("portal: hostile claims", () => {
 
   it("reads JSON Pointers as own members only: no __proto__, constructor or inherited values", async () => {
     const { org } = await organisation();
-    const pointerEnv = portalEnv({ workspaceClaim: "/app_metadata/org_id", rolesClaim: "/app_metadata/role" });
+    const pointerEnv = portalEnv({
+      workspaceClaim: "/app_metadata/org_id",
+      rolesClaim: "/app_metadata/role",
+    });
     const good = await memberToken({ app_metadata: { org_id: org, role: "owner" } });
     expect((await portal("GET", "/session", { token: good, env: pointerEnv })).status).toBe(200);
     const escaped = portalEnv({ workspaceClaim: "/a~1b/c~0d" });
@@ -260,7 +275,11 @@ describe("portal: the abuse limit", () => {
     const bad = await memberToken({ org_id: "x", org_role: "owner" }, { iss: "https://evil.test" });
     for (let i = 0; i < 3; i += 1) {
       await expectProblem(
-        await portalFetch("GET", "/session", { token: bad, env: limited, headers: { "CF-Connecting-IP": ip } }),
+        await portalFetch("GET", "/session", {
+          token: bad,
+          env: limited,
+          headers: { "CF-Connecting-IP": ip },
+        }),
         401,
         "invalid_token",
       );

@@ -36,7 +36,10 @@ const RECORD_FIELDS = [
 describe("portal: session", () => {
   it("tells the page who the member is, what it may do and what it may create", async () => {
     const ws = await organisation("metered");
-    const token = await memberToken({ org_id: ws.org, org_role: ["owner", "nonsense"], name: "Ada" }, { sub: "ada" });
+    const token = await memberToken(
+      { org_id: ws.org, org_role: ["owner", "nonsense"], name: "Ada" },
+      { sub: "ada" },
+    );
     const { status, json } = await portal("GET", "/session", { token });
     expect(status).toBe(200);
     expect(json.workspace).toEqual({ id: ws.id, name: `Org ${ws.org}`, plan: "metered" });
@@ -165,7 +168,9 @@ describe("portal: a key's life", () => {
     expect(revoked.json.revokedAt).not.toBeNull();
     await expectProblem(await call("/api/products", { key: successor.key }), 401, "key_revoked");
     const { json: audit } = await admin("GET", `/audit?workspaceId=${ws.id}`);
-    const actions = audit.items.filter((item: Json) => item.actor.type === "portal").map((item: Json) => item.action);
+    const actions = audit.items
+      .filter((item: Json) => item.actor.type === "portal")
+      .map((item: Json) => item.action);
     expect(actions).toEqual(expect.arrayContaining(["key.create", "key.update", "key.rotate", "key.revoke"]));
   });
 
@@ -185,7 +190,10 @@ describe("portal: a key's life", () => {
     expect(keyUsage.json.items.at(-1).allowed).toBe(3);
     const everything = await portal("GET", "/usage?granularity=hour", { token: owner });
     expect(everything.json.items).toHaveLength(24);
-    expect(everything.json.items.at(-1)).toMatchObject({ allowed: 5, denied: { insufficient_permissions: 1 } });
+    expect(everything.json.items.at(-1)).toMatchObject({
+      allowed: 5,
+      denied: { insufficient_permissions: 1 },
+    });
     const ivy = await portal("GET", "/usage", { token: await member(ws.org, "member", "ivy") });
     expect(ivy.json.items.at(-1)).toMatchObject({ allowed: 2, denied: { insufficient_permissions: 1 } });
   });
@@ -211,38 +219,38 @@ describe("portal: workspaces and maximums", () => {
     expect(creates[0].actor.type).toBe("portal");
   });
 
-  it(
-    "holds maxKeysPerWorkspace exactly under 20 concurrent creates, counting provider keys",
-    { timeout: 180_000 },
-    async () => {
-      const ws = await organisation();
-      const capped = portalEnv({ maxKeysPerWorkspace: 12 });
-      await createKey(ws.id, { type: "server", name: "provider" });
-      await createKey(ws.id, { type: "browser", name: "not portal-visible" });
-      const token = await member(ws.org, "owner");
-      const responses = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          portal("POST", "/keys", { token, env: capped, body: { type: "server", name: `k${i}` } }),
-        ),
-      );
-      const statuses = responses.map((response) => response.status);
-      expect(statuses.filter((status) => status === 201)).toHaveLength(11);
-      const refused = responses.filter((response) => response.status === 409);
-      expect(refused).toHaveLength(9);
-      expect(refused[0]?.json.code).toBe("limit_reached");
-      expect(await keyCount(ws.id)).toBe(13);
-      // A rotation is never refused by a maximum; a revoked key frees its place.
-      const any = responses.find((response) => response.status === 201)?.json as Json;
-      expect((await portal("POST", `/keys/${any.id}/rotate`, { token, env: capped, body: {} })).status).toBe(201);
-      await expectProblem(
-        await portalFetch("POST", "/keys", { token, env: capped, body: { type: "server", name: "more" } }),
-        409,
-        "limit_reached",
-      );
-      await portal("POST", `/keys/${any.id}/revoke`, { token, env: capped });
-      expect((await admin("POST", "/keys", { workspaceId: ws.id, type: "server" })).status).toBe(201);
-    },
-  );
+  it("holds maxKeysPerWorkspace exactly under 20 concurrent creates, counting provider keys", {
+    timeout: 180_000,
+  }, async () => {
+    const ws = await organisation();
+    const capped = portalEnv({ maxKeysPerWorkspace: 12 });
+    await createKey(ws.id, { type: "server", name: "provider" });
+    await createKey(ws.id, { type: "browser", name: "not portal-visible" });
+    const token = await member(ws.org, "owner");
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        portal("POST", "/keys", { token, env: capped, body: { type: "server", name: `k${i}` } }),
+      ),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(11);
+    const refused = responses.filter((response) => response.status === 409);
+    expect(refused).toHaveLength(9);
+    expect(refused[0]?.json.code).toBe("limit_reached");
+    expect(await keyCount(ws.id)).toBe(13);
+    // A rotation is never refused by a maximum; a revoked key frees its place.
+    const any = responses.find((response) => response.status === 201)?.json as Json;
+    expect((await portal("POST", `/keys/${any.id}/rotate`, { token, env: capped, body: {} })).status).toBe(
+      201,
+    );
+    await expectProblem(
+      await portalFetch("POST", "/keys", { token, env: capped, body: { type: "server", name: "more" } }),
+      409,
+      "limit_reached",
+    );
+    await portal("POST", `/keys/${any.id}/revoke`, { token, env: capped });
+    expect((await admin("POST", "/keys", { workspaceId: ws.id, type: "server" })).status).toBe(201);
+  });
 
   it("holds maxKeysPerMember exactly under 20 concurrent creates", { timeout: 180_000 }, async () => {
     const ws = await organisation();
@@ -257,7 +265,8 @@ describe("portal: workspaces and maximums", () => {
     expect(responses.filter((response) => response.json.code === "limit_reached")).toHaveLength(17);
     const other = await member(ws.org, "member", "min");
     expect(
-      (await portal("POST", "/keys", { token: other, env: capped, body: { type: "member", name: "x" } })).status,
+      (await portal("POST", "/keys", { token: other, env: capped, body: { type: "member", name: "x" } }))
+        .status,
     ).toBe(201);
   });
 });
@@ -276,11 +285,23 @@ describe("portal: policy", () => {
   });
 
   it.each([
-    ["an admin key type", { keyTypes: { admin: { ownedBy: "workspace", grantable: [] } } }, "portal.keyTypes"],
-    ["an unknown key type", { keyTypes: { nope: { ownedBy: "workspace", grantable: [] } } }, "portal.keyTypes"],
+    [
+      "an admin key type",
+      { keyTypes: { admin: { ownedBy: "workspace", grantable: [] } } },
+      "portal.keyTypes",
+    ],
+    [
+      "an unknown key type",
+      { keyTypes: { nope: { ownedBy: "workspace", grantable: [] } } },
+      "portal.keyTypes",
+    ],
     ["the admin token as secret", { jwt: { secretEnv: "ADMIN_TOKEN" } }, "portal.jwt"],
     ["the origin signing secret", { jwt: { secretEnv: "ORIGIN_SIGNING_SECRET" } }, "portal.jwt"],
-    ["both secret and JWKS", { jwt: { secretEnv: "PORTAL_SECRET", jwksUrl: "https://x.test/jwks" } }, "portal.jwt"],
+    [
+      "both secret and JWKS",
+      { jwt: { secretEnv: "PORTAL_SECRET", jwksUrl: "https://x.test/jwks" } },
+      "portal.jwt",
+    ],
     ["neither secret nor JWKS", { jwt: {} }, "portal.jwt"],
     ["an origin with a path", { origins: ["https://app.test/x"] }, "portal.origins"],
     ["a plain-http origin", { origins: ["http://app.test"] }, "portal.origins"],
@@ -301,7 +322,9 @@ describe("portal: policy", () => {
     expect(webhook.status).toBe(500);
     const leaks = await health({ jwt: { secretEnv: "GH_KEYS" } }, { leaks: { githubKeysEnv: "GH_KEYS" } });
     expect(leaks.status).toBe(500);
-    const local = await health({ origins: ["http://localhost:5173", "http://127.0.0.1", "https://a.test:8443"] });
+    const local = await health({
+      origins: ["http://localhost:5173", "http://127.0.0.1", "https://a.test:8443"],
+    });
     expect(local.status).toBe(200);
   });
 });
