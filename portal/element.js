@@ -214,15 +214,18 @@ export class PortcullisKeys extends HTMLElement {
     if (focus && title) title.focus();
   }
 
-  /** The problem of a failed call, in the member's words, with its detail and code. @param {unknown} error */
-  #alert(error) {
+  /**
+   * The problem of a failed call, in the member's words, with its detail and code.
+   * @param {unknown} error @param {"alert" | "status"} [role] `status` for a standing condition
+   */
+  #alert(error, role = "alert") {
     const t = this.#t;
     const problem = error instanceof Problem ? error : new Problem(0, null);
     const code = /** @type {{code?: string}} */ (error).code ?? problem.code;
     const words = t(code);
     return h(
       "div",
-      { class: "alert", role: "alert", "data-code": code },
+      { class: "alert", role, "data-code": code },
       h("p", {}, h("strong", {}, words !== code ? words : problem.title || t("error"))),
       problem.detail ? h("p", {}, problem.detail) : null,
       h("code", {}, code),
@@ -278,6 +281,13 @@ export class PortcullisKeys extends HTMLElement {
       return;
     }
     const creatable = this.#session.keyTypes.filter((/** @type {any} */ type) => type.canCreate);
+    // Allowed to create, yet no type may be created: the workspace's plan does not include it.
+    const planBlocks =
+      creatable.length === 0 &&
+      this.#session.keyTypes.some(
+        (/** @type {any} */ type) =>
+          this.#can("keys:manage") || (type.ownedBy === "member" && this.#can("keys:own")),
+      );
     const list = h("ul", { class: "keys", "aria-label": t("keys") });
     const more = h("div", {});
     const tab = (/** @type {"all" | "mine"} */ view, /** @type {string} */ label) =>
@@ -332,6 +342,7 @@ export class PortcullisKeys extends HTMLElement {
             ? h("button", { type: "button", onclick: () => this.#createScreen() }, t("create"))
             : null,
         ),
+        planBlocks ? this.#alert({ code: "plan_required" }, "status") : null,
         list,
         more,
         this.#can("usage:read") ? this.#usage(t("usage"), "/usage") : null,
@@ -420,14 +431,16 @@ export class PortcullisKeys extends HTMLElement {
               "fieldset",
               {},
               h("legend", {}, t("limits")),
-              type.limits.map((/** @type {{window: string, max: number}} */ limit) =>
+              type.limits.map((/** @type {{window: string, max: number | null}} */ limit) =>
                 h(
                   "div",
                   { class: "field" },
                   h(
                     "label",
                     { for: `limit-${limit.window}` },
-                    t("limitWindow", { window: t(limit.window), max: limit.max }),
+                    limit.max === null
+                      ? t("limitWindowAny", { window: t(limit.window) })
+                      : t("limitWindow", { window: t(limit.window), max: limit.max }),
                   ),
                   h("input", {
                     type: "number",

@@ -31,6 +31,9 @@ const USERS = {
 };
 const AXE = readFileSync("node_modules/axe-core/axe.min.js", "utf8");
 
+/** The browser and wrangler dev share two cores with other work: wait for the page generously. */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 20_000 });
+
 let browser: Browser;
 let dev: DevServer;
 let provider: Awaited<ReturnType<typeof startProvider>>;
@@ -110,6 +113,7 @@ afterAll(async () => {
 /** A page that records every console error, uncaught error and CSP violation. */
 async function watchedPage(viewport = { width: 1100, height: 800 }, isMobile = false) {
   const context = await browser.newContext({ viewport, isMobile, hasTouch: isMobile });
+  context.setDefaultTimeout(45_000);
   const page = await context.newPage();
   const problems = watch(page);
   return { context, page, problems };
@@ -134,8 +138,8 @@ async function signIn(page: Page, user: keyof typeof USERS, workspace: string) {
   await page.goto(provider.url);
   await page.locator("#user").selectOption(user);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect.poll(() => page.locator("[data-workspace]").textContent()).toBe(workspace);
-  await expect.poll(() => page.locator("[data-screen=keys]").count()).toBe(1);
+  await poll(() => page.locator("[data-workspace]").textContent()).toBe(workspace);
+  await poll(() => page.locator("[data-screen=keys]").count()).toBe(1);
 }
 
 const shadowHtml = (page: Page) =>
@@ -175,14 +179,14 @@ async function shot(page: Page, name: string) {
   await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
 }
 
-describe("the portal element in a provider's page", () => {
+describe("the portal element in a provider's page", { timeout: 120_000 }, () => {
   it("signs in with getToken, creates a key shown once, the proxy takes it, revokes it, the proxy refuses it", async () => {
     const { context, page, problems } = await watchedPage();
     await signIn(page, "ana", `Acme ${HOSTILE}`);
     await shot(page, "portal-keys");
 
     await page.getByRole("button", { name: "Create key" }).click();
-    await expect.poll(() => page.locator("[data-screen=create]").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=create]").count()).toBe(1);
     expect(await page.getByLabel("Read products").isChecked()).toBe(true);
     expect(await page.getByLabel("Change products").isChecked()).toBe(false);
     expect(await page.getByLabel("Type").locator("option").allTextContents()).toEqual(["Server key"]);
@@ -192,7 +196,7 @@ describe("the portal element in a provider's page", () => {
     await page.getByRole("button", { name: "Create key" }).click();
 
     const box = page.locator("[data-screen=secret]");
-    await expect.poll(() => box.count()).toBe(1);
+    await poll(() => box.count()).toBe(1);
     expect(await box.getAttribute("data-private")).toBe("");
     expect(await box.getAttribute("rr-block")).toBe("");
     expect(await box.textContent()).toContain("you will not see it again");
@@ -203,7 +207,7 @@ describe("the portal element in a provider's page", () => {
     expect((await proxied(key)).status).toBe(200);
 
     await page.getByRole("button", { name: "Done, I have copied it" }).click();
-    await expect.poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
     expect(await shadowHtml(page)).not.toContain(key);
     // The hostile name is text: no element of it exists, nothing ran.
     expect(await page.locator("h2").first().textContent()).toBe(`checkout ${HOSTILE}`);
@@ -213,7 +217,7 @@ describe("the portal element in a provider's page", () => {
       ),
     ).toBe(0);
     expect(await page.evaluate("window.pwned")).toBeUndefined();
-    await expect.poll(() => page.locator("[data-window=minute]").textContent()).toContain("of 50 per minute");
+    await poll(() => page.locator("[data-window=minute]").textContent()).toContain("of 50 per minute");
 
     // The dashboard's tokens live 4 s: the element asked for a new one before later calls.
     await page.waitForTimeout((TOKEN_SECONDS - 1) * 1000);
@@ -221,7 +225,7 @@ describe("the portal element in a provider's page", () => {
     const dialog = page.getByRole("dialog");
     expect(await dialog.textContent()).toContain(`Revoke checkout ${HOSTILE}?`);
     await page.getByRole("button", { name: `Yes, revoke checkout ${HOSTILE}` }).click();
-    await expect.poll(() => page.locator("[data-screen=key] [data-status]").textContent()).toBe("revoked");
+    await poll(() => page.locator("[data-screen=key] [data-status]").textContent()).toBe("revoked");
     expect(await page.evaluate<number>("window.demoTokens")).toBeGreaterThanOrEqual(2);
 
     const refused = await proxied(key);
@@ -240,11 +244,13 @@ describe("the portal element in a provider's page", () => {
     );
     expect(stored).not.toContain(key);
 
-    // The usage of the key counts the allowed and the refused request.
-    await expect
-      .poll(() => page.locator("[data-screen=key] [data-outcome=allowed] .count").textContent())
-      .toBe("1");
-    expect(await page.locator("[data-screen=key] [data-outcome=key_revoked] .count").textContent()).toBe("1");
+    // The usage of the key counts the allowed and the refused request (read again by day).
+    await page.getByLabel("Period").selectOption("day");
+    await poll(() => page.locator("[data-screen=key] [data-outcome=key_revoked] .count").textContent()).toBe(
+      "1",
+    );
+    expect(await page.locator("[data-screen=key] [data-outcome=allowed] .count").textContent()).toBe("1");
+    expect(await page.locator("[data-screen=key] .chart canvas").count()).toBe(1);
     await shot(page, "portal-key");
     expect(await seriousViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
@@ -254,29 +260,23 @@ describe("the portal element in a provider's page", () => {
   it("offers a member without keys:manage no create button, and no change to a key", async () => {
     const { context, page, problems } = await watchedPage();
     await signIn(page, "vic", `Acme ${HOSTILE}`);
-    await expect.poll(() => page.locator("[data-key]").count()).toBeGreaterThanOrEqual(1);
+    await poll(() => page.locator("[data-key]").count()).toBeGreaterThanOrEqual(1);
     expect(await page.getByRole("button", { name: "Create key" }).count()).toBe(0);
     await page.locator("[data-key] button").first().click();
-    await expect.poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
     expect(await page.getByRole("button", { name: /Revoke|Disable|Enable|Rotate/ }).count()).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   });
 
-  it("says plan_required when the workspace's plan may not create keys", async () => {
+  it("says plan_required when the workspace's plan may not create keys, and offers no create", async () => {
     const { context, page, problems } = await watchedPage();
     await signIn(page, "fay", "Free Co");
-    await page.getByRole("button", { name: "Create key" }).click();
-    await page.getByLabel("Name").fill("not on this plan");
-    await page.getByRole("button", { name: "Create key" }).click();
-    const alert = page.getByRole("alert");
-    await expect.poll(() => alert.getAttribute("data-code")).toBe("plan_required");
-    expect(await alert.textContent()).toContain("Your plan does not include creating keys");
-    const events =
-      await page.evaluate<{ type: string; detail: Record<string, unknown> }[]>("window.portcullisEvents");
-    expect(events).toEqual([{ type: "portcullis-error", detail: { code: "plan_required", status: 403 } }]);
-    // The refused call's 403 is the one error the browser itself reports.
-    expect(problems.filter((problem) => !problem.includes("403"))).toEqual([]);
+    const notice = page.locator("[data-code=plan_required]");
+    await poll(() => notice.count()).toBe(1);
+    expect(await notice.textContent()).toContain("Your plan does not include creating keys");
+    expect(await page.getByRole("button", { name: "Create key" }).count()).toBe(0);
+    expect(problems).toEqual([]);
     await context.close();
   });
 
@@ -286,37 +286,37 @@ describe("the portal element in a provider's page", () => {
     await signIn(page, "ana", `Acme ${HOSTILE}`);
     await tabTo(page, "Create key");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator("[data-screen=create]").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=create]").count()).toBe(1);
     await page.keyboard.press("Escape");
-    await expect.poll(() => page.locator("[data-screen=keys]").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=keys]").count()).toBe(1);
     await tabTo(page, "Create key");
     await page.keyboard.press("Enter");
     await tabTo(page, "name");
     await page.keyboard.type("keyboard");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator("[data-screen=secret]").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=secret]").count()).toBe(1);
     const key = (await page.locator("#new-key").textContent()) ?? "";
     await tabTo(page, "Copy key");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator("[data-screen=secret] [role=status]").textContent()).toBe("Copied.");
+    await poll(() => page.locator("[data-screen=secret] [role=status]").textContent()).toBe("Copied.");
     expect(await page.evaluate("navigator.clipboard.readText()")).toBe(key);
     await tabTo(page, "Done, I have copied it");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
     await tabTo(page, "Revoke…");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator("dialog[open]").count()).toBe(1);
+    await poll(() => page.locator("dialog[open]").count()).toBe(1);
     await page.keyboard.press("Escape");
-    await expect.poll(() => page.locator("dialog").count()).toBe(0);
+    await poll(() => page.locator("dialog").count()).toBe(0);
     expect(await page.locator("[data-screen=key] [data-status]").textContent()).toBe("active");
     await tabTo(page, "Revoke…");
     await page.keyboard.press("Enter");
     await tabTo(page, "Yes, revoke keyboard");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator("[data-screen=key] [data-status]").textContent()).toBe("revoked");
+    await poll(() => page.locator("[data-screen=key] [data-status]").textContent()).toBe("revoked");
     expect((await proxied(key)).status).toBe(401);
     await page.keyboard.press("Escape");
-    await expect.poll(() => page.locator("[data-screen=keys]").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=keys]").count()).toBe(1);
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -341,22 +341,22 @@ describe("the portal element in a provider's page", () => {
     expect(colours).toEqual(["rgb(21, 24, 30)", "rgb(232, 234, 240)"]);
     const overflow = () => page.evaluate<number>("document.documentElement.scrollWidth - innerWidth");
 
-    await expect.poll(() => page.locator("[data-key]").count()).toBeGreaterThanOrEqual(1);
+    await poll(() => page.locator("[data-key]").count()).toBeGreaterThanOrEqual(1);
     expect(await overflow()).toBeLessThanOrEqual(0);
     expect(await seriousViolations(page)).toEqual([]);
     await shot(page, "portal-phone-dark");
 
     await page.getByRole("button", { name: "Create key" }).click();
-    await expect.poll(() => page.locator("[data-screen=create]").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=create]").count()).toBe(1);
     expect(await overflow()).toBeLessThanOrEqual(0);
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByLabel("Name").fill("phone");
     await page.getByRole("button", { name: "Create key" }).click();
-    await expect.poll(() => page.locator("[data-screen=secret]").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=secret]").count()).toBe(1);
     expect(await overflow()).toBeLessThanOrEqual(0);
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole("button", { name: "Done, I have copied it" }).click();
-    await expect.poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
+    await poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
     expect(await overflow()).toBeLessThanOrEqual(0);
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole("button", { name: "Revoke…" }).click();
@@ -366,7 +366,7 @@ describe("the portal element in a provider's page", () => {
   });
 });
 
-describe("the hosted page P/portal/", () => {
+describe("the hosted page P/portal/", { timeout: 120_000 }, () => {
   const token = (user: keyof typeof USERS, seconds: number) => {
     const now = Math.floor(Date.now() / 1000);
     const { org, roles, name } = USERS[user];
@@ -387,22 +387,23 @@ describe("the hosted page P/portal/", () => {
 
   it("takes a token from the fragment, removes it from the address, keeps it for the tab, and ends the session at exp", async () => {
     const { context, page, problems } = await watchedPage();
-    const jwt = token("ana", 6);
+    // Long enough for a slow machine to load the page twice; the test then waits for its exp.
+    const jwt = token("ana", 20);
     const response = await page.goto(`${dev.url}/_portcullis/portal/?locale=es#token=${jwt}`);
     const headers = (await response?.allHeaders()) ?? {};
     expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(headers["referrer-policy"]).toBe("no-referrer");
     expect(headers["cache-control"]).toBe("no-store");
-    await expect.poll(() => page.locator("[data-workspace]").textContent()).toBe(`Acme ${HOSTILE}`);
+    await poll(() => page.locator("[data-workspace]").textContent()).toBe(`Acme ${HOSTILE}`);
     expect(page.url()).toBe(`${dev.url}/_portcullis/portal/?locale=es`);
     expect(await page.evaluate("document.documentElement.outerHTML")).not.toContain(jwt);
     expect(await page.evaluate("Object.entries(sessionStorage)")).toEqual([["portcullis.portal.token", jwt]]);
     expect(await page.locator("h2").first().textContent()).toBe("Claves de API");
 
     await page.reload();
-    await expect.poll(() => page.locator("[data-workspace]").count()).toBe(1);
+    await poll(() => page.locator("[data-workspace]").count()).toBe(1);
     await expect
-      .poll(() => page.getByRole("alert").textContent(), { timeout: 15_000 })
+      .poll(() => page.getByRole("alert").textContent(), { timeout: 40_000 })
       .toContain("Su sesión ha terminado");
     expect(await page.evaluate("sessionStorage.length")).toBe(0);
     expect(problems).toEqual([]);
@@ -418,12 +419,10 @@ describe("the hosted page P/portal/", () => {
       page.getByRole("button", { name: "Open the hosted page" }).click(),
     ]);
     const popupProblems = watch(popup);
-    await expect.poll(() => popup.locator("[data-workspace]").textContent()).toBe(`Acme ${HOSTILE}`);
+    await poll(() => popup.locator("[data-workspace]").textContent()).toBe(`Acme ${HOSTILE}`);
     expect(popup.url()).toBe(`${dev.url}/_portcullis/portal/`);
     // The page asks again before each token's exp: the dashboard keeps handing out new ones.
-    await expect
-      .poll(() => page.evaluate<number>("window.demoTokens"), { timeout: 15_000 })
-      .toBeGreaterThanOrEqual(before + 2);
+    await poll(() => page.evaluate<number>("window.demoTokens")).toBeGreaterThanOrEqual(before + 2);
     expect(await popup.getByRole("alert").count()).toBe(0);
     await shot(popup, "portal-page");
     expect(popupProblems).toEqual([]);
