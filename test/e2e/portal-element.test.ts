@@ -255,6 +255,47 @@ describe("the portal element in a provider's page", { timeout: 120_000 }, () => 
     await context.close();
   });
 
+  it("disables, enables and rotates a key with a grace period, the new key shown once", async () => {
+    const { context, page, problems } = await watchedPage();
+    await signIn(page, "ana", "Acme Foods");
+    await page.getByRole("button", { name: "Create key" }).click();
+    await page.getByLabel("Name").fill("rotating");
+    await page.getByRole("button", { name: "Create key" }).click();
+    await poll(() => page.locator("#new-key").count()).toBe(1);
+    const key = (await page.locator("#new-key").textContent()) ?? "";
+    await page.getByRole("button", { name: "Done, I have copied it" }).click();
+    const status = page.locator("[data-screen=key] [data-status]");
+
+    await page.getByRole("button", { name: "Disable" }).click();
+    await poll(() => status.textContent()).toBe("disabled");
+    expect((await proxied(key)).headers.get("x-portcullis-code")).toBe("key_disabled");
+    await page.getByRole("button", { name: "Enable" }).click();
+    await poll(() => status.textContent()).toBe("active");
+    expect((await proxied(key)).status).toBe(200);
+
+    await page.getByLabel("The old key keeps working").selectOption("3600");
+    await page.getByRole("button", { name: "Rotate", exact: true }).click();
+    await poll(() => page.locator("[data-screen=secret]").count()).toBe(1);
+    const rotated = (await page.locator("#new-key").textContent()) ?? "";
+    expect(rotated).toMatch(/^sk_pe_/);
+    expect(rotated).not.toBe(key);
+    expect((await proxied(rotated)).status).toBe(200);
+    // In its grace period the old key still works.
+    expect((await proxied(key)).status).toBe(200);
+    const events =
+      await page.evaluate<{ type: string; detail: Record<string, string> }[]>("window.portcullisEvents");
+    expect(events.map((event) => event.type)).toEqual(["portcullis-key-created", "portcullis-key-rotated"]);
+    expect(events[1]?.detail.id).toBe(events[0]?.detail.id);
+    expect(JSON.stringify(events)).not.toContain(rotated);
+    await page.getByRole("button", { name: "Done, I have copied it" }).click();
+    await poll(() => page.locator("[data-screen=key] dl").count()).toBe(1);
+    const start = ((await page.locator("[data-screen=key] dd code").textContent()) ?? "").replace("…", "");
+    expect(start.length).toBeGreaterThan("sk_pe_".length);
+    expect(rotated.startsWith(start)).toBe(true);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it("writes names holding HTML and script as text: the workspace's, a key's, in the list, the key and the dialog", async () => {
     const { context, page, problems } = await watchedPage();
     await signIn(page, "eve", `Evil ${HOSTILE}`);
