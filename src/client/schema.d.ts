@@ -309,6 +309,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/_portcullis/admin/v1/owners/{ownerId}/roles": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set an owner's roles, and nothing else
+     * @description Needs the admin permission `keys:write` (root holds every permission). Each name must be a role of the workspace or of `policy.roles`; `[]` = none. A key of an `ownerScoped` type holds a permission only while its owner's roles grant it too; in force for every request of the owner's keys after the response. `rolesAsOf` becomes the time of the change plus 30 s.
+     */
+    put: operations["putOwnerRoles"];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/_portcullis/admin/v1/owners": {
     parameters: {
       query?: never;
@@ -828,6 +848,14 @@ export interface components {
       /** @description One entry per owner window, with live remaining */
       limits: components["schemas"]["WindowStatus"][];
       credits: components["schemas"]["Credits"];
+      /** @description The owner's roles: a key of an `ownerScoped` type holds a permission only while they grant it; `[]` when none or never set */
+      roles: string[];
+      /**
+       * Format: date-time
+       * @description When the roles are as of: a change by root or an admin key dates them 30 s ahead, a portal sync its token's `iat`; null: never set
+       * @example 2027-01-01T00:00:00Z
+       */
+      rolesAsOf: string | null;
       /** @description Keys of the owner neither revoked nor deleted */
       keyCount: number;
     };
@@ -838,6 +866,10 @@ export interface components {
         remaining: number;
         refill?: components["schemas"]["CreditRefill"];
       } | null;
+    };
+    PutOwnerRoles: {
+      /** @description Role names of the workspace or of `policy.roles`; `[]` = none */
+      roles: string[];
     };
     OwnerList: {
       items: {
@@ -3437,6 +3469,10 @@ export interface operations {
            *           "amount": 50000
            *         }
            *       },
+           *       "roles": [
+           *         "billing-admin"
+           *       ],
+           *       "rolesAsOf": "2026-11-23T03:25:10.982Z",
            *       "keyCount": 3
            *     }
            */
@@ -3568,6 +3604,149 @@ export interface operations {
            *           "amount": 50000
            *         }
            *       },
+           *       "roles": [
+           *         "billing-admin"
+           *       ],
+           *       "rolesAsOf": "2026-11-23T03:25:10.982Z",
+           *       "keyCount": 3
+           *     }
+           */
+          "application/json": components["schemas"]["Owner"];
+        };
+      };
+      /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */
+      400: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such object, or not in the caller's workspace */
+      404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Body over 64 KiB */
+      413: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  putOwnerRoles: {
+    parameters: {
+      query?: {
+        workspaceId?: string;
+      };
+      header?: never;
+      path: {
+        /** @description 1 to 128 characters of [A-Za-z0-9_.:@|-], not dots only (`|` so that subjects such as `auth0|abc` fit) */
+        ownerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "roles": [
+         *         "billing-admin"
+         *       ]
+         *     }
+         */
+        "application/json": components["schemas"]["PutOwnerRoles"];
+      };
+    };
+    responses: {
+      /** @description The owner */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "ownerId": "user_42",
+           *       "workspaceId": "ws_8fJ2kq0aLm3nB5cD7eF9",
+           *       "limits": [
+           *         {
+           *           "window": "minute",
+           *           "limit": 1200,
+           *           "remaining": 1180,
+           *           "reset": 0
+           *         }
+           *       ],
+           *       "credits": {
+           *         "remaining": 50000,
+           *         "refill": {
+           *           "interval": "month",
+           *           "amount": 50000
+           *         }
+           *       },
+           *       "roles": [
+           *         "billing-admin"
+           *       ],
+           *       "rolesAsOf": "2026-11-23T03:25:10.982Z",
            *       "keyCount": 3
            *     }
            */

@@ -8,6 +8,9 @@ import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Budget } from "../limits/lease";
 import type { Actor } from "../storage/audit";
+import type { CreateCap } from "../storage/keys";
+
+export type { CreateCap };
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -15,6 +18,8 @@ export interface ChangeContext {
   requestId: string;
   /** Id of the audit entry to write. */
   auditId: string;
+  /** An update applies only if the key's `updatedAt` is still this; else `conflict`. */
+  ifUnchangedSince?: number;
   /** The change raises no event of its own: its caller raises one for the whole operation (an owner revoke). */
   silent?: boolean;
 }
@@ -100,12 +105,6 @@ export type WriteOutcome =
     };
 
 /**
- * The maximums a portal create keeps (docs/portal.md#maximums): the key is inserted only if the
- * workspace's active keys of `types` number fewer than `maxPerWorkspace` and, for a member's
- * key, the member's active keys of `member.types` fewer than `member.max`, counted in the same
- * D1 statement as the insert, so that concurrent creates cannot pass a maximum together.
- */
-/**
  * The key a rotation creates; `expiresBy`, when set, is the latest expiry it may have (the
  * portal's `maxLifetimeDays`): it keeps its predecessor's expiry if that is earlier.
  */
@@ -114,12 +113,6 @@ export interface RotationSuccessor {
   hash: string;
   start: string;
   expiresBy?: number;
-}
-
-export interface CreateCap {
-  types: string[];
-  maxPerWorkspace: number;
-  member: { ownerId: string; types: string[]; max: number } | null;
 }
 
 /** A key as its object holds it: the record with live balance and last use, its context and counters. */

@@ -106,7 +106,7 @@ export function portalApi(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
       },
     }),
   );
-  const auth = portalAuth(policy);
+  const auth = portalAuth(compiled);
   const service = (c: Context<AppEnv>) => {
     const member = c.get("portal");
     const keys = new KeyService(

@@ -10,13 +10,27 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../edge/app-env";
 import { extractCredential } from "../edge/credential";
 import { clientIp } from "../edge/request-facts";
+import { gateDirectory } from "../key-client/client";
+import { leaseHolder } from "../key-client/lease-holder";
+import { ownerGateOf } from "../key-client/owner-client";
+import type { CompiledPolicy } from "../policy/compiled";
 import type { Portal } from "../policy/portal";
 import type { Policy } from "../policy/schema";
 import { Refusal } from "../refusals";
 import { isolateMemory } from "../services/deps";
+import { KeyService } from "../services/keys";
+import { OwnersService } from "../services/owners";
 import { countPortalCall } from "../services/portal-meter";
-import { memberClaims, memberWorkspace, portalPermissions } from "../services/portal-session";
+import {
+  memberClaims,
+  memberWorkspace,
+  portalContext,
+  portalPermissions,
+  syncedRoles,
+} from "../services/portal-session";
+import { unconfirmed } from "../services/unconfirmed";
 import { looksLikeJwt, verifyJwt } from "../sessions/verify-session";
+import { OwnerStore } from "../storage/owners";
 
 /** The issuer of the assertions Portcullis signs for origins: never a portal login. */
 const OWN_ISSUER = "portcullis";
@@ -31,7 +45,22 @@ function secretOf(env: object, name: string | undefined): string | undefined {
 /** Methods that read; every other one is a write. */
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export function portalAuth(policy: Policy & { portal: Portal }): MiddlewareHandler<AppEnv> {
+/** The owners service, for `syncOwnerRoles`: owner-role changes as the admin API makes them. */
+function ownersService(env: Env, compiled: CompiledPolicy): OwnersService {
+  const gates = gateDirectory(env.KEY_GATE);
+  return new OwnersService(
+    env.DB,
+    { of: (workspaceId, ownerId) => ownerGateOf(env, workspaceId, ownerId) },
+    gates,
+    new KeyService(env.DB, compiled, gates, unconfirmed),
+    env.EVENTS,
+    { holder: leaseHolder, policyOf: (type) => compiled.gatePolicy(type) },
+    compiled.policy.roles,
+  );
+}
+
+export function portalAuth(compiled: CompiledPolicy): MiddlewareHandler<AppEnv> {
+  const policy = compiled.policy as Policy & { portal: Portal };
   const { portal } = policy;
   return async function portalAuth(c, next) {
     const ip = clientIp(c.req.raw.headers);
@@ -75,14 +104,18 @@ export function portalAuth(policy: Policy & { portal: Portal }): MiddlewareHandl
     const requestId = c.get("requestId");
     const workspace = await memberWorkspace(c.env.DB, policy, portal, claims, requestId);
     await countPortalCall(c.env, workspace.id, claims.subject, !READS.has(c.req.method));
-    c.set("portal", {
-      workspace,
-      subject: claims.subject,
-      name: claims.name,
-      roles: claims.roles,
-      permissions: portalPermissions(portal, claims.roles),
-      issuedAt: typeof verified.payload.iat === "number" ? verified.payload.iat : null,
-    });
+    const issuedAt = typeof verified.payload.iat === "number" ? verified.payload.iat : null;
+    const member = { workspace, subject: claims.subject, name: claims.name, roles: claims.roles, issuedAt };
+    const roles = portal.syncOwnerRoles
+      ? await syncedRoles(
+          ownersService(c.env, compiled),
+          new OwnerStore(c.env.DB),
+          portalContext({ ...member, permissions: [] }, requestId),
+          claims.roles,
+          issuedAt,
+        )
+      : claims.roles;
+    c.set("portal", { ...member, roles, permissions: portalPermissions(portal, roles) });
     return next();
   };
 }

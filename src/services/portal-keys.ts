@@ -6,7 +6,7 @@
  * `maxLifetimeDays`), the maximums (kept by the create itself), and the provider's keys
  * read-only but for revoke.
  */
-import { beyondCeiling } from "../keys/permissions";
+import { beyondCeiling, holds } from "../keys/permissions";
 import type { KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
@@ -15,6 +15,8 @@ import type { Limits, Window } from "../policy/schema";
 import { type FieldError, Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { KeyStore } from "../storage/keys";
+import { OwnerStore } from "../storage/owners";
+import { RoleStore, resolveRoles } from "../storage/roles";
 import { type AdminContext, notFound } from "./admin-context";
 import type { Inspection, KeyService } from "./keys";
 import { badRequest } from "./policy-checks";
@@ -24,6 +26,9 @@ import { type UsageItem, type UsageQuery, usageReport } from "./usage-range";
 const DAY_MS = 86_400_000;
 /** Usage of this many keys is read at once when summing. */
 const USAGE_BATCH = 20;
+
+/** A key's id: `key_` and 20 base62 characters. */
+const KEY_ID = /^key_[A-Za-z0-9]{20}$/;
 
 /** `ownerId` as the admin API takes it: a member's subject must be one to own keys. */
 const OWNER_ID = /^[A-Za-z0-9_.:@|-]{1,128}$/;
@@ -59,6 +64,8 @@ export class PortalKeyService {
   private readonly portal: Portal;
   private readonly store: KeyStore;
   private readonly audit: AuditStore;
+  private readonly owners: OwnerStore;
+  private readonly roles: RoleStore;
 
   constructor(
     db: D1Database,
@@ -70,6 +77,8 @@ export class PortalKeyService {
     this.portal = compiled.policy.portal as Portal;
     this.store = new KeyStore(db);
     this.audit = new AuditStore(db);
+    this.owners = new OwnerStore(db);
+    this.roles = new RoleStore(db);
   }
 
   private holds(permission: PortalPermission): boolean {
@@ -96,6 +105,8 @@ export class PortalKeyService {
     if (!this.holds("keys:read") && !this.holds("keys:own")) {
       throw forbidden("Seeing keys needs the portal permission keys:read or keys:own.");
     }
+    // An id that cannot be a key's costs no object call.
+    if (!KEY_ID.test(id)) throw notFound("key", id);
     const inspection = await this.keys.get(this.context, id).catch((error: unknown) => {
       if (error instanceof Refusal && error.code === "not_found") throw notFound("key", id);
       throw error;
@@ -124,10 +135,10 @@ export class PortalKeyService {
   }
 
   async list(query: PortalKeyQuery): Promise<{ items: KeyRecord[]; cursor: string | null }> {
-    const all = this.holds("keys:read") && !query.mine;
-    if (!all && !this.holds("keys:own")) {
+    if (!this.holds("keys:read") && !this.holds("keys:own")) {
       throw forbidden("Seeing keys needs the portal permission keys:read or keys:own.");
     }
+    const all = this.holds("keys:read") && !query.mine;
     const types = all ? Object.keys(this.portal.keyTypes) : this.memberTypes();
     if (types.length === 0) return { items: [], cursor: null };
     return this.keys.list(this.context, {
@@ -166,6 +177,9 @@ export class PortalKeyService {
       throw forbidden("This member's subject cannot own keys (ownerId is 1 to 128 of [A-Za-z0-9_.:@|-]).");
     }
     const permissions = this.permissionsFor(input.type, type, input.permissions);
+    if (input.permissions !== undefined && ownEntry(this.compiled.policy.keyTypes, input.type)?.ownerScoped) {
+      await this.withinOwnerRoles(input.permissions);
+    }
     const limits = this.limitsFor(type, input.limits);
     this.checkExpiry(input.expiresAt);
     const portalTypes = Object.keys(this.portal.keyTypes);
@@ -218,6 +232,27 @@ export class PortalKeyService {
     return [...new Set(requested)];
   }
 
+  /**
+   * A member's key of an `ownerScoped` type would hold only what the member's owner roles grant:
+   * choosing more is refused rather than created inert (docs/portal.md#creating).
+   */
+  private async withinOwnerRoles(requested: readonly string[]): Promise<void> {
+    const workspaceId = this.member.workspace.id;
+    const names = (await this.owners.find(workspaceId, this.member.subject))?.roles ?? [];
+    const granted = Object.values(
+      resolveRoles(names, await this.roles.find(workspaceId, names), this.compiled.policy.roles),
+    ).flat();
+    const refused = requested.filter((permission) => !holds(granted, permission));
+    if (refused.length === 0) return;
+    const errors: FieldError[] = refused.map((p) => ({
+      field: "permissions",
+      message: `"${p}" is not granted by the member's roles`,
+    }));
+    throw new Refusal("permission_not_allowed", `The member's roles do not grant: ${refused.join(", ")}.`, {
+      errors,
+    });
+  }
+
   /** The windows of `type.limits` only, each at most the plan's value (none when the plan sets none). */
   private limitsFor(type: PortalKeyType, limits: Limits | undefined): Limits | undefined {
     if (limits === undefined) return undefined;
@@ -252,20 +287,31 @@ export class PortalKeyService {
     }
   }
 
-  /** Renames, disables or enables; a key the provider disabled stays disabled. */
+  /** Refuses a change that would free a key someone other than a member disabled. */
+  private async notHeldDisabled(record: KeyRecord, what: string): Promise<void> {
+    if (!record.enabled && (await this.audit.heldDisabled(record.workspaceId, record.id))) {
+      throw forbidden(`The provider disabled this key; only the provider can ${what} it.`);
+    }
+  }
+
+  /**
+   * Renames, disables or enables; a key the provider disabled stays disabled. An enable is
+   * applied only if the key was not changed since it was checked (409 `conflict` otherwise),
+   * so a disable that lands in between is never undone.
+   */
   async update(id: string, change: { name?: string; enabled?: boolean }): Promise<KeyRecord> {
     const record = await this.changeable(id, "refuse");
     if (change.enabled === true && !record.enabled) {
-      const by = await this.audit.lastDisabledBy(record.workspaceId, id);
-      if (by !== "portal") {
-        throw forbidden("The provider disabled this key; only the provider can enable it again.");
-      }
+      await this.notHeldDisabled(record, "enable");
+      return this.keys.update(this.context, id, change, { ifUnchangedSince: record.updatedAt });
     }
     return this.keys.update(this.context, id, change);
   }
 
+  /** A successor inherits its predecessor's state: a key the provider disabled is not rotated either. */
   async rotate(id: string, gracePeriodSeconds: number): Promise<{ record: KeyRecord; key: string }> {
-    await this.changeable(id, "refuse");
+    const record = await this.changeable(id, "refuse");
+    await this.notHeldDisabled(record, "rotate");
     const days = this.portal.maxLifetimeDays;
     return this.keys.rotate(
       this.context,

@@ -8,12 +8,14 @@ import { newId } from "../keys/random";
 import { ownEntry } from "../policy/own-entry";
 import { PORTAL_PERMISSIONS, type Portal, type PortalPermission } from "../policy/portal";
 import type { Policy } from "../policy/schema";
-import { MAX_CLAIM_LENGTH, readClaim, rolesClaim, stringClaim } from "../portal/claims";
 import { Refusal } from "../refusals";
+import { MAX_CLAIM_LENGTH, readClaim, rolesClaim, stringClaim } from "../sessions/claims";
 import { AuditStore } from "../storage/audit";
 import { d1 } from "../storage/guard";
+import type { OwnerStore } from "../storage/owners";
 import { type Workspace, WorkspaceStore } from "../storage/workspaces";
 import type { AdminContext } from "./admin-context";
+import type { OwnersService } from "./owners";
 
 /** A portal member, as every portal route sees it. */
 export interface PortalMember {
@@ -61,6 +63,32 @@ export function portalPermissions(portal: Portal, roles: readonly string[]): Por
   for (const role of roles) for (const permission of ownEntry(portal.roles, role) ?? []) held.add(permission);
   if (held.has("keys:manage")) held.add("keys:read");
   return PORTAL_PERMISSIONS.filter((permission) => held.has(permission));
+}
+
+/** `ownerId`'s syntax: a subject that is not one has no owner, so no owner roles. */
+const OWNER_ID = /^[A-Za-z0-9_.:@|-]{1,128}$/;
+
+/**
+ * The member's roles with `syncOwnerRoles` (docs/portal.md#permissions): its owner roles. A
+ * token issued after the owner roles' `rolesAsOf` first sets them to its claim's values that
+ * name a role (audited as the member); an older token, or one without `iat`, uses them as
+ * they are, so that a provider's demotion is never undone by a token issued before it.
+ */
+export async function syncedRoles(
+  owners: Pick<OwnersService, "setRoles">,
+  store: Pick<OwnerStore, "find">,
+  context: AdminContext,
+  claimRoles: readonly string[],
+  issuedAt: number | null,
+): Promise<string[]> {
+  const workspaceId = context.workspaceId as string;
+  const subject = context.actor.type === "portal" ? context.actor.id : "";
+  if (!OWNER_ID.test(subject)) return [];
+  const stored = await store.find(workspaceId, subject);
+  const asOf = issuedAt === null ? null : issuedAt * 1000;
+  if (asOf === null || (stored?.rolesAsOf != null && asOf <= stored.rolesAsOf)) return stored?.roles ?? [];
+  await owners.setRoles(context, subject, claimRoles, { asOf });
+  return (await store.find(workspaceId, subject))?.roles ?? [];
 }
 
 /** The change context of a member's portal call: an admin change with the `portal` actor. */

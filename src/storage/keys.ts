@@ -3,7 +3,6 @@
  * leaves a tombstone row so that its hash stays reserved.
  */
 
-import type { CreateCap } from "../key-client/contract";
 import type { Creator, Credits, Json, KeyIdentity, KeyRecord } from "../keys/record";
 import type { Limits } from "../policy/schema";
 import { d1 } from "./guard";
@@ -122,6 +121,18 @@ function columns(record: KeyRecord): unknown[] {
     record.revokedAt,
     record.updatedAt,
   ];
+}
+
+/**
+ * The maximums a portal create keeps (docs/portal.md#maximums): the key is inserted only if the
+ * workspace's active keys of `types` number fewer than `maxPerWorkspace` and, for a member's
+ * key, the member's active keys of `member.types` fewer than `member.max`, counted in the same
+ * D1 statement as the insert, so that concurrent creates cannot pass a maximum together.
+ */
+export interface CreateCap {
+  types: string[];
+  maxPerWorkspace: number;
+  member: { ownerId: string; types: string[]; max: number } | null;
 }
 
 /** The values of `?1`…`?22` of an insert. */

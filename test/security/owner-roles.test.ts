@@ -119,7 +119,7 @@ function rootIn(workspaceId: string): AdminContext {
   return { actor: { type: "root" }, workspaceId, permissions: ["*"], requestId: `owner-roles-${requests}` };
 }
 
-describe("owner roles under attack", () => {
+describe("owner roles under attack", { timeout: 60_000 }, () => {
   it("an ownerScoped key whose owner was never given roles holds no permission", async () => {
     const ws = await workspace();
     const { key } = await memberKey(ws);
@@ -222,6 +222,57 @@ describe("owner roles under attack", () => {
     );
     expect(changed.status, JSON.stringify(changed.json)).toBe(200);
     expect((await adminCall("GET", `/keys?workspaceId=${ws}`, undefined, adminKey)).status).toBe(200);
+  });
+
+  it("lets no admin key set the roles of another workspace's owner, nor without keys:write", async () => {
+    const [mine, theirs] = [await workspace(), await workspace()];
+    expect((await setRoles(theirs, "auth0|alice", ["viewer"])).status).toBe(200);
+    const created = await adminCall("POST", "/keys", {
+      workspaceId: mine,
+      type: "admin",
+      permissions: ["keys:read", "keys:write"],
+    });
+    const writer = created.json.key as string;
+    const across = await adminCall(
+      "PUT",
+      `/owners/${encodeURIComponent("auth0|alice")}/roles?workspaceId=${theirs}`,
+      { roles: ["editor"] },
+      writer,
+    );
+    await expectProblem(across.response, 404, "not_found");
+    const reader = await adminCall("POST", "/keys", {
+      workspaceId: mine,
+      type: "admin",
+      permissions: ["keys:read"],
+    });
+    const readOnly = await adminCall(
+      "PUT",
+      `/owners/${encodeURIComponent("auth0|alice")}/roles`,
+      { roles: ["editor"] },
+      reader.json.key as string,
+    );
+    await expectProblem(readOnly.response, 403, "insufficient_permissions");
+    const theirOwner = await adminCall(
+      "GET",
+      `/owners/${encodeURIComponent("auth0|alice")}?workspaceId=${theirs}`,
+    );
+    expect(theirOwner.json.roles).toEqual(["viewer"]);
+    const myOwner = await adminCall(
+      "GET",
+      `/owners/${encodeURIComponent("auth0|alice")}?workspaceId=${mine}`,
+    );
+    expect(myOwner.json.roles).toEqual([]);
+  });
+
+  it("moving an ownerScoped key to an owner with fewer roles is in force for the next request", async () => {
+    const ws = await workspace();
+    const { key, id } = await memberKey(ws);
+    expect((await setRoles(ws, "auth0|alice", ["editor"])).status).toBe(200);
+    expect((await setRoles(ws, "auth0|bob", ["viewer"])).status).toBe(200);
+    await leased(key, "POST");
+    expect((await adminCall("PATCH", `/keys/${id}`, { ownerId: "auth0|bob" })).status).toBe(200);
+    await expectProblem(await send(key, "POST"), 403, "insufficient_permissions");
+    expect((await send(key)).status).toBe(200);
   });
 
   it("refuses hostile role names with 400 and changes nothing", async () => {

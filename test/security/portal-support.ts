@@ -19,7 +19,7 @@ export const PORTAL_POLICY = {
   ...TEST_POLICY,
   keyTypes: {
     ...TEST_POLICY.keyTypes,
-    member: { prefix: "mk_test", defaultPermissions: ["products:read"] },
+    member: { prefix: "mk_test", defaultPermissions: ["products:read"], ownerScoped: true },
   },
   portal: {
     jwt: { secretEnv: "PORTAL_SECRET", issuer: PORTAL_ISSUER, audience: PORTAL_AUDIENCE },
@@ -128,6 +128,23 @@ export async function portal(method: string, path: string, call: PortalCall = {}
   const text = await response.text();
   const json: Json = text ? JSON.parse(text) : {};
   return { status: response.status, headers: response.headers, json, text };
+}
+
+/** A request to the protected API with `key`, under the portal deployment (which knows member keys). */
+export function apiCall(path: string, key: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("Authorization", `Bearer ${key}`);
+  return direct(new Request(`${BASE}${path}`, { ...init, headers }), DEFAULT_ENV);
+}
+
+/** Gives `subject` these owner roles in the workspace, as the provider's membership sync would. */
+export async function setOwnerRoles(workspaceId: string, subject: string, roles: string[]) {
+  const { status, text } = await admin(
+    "PUT",
+    `/owners/${encodeURIComponent(subject)}/roles?workspaceId=${workspaceId}`,
+    { roles },
+  );
+  expect(status, text).toBe(200);
 }
 
 /** A member creates a key; expects 201. */

@@ -70,6 +70,8 @@ describe("owner routes", () => {
       workspaceId: ws,
       limits: [],
       credits: null,
+      roles: [],
+      rolesAsOf: null,
       keyCount: 0,
     });
     await createKey(ws, { ownerId: owner });
@@ -83,6 +85,8 @@ describe("owner routes", () => {
       workspaceId: ws,
       limits: [{ window: "minute", limit: 50, remaining: 50, reset: 0 }],
       credits: { remaining: 100, refill: { interval: "month", amount: 100 } },
+      roles: [],
+      rolesAsOf: null,
       keyCount: 2,
     });
     // PUT replaces: what is absent is gone.

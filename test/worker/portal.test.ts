@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  apiCall,
   keyCount,
   member,
   memberToken,
@@ -14,6 +15,7 @@ import {
   portalEnv,
   portalFetch,
   portalKey,
+  setOwnerRoles,
 } from "../security/portal-support";
 import { admin, call, createKey, direct, expectProblem, type Json } from "./helpers";
 
@@ -129,9 +131,11 @@ describe("portal: a key's life", () => {
     const other = await portalKey(await member(ws.org, "member", "pat"), { type: "member", name: "pat's" });
     const provider = await createKey(ws.id, { type: "server", name: "provider" });
     const all = await portal("GET", "/keys", { token: owner });
+    expect(all.status, all.text).toBe(200);
     expect(all.json.items.map((item: Json) => item.id)).toEqual([provider.id, other.id, mine.id, first.id]);
     expect(Object.keys(all.json.items[0]).sort()).toEqual(RECORD_FIELDS);
     const own = await portal("GET", "/keys?mine=true", { token: owner });
+    expect(own.status, own.text).toBe(200);
     expect(own.json.items.map((item: Json) => item.id)).toEqual([mine.id]);
     expect(own.json.items[0].ownerId).toBe("olga");
     const page = await portal("GET", "/keys?limit=2", { token: owner });
@@ -139,19 +143,21 @@ describe("portal: a key's life", () => {
     const next = await portal("GET", `/keys?limit=2&cursor=${encodeURIComponent(page.json.cursor)}`, {
       token: owner,
     });
+    expect(next.status, next.text).toBe(200);
     expect(next.json.items.map((item: Json) => item.id)).toEqual([mine.id, first.id]);
   });
 
   it("renames, disables, enables, rotates and revokes, each in force at its answer", async () => {
     const ws = await organisation();
     const token = await member(ws.org, "member", "rita");
+    await setOwnerRoles(ws.id, "rita", ["viewer"]);
     const created = await portalKey(token, { type: "member", name: "mine" });
     const renamed = await portal("PATCH", `/keys/${created.id}`, { token, body: { name: "renamed" } });
     expect(renamed.json.name).toBe("renamed");
     await portal("PATCH", `/keys/${created.id}`, { token, body: { enabled: false } });
-    await expectProblem(await call("/api/products", { key: created.key }), 401, "key_disabled");
+    await expectProblem(await apiCall("/api/products", created.key), 401, "key_disabled");
     await portal("PATCH", `/keys/${created.id}`, { token, body: { enabled: true } });
-    expect((await call("/api/products", { key: created.key })).status).toBe(200);
+    expect((await apiCall("/api/products", created.key)).status).toBe(200);
 
     const rotated = await portalFetch("POST", `/keys/${created.id}/rotate`, { token, body: {} });
     expect(rotated.status).toBe(201);
@@ -160,13 +166,13 @@ describe("portal: a key's life", () => {
     expect(successor.rotatedFrom).toBe(created.id);
     expect(successor.ownerId).toBe("rita");
     expect(successor.createdBy).toEqual({ type: "portal", id: "rita" });
-    await expectProblem(await call("/api/products", { key: created.key }), 401, "key_expired");
-    expect((await call("/api/products", { key: successor.key })).status).toBe(200);
+    await expectProblem(await apiCall("/api/products", created.key), 401, "key_expired");
+    expect((await apiCall("/api/products", successor.key)).status).toBe(200);
 
     const revoked = await portal("POST", `/keys/${successor.id}/revoke`, { token });
     expect(revoked.status).toBe(200);
     expect(revoked.json.revokedAt).not.toBeNull();
-    await expectProblem(await call("/api/products", { key: successor.key }), 401, "key_revoked");
+    await expectProblem(await apiCall("/api/products", successor.key), 401, "key_revoked");
     const { json: audit } = await admin("GET", `/audit?workspaceId=${ws.id}`);
     const actions = audit.items
       .filter((item: Json) => item.actor.type === "portal")
@@ -179,11 +185,12 @@ describe("portal: a key's life", () => {
     const owner = await member(ws.org, "owner", "uma");
     const a = await portalKey(owner, { type: "server", name: "a" });
     const b = await portalKey(await member(ws.org, "member", "ivy"), { type: "member", name: "b" });
+    await setOwnerRoles(ws.id, "ivy", ["editor"]);
     const hidden = await createKey(ws.id, { type: "browser", name: "hidden" });
-    for (let i = 0; i < 3; i += 1) await call("/api/products", { key: a.key });
-    for (let i = 0; i < 2; i += 1) await call("/api/products", { key: b.key });
-    await call("/api/products", { key: b.key, method: "POST" });
-    for (let i = 0; i < 5; i += 1) await call("/api/products", { key: hidden.key });
+    for (let i = 0; i < 3; i += 1) await apiCall("/api/products", a.key);
+    for (let i = 0; i < 2; i += 1) await apiCall("/api/products", b.key);
+    await apiCall("/api/products", b.key, { method: "POST" });
+    for (let i = 0; i < 5; i += 1) await apiCall("/api/products", hidden.key);
     const keyUsage = await portal("GET", `/keys/${a.id}/usage`, { token: owner });
     expect(keyUsage.status).toBe(200);
     expect(keyUsage.json.items).toHaveLength(30);
@@ -326,5 +333,36 @@ describe("portal: policy", () => {
       origins: ["http://localhost:5173", "http://127.0.0.1", "https://a.test:8443"],
     });
     expect(local.status).toBe(200);
+  });
+});
+
+describe("portal: syncOwnerRoles", () => {
+  it("sets the owner roles from a newer token, audited as the member, and keeps them for older ones", async () => {
+    const ws = await organisation();
+    const sync = portalEnv({
+      syncOwnerRoles: true,
+      roles: { editor: ["keys:own", "usage:read"], viewer: ["keys:read"] },
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const token = await memberToken(
+      { org_id: ws.org, org_role: ["editor", "not-a-role"] },
+      { sub: "sol", iat: now + 60 },
+    );
+    const session = await portal("GET", "/session", { token, env: sync });
+    expect(session.status, session.text).toBe(200);
+    expect(session.json.member.roles).toEqual(["editor"]);
+    const { json: owner } = await admin("GET", `/owners/sol?workspaceId=${ws.id}`);
+    expect(owner.roles).toEqual(["editor"]);
+    const { json: audit } = await admin("GET", `/audit?workspaceId=${ws.id}`);
+    const update = audit.items.find((item: Json) => item.action === "owner.update");
+    expect(update.actor).toEqual({ type: "portal", id: "sol" });
+    const older = await memberToken({ org_id: ws.org, org_role: "viewer" }, { sub: "sol", iat: now });
+    const kept = await portal("GET", "/session", { token: older, env: sync });
+    expect(kept.json.member.roles).toEqual(["editor"]);
+    expect(kept.json.permissions).toEqual(["keys:own", "usage:read"]);
+    const newer = await memberToken({ org_id: ws.org, org_role: "viewer" }, { sub: "sol", iat: now + 120 });
+    const demoted = await portal("GET", "/session", { token: newer, env: sync });
+    expect(demoted.json.member.roles).toEqual(["viewer"]);
+    expect(demoted.json.permissions).toEqual(["keys:read"]);
   });
 });
