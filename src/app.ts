@@ -25,6 +25,7 @@ import { validationHook } from "./http/validation-hook";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
 import { loadPolicy, type PolicyProblem } from "./policy/load";
 import { portalApi } from "./portal/api";
+import { registerPortalElement } from "./portal/element-route";
 import { Refusal } from "./refusals";
 import { authorizeHandler, nginxStatuses, reportedFacts } from "./routes/authorize";
 import { health } from "./routes/health";
@@ -104,6 +105,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   surfaces.route("/admin", adminApp(compiled));
   if (compiled.policy.portal) surfaces.route("/portal", portalApi(compiled));
   registerConsole(surfaces, base);
+  registerPortalElement(surfaces, compiled);
   const methodsAt = methodsOf(surfaces);
   surfaces.all("*", (c) => {
     const allow = methodsAt(c.req.path.slice(base.length));
