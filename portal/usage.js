@@ -11,9 +11,7 @@ let chartLibrary = null;
 function loadChartLibrary() {
   chartLibrary ??= Promise.all([
     import("./plot.js"),
-    fetch(new URL("./uplot.min.css", import.meta.url), { credentials: "omit" }).then((response) =>
-      response.text(),
-    ),
+    import("./chart-style.js").then((style) => style.chartStyle()),
   ]).then(([plot, css]) => {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(css);

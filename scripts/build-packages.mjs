@@ -2,10 +2,14 @@
  * `npm run build:packages`: builds the published packages of packages/ (docs/packages.md) from
  * the sources of src/, into each package's dist/ (ignored by git, like its copied LICENSE):
  *
- *   packages/client  @portcullis/client  src/client/index.ts, ESM for any runtime + .d.ts
- *   packages/cli     portcullis          src/cli/main.ts (the bin) and src/cli/index.ts (`run`),
- *                                        ESM for Node 20+, its dependencies bundled except the
- *                                        client, which it imports as @portcullis/client
+ *   packages/client   @portcullis/client   src/client/index.ts and src/client/portal.ts
+ *                                          (`./portal`), ESM for any runtime + .d.ts
+ *   packages/cli      portcullis           src/cli/main.ts (the bin) and src/cli/index.ts (`run`),
+ *                                          ESM for Node 20+, its dependencies bundled except the
+ *                                          client, which it imports as @portcullis/client
+ *   packages/element  @portcullis/element  portal/element.js for browsers through a bundler,
+ *                                          uPlot imported as the `uplot` package in a lazy chunk,
+ *                                          its hand-written packages/element/index.d.ts
  *
  * JavaScript by esbuild, declarations by the project's tsc (`nodenext`, as a consumer reads
  * them). A package is one entry of PACKAGES: its folder, its esbuild entries and options, and
@@ -30,6 +34,7 @@ import { build } from "esbuild";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const TSC = join(ROOT, "node_modules/.bin/tsc");
 const CLIENT_SOURCE = join(ROOT, "src/client/index.ts");
+const UPLOT_VERSION = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).devDependencies.uplot;
 
 /** The CLI's imports of the client's source become imports of the published client. */
 const clientAsPackage = {
@@ -44,6 +49,33 @@ const clientAsPackage = {
 };
 
 /**
+ * The element's modules as the Worker serves them side by side in P/portal/ (scripts/assets.mjs),
+ * resolved for a bundler: the console's shared helpers from console/, uPlot as the `uplot`
+ * package (the element's dependency, resolved by the page's bundler), and uPlot's style sheet
+ * as text inside the chart's lazy chunk instead of a file fetched beside the module.
+ */
+const elementForBundlers = {
+  name: "element-for-bundlers",
+  setup(esbuild) {
+    const shared = { "./dom.js": "console/dom.js", "./plot.js": "console/plot.js" };
+    esbuild.onResolve({ filter: /^\.\/[\w.-]+\.js$/ }, (args) => {
+      if (args.importer.startsWith(join(ROOT, "portal"))) {
+        if (args.path in shared) return { path: join(ROOT, shared[args.path]) };
+        if (args.path === "./chart-style.js") return { path: "chart-style", namespace: "element" };
+      }
+      if (args.importer === join(ROOT, "console/plot.js") && args.path === "./uplot.esm.js")
+        return { path: "uplot", external: true };
+      return undefined;
+    });
+    esbuild.onLoad({ filter: /^chart-style$/, namespace: "element" }, () => ({
+      contents: `import css from "uplot/dist/uPlot.min.css";\nexport async function chartStyle() {\n  return css;\n}\n`,
+      loader: "js",
+      resolveDir: ROOT,
+    }));
+  },
+};
+
+/**
  * Each package: `esbuild` its build options (entry points by output name, relative to the
  * root), `declarations` [source, shipped name] pairs, whose emitted .d.ts files must stand
  * alone unless `standalone` is false, and `copy` [source, shipped name] pairs copied as they are.
@@ -52,14 +84,17 @@ const PACKAGES = [
   {
     folder: "client",
     esbuild: {
-      entryPoints: { index: "src/client/index.ts" },
+      entryPoints: { index: "src/client/index.ts", portal: "src/client/portal.ts" },
       platform: "neutral",
       target: "es2022",
       splitting: true,
       chunkNames: "chunks/[name]-[hash]",
       packages: "external",
     },
-    declarations: [["src/client/index.ts", "index.d.ts"]],
+    declarations: [
+      ["src/client/index.ts", "index.d.ts"],
+      ["src/client/portal.ts", "portal.d.ts"],
+    ],
     standalone: false,
     copy: [["src/client/schema.d.ts", "schema.d.ts"]],
   },
@@ -76,6 +111,24 @@ const PACKAGES = [
     declarations: [["src/cli/index.ts", "index.d.ts"]],
     standalone: true,
     copy: [],
+  },
+  {
+    folder: "element",
+    esbuild: {
+      entryPoints: { index: "portal/element.js" },
+      platform: "browser",
+      target: "es2022",
+      splitting: true,
+      chunkNames: "chunks/[name]-[hash]",
+      loader: { ".css": "text" },
+      // A bundled module has no address of its own to take as the default base-url (the Worker's
+      // copy defaults to where it was served from): the element then requires base-url.
+      define: { "import.meta.url": "undefined" },
+      plugins: [elementForBundlers],
+    },
+    declarations: [],
+    standalone: true,
+    copy: [["packages/element/index.d.ts", "index.d.ts"]],
   },
 ];
 
@@ -97,6 +150,8 @@ function checkVersions() {
     for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
       if (names.has(name) && range !== rootManifest.version)
         throw new Error(`packages/${folder}: ${name} must be "${rootManifest.version}", not "${range}"`);
+      if (name === "uplot" && range !== UPLOT_VERSION)
+        throw new Error(`packages/${folder}: uplot must be "${UPLOT_VERSION}", the clone's, not "${range}"`);
     }
   }
 }

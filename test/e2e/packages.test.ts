@@ -3,22 +3,38 @@
  * `npm pack` of each package, the tarballs installed into a fresh project outside the clone (so
  * nothing resolves from the repo's node_modules), then the CLI, a plain `.mjs`, a TypeScript
  * check (`nodenext` and `bundler`) and an esbuild bundle, on Node 20 and on the project's Node,
- * against the end-to-end deployment.
+ * against the end-to-end deployment; and the element package bundled by esbuild into a page that
+ * Chromium (Debian's, through playwright-core) runs.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { E2E_ROOT_TOKEN } from "./fixtures";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-/** The packages `npm run build:packages` builds, by folder under packages/. */
+/**
+ * The packages `npm run build:packages` builds, by folder under packages/, with the engines they
+ * declare (the element runs in browsers only, so it names none) and their subpaths besides ".".
+ */
 const PACKAGES = [
-  { folder: "client", name: "@portcullis/client" },
-  { folder: "cli", name: "portcullis" },
+  { folder: "client", name: "@portcullis/client", engines: { node: ">=20" }, subpaths: ["portal"] },
+  { folder: "cli", name: "portcullis", engines: { node: ">=20" }, subpaths: [] },
+  { folder: "element", name: "@portcullis/element", engines: undefined, subpaths: [] },
 ];
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /**
  * Node 20, the oldest the packages declare (the system's on the CI machine; another path in
  * PORTCULLIS_NODE_20), and the project's Node (the `node` devDependency).
@@ -126,22 +142,41 @@ describe("the packages as published", () => {
     expect(project.startsWith(ROOT)).toBe(false);
   });
 
-  it.each(PACKAGES)("$name ships JavaScript and declarations, no TypeScript source", ({ name }) => {
-    const tarball = packed.get(name);
-    expect(tarball).toBeDefined();
-    const { files, manifest } = tarball as NonNullable<typeof tarball>;
-    expect(files.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([]);
-    expect(files).toContain("dist/index.js");
-    expect(files).toContain("dist/index.d.ts");
-    expect(files).toContain("LICENSE");
-    expect(files).toContain("README.md");
-    expect(manifest.private).toBeUndefined();
-    expect(manifest.license).toBe("Apache-2.0");
-    expect(manifest.type).toBe("module");
-    expect(manifest.engines).toEqual({ node: ">=20" });
-    expect(manifest.exports).toMatchObject({
-      ".": { types: "./dist/index.d.ts", import: "./dist/index.js" },
-    });
+  it.each(PACKAGES)(
+    "$name ships JavaScript and declarations, no TypeScript source",
+    ({ name, engines, subpaths }) => {
+      const tarball = packed.get(name);
+      expect(tarball).toBeDefined();
+      const { files, manifest } = tarball as NonNullable<typeof tarball>;
+      expect(files.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([]);
+      expect(files).toContain("dist/index.js");
+      expect(files).toContain("dist/index.d.ts");
+      expect(files).toContain("LICENSE");
+      expect(files).toContain("README.md");
+      expect(manifest.private).toBeUndefined();
+      expect(manifest.license).toBe("Apache-2.0");
+      expect(manifest.type).toBe("module");
+      expect(manifest.engines).toEqual(engines);
+      expect(manifest.exports).toMatchObject({
+        ".": { types: "./dist/index.d.ts", import: "./dist/index.js" },
+      });
+      for (const subpath of subpaths) {
+        expect(files).toContain(`dist/${subpath}.js`);
+        expect(files).toContain(`dist/${subpath}.d.ts`);
+        expect(manifest.exports).toMatchObject({
+          [`./${subpath}`]: { types: `./dist/${subpath}.d.ts`, import: `./dist/${subpath}.js` },
+        });
+      }
+    },
+  );
+
+  it("@portcullis/element defines the element when imported, and depends on the repo's uPlot", () => {
+    const manifest = packed.get("@portcullis/element")?.manifest;
+    const root = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(manifest?.sideEffects).toBe(true);
+    expect(manifest?.dependencies).toEqual({ uplot: root.devDependencies.uplot });
+    expect(root.devDependencies.uplot).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(packed.get("@portcullis/element")?.files).toContain("dist/THIRD-PARTY-LICENSES.txt");
   });
 });
 
@@ -229,6 +264,50 @@ console.log(JSON.stringify({ workspace: workspace.id, valid: verified.valid, key
     },
     STEP_TIMEOUT_MS,
   );
+
+  it(
+    "a plain .mjs uses @portcullis/client/portal against wrangler dev",
+    async () => {
+      // The end-to-end deployment's policy has no portal: every P/portal/v1 path is 404 not_found,
+      // which the packaged client must reach (default base path) and throw as a PortalError.
+      writeFileSync(
+        join(project, "portal.mjs"),
+        `import { createPortalClient, DEFAULT_BASE_PATH, PortalError } from "@portcullis/client/portal";
+const seen = [];
+const portal = createPortalClient({
+  baseUrl: process.env.PORTCULLIS_URL,
+  getToken: async () => "member-token",
+  fetch: (request) => {
+    seen.push(new URL(request.url).pathname);
+    return fetch(request);
+  },
+});
+let refused;
+try {
+  await portal.session();
+} catch (error) {
+  refused = error instanceof PortalError ? { status: error.status, code: error.code } : String(error);
+}
+await createPortalClient({ baseUrl: "https://api.example.com/", basePath: "/auth", getToken: () => "t",
+  fetch: async (request) => {
+    seen.push(request.url, request.headers.get("authorization") === "Bearer t");
+    return new Response(JSON.stringify({ items: [], cursor: null }), { status: 200 });
+  },
+}).listKeys({ mine: true });
+console.log(JSON.stringify({ base: DEFAULT_BASE_PATH, refused, seen }));
+`,
+      );
+      const answer = JSON.parse(await succeed("node", ["portal.mjs"], project, env()));
+      expect(answer.base).toBe("/_portcullis");
+      expect(answer.refused).toEqual({ status: 404, code: "not_found" });
+      expect(answer.seen).toEqual([
+        "/_portcullis/portal/v1/session",
+        "https://api.example.com/auth/portal/v1/keys?mine=true",
+        true,
+      ]);
+    },
+    STEP_TIMEOUT_MS,
+  );
 });
 
 describe("TypeScript and bundlers", () => {
@@ -241,11 +320,28 @@ const first: components["schemas"]["Workspace"] | undefined = list.items[0];
 export const ids: string[] = list.items.map((workspace) => workspace.id);
 export const status = (error: PortcullisError): number => error.status;
 export { first };
+import { createPortalClient, PortalError, type PortalKey } from "@portcullis/client/portal";
+const portal = createPortalClient({ baseUrl: "https://api.example.com", getToken: async () => "t" });
+export const names: Promise<(string | null)[]> = portal.listKeys().then(({ items }) => items.map((key: PortalKey) => key.name));
+export const portalStatus = (error: PortalError): number => error.problem.status;
+import { PortcullisKeys } from "@portcullis/element";
+export const element: PortcullisKeys = document.createElement("portcullis-keys");
+element.getToken = async () => "jwt";
+element.token = "jwt";
+element.labels = { signingIn: "…" };
+element.addEventListener("portcullis-key-created", (event) => {
+  const id: string = event.detail.id;
+  console.log(id);
+});
+element.addEventListener("portcullis-error", (event) => console.log(event.detail.code, event.detail.status));
 `;
   /** The same client called with a path the API does not have: the types must refuse it. */
   const MISTYPED = `import { createClient } from "@portcullis/client";
 const client = createClient({ baseUrl: "https://api.example.com", token: "t" });
 export const answer = await client.GET("/_portcullis/admin/v1/no-such-path");
+import { createPortalClient } from "@portcullis/client/portal";
+export const portal = createPortalClient({ baseUrl: "https://api.example.com", getToken: () => 1 });
+document.createElement("portcullis-keys").labels = "no-such-labels";
 `;
 
   it.each([
@@ -268,6 +364,8 @@ export const answer = await client.GET("/_portcullis/admin/v1/no-such-path");
       const mistyped = await run(TSC, ["--noEmit", "-p", "tsconfig.mistyped.json"], folder, env);
       expect(mistyped.code).not.toBe(0);
       expect(mistyped.stdout).toContain("no-such-path");
+      expect(mistyped.stdout).toMatch(/mistyped\.ts\(5,\d+\)/);
+      expect(mistyped.stdout).toMatch(/mistyped\.ts\(6,\d+\)/);
     },
     STEP_TIMEOUT_MS,
   );
@@ -305,6 +403,96 @@ console.log(JSON.stringify({ items: Array.isArray(list.items) }));
         PORTCULLIS_TOKEN: E2E_ROOT_TOKEN,
       });
       expect(JSON.parse(answer)).toEqual({ items: true });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "esbuild bundles a page importing @portcullis/element, and Chromium defines and draws the element",
+    async () => {
+      const folder = join(project, "element-page");
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(
+        join(folder, "page.js"),
+        `import { PortcullisKeys } from "@portcullis/element";
+window.defined = customElements.get("portcullis-keys") === PortcullisKeys;
+`,
+      );
+      const env = shellEnv(process.execPath);
+      await succeed(
+        ESBUILD,
+        [
+          "page.js",
+          "--bundle",
+          "--format=esm",
+          "--splitting",
+          "--platform=browser",
+          "--outdir=dist",
+          "--metafile=meta.json",
+        ],
+        folder,
+        env,
+      );
+      const meta = JSON.parse(readFileSync(join(folder, "meta.json"), "utf8")) as {
+        inputs: Record<string, unknown>;
+        outputs: Record<
+          string,
+          { imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }
+        >;
+      };
+      // uPlot resolved from the project's node_modules (the element's dependency), into a chunk
+      // the page loads only when a chart is drawn.
+      const uplot = Object.keys(meta.inputs).find((input) =>
+        input.includes("node_modules/uplot/dist/uPlot.esm.js"),
+      );
+      expect(uplot).toBeDefined();
+      const entry = meta.outputs["dist/page.js"];
+      expect(entry).toBeDefined();
+      expect(Object.keys(entry?.inputs ?? {})).not.toContain(uplot);
+      expect(entry?.imports.filter((imported) => imported.kind === "import-statement")).toEqual([]);
+      const files = readdirSync(join(folder, "dist"));
+      const sizes = Object.fromEntries(
+        files.map((file) => [file, gzipSync(readFileSync(join(folder, "dist", file))).length]),
+      );
+      console.log(`@portcullis/element bundled (gzipped bytes): ${JSON.stringify(sizes)}`);
+      expect(sizes["page.js"]).toBeLessThan(40 * 1024);
+
+      const browser = await chromium.launch({ executablePath: CHROMIUM });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on("pageerror", (error) => errors.push(error.message));
+        await page.route("https://provider.test/**", (route) => {
+          const path = new URL(route.request().url()).pathname;
+          if (path === "/")
+            return route.fulfill({
+              contentType: "text/html",
+              body: `<!doctype html><portcullis-keys id="with" base-url="https://api.example.com/_portcullis"></portcullis-keys>
+<portcullis-keys id="without"></portcullis-keys><script type="module" src="/dist/page.js"></script>`,
+            });
+          const file = join(folder, path);
+          if (!path.startsWith("/dist/") || !existsSync(file)) return route.fulfill({ status: 404 });
+          return route.fulfill({ contentType: "text/javascript", body: readFileSync(file, "utf8") });
+        });
+        const loaded: string[] = [];
+        page.on("request", (request) => loaded.push(new URL(request.url()).pathname));
+        await page.goto("https://provider.test/");
+        await page.waitForFunction("window.defined !== undefined");
+        expect(await page.evaluate<boolean>("window.defined")).toBe(true);
+        const text = (id: string) =>
+          page.evaluate<string>(`document.getElementById("${id}").shadowRoot?.textContent ?? ""`);
+        await expect.poll(() => text("with"), { timeout: 20_000 }).toContain("Signing in");
+        // A bundled element has no address of its own to default to: base-url is required.
+        await expect.poll(() => text("without"), { timeout: 20_000 }).toContain("base-url must be");
+        const chunksWithUplot = Object.entries(meta.outputs)
+          .filter(([, output]) => uplot !== undefined && uplot in output.inputs)
+          .map(([output]) => `/${output}`);
+        expect(chunksWithUplot).toHaveLength(1);
+        expect(loaded.filter((path) => chunksWithUplot.includes(path))).toEqual([]);
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
     },
     STEP_TIMEOUT_MS,
   );
