@@ -635,15 +635,7 @@ export interface components {
       key: string;
     };
     /** @description Any JSON value */
-    JsonValue:
-      | string
-      | number
-      | boolean
-      | null
-      | (components["schemas"]["JsonValue"] | null)[]
-      | {
-          [key: string]: components["schemas"]["JsonValue"] | null;
-        };
+    JsonValue: JsonValue;
     /**
      * @example {
      *       "minute": 60,
@@ -4749,3 +4741,6 @@ export interface operations {
     };
   };
 }
+
+/** Any JSON value: the schema `JsonValue`, as a type alias that may refer to itself. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
