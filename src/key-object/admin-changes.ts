@@ -119,6 +119,8 @@ export class KeyChanges {
   ): Promise<WriteOutcome> {
     return this.change(scope, context, "key.update", (state, now) => {
       const { record } = state;
+      if (context.ifUnchangedSince !== undefined && record.updatedAt !== context.ifUnchangedSince)
+        return "conflict";
       // A rotated key ends with its grace period: its expiry may come earlier, never later.
       if (state.successor && patch.expiresAt !== undefined) {
         const limit = record.expiresAt ?? Number.POSITIVE_INFINITY;

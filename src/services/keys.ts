@@ -200,7 +200,13 @@ export class KeyService {
    * Changes a key's settings. The key is read from its object, not D1, so that a disable works
    * while D1 is down; D1 is read only for the roles a change names.
    */
-  async update(context: AdminContext, id: string, change: KeyChange): Promise<KeyRecord> {
+  async update(
+    context: AdminContext,
+    id: string,
+    change: KeyChange,
+    /** Applied only if the key's `updatedAt` is still this (else 409 `conflict`): a portal enable. */
+    options: { ifUnchangedSince?: number } = {},
+  ): Promise<KeyRecord> {
     const { record } = await this.snapshot(context, id);
     if (record.revokedAt !== null) throw revokedConflict();
     if (record.type === ADMIN_KEY_TYPE && (change.roles?.length || change.plan)) {
@@ -235,7 +241,7 @@ export class KeyService {
       ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
     };
     return this.write(id, (gate) =>
-      gate.update(scopeOf(context), patch, rolePermissions, changeContext(context)),
+      gate.update(scopeOf(context), patch, rolePermissions, { ...changeContext(context), ...options }),
     );
   }
 

@@ -27,6 +27,9 @@ const DAY_MS = 86_400_000;
 /** Usage of this many keys is read at once when summing. */
 const USAGE_BATCH = 20;
 
+/** A key's id: `key_` and 20 base62 characters. */
+const KEY_ID = /^key_[A-Za-z0-9]{20}$/;
+
 /** `ownerId` as the admin API takes it: a member's subject must be one to own keys. */
 const OWNER_ID = /^[A-Za-z0-9_.:@|-]{1,128}$/;
 
@@ -102,6 +105,8 @@ export class PortalKeyService {
     if (!this.holds("keys:read") && !this.holds("keys:own")) {
       throw forbidden("Seeing keys needs the portal permission keys:read or keys:own.");
     }
+    // An id that cannot be a key's costs no object call.
+    if (!KEY_ID.test(id)) throw notFound("key", id);
     const inspection = await this.keys.get(this.context, id).catch((error: unknown) => {
       if (error instanceof Refusal && error.code === "not_found") throw notFound("key", id);
       throw error;
@@ -282,20 +287,31 @@ export class PortalKeyService {
     }
   }
 
-  /** Renames, disables or enables; a key the provider disabled stays disabled. */
+  /** Refuses a change that would free a key someone other than a member disabled. */
+  private async notHeldDisabled(record: KeyRecord, what: string): Promise<void> {
+    if (!record.enabled && (await this.audit.heldDisabled(record.workspaceId, record.id))) {
+      throw forbidden(`The provider disabled this key; only the provider can ${what} it.`);
+    }
+  }
+
+  /**
+   * Renames, disables or enables; a key the provider disabled stays disabled. An enable is
+   * applied only if the key was not changed since it was checked (409 `conflict` otherwise),
+   * so a disable that lands in between is never undone.
+   */
   async update(id: string, change: { name?: string; enabled?: boolean }): Promise<KeyRecord> {
     const record = await this.changeable(id, "refuse");
     if (change.enabled === true && !record.enabled) {
-      const by = await this.audit.lastDisabledBy(record.workspaceId, id);
-      if (by !== "portal") {
-        throw forbidden("The provider disabled this key; only the provider can enable it again.");
-      }
+      await this.notHeldDisabled(record, "enable");
+      return this.keys.update(this.context, id, change, { ifUnchangedSince: record.updatedAt });
     }
     return this.keys.update(this.context, id, change);
   }
 
+  /** A successor inherits its predecessor's state: a key the provider disabled is not rotated either. */
   async rotate(id: string, gracePeriodSeconds: number): Promise<{ record: KeyRecord; key: string }> {
-    await this.changeable(id, "refuse");
+    const record = await this.changeable(id, "refuse");
+    await this.notHeldDisabled(record, "rotate");
     const days = this.portal.maxLifetimeDays;
     return this.keys.rotate(
       this.context,

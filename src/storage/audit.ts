@@ -95,22 +95,28 @@ export class AuditStore {
   }
 
   /**
-   * Who last turned the key from enabled to disabled (root, an admin key, a member, or the
-   * system for a leak report), or null when no entry says so.
+   * Whether someone other than a portal member (root, an admin key, the system for a leak
+   * report) left the key disabled: an update of theirs with the key disabled after it since it
+   * was last created or enabled. A member may enable again only a key no one else holds disabled.
    */
-  async lastDisabledBy(workspaceId: string, keyId: string): Promise<Actor["type"] | null> {
+  async heldDisabled(workspaceId: string, keyId: string): Promise<boolean> {
     const row = await d1(() =>
       this.db
         .prepare(
-          `SELECT actor_type FROM audit_log
-           WHERE workspace_id = ?2 AND target_id = ?1 AND action = 'key.update'
-             AND json_extract(before, '$.enabled') = 1 AND json_extract(after, '$.enabled') = 0
-           ORDER BY at DESC, seq DESC LIMIT 1`,
+          `SELECT 1 AS held FROM audit_log
+           WHERE workspace_id = ?2 AND target_id = ?1 AND action = 'key.update' AND actor_type != 'portal'
+             AND json_extract(after, '$.enabled') = 0
+             AND seq > COALESCE((SELECT MAX(seq) FROM audit_log
+               WHERE workspace_id = ?2 AND target_id = ?1
+                 AND (action IN ('key.create', 'key.import', 'key.rotate')
+                   OR (action = 'key.update' AND json_extract(before, '$.enabled') = 0
+                     AND json_extract(after, '$.enabled') = 1))), 0)
+           LIMIT 1`,
         )
         .bind(keyId, workspaceId)
-        .first<{ actor_type: Actor["type"] }>(),
+        .first(),
     );
-    return row?.actor_type ?? null;
+    return row !== null;
   }
 
   /** Idempotent by entry id, so that a retried write does not record a change twice. */

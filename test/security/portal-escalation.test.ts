@@ -5,7 +5,8 @@
  * enable a key the provider disabled, and cannot outlive `maxLifetimeDays` by rotation.
  */
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem } from "../worker/helpers";
+import type { KeyGateApi } from "../../src/key-client/client";
+import { admin, createKey, expectProblem, keyObject } from "../worker/helpers";
 import {
   apiCall,
   member,
@@ -146,6 +147,12 @@ describe("portal: escalation", () => {
       "insufficient_permissions",
     );
     expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
+    // Nor rotate it: the successor would inherit the disabled state, and could be enabled.
+    await expectProblem(
+      await portalFetch("POST", `/keys/${key.id}/rotate`, { token, body: {} }),
+      403,
+      "insufficient_permissions",
+    );
     // A key the member disabled itself it may enable again.
     const other = await portalKey(token, { type: "server", name: "other" });
     expect((await portal("PATCH", `/keys/${other.id}`, { token, body: { enabled: false } })).status).toBe(
@@ -153,6 +160,22 @@ describe("portal: escalation", () => {
     );
     const enabled = await portal("PATCH", `/keys/${other.id}`, { token, body: { enabled: true } });
     expect(enabled.json.enabled).toBe(true);
+  });
+
+  it("cannot enable a key the provider disabled again after the member did", async () => {
+    const ws = await organisation();
+    const token = await member(ws.org, "owner");
+    const key = await portalKey(token, { type: "server", name: "mine" });
+    expect((await portal("PATCH", `/keys/${key.id}`, { token, body: { enabled: false } })).status).toBe(200);
+    expect(
+      (await admin("PATCH", `/keys/${key.id}`, { enabled: false, name: "held by the provider" })).status,
+    ).toBe(200);
+    await expectProblem(
+      await portalFetch("PATCH", `/keys/${key.id}`, { token, body: { enabled: true } }),
+      403,
+      "insufficient_permissions",
+    );
+    expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
   });
 
   it("cannot rotate past maxLifetimeDays, and a rotation keeps the expiry", async () => {
@@ -278,5 +301,23 @@ describe("portal: escalation beyond the member's owner roles", () => {
     expect((await portal("GET", "/session", { token: noIat, env: sync })).json.member.roles).toEqual([
       "viewer",
     ]);
+  });
+});
+
+describe("portal: an enable racing a provider's disable", () => {
+  it("is applied by the key's object only if the key is unchanged since the portal checked it", async () => {
+    const ws = await organisation();
+    const key = await createKey(ws.id, { type: "server" });
+    await admin("PATCH", `/keys/${key.id}`, { enabled: false });
+    const object = keyObject(key.id) as unknown as KeyGateApi;
+    const scope = { workspaceId: ws.id, permissions: [] };
+    const context = {
+      actor: { type: "portal" as const, id: "user_1" },
+      requestId: "r1",
+      auditId: "aud_race",
+    };
+    const stale = await object.update(scope, { enabled: true }, null, { ...context, ifUnchangedSince: 1 });
+    expect(stale).toEqual({ ok: false, code: "conflict" });
+    expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
   });
 });

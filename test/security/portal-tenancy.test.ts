@@ -5,9 +5,10 @@
  * show, and admin keys all answer 404 on every route, and nothing in a path or body chooses
  * the workspace.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem } from "../worker/helpers";
-import { member, organisation, portal, portalFetch, portalKey } from "./portal-support";
+import { admin, countingGates, createKey, expectProblem } from "../worker/helpers";
+import { DEFAULT_ENV, member, organisation, portal, portalFetch, portalKey } from "./portal-support";
 
 /** Every portal route that names a key, with a body where it needs one. */
 const KEY_ROUTES: Array<[string, (id: string) => string, unknown?]> = [
@@ -68,6 +69,19 @@ describe("portal: cross-tenant access", () => {
     const mine = await organisation();
     const shared = await portalKey(await member(mine.org, "owner"), { type: "server", name: "shared" });
     await expectUnreachable(await member(mine.org, "member", "carol"), shared.id);
+  });
+
+  it("answers 404 for ids that are no key's, without asking any object", async () => {
+    const mine = await organisation();
+    const token = await member(mine.org, "owner");
+    const counting = countingGates(env.KEY_GATE);
+    const counted = { ...DEFAULT_ENV, KEY_GATE: counting.namespace };
+    for (const id of ["nope", "key_short", `key_${"a".repeat(21)}`, "ws_aaaaaaaaaaaaaaaaaaaa", "..%2Fkeys"]) {
+      await expectProblem(await portalFetch("GET", `/keys/${id}`, { token, env: counted }), 404, "not_found");
+    }
+    expect(counting.gets()).toBe(0);
+    const unknown = `key_${"Z".repeat(20)}`;
+    await expectProblem(await portalFetch("POST", `/keys/${unknown}/revoke`, { token }), 404, "not_found");
   });
 
   it("lets nothing in the body choose the workspace", async () => {
