@@ -38,7 +38,9 @@ check() {
   code=${code:--}
   if [[ $status != "$want_status" || $code != "$want_code" ]]; then
     echo "FAILED: $what: expected $want_status $want_code, got $status $code" >&2
-    cat "$body" >&2
+    # The body, with a key it shows hidden: a secret never reaches the terminal.
+    jq -c 'if type == "object" and has("key") then .key = "(hidden)" else . end' "$body" >&2 2>/dev/null ||
+      cat "$body" >&2
     echo >&2
     exit 1
   fi
