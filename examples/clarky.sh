@@ -24,3 +24,27 @@ check "the read key after its revocation" 401 key_revoked \
 check "enabling a revoked key (revocation is for good)" 409 key_revoked \
   -X PATCH "$PC/_portcullis/admin/v1/keys/$reader_id" -H "Authorization: Bearer $ADMIN_TOKEN" \
   -H 'Content-Type: application/json' -d '{"enabled":true}'
+
+# Settings > API Keys through the portal: Clarky's app signs a short-lived token naming the
+# workspace being viewed.
+PORTAL_SECRET=${PORTAL_SECRET:-dev-portal-secret}
+organisation starter starter
+organisation pro pro
+settings() {
+  member_token "$PORTAL_SECRET" kim "$(jq -cn --arg ws "$1" \
+    '{iss: "https://clarky.example", aud: "clarky-settings", workspace_id: $ws, workspace_role: "member"}')"
+}
+portal "a Starter workspace creates an API key" 403 plan_required \
+  "$(settings "$starter_org")" POST /keys '{"type":"live","name":"Zapier sync","permissions":["read"]}'
+kim=$(settings "$pro_org")
+portal "a Pro workspace creates a read-only key" 201 - \
+  "$kim" POST /keys '{"type":"live","name":"Production data warehouse","permissions":["read"]}'
+warehouse=$(jq -r .key <<<"$response")
+warehouse_id=$(jq -r .id <<<"$response")
+check "the read-only key lists contacts" 200 - \
+  "$PC/api/v1/contacts" -H "Authorization: Bearer $warehouse"
+check "the read-only key creates a contact" 403 insufficient_permissions \
+  -X POST "$PC/api/v1/contacts" -H "Authorization: Bearer $warehouse"
+portal "the key revoked in Settings > API Keys" 200 - "$kim" POST "/keys/$warehouse_id/revoke"
+check "the revoked key lists contacts" 401 key_revoked \
+  "$PC/api/v1/contacts" -H "Authorization: Bearer $warehouse"

@@ -26,7 +26,7 @@ new_key() {
 
 # check WHAT STATUS CODE CURL_ARGS...: makes the request and prints its status and
 # X-Portcullis-Code (`-` when it has none, as an allowed request); stops the script if either
-# is not what the example expects.
+# is not what the example expects. Leaves the response body in $response.
 check() {
   local what=$1 want_status=$2 want_code=$3
   shift 3
@@ -38,22 +38,54 @@ check() {
   code=${code:--}
   if [[ $status != "$want_status" || $code != "$want_code" ]]; then
     echo "FAILED: $what: expected $want_status $want_code, got $status $code" >&2
-    cat "$body" >&2
+    # The body, with a key it shows hidden: a secret never reaches the terminal.
+    jq -c 'if type == "object" and has("key") then .key = "(hidden)" else . end' "$body" >&2 2>/dev/null ||
+      cat "$body" >&2
     echo >&2
     exit 1
   fi
   printf '  %s %-26s %s\n' "$status" "$code" "$what"
+  response=$(cat "$body")
   rm -f "$headers" "$body"
 }
 
 # session SECRET CLAIMS_JSON: an HS256 session JWT, valid for 10 minutes, signed with SECRET.
 session() {
+  hs256 "$1" "$2" 600
+}
+
+# member_token SECRET SUBJECT CLAIMS_JSON: a member's token as the system's own login signs it
+# for the portal (HS256 with the login's secret, `sub` the member, 5 minutes: portal tokens are
+# kept short-lived), with the organisation and roles in the claims that login uses.
+member_token() {
+  hs256 "$1" "$(jq -cn --arg sub "$2" --argjson claims "$3" '$claims + {sub: $sub}')" 300
+}
+
+# hs256 SECRET CLAIMS_JSON LIFETIME_SECONDS: a JWT of CLAIMS with `iat` now and `exp` LIFETIME
+# seconds later, signed HS256 with SECRET by openssl.
+hs256() {
   local now header payload signature
   now=$(date +%s)
   header=$(printf '{"alg":"HS256","typ":"JWT"}' | base64url)
-  payload=$(jq -cn --argjson claims "$2" --argjson now "$now" '$claims + {iat: $now, exp: ($now + 600)}' | base64url)
+  payload=$(jq -cn --argjson claims "$2" --argjson now "$now" --argjson ttl "$3" \
+    '$claims + {iat: $now, exp: ($now + $ttl)}' | base64url)
   signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -hmac "$1" -binary | base64url)
   printf '%s.%s.%s' "$header" "$payload" "$signature"
+}
+
+# portal WHAT STATUS CODE TOKEN METHOD PATH [JSON]: a call to the portal API (P/portal/v1) as
+# the member whose token is TOKEN, checked and printed as `check` does; the body is left in
+# $response (a created key's `.key` is there, shown only this once).
+portal() {
+  local what=$1 want_status=$2 want_code=$3 token=$4 method=$5 path=$6
+  local args=(-X "$method" "$PC/_portcullis/portal/v1$path" -H "Authorization: Bearer $token")
+  if [[ $# -ge 7 ]]; then args+=(-H 'Content-Type: application/json' -d "$7"); fi
+  check "$what" "$want_status" "$want_code" "${args[@]}"
+}
+
+# note TEXT: a line under the last call's description (what the dashboard would show).
+note() {
+  printf '  %3s %-26s   %s\n' '' '' "$1"
 }
 
 base64url() {
@@ -63,4 +95,16 @@ base64url() {
 # A workspace of its own for each run.
 workspace() {
   admin POST /workspaces "{\"name\":\"$1\"${2:+,\"plan\":\"$2\"}}" | jq -r .id
+}
+
+# organisation NAME [PLAN]: a workspace serving one of the system's customer organisations, new
+# for each run; sets $NAME to its workspace id and $NAME_org to the organisation id, its
+# `externalId`, which members' tokens name.
+organisation() {
+  local org
+  org="$1-$(openssl rand -hex 4)"
+  printf -v "$1_org" '%s' "$org"
+  printf -v "$1" '%s' "$(admin POST /workspaces \
+    "$(jq -cn --arg org "$org" --arg plan "${2:-}" '{name: $org, externalId: $org} + (if $plan == "" then {} else {plan: $plan} end)')" |
+    jq -r .id)"
 }

@@ -69,8 +69,11 @@ const secrets = {
 };
 const sessionSecret = policy.jwt?.secretEnv;
 if (sessionSecret) secrets[sessionSecret] = process.env[sessionSecret] || "dev-session-secret";
+// The secret of the portal's login (`portal.jwt.secretEnv`, default `dev-portal-secret`), unless
+// it is the session tokens' own (Clausum's Supabase signs both with one secret).
 const portalSecret = policy.portal?.jwt?.secretEnv;
-if (portalSecret) secrets[portalSecret] = process.env[portalSecret] || DEMO.secret;
+if (portalSecret && !(portalSecret in secrets))
+  secrets[portalSecret] = process.env[portalSecret] || DEMO.secret;
 
 const wranglerEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
 const migrate = spawnSync(

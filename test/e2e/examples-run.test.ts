@@ -5,7 +5,7 @@
  * or X-Portcullis-Code is not the one the example shows.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -14,6 +14,48 @@ import { freePort } from "./wrangler-dev";
 const EXAMPLES = readdirSync("examples")
   .filter((file) => file.endsWith(".json"))
   .map((file) => file.slice(0, -".json".length));
+
+/**
+ * Lines each example must print for its dashboard, through the portal (docs/portal.md): the
+ * members at work, as examples/README.md describes them.
+ */
+const PORTAL_LINES: Record<string, RegExp[]> = {
+  clausum: [
+    /^ {2}201 - +a dashboard admin creates a checkout key/,
+    /^ {2}403 insufficient_permissions +the same member creates a server key$/,
+    /^ {2}401 invalid_token +a workspace named in user_metadata$/,
+    /^ {2}401 key_revoked +the checkout key right after \(revocation is immediate\)$/,
+  ],
+  closient: [
+    /^ {2}201 - +the Owner creates a business key$/,
+    /^ {2}403 insufficient_permissions +an Editor creates a business key$/,
+    /^ {2}200 - +her csu key writes the catalogue$/,
+    /^ {2}403 insufficient_permissions +the same write once Closient demotes her to Billing$/,
+  ],
+  clodura: [
+    /^ {2}201 - +Generate Key in the developer dashboard$/,
+    /^ {2}409 limit_reached +Generate Key again/,
+    /^ {2}200 - +the dashboard shows the key's daily quota$/,
+    /^ +remaining today: 1999 of 2000$/,
+  ],
+  clarky: [
+    /^ {2}403 plan_required +a Starter workspace creates an API key$/,
+    /^ {2}201 - +a Pro workspace creates a read-only key$/,
+    /^ {2}403 insufficient_permissions +the read-only key creates a contact$/,
+  ],
+  "ai-gateway": [
+    /^ {2}201 - +the profile page creates a key \(every service\)$/,
+    /^ {2}404 not_found +another user's profile page asks for the first key$/,
+    /^ {2}401 key_revoked +the revoked key calls a model$/,
+  ],
+};
+
+/** How many calls the script checks (`check` and `portal` lines), each of which prints a line. */
+function checkedCalls(name: string): number {
+  return readFileSync(`examples/${name}.sh`, "utf8")
+    .split("\n")
+    .filter((line) => /^\s*(check|portal) "/.test(line)).length;
+}
 
 /** Runs the example's one command to its end: exit status and everything it printed. */
 async function runExample(name: string): Promise<{ status: number | null; output: string }> {
@@ -43,6 +85,7 @@ async function runExample(name: string): Promise<{ status: number | null; output
 describe("examples", () => {
   it("has a script for every example policy", () => {
     expect(EXAMPLES).toEqual(["ai-gateway", "clarky", "clausum", "clodura", "closient"]);
+    expect(Object.keys(PORTAL_LINES).sort()).toEqual(EXAMPLES);
     const scripts = readdirSync("examples").filter((file) => file.endsWith(".sh"));
     for (const name of EXAMPLES) expect(scripts).toContain(`${name}.sh`);
   });
@@ -62,6 +105,15 @@ describe("examples", () => {
         lines.some((line) => /^ {2}4\d\d [a-z_]+ /.test(line)),
         output,
       ).toBe(true);
+      // Every call the script checks printed its line, its dashboard's among them.
+      expect(lines, output).toHaveLength(checkedCalls(name));
+      const printed = output.split("\n");
+      for (const line of PORTAL_LINES[name] ?? []) {
+        expect(
+          printed.some((printedLine) => line.test(printedLine)),
+          `${line}\n${output}`,
+        ).toBe(true);
+      }
     },
     180_000,
   );

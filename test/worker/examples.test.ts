@@ -14,11 +14,31 @@ import closient from "../../examples/closient.json";
 import { loadPolicy } from "../../src/policy/load";
 import { adminRequest, direct, type Json } from "./helpers";
 
-/** The secrets the example policies name for their session JWTs. */
+/** The secrets the example policies name for their session JWTs and their portal's tokens. */
 const SECRETS = {
   SUPABASE_JWT_SECRET: "supabase-jwt-secret-for-tests-0123",
   SESSION_SECRET: "ai-gateway-session-secret-0123456",
+  PORTAL_SECRET: "provider-portal-secret-for-tests-01",
 };
+
+/** A member's token as the system's own login signs it (HS256, 10 minutes). */
+function memberToken(
+  secret: string,
+  claims: Json,
+  { sub, iss, aud }: { sub: string; iss?: string; aud?: string },
+): Promise<string> {
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime("10m");
+  if (iss) jwt = jwt.setIssuer(iss);
+  if (aud) jwt = jwt.setAudience(aud);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
+
+/** An organisation id of the provider, new for each test. */
+const organisationId = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 
 function session(secret: string, claims: Json, audience?: string): Promise<string> {
   const jwt = new SignJWT(claims)
@@ -35,6 +55,35 @@ function deployment(example: Json) {
     return { status: response.status, json: (await response.json()) as Json };
   };
   return {
+    /** A workspace serving the provider's organisation `externalId`. */
+    async organisation(externalId: string, plan?: string): Promise<string> {
+      const ws = await adminCall("POST", "/workspaces", {
+        name: externalId,
+        externalId,
+        ...(plan && { plan }),
+      });
+      expect(ws.status, JSON.stringify(ws.json)).toBe(201);
+      return ws.json.id as string;
+    },
+    /** A call to P/portal/v1 with a member's token. */
+    async portal(method: string, path: string, token: string, body?: unknown) {
+      const response = await direct(
+        new Request(`https://api.example.test/_portcullis/portal/v1${path}`, {
+          method,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            ...(body !== undefined && { "Content-Type": "application/json" }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+        env,
+      );
+      return {
+        status: response.status,
+        code: response.headers.get("x-portcullis-code"),
+        json: (await response.json()) as Json,
+      };
+    },
     async key(type: string, fields: Json = {}, workspacePlan?: string) {
       const ws = await adminCall("POST", "/workspaces", {
         name: "example",
@@ -147,7 +196,7 @@ describe("examples", () => {
     expect((await d.call("GET", "/products/api/v1/products", { "X-API-Key": business.key })).code).toBe(
       "key_disabled",
     );
-    const expiring = await d.key("user", { expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    const expiring = await d.key("business", { expiresAt: new Date(Date.now() + 60_000).toISOString() });
     expect((await d.call("GET", "/products/api/v1/products", { "X-API-Key": expiring.key })).status).toBe(
       200,
     );
@@ -218,6 +267,267 @@ describe("examples", () => {
     expect((await d.call("POST", "/v1/messages", { "x-api-key": inference.key })).status).toBe(200);
     expect((await d.call("POST", "/v1/chat/completions", { "x-api-key": inference.key })).code).toBe(
       "missing_credential",
+    );
+  });
+});
+
+/**
+ * Each example's `portal` reproduces its system's dashboard as its document describes it: who
+ * may create and revoke which keys, on which plans, with the claims the system's own login
+ * carries.
+ */
+describe("examples: the portal (each system's dashboard)", () => {
+  it("Clausum: Integraciones → Claves de integración, with the Supabase login's app_metadata", async () => {
+    const d = deployment(clausum);
+    const org = organisationId("clausum");
+    await d.organisation(org);
+    const supabase = (
+      sub: string,
+      permissions: string[],
+      metadata: Json = { app_metadata: { workspace_id: org } },
+    ) =>
+      memberToken(
+        SECRETS.SUPABASE_JWT_SECRET,
+        { ...metadata, app_permissions: permissions, email: `${sub}@merchant.test` },
+        { sub, aud: "authenticated" },
+      );
+    const admin = await supabase("admin-1", ["dashboard:admin"]);
+    const analyst = await supabase("analyst-1", ["dashboard:read"]);
+
+    const session = await d.portal("GET", "/session", admin);
+    expect(session.status, JSON.stringify(session.json)).toBe(200);
+    expect(session.json.keyTypes.map((type: Json) => type.label)).toEqual([
+      "Checkout (browser)",
+      "Server (backend)",
+      "Event ingest",
+    ]);
+    // A dashboard admin creates a checkout key, shown once; it scores payments and nothing else.
+    const created = await d.portal("POST", "/keys", admin, { type: "checkout", name: "web checkout" });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    expect(created.json.key).toMatch(/^clm_pub_/);
+    expect(created.json.createdBy).toEqual({ type: "portal", id: "admin-1", name: "admin-1@merchant.test" });
+    expect((await d.call("POST", "/api/v1/assess", bearer(created.json.key))).status).toBe(200);
+    expect((await d.call("GET", "/api/v1/merchant/tx", bearer(created.json.key))).code).toBe(
+      "wrong_key_type",
+    );
+    const shown = await d.portal("GET", `/keys/${created.json.id}`, admin);
+    expect(shown.json.key).toBeUndefined();
+    // A browser key is never more than `assess`, from the dashboard either.
+    const wide = await d.portal("POST", "/keys", admin, { type: "checkout", name: "x", permissions: ["*"] });
+    expect([wide.status, wide.code]).toEqual([400, "permission_not_allowed"]);
+    const server = await d.portal("POST", "/keys", admin, {
+      type: "server",
+      name: "backend",
+      permissions: ["transactions:read"],
+    });
+    expect(server.status).toBe(201);
+    expect((await d.call("GET", "/api/v1/merchant/tx", bearer(server.json.key))).status).toBe(200);
+    expect((await d.call("POST", "/api/v1/report-fraud", bearer(server.json.key))).code).toBe(
+      "insufficient_permissions",
+    );
+    // A member who may only read the dashboard sees the keys and changes none.
+    const listed = await d.portal("GET", "/keys", analyst);
+    expect(listed.status).toBe(200);
+    expect(listed.json.items).toHaveLength(2);
+    const refused = await d.portal("POST", "/keys", analyst, { type: "checkout", name: "mine" });
+    expect([refused.status, refused.code]).toEqual([403, "insufficient_permissions"]);
+    expect((await d.portal("POST", `/keys/${created.json.id}/revoke`, analyst)).status).toBe(403);
+    // user_metadata is the user's to edit: a workspace named there is no workspace at all.
+    const forged = await supabase("admin-1", ["dashboard:admin"], { user_metadata: { workspace_id: org } });
+    expect((await d.portal("GET", "/keys", forged)).code).toBe("invalid_token");
+    // Revocation in the dashboard is immediate.
+    expect((await d.portal("POST", `/keys/${created.json.id}/revoke`, admin)).status).toBe(200);
+    expect((await d.call("POST", "/api/v1/assess", bearer(created.json.key))).code).toBe("key_revoked");
+  });
+
+  it("Closient: Owners and Managers manage API keys, Editors do not; a csu key follows its member's role", async () => {
+    const d = deployment(closient);
+    const org = organisationId("closient");
+    const ws = await d.organisation(org);
+    // A key's object reads `policy.roles` from the runtime's own POLICY binding, which in this
+    // test runtime is the test policy (not the example's): the workspace gets the example's
+    // roles as its own, with the same names and permissions (test/e2e/examples-run.test.ts
+    // runs them as policy roles under wrangler dev).
+    for (const [name, role] of Object.entries(closient.roles)) {
+      const defined = await d.admin("POST", "/roles", {
+        workspaceId: ws,
+        name,
+        permissions: role.permissions,
+      });
+      expect(defined.status, JSON.stringify(defined.json)).toBe(201);
+    }
+    const member = (sub: string, role: string) =>
+      memberToken(
+        SECRETS.PORTAL_SECRET,
+        { org_id: org, org_role: role, name: sub },
+        { sub, iss: "https://login.closient.example", aud: "closient-portal" },
+      );
+    const owner = await member("olga", "owner");
+    const manager = await member("mia", "manager");
+    const editor = await member("ed", "editor");
+
+    const business = await d.portal("POST", "/keys", owner, { type: "business", name: "erp sync" });
+    expect(business.status, JSON.stringify(business.json)).toBe(201);
+    expect(business.json.key).toMatch(/^csb_/);
+    expect(
+      (await d.call("GET", "/products/api/v1/products", { "X-API-Key": business.json.key })).status,
+    ).toBe(200);
+    for (const type of ["business", "user", "publishable"]) {
+      const refused = await d.portal("POST", "/keys", editor, { type, name: "mine" });
+      expect([refused.status, refused.code], type).toEqual([403, "insufficient_permissions"]);
+    }
+    expect((await d.portal("GET", "/keys", editor)).status).toBe(403);
+
+    // The manager's own user key, with catalogue writes its role grants.
+    const own = await d.portal("POST", "/keys", manager, {
+      type: "user",
+      name: "mia's scripts",
+      permissions: ["catalog:read", "catalog:write"],
+    });
+    expect(own.status, JSON.stringify(own.json)).toBe(201);
+    expect(own.json).toMatchObject({ ownerId: "mia", type: "user" });
+    const csu = { "X-API-Key": own.json.key as string };
+    expect((await d.call("POST", "/products/api/v1/products", csu)).status).toBe(200);
+
+    // Closient demotes Mia to Billing: her key loses catalog:write for the next request.
+    const demoted = await d.admin("PUT", `/owners/mia/roles?workspaceId=${ws}`, { roles: ["billing"] });
+    expect(demoted.status, JSON.stringify(demoted.json)).toBe(200);
+    const write = await d.call("POST", "/products/api/v1/products", csu);
+    expect([write.status, write.code]).toEqual([403, "insufficient_permissions"]);
+    expect((await d.call("GET", "/products/api/v1/products", csu)).status).toBe(200);
+    // Her token from before the demotion no longer manages keys either.
+    const stale = await d.portal("POST", "/keys", manager, { type: "business", name: "again" });
+    expect([stale.status, stale.code]).toEqual([403, "insufficient_permissions"]);
+    // Removed from the organisation: the key holds nothing.
+    await d.admin("PUT", `/owners/mia/roles?workspaceId=${ws}`, { roles: [] });
+    expect((await d.call("GET", "/products/api/v1/products", csu)).code).toBe("insufficient_permissions");
+
+    // Publishable keys take per-key limits (rate_limit_per_minute/day), up to their plan's.
+    const session = await d.portal("GET", "/session", owner);
+    expect(session.json.keyTypes.find((type: Json) => type.type === "publishable").limits).toEqual([
+      { window: "minute", max: 60 },
+      { window: "day", max: 5000 },
+    ]);
+    const widget = await d.portal("POST", "/keys", owner, {
+      type: "publishable",
+      name: "widget",
+      limits: { minute: 30 },
+    });
+    expect(widget.status, JSON.stringify(widget.json)).toBe(201);
+    const shown = await d.portal("GET", `/keys/${widget.json.id}`, owner);
+    expect(shown.json.limits.find((window: Json) => window.window === "minute")).toMatchObject({ limit: 30 });
+  });
+
+  it("Clodura: the developer dashboard generates the account's key and shows the remaining daily quota", async () => {
+    const d = deployment(clodura);
+    const org = organisationId("clodura");
+    await d.organisation(org, "professional");
+    const token = await memberToken(
+      SECRETS.PORTAL_SECRET,
+      { account_id: org, role: "user" },
+      { sub: "sam", iss: "https://app.clodura.example", aud: "clodura-developer" },
+    );
+    const session = await d.portal("GET", "/session", token);
+    expect(session.status, JSON.stringify(session.json)).toBe(200);
+    expect(session.json.workspace.plan).toBe("professional");
+    const generated = await d.portal("POST", "/keys", token, { type: "api", name: "my key" });
+    expect(generated.status, JSON.stringify(generated.json)).toBe(201);
+    expect(generated.json.key).toMatch(/^cld_/);
+    // One key per account: Generate Key once; Regenerate is a rotation.
+    const second = await d.portal("POST", "/keys", token, { type: "api", name: "another" });
+    expect([second.status, second.code]).toEqual([409, "limit_reached"]);
+    for (let i = 0; i < 2; i += 1)
+      expect((await d.call("GET", "/api/v1/companies", { "X-API-KEY": generated.json.key })).status).toBe(
+        200,
+      );
+    const shown = await d.portal("GET", `/keys/${generated.json.id}`, token);
+    expect(shown.status).toBe(200);
+    expect(shown.json.limits.find((window: Json) => window.window === "day")).toMatchObject({
+      limit: 2000,
+      remaining: 1998,
+    });
+    const rotated = await d.portal("POST", `/keys/${generated.json.id}/rotate`, token, {
+      gracePeriodSeconds: 3600,
+    });
+    expect(rotated.status, JSON.stringify(rotated.json)).toBe(201);
+    expect((await d.call("GET", "/api/v1/companies", { "X-API-KEY": rotated.json.key })).status).toBe(200);
+  });
+
+  it("Clarky: Settings > API Keys only on Standard, Pro or Enterprise; scopes chosen at creation", async () => {
+    const d = deployment(clarky);
+    const member = async (plan: string) => {
+      const org = organisationId(`clarky-${plan}`);
+      await d.organisation(org, plan);
+      return memberToken(
+        SECRETS.PORTAL_SECRET,
+        { workspace_id: org, workspace_role: "member" },
+        { sub: "kim", iss: "https://clarky.example", aud: "clarky-settings" },
+      );
+    };
+    const starter = await member("starter");
+    const refused = await d.portal("POST", "/keys", starter, {
+      type: "live",
+      name: "zapier",
+      permissions: ["read"],
+    });
+    expect([refused.status, refused.code]).toEqual([403, "plan_required"]);
+    expect((await d.portal("GET", "/session", starter)).json.keyTypes[0].canCreate).toBe(false);
+
+    const pro = await member("pro");
+    const reader = await d.portal("POST", "/keys", pro, {
+      type: "live",
+      name: "Production data warehouse",
+      permissions: ["read"],
+    });
+    expect(reader.status, JSON.stringify(reader.json)).toBe(201);
+    expect(reader.json.key).toMatch(/^ck_live_/);
+    expect((await d.call("GET", "/api/v1/contacts", bearer(reader.json.key))).status).toBe(200);
+    const write = await d.call("POST", "/api/v1/contacts", bearer(reader.json.key));
+    expect([write.status, write.code]).toEqual([403, "insufficient_permissions"]);
+    const writer = await d.portal("POST", "/keys", pro, {
+      type: "live",
+      name: "Lead capture",
+      permissions: ["write"],
+    });
+    expect((await d.call("POST", "/api/v1/contacts", bearer(writer.json.key))).status).toBe(200);
+    const unknown = await d.portal("POST", "/keys", pro, { type: "live", name: "x", permissions: ["admin"] });
+    expect([unknown.status, unknown.code]).toEqual([400, "permission_not_allowed"]);
+    // Revocation is immediate and permanent.
+    expect((await d.portal("POST", `/keys/${reader.json.id}/revoke`, pro)).status).toBe(200);
+    expect((await d.call("GET", "/api/v1/contacts", bearer(reader.json.key))).code).toBe("key_revoked");
+    expect((await d.portal("PATCH", `/keys/${reader.json.id}`, pro, { enabled: true })).status).toBe(409);
+  });
+
+  it("AI gateway: each user creates keys from the profile page, with the dashboard's own login", async () => {
+    const d = deployment(aiGateway);
+    const user = `user-${crypto.randomUUID().slice(0, 8)}`;
+    const token = await memberToken(SECRETS.SESSION_SECRET, { role: "user" }, { sub: user });
+    // A user who registered has an account: its workspace is made on the first call.
+    const session = await d.portal("GET", "/session", token);
+    expect(session.status, JSON.stringify(session.json)).toBe(200);
+    expect(session.json.workspace.name).toBe(user);
+    const inference = await d.portal("POST", "/keys", token, { type: "api", name: "inference" });
+    expect(inference.status, JSON.stringify(inference.json)).toBe(201);
+    expect(inference.json.key).toMatch(/^cm_/);
+    expect(inference.json.permissions).toEqual(["service:*"]);
+    expect(inference.json.expiresAt).toBeNull();
+    expect((await d.call("POST", "/v1/chat/completions", bearer(inference.json.key))).status).toBe(200);
+    expect((await d.call("GET", "/api/v1/bots/1", bearer(inference.json.key))).code).toBe(
+      "insufficient_permissions",
+    );
+    const bots = await d.portal("POST", "/keys", token, {
+      type: "api",
+      name: "bot reader",
+      permissions: ["service:llm", "bots:read"],
+    });
+    expect((await d.call("GET", "/api/v1/bots/1", bearer(bots.json.key))).status).toBe(200);
+    expect((await d.call("POST", "/v1/search", bearer(bots.json.key))).code).toBe("insufficient_permissions");
+    // Another user's profile page does not see these keys.
+    const other = await memberToken(SECRETS.SESSION_SECRET, { role: "user" }, { sub: `${user}-other` });
+    expect((await d.portal("GET", `/keys/${inference.json.id}`, other)).status).toBe(404);
+    expect((await d.portal("POST", `/keys/${inference.json.id}/revoke`, token)).status).toBe(200);
+    expect((await d.call("POST", "/v1/chat/completions", bearer(inference.json.key))).code).toBe(
+      "key_revoked",
     );
   });
 });
