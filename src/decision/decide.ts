@@ -11,7 +11,7 @@ import { type MeterCode, meter } from "../limits/meter";
 import { effectiveLimits, type Window, type WindowStates, type WindowStatus } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
-import { ADMIN_KEY_TYPE } from "../policy/schema";
+import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
 
 /** What the Durable Object keeps per key besides counters. */
 export interface GateState {
@@ -93,12 +93,25 @@ export interface Decided {
  * Names are looked up as own entries only: a plan called `constructor` exists only if defined.
  */
 export function resolvePlan(state: GateState, policy: KeyTypePolicy): string | null {
-  const chain = [state.record.plan, state.workspacePlan, policy.typePlan, policy.defaultPlan];
+  return firstPlan([state.record.plan, state.workspacePlan, policy.typePlan, policy.defaultPlan], policy);
+}
+
+/** The first name of `chain` that is a plan of the policy. */
+function firstPlan(chain: readonly (string | null | undefined)[], policy: KeyTypePolicy): string | null {
   return (
     chain.find(
       (name): name is string => typeof name === "string" && ownEntry(policy.plans, name) !== undefined,
     ) ?? null
   );
+}
+
+/**
+ * The limits of the plan a new key of this type would have in a workspace on `workspacePlan`,
+ * when it names no plan of its own: the plan chain of `resolvePlan` without the key's link.
+ */
+export function newKeyPlanLimits(workspacePlan: string | null, policy: KeyTypePolicy): Limits {
+  const plan = firstPlan([workspacePlan, policy.typePlan, policy.defaultPlan], policy);
+  return plan ? (ownEntry(policy.plans, plan)?.limits ?? {}) : {};
 }
 
 /** The limits that apply to the key now: its own, over its plan's. */

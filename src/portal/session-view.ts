@@ -2,6 +2,7 @@
  * `GET /session` (docs/portal.md#session): all the page needs to draw itself, for a member with
  * no permission too.
  */
+import { newKeyPlanLimits } from "../decision/decide";
 import type { CompiledPolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import type { Portal } from "../policy/portal";
@@ -21,10 +22,7 @@ export function sessionView(compiled: CompiledPolicy, member: PortalMember) {
   const planAllows = !portal.createOnPlans || portal.createOnPlans.includes(effectivePlan ?? "");
   const keyTypes = Object.entries(portal.keyTypes).map(([type, shown]) => {
     const keyType = ownEntry(policy.keyTypes, type);
-    const plan = [workspace.plan, keyType?.plan, policy.defaultPlan].find(
-      (name): name is string => !!name && ownEntry(policy.plans, name) !== undefined,
-    );
-    const planLimits = plan ? (ownEntry(policy.plans, plan)?.limits ?? {}) : {};
+    const planLimits = newKeyPlanLimits(workspace.plan, compiled.gatePolicy(type));
     const ownedByMember = shown.ownedBy === "member";
     const mayCreate = held.has("keys:manage") || (ownedByMember && held.has("keys:own"));
     return {

@@ -6,6 +6,7 @@
  * `maxLifetimeDays`), the maximums (kept by the create itself), and the provider's keys
  * read-only but for revoke.
  */
+import { newKeyPlanLimits } from "../decision/decide";
 import { beyondCeiling, holds } from "../keys/permissions";
 import type { KeyRecord } from "../keys/record";
 import type { CompiledPolicy } from "../policy/compiled";
@@ -180,7 +181,7 @@ export class PortalKeyService {
     if (input.permissions !== undefined && ownEntry(this.compiled.policy.keyTypes, input.type)?.ownerScoped) {
       await this.withinOwnerRoles(input.permissions);
     }
-    const limits = this.limitsFor(type, input.limits);
+    const limits = this.limitsFor(input.type, type, input.limits);
     this.checkExpiry(input.expiresAt);
     const portalTypes = Object.keys(this.portal.keyTypes);
     return this.keys.create(
@@ -254,10 +255,10 @@ export class PortalKeyService {
   }
 
   /** The windows of `type.limits` only, each at most the plan's value (none when the plan sets none). */
-  private limitsFor(type: PortalKeyType, limits: Limits | undefined): Limits | undefined {
+  private limitsFor(name: string, type: PortalKeyType, limits: Limits | undefined): Limits | undefined {
     if (limits === undefined) return undefined;
     const settable = new Set<Window>(type.limits ?? []);
-    const maxima = this.planLimits();
+    const maxima = newKeyPlanLimits(this.member.workspace.plan, this.compiled.gatePolicy(name));
     for (const [window, value] of Object.entries(limits) as [Window, number][]) {
       if (!settable.has(window))
         throw badRequest(`limits.${window}`, "members may not set this window on this key type");
@@ -267,14 +268,6 @@ export class PortalKeyService {
       }
     }
     return limits;
-  }
-
-  /** The limits of the plan a new key of the workspace would have (the key names none). */
-  planLimits(type?: string): Limits {
-    const typePlan = type ? ownEntry(this.compiled.policy.keyTypes, type)?.plan : undefined;
-    const chain = [this.member.workspace.plan, typePlan, this.compiled.policy.defaultPlan];
-    const plan = chain.find((name) => !!name && ownEntry(this.compiled.policy.plans, name) !== undefined);
-    return plan ? (ownEntry(this.compiled.policy.plans, plan)?.limits ?? {}) : {};
   }
 
   private checkExpiry(expiresAt: string | undefined): void {

@@ -6,12 +6,13 @@
  */
 import { describe, expect, it } from "vitest";
 import type { KeyGateApi } from "../../src/key-client/client";
-import { admin, createKey, expectProblem, keyObject } from "../worker/helpers";
+import { admin, createKey, expectProblem, type Json, keyObject } from "../worker/helpers";
 import {
   apiCall,
   member,
   memberToken,
   organisation,
+  PORTAL_POLICY,
   portal,
   portalEnv,
   portalFetch,
@@ -92,6 +93,43 @@ describe("portal: escalation", () => {
         "bad_request",
       );
     }
+  });
+
+  it("holds a member's limits to the plan of the key's type when the workspace has none", async () => {
+    // The type's own plan is the next link of the plan chain: `GET /session` shows its maxima,
+    // and a create beyond them is refused (it used to be checked against the default plan only).
+    const typed = portalEnv(
+      {},
+      {
+        keyTypes: {
+          ...PORTAL_POLICY.keyTypes,
+          server: { ...PORTAL_POLICY.keyTypes.server, plan: "metered" },
+        },
+      },
+    );
+    const { org } = await organisation();
+    const token = await member(org, "owner");
+    const session = await portal("GET", "/session", { token, env: typed });
+    const server = session.json.keyTypes.find((type: Json) => type.type === "server");
+    expect(server.limits).toEqual([
+      { window: "minute", max: 10 },
+      { window: "day", max: 20 },
+    ]);
+    await expectProblem(
+      await portalFetch("POST", "/keys", {
+        token,
+        env: typed,
+        body: { type: "server", name: "x", limits: { minute: 11 } },
+      }),
+      400,
+      "bad_request",
+    );
+    const ok = await portal("POST", "/keys", {
+      token,
+      env: typed,
+      body: { type: "server", name: "x", limits: { minute: 10 } },
+    });
+    expect(ok.status).toBe(201);
   });
 
   it("sets only the type's listed windows, each at most the plan's value", async () => {
