@@ -7,14 +7,7 @@
 
 import type { Counters, GateState } from "../decision/decide";
 import type { KeyGateApi } from "../key-client/client";
-import type {
-  AdminScope,
-  ChangeContext,
-  ContextChange,
-  CreditChange,
-  KeyPatch,
-  WriteOutcome,
-} from "../key-client/contract";
+import type { AdminScope, ChangeContext, CreditChange, KeyPatch, WriteOutcome } from "../key-client/contract";
 import { onlyRestricts } from "../keys/change";
 import { changedFields, type EventType, keyEvent, type PortcullisEvent } from "../keys/events";
 import { holds } from "../keys/permissions";
@@ -25,7 +18,6 @@ import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { AuditAction } from "../storage/audit";
 import { AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
-import { type KeyContext, readKeyContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import type { KeyCell, StoredState } from "./cell";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
@@ -36,8 +28,6 @@ type Planned =
   | {
       record: KeyRecord;
       extra?: Partial<StoredState>;
-      /** Read when the change is stored: context that must be as of then. */
-      fresh?: () => Promise<Partial<StoredState>>;
       /** Write D1 first even if the change only restricts: its failure must change nothing. */
       d1First?: boolean;
       deleted?: boolean;
@@ -83,16 +73,12 @@ export class KeyChanges {
         new EventStore(db).insert(event),
       ]);
       await this.writes.publish([event]);
-      // The workspace's plan and the roles' permissions are read again now that the key is in
-      // D1: a plan change or role edit that listed the workspace's keys before this insert
-      // could not push to this key, and any later one finds it, so nothing is missed.
-      const current = await contextOf(db, initial.record);
       const credits = initial.record.credits ? creditState(initial.record.credits, this.now()) : null;
       await this.cell.setMeters(
         { counters: inherited ?? { windows: {}, credits }, activity: NO_ACTIVITY },
         true,
       );
-      await this.cell.persist({ ...initial, ...current, rolesCheckedAt: this.now(), deleted: false });
+      await this.cell.persist({ ...initial, rolesCheckedAt: this.now(), deleted: false });
       return { ok: true, record: initial.record, d1Pending: false };
     });
   }
@@ -114,18 +100,6 @@ export class KeyChanges {
       return {
         record: { ...record, ...patch, updatedAt: now },
         extra: rolePermissions ? { rolePermissions, rolesCheckedAt: now } : {},
-        // New roles widen the key: stored once D1 has them, their permissions are read then,
-        // since a role edit that listed the role's holders before could not push to this key.
-        // A new owner is read then too, for the same reason (an owner's PUT lists its keys).
-        ...((patch.roles || patch.ownerId !== undefined) && {
-          fresh: async () => {
-            const fresh = await contextOf(this.db(), { ...record, ...patch });
-            return {
-              ...(patch.roles && { rolePermissions: fresh.rolePermissions }),
-              ownerMetered: fresh.ownerMetered,
-            };
-          },
-        }),
         confirmWithoutD1: patch.enabled === false,
       };
     });
@@ -310,24 +284,6 @@ export class KeyChanges {
     });
   }
 
-  /** Applies a workspace plan change, a role edit or an owner's settings pushed by the admin API. */
-  updateContext(change: ContextChange): Promise<void> {
-    return this.writes.run(async () => {
-      const state = this.cell.state;
-      if (!state) return;
-      const next: StoredState = { ...state };
-      if (change.workspacePlan !== undefined) next.workspacePlan = change.workspacePlan;
-      if (change.role) {
-        const { [change.role.name]: _, ...others } = state.rolePermissions;
-        next.rolePermissions = change.role.permissions
-          ? { ...others, [change.role.name]: change.role.permissions }
-          : others;
-      }
-      if (change.owner && change.owner.id === state.record.ownerId) next.ownerMetered = change.owner.metered;
-      await this.cell.persist(next);
-    });
-  }
-
   /**
    * One admin change of the key's record. `next` sees the state as it is once the change's turn
    * has come (writes are serialised) and returns the new record, or why there is none.
@@ -370,11 +326,9 @@ export class KeyChanges {
           events: context.silent ? [] : eventsOf(action, state.record, after),
         },
         store: async () => {
-          const fresh = planned.fresh ? await planned.fresh() : {};
-          // Only ordered writes change the record, so `after` still follows from the current
-          // state; the rest (a role refresh meanwhile) is taken as it is now.
+          // Only ordered writes change the record, so `after` still follows from the current state.
           const current = this.cell.state as StoredState;
-          await this.cell.persist({ ...current, ...planned.extra, ...fresh, record: after, deleted });
+          await this.cell.persist({ ...current, ...planned.extra, record: after, deleted });
           return after;
         },
         confirmWithoutD1: planned.confirmWithoutD1,
@@ -418,16 +372,4 @@ function refusal(
   }
   if (record.revokedAt !== null && !options.allowRevoked) return { ok: false, code: "key_revoked" };
   return null;
-}
-
-/**
- * A key's context as D1 has it now: its workspace's plan, its roles' permissions and whether
- * its owner has limits or credits that apply to it.
- */
-export async function contextOf(
-  db: D1Database,
-  record: KeyRecord,
-): Promise<Pick<KeyContext, "workspacePlan" | "rolePermissions" | "ownerMetered">> {
-  const { workspacePlan, rolePermissions, ownerMetered } = await readKeyContext(db, record);
-  return { workspacePlan, rolePermissions, ownerMetered };
 }

@@ -1,15 +1,15 @@
 /**
  * Owners (docs/consistency.md#owners): keys with the same `ownerId` in a workspace share the owner's limits and
  * credits. `PUT` writes the settings to D1 with their audit entry, then to the owner's Durable
- * Object (the counting authority), then tells each of the owner's keys whether its owner now
- * counts its requests (a key whose push failed re-reads it within `ROLE_REFRESH_MS`); this
- * isolate's own leases of those keys are handed back first, so that it waits only for others'. An owner
+ * Object (the counting authority), then brings them into force for the owner's keys through the
+ * workspace's context shards (whether the owner's object counts their requests:
+ * docs/consistency.md#context), a fixed number of calls whatever the number of keys. An owner
  * revoke revokes each live key of the owner through the key's object, once: keys given the
  * `ownerId` later are not affected.
  */
 import { failClosed } from "../fail-closed";
-import type { GateDirectory } from "../key-client/client";
-import { meters, type OwnerGateApi } from "../key-client/owner-client";
+import { type ContextDirectory, invalidateContexts } from "../key-client/context-client";
+import type { OwnerGateApi } from "../key-client/owner-client";
 import { publish } from "../key-object/events";
 import type { PortcullisEvent } from "../keys/events";
 import { newId } from "../keys/random";
@@ -24,7 +24,6 @@ import { type Owner, OwnerStore } from "../storage/owners";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { handBackLeases, type OwnLeases, pushToKeys } from "./fan-out";
 import type { KeyService } from "./keys";
 
 /** Keys revoked at once by an owner revoke. */
@@ -69,10 +68,9 @@ export class OwnerService {
   constructor(
     private readonly db: D1Database,
     private readonly objects: OwnerObjects,
-    private readonly gates: GateDirectory,
+    private readonly contexts: ContextDirectory,
     private readonly keys: KeyService,
     private readonly queue: Queue<PortcullisEvent> | undefined,
-    private readonly own: OwnLeases,
   ) {
     this.owners = new OwnerStore(db);
     this.workspaces = new WorkspaceStore(db);
@@ -110,9 +108,6 @@ export class OwnerService {
         }),
       ),
     ]);
-    const ids = await this.owners.keyIds(workspaceId, ownerId);
-    // Unused budget of this isolate's leases goes back under the settings it was drawn under.
-    await handBackLeases(this.gates, ids, this.own);
     await failClosed(
       this.objects.of(workspaceId, ownerId).configure({
         workspaceId,
@@ -122,7 +117,7 @@ export class OwnerService {
         updatedAt: now,
       }),
     );
-    await pushToKeys(this.gates, ids, { owner: { id: ownerId, metered: meters(owner) } });
+    await invalidateContexts(this.contexts, workspaceId, { kind: "owner", ownerId });
     return this.get(context, workspaceId, ownerId);
   }
 

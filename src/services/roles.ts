@@ -1,21 +1,18 @@
 /**
  * Roles: named permission bundles of a workspace, beside the policy's, which exist in every
  * workspace (docs/policy.md#roles). A role edit is written to D1 with its audit entry, then
- * pushed to every key holding the role (after this isolate's own leases of them are handed
- * back, so that it waits only for others'); a key whose push failed re-reads its roles within
- * `ROLE_REFRESH_MS`. Deleting a workspace role that replaced a policy role brings the policy's
- * back, pushed the same way.
+ * brought into force through the workspace's context shards (docs/consistency.md#context): a
+ * fixed number of calls, whatever the number of keys holding the role. Deleting a workspace
+ * role that replaced a policy role brings the policy's back, the same way.
  */
-import type { GateDirectory } from "../key-client/client";
+import { type ContextDirectory, invalidateContexts } from "../key-client/context-client";
 import { ownEntry } from "../policy/own-entry";
 import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
-import { KeyStore } from "../storage/keys";
 import { type PolicyRoles, type Role, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
-import { handBackLeases, type OwnLeases, pushToKeys } from "./fan-out";
 
 /** A role as the listing shows it: a workspace's, or the policy's (which has no times). */
 export interface ListedRole {
@@ -33,18 +30,15 @@ function listed(role: Role): ListedRole {
 
 export class RoleService {
   private readonly roles: RoleStore;
-  private readonly keys: KeyStore;
   private readonly workspaces: WorkspaceStore;
   private readonly audit: AuditStore;
 
   constructor(
     private readonly db: D1Database,
-    private readonly gates: GateDirectory,
-    private readonly own: OwnLeases,
+    private readonly contexts: ContextDirectory,
     private readonly policyRoles: PolicyRoles,
   ) {
     this.roles = new RoleStore(db);
-    this.keys = new KeyStore(db);
     this.workspaces = new WorkspaceStore(db);
     this.audit = new AuditStore(db);
   }
@@ -70,7 +64,7 @@ export class RoleService {
         }),
       ),
     ]);
-    await this.push(input.workspaceId, input.name, role.permissions);
+    await invalidateContexts(this.contexts, input.workspaceId, { kind: "role", name: input.name });
     return listed(role);
   }
 
@@ -117,13 +111,7 @@ export class RoleService {
         auditEntry(context, { workspaceId, action: "role.delete", targetId: name, before, after: null }),
       ),
     ]);
-    await this.push(workspaceId, name, fromPolicy?.permissions ?? null);
-  }
-
-  private async push(workspaceId: string, name: string, permissions: string[] | null): Promise<void> {
-    const ids = await this.keys.idsInWorkspace(workspaceId, name);
-    await handBackLeases(this.gates, ids, this.own);
-    await pushToKeys(this.gates, ids, { role: { name, permissions } });
+    await invalidateContexts(this.contexts, workspaceId, { kind: "role", name });
   }
 
   private async workspace(context: AdminContext, id: string): Promise<void> {

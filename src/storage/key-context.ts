@@ -1,15 +1,15 @@
 /**
- * A key's context as D1 has it now: what a key's decision needs besides its own record (its
- * workspace's plan, its roles' permissions, its owner's settings). One read, shared by every
- * place that builds or refreshes a key's state from D1: creation, adoption, a change of roles or
- * owner, the key's periodic refresh, and the decision from D1 when the key's object fails.
+ * A key's context: what a key's decision needs besides its own record (its workspace's plan, its
+ * roles' permissions, its owner's settings). Composed in one place (`composeKeyContext`) from the
+ * rows it depends on, for the workspace's context objects, which lend it to keys' objects, and
+ * for a read from D1 (adoption, and the decision from D1 when the key's object fails).
  */
 import type { KeyRecord } from "../keys/record";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { Owner } from "./owners";
 import { OwnerStore } from "./owners";
-import { type PolicyRoles, policyRoles, RoleStore, resolveRoles } from "./roles";
-import { WorkspaceStore } from "./workspaces";
+import { type PolicyRoles, policyRoles, type Role, RoleStore, resolveRoles } from "./roles";
+import { type Workspace, WorkspaceStore } from "./workspaces";
 
 export interface KeyContext {
   workspacePlan: string | null;
@@ -35,14 +35,42 @@ export function ownerMeters(settings: Pick<Owner, "limits" | "credits"> | null):
   return settings.credits !== null || Object.values(settings.limits).some((limit) => (limit ?? 0) > 0);
 }
 
+/** The rows a key's context is composed from: its workspace, its roles found there, its owner. */
+export interface ContextRows {
+  workspace: Pick<Workspace, "plan"> | null;
+  /** The workspace's definitions of the key's roles (those it has). */
+  roles: readonly Role[];
+  /** The key's owner's settings, when they apply to it (null otherwise, or never set). */
+  owner: Pick<Owner, "limits" | "credits"> | null;
+}
+
+/** What of a key its context depends on. */
+export type ContextSubject = Pick<KeyRecord, "workspaceId" | "roles" | "ownerId" | "type">;
+
 /**
- * The key's context as D1 has it now. A role the key holds resolves to its workspace's
- * definition, else to the policy's (`roles`, by default the deployment's: a key's object is
- * handed no policy).
+ * A key's context from the rows it depends on, with no I/O: the one place that composes it, for
+ * a read from D1 here and for the workspace's context objects (docs/consistency.md#context).
+ * A role the key holds resolves to its workspace's definition, else to the policy's (`roles`,
+ * by default the deployment's: an object is handed no policy).
  */
+export function composeKeyContext(
+  rows: ContextRows,
+  record: ContextSubject,
+  roles: PolicyRoles = policyRoles(),
+): KeyContext {
+  const owner = ownerApplies(record) ? rows.owner : null;
+  return {
+    workspacePlan: rows.workspace?.plan ?? null,
+    rolePermissions: resolveRoles(record.roles, rows.roles, roles),
+    ownerMetered: ownerMeters(owner),
+    ownerCredits: owner?.credits != null,
+  };
+}
+
+/** The key's context as D1 has it now: its rows read, then composed. */
 export async function readKeyContext(
   db: D1Database,
-  record: Pick<KeyRecord, "workspaceId" | "roles" | "ownerId" | "type">,
+  record: ContextSubject,
   roles: PolicyRoles = policyRoles(),
 ): Promise<KeyContext> {
   const [workspace, found, owner] = await Promise.all([
@@ -52,10 +80,5 @@ export async function readKeyContext(
       ? new OwnerStore(db).find(record.workspaceId, record.ownerId)
       : null,
   ]);
-  return {
-    workspacePlan: workspace?.plan ?? null,
-    rolePermissions: resolveRoles(record.roles, found, roles),
-    ownerMetered: ownerMeters(owner),
-    ownerCredits: owner?.credits != null,
-  };
+  return composeKeyContext({ workspace, roles: found, owner }, record, roles);
 }
