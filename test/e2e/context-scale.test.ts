@@ -133,9 +133,11 @@ describe("a plan downgrade of a 5,000-key workspace under wrangler dev", () => {
     expect(keys.length).toBe(KEYS);
     // Each warm key's first request (its object takes its context), then its second (a lease),
     // out when the change is made.
+    // Admitted: forwarded, whether the origin answered in time (200) or, on a loaded machine,
+    // after the fixture's 2 s origin timeout (504 origin_timeout).
     for (let round = 0; round < 2; round++) {
       const codes = await inBatches(warm, reports);
-      expect(codes.filter((code) => code === "200").length).toBe(WARM);
+      expect(codes.filter((code) => code === "200" || code === "origin_timeout").length).toBe(WARM);
     }
 
     const started = performance.now();
