@@ -12,6 +12,8 @@ interface Env extends Omit<WranglerBindings, "POLICY" | "EVENTS" | "ABUSE_LIMITE
   EVENTS?: Queue<import("./src/keys/events").PortcullisEvent>;
   /** Counts misses (well-formed unknown keys) per client IP: the abuse limit. Optional. */
   ABUSE_LIMITER?: RateLimit;
+  /** The Analytics Engine dataset of decisions (docs/analytics.md). Optional: absent, none is written. */
+  ANALYTICS?: AnalyticsEngineDataset;
   /** Root admin credential; root access is off when unset. */
   ADMIN_TOKEN?: string;
   /** HS256 secret for the `X-Portcullis-Assertion` JWT sent to the origin. */
@@ -26,4 +28,10 @@ interface Env extends Omit<WranglerBindings, "POLICY" | "EVENTS" | "ABUSE_LIMITE
    * path, to model a primary database far from the location. Unset: none.
    */
   BENCH_D1_DELAY_MS?: string;
+  /**
+   * Benchmark only (`node bench/cold.ts`): ms added before and after each query of a D1 session
+   * (a read replica near the location). Unset: `BENCH_D1_DELAY_MS`, as without replication,
+   * where a session reads the primary.
+   */
+  BENCH_D1_REPLICA_DELAY_MS?: string;
 }

@@ -1,6 +1,8 @@
 /**
- * `node bench/cold.ts`: the cold path alone (docs/performance.md#the-cold-path). For a near D1
- * and a far one (`BENCH_D1_DELAY_MS`, D1_DELAY_MS each way), one pass of first requests of keys
+ * `node bench/cold.ts`: the cold path alone (docs/performance.md#the-cold-path). For a near D1,
+ * a far one without read replication (`BENCH_D1_DELAY_MS`, D1_DELAY_MS each way, replica
+ * sessions reading the far primary too) and a far primary with a read replica near the location
+ * (`BENCH_D1_REPLICA_DELAY_MS` 0), one pass of first requests of keys
  * never seen (a D1 read each), then, after a restart that empties every isolate and unloads
  * every object, one pass over the same keys, whose lookups the location's Cache API now holds.
  * Reports req/s against the bare Worker measured in the same run, and the CPU time the
@@ -95,16 +97,21 @@ async function pass(server: DevServer, keys: string[]): Promise<Pass> {
   return { samples, cpuMsPerRequest: (treeCpuMs(server) - before) / keys.length };
 }
 
-interface VariantResult {
+interface D1Shape {
   d1DelayMs: number;
+  /** The replica sessions' delay; undefined: the primary's (no replication). */
+  d1ReplicaDelayMs?: number;
+}
+
+interface VariantResult extends D1Shape {
   cold: Pass;
   cached: Pass;
 }
 
-async function variant(origin: string, d1DelayMs: number, persists: string[]): Promise<VariantResult> {
+async function variant(origin: string, shape: D1Shape, persists: string[]): Promise<VariantResult> {
   const persist = mkdtempSync(join(tmpdir(), "portcullis-bench-cold-"));
   persists.push(persist);
-  const options = { d1DelayMs };
+  const options = shape;
   let server = await startPortcullis(origin, persist, options);
   try {
     const workspace = await adminCall(server.url, "/workspaces", { name: "bench" });
@@ -117,7 +124,7 @@ async function variant(origin: string, d1DelayMs: number, persists: string[]): P
     await server.stop();
     server = await startPortcullis(origin, persist, options);
     const cached = await pass(server, keys);
-    return { d1DelayMs, cold, cached };
+    return { ...shape, cold, cached };
   } finally {
     await server.stop();
   }
@@ -140,8 +147,12 @@ function rowsOf(results: VariantResult[], baseline: Record<number, Sample>): str
   for (const connections of [32, 1] as const) {
     row("(a) baseline: bare pass-through Worker", connections, baseline[connections] as Sample, "");
   }
-  for (const { d1DelayMs, cold, cached } of results) {
-    const d1 = d1DelayMs ? `D1 +${d1DelayMs} ms each way` : "near D1";
+  for (const { d1DelayMs, d1ReplicaDelayMs, cold, cached } of results) {
+    const d1 = !d1DelayMs
+      ? "near D1"
+      : d1ReplicaDelayMs === undefined
+        ? `D1 +${d1DelayMs} ms each way, no replica`
+        : `primary +${d1DelayMs} ms each way, replica +${d1ReplicaDelayMs} ms`;
     for (const connections of [32, 1] as const) {
       row(
         `(h) key never seen, ${d1}`,
@@ -172,8 +183,9 @@ async function main(): Promise<void> {
   });
   try {
     const results = [
-      await variant(origin.url, 0, persists),
-      await variant(origin.url, D1_DELAY_MS, persists),
+      await variant(origin.url, { d1DelayMs: 0 }, persists),
+      await variant(origin.url, { d1DelayMs: D1_DELAY_MS }, persists),
+      await variant(origin.url, { d1DelayMs: D1_DELAY_MS, d1ReplicaDelayMs: 0 }, persists),
     ];
     const target = { url: `${baselineServer.url}/api/items` };
     const baseline = {

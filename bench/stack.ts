@@ -58,6 +58,8 @@ export interface VariantOptions {
   objectDelayMs?: number;
   /** ms added before and after each D1 query of the verify path: a primary database far away. */
   d1DelayMs?: number;
+  /** The same for queries in a D1 session (a read replica); unset: `d1DelayMs` (no replication). */
+  d1ReplicaDelayMs?: number;
   /** `logging.allowedSampleRate`: share of allowed requests logged (default 0.01, one in 100). */
   sampleRate?: number;
 }
@@ -118,6 +120,9 @@ export function startPortcullis(
   const delay: Record<string, string> = {
     ...(options.objectDelayMs ? { BENCH_OBJECT_DELAY_MS: String(options.objectDelayMs) } : {}),
     ...(options.d1DelayMs ? { BENCH_D1_DELAY_MS: String(options.d1DelayMs) } : {}),
+    ...(options.d1ReplicaDelayMs === undefined
+      ? {}
+      : { BENCH_D1_REPLICA_DELAY_MS: String(options.d1ReplicaDelayMs) }),
   };
   return startWranglerDev({
     persist,

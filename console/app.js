@@ -2,12 +2,14 @@
  * The console's entry: sign in, the navigation, and the routes of the hash
  *
  *   #/workspaces          the workspaces
- *   #/workspaces/:id      one workspace: keys, verifications, roles, audit log
+ *   #/workspaces/:id      one workspace: keys, verifications, owners, roles, events, audit log
  *   #/keys/:id            one key
+ *   #/owners/:workspaceId/:ownerId   one owner of a workspace
  */
 import { api, Problem, problemView, session } from "./api.js";
 import { field, fieldValue, h } from "./dom.js";
 import { keyView } from "./key.js";
+import { ownerView } from "./owner.js";
 import { workspaceView } from "./workspace.js";
 import { workspacesView } from "./workspaces.js";
 
@@ -86,16 +88,26 @@ function navigation() {
   );
 }
 
+/** A segment of the address's fragment; a malformed escape (`%E0%A4%A`) is kept as typed. */
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 async function render() {
   navigation();
   if (!session.credential()) {
     signInView();
     return;
   }
-  const [, screen, id] = location.hash.split("/").map(decodeURIComponent);
+  const [, screen, id, sub] = location.hash.split("/").map(decodeSegment);
   main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   if (screen === "workspaces" && id) await workspaceView(main, id);
   else if (screen === "keys" && id) await keyView(main, id);
+  else if (screen === "owners" && id && sub) await ownerView(main, id, sub);
   else await workspacesView(main);
   const heading = main.querySelector("h1");
   document.title = `${heading?.textContent ?? "Console"} · Portcullis console`;

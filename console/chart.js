@@ -5,58 +5,7 @@
  */
 import { api, problemView, query } from "./api.js";
 import { field, h } from "./dom.js";
-import uPlot from "./uplot.esm.js";
-
-const ALLOWED_COLOUR = "#2a7d4f";
-const DENIED_COLOURS = ["#c0392b", "#d68910", "#7d3c98", "#2e86c1", "#6e2c00", "#566573"];
-
-/**
- * @typedef {{day?: string, hour?: string, allowed: number, denied: Record<string, number>}} UsageItem
- */
-
-/**
- * The series of a report: time in seconds, allowed, then each denial code seen.
- * @param {UsageItem[]} items
- */
-function seriesOf(items) {
-  const codes = [...new Set(items.flatMap((item) => Object.keys(item.denied)))].sort();
-  const times = items.map((item) => Date.parse(item.hour ?? `${item.day}T00:00:00Z`) / 1000);
-  const outcomes = [
-    { label: "allowed", values: items.map((item) => item.allowed) },
-    ...codes.map((code) => ({ label: code, values: items.map((item) => item.denied[code] ?? 0) })),
-  ];
-  return { times, outcomes };
-}
-
-/**
- * @param {HTMLElement} container
- * @param {ReturnType<typeof seriesOf>} series
- */
-function draw(container, series) {
-  const width = () => Math.max(280, container.clientWidth);
-  const plot = new uPlot(
-    {
-      width: width(),
-      height: 240,
-      tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC"),
-      scales: { y: { range: (_plot, _min, max) => [0, Math.max(1, max)] } },
-      series: [
-        { label: "UTC" },
-        ...series.outcomes.map((outcome, index) => ({
-          label: outcome.label,
-          stroke: index === 0 ? ALLOWED_COLOUR : DENIED_COLOURS[(index - 1) % DENIED_COLOURS.length],
-          width: 2,
-        })),
-      ],
-      axes: [{}, { label: "verifications" }],
-      // The totals are listed under the chart; the legend names the lines.
-      legend: { live: false },
-    },
-    [series.times, ...series.outcomes.map((outcome) => outcome.values)],
-    container,
-  );
-  new ResizeObserver(() => plot.setSize({ width: width(), height: 240 })).observe(container);
-}
+import { drawChart, seriesOf } from "./plot.js";
 
 /** Numbers the granularity fields, so that each label names its own. */
 let charts = 0;
@@ -113,7 +62,7 @@ export function usageSection(heading, usagePath, note) {
         "aria-label": `${heading}: see the totals below`,
       });
       body.replaceChildren(canvas, list);
-      draw(canvas, series);
+      drawChart(canvas, series);
     } catch (error) {
       body.replaceChildren(problemView(error));
     }

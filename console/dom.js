@@ -64,23 +64,32 @@ export function table(caption, headings, rows) {
 }
 
 /**
- * A labelled form field. The input's `id` ties the label to it.
+ * A labelled form field. The input's `id` ties the label to it. With `options` it is a select
+ * (`value` chooses the option), with `multiline` a textarea (`value` is its text).
  * @param {string} label
  * @param {Record<string, unknown>} input attributes of the input (or of the select, with `options`)
  * @param {string} [hint]
  */
 export function field(label, input, hint) {
-  const { options, ...attributes } = /** @type {Record<string, unknown> & {options?: [string, string][]}} */ (
-    input
-  );
+  const { options, multiline, value, ...attributes } =
+    /** @type {Record<string, unknown> & {options?: [string, string][], multiline?: boolean}} */ (input);
   const hintId = hint ? `${attributes.id}-hint` : undefined;
-  const control = options
-    ? h(
-        "select",
-        { ...attributes, "aria-describedby": hintId },
-        options.map(([value, text]) => h("option", { value }, text)),
-      )
-    : h("input", { type: "text", ...attributes, "aria-describedby": hintId });
+  let control;
+  if (options) {
+    control = h(
+      "select",
+      { ...attributes, "aria-describedby": hintId },
+      options.map(([option, text]) => h("option", { value: option, selected: option === value }, text)),
+    );
+  } else if (multiline) {
+    control = h(
+      "textarea",
+      { ...attributes, "aria-describedby": hintId },
+      value === undefined ? "" : String(value),
+    );
+  } else {
+    control = h("input", { type: "text", ...attributes, value, "aria-describedby": hintId });
+  }
   return h(
     "div",
     { class: "field" },
@@ -88,6 +97,63 @@ export function field(label, input, hint) {
     control,
     hint ? h("small", { id: hintId }, hint) : null,
   );
+}
+
+/**
+ * A group of checkboxes, one per value, with a legend, and a text field for values the list does
+ * not offer. The values are the policy's (permissions, roles): chosen, not typed.
+ * @param {string} legend
+ * @param {{id: string, name: string, values: string[], checked?: string[], other?: string,
+ *   hint?: string}} group `other` labels the text field; without it there is none
+ */
+export function choices(legend, group) {
+  const checked = new Set(group.checked ?? []);
+  const values = [...new Set([...group.values, ...checked])];
+  const hintId = group.hint ? `${group.id}-hint` : undefined;
+  return h(
+    "fieldset",
+    { class: "choices", id: group.id, "aria-describedby": hintId },
+    h("legend", {}, legend),
+    values.length === 0 ? h("p", { class: "muted" }, "None to choose from.") : null,
+    h(
+      "div",
+      { class: "choice-list" },
+      values.map((value, index) =>
+        h(
+          "label",
+          { class: "choice" },
+          h("input", {
+            type: "checkbox",
+            name: group.name,
+            value,
+            checked: checked.has(value),
+            id: `${group.id}-${index}`,
+          }),
+          " ",
+          h("code", {}, value),
+        ),
+      ),
+    ),
+    group.other
+      ? field(
+          group.other,
+          { id: `${group.id}-other`, name: `${group.name}-other` },
+          "Separated by spaces or commas.",
+        )
+      : null,
+    group.hint ? h("small", { id: hintId }, group.hint) : null,
+  );
+}
+
+/**
+ * The values checked in a `choices` group, and those typed in its text field.
+ * @param {HTMLFormElement} form
+ * @param {string} name
+ */
+export function chosen(form, name) {
+  const boxes = /** @type {HTMLInputElement[]} */ ([...form.querySelectorAll(`input[type=checkbox]`)]);
+  const checked = boxes.filter((box) => box.name === name && box.checked).map((box) => box.value);
+  return [...new Set([...checked, ...words(fieldValue(form, `${name}-other`))])];
 }
 
 /** @param {HTMLFormElement} form @param {string} name */

@@ -1,13 +1,31 @@
 /**
- * One workspace: its verifications over time, its keys (search, filters, create), its roles and
- * its audit log.
+ * One workspace: its verifications over time, its keys (search, filters, create), its owners,
+ * its roles, its events with their delivery and its audit log.
  */
 import { api, problemView, query } from "./api.js";
 import { usageSection } from "./chart.js";
-import { field, fieldValue, h, when, words } from "./dom.js";
+import { choices, chosen, field, fieldValue, h, when, words } from "./dom.js";
 import { keyStatus } from "./key.js";
+import { limitsText } from "./limits.js";
 import { pagedList } from "./list.js";
+import { ownerHref, ownerLink } from "./owner.js";
+import { permissionsFor, planOptions, policyChoices } from "./policy.js";
 import { secretPanel } from "./secret.js";
+
+/** The events Portcullis raises (docs/events.md), for the events filter. */
+const EVENT_TYPES = [
+  "key.created",
+  "key.updated",
+  "key.revoked",
+  "key.deleted",
+  "key.rotated",
+  "key.leaked",
+  "owner.revoked",
+  "credits.low",
+  "credits.exhausted",
+  "quota.exceeded",
+  "ratelimit.exceeded",
+];
 
 /** @param {string} id */
 const keyLink = (id) => `#/keys/${encodeURIComponent(id)}`;
@@ -41,6 +59,8 @@ function jump(id, text) {
  */
 export async function workspaceView(main, workspaceId) {
   const encoded = encodeURIComponent(workspaceId);
+  // Asked at once, beside the workspace: the forms' choices.
+  const policyRead = policyChoices();
   let workspace;
   try {
     workspace = await api("GET", `/workspaces/${encoded}`);
@@ -48,8 +68,9 @@ export async function workspaceView(main, workspaceId) {
     main.replaceChildren(h("h1", {}, "Workspace"), problemView(error));
     return;
   }
+  const policy = await policyRead;
   const secretSlot = h("div");
-  const keys = keysSection(workspaceId, secretSlot);
+  const keys = keysSection(workspaceId, secretSlot, policy);
   // Every change made on this screen is an entry of its audit log: show it.
   const audit = auditSection(workspaceId);
   main.replaceChildren(
@@ -61,12 +82,14 @@ export async function workspaceView(main, workspaceId) {
       { class: "jump", "aria-label": "Sections" },
       jump("keys", "Keys"),
       jump("usage", "Verifications"),
+      jump("owners", "Owners"),
       jump("roles", "Roles"),
+      jump("events", "Events"),
       jump("audit", "Audit log"),
     ),
     secretSlot,
     keys,
-    createKeyForm(workspaceId, secretSlot, () => {
+    createKeyForm(workspaceId, secretSlot, policy, () => {
       keys.dispatchEvent(new Event("reload"));
       audit.reload();
     }),
@@ -79,7 +102,9 @@ export async function workspaceView(main, workspaceId) {
         "All keys of the workspace, as of their last write-behind (up to 30 seconds behind).",
       ),
     ),
-    rolesSection(workspaceId, audit.reload),
+    ownersSection(workspaceId),
+    rolesSection(workspaceId, policy, audit.reload),
+    eventsSection(workspaceId),
     audit.element,
   );
 }
@@ -87,8 +112,9 @@ export async function workspaceView(main, workspaceId) {
 /**
  * @param {string} workspaceId
  * @param {HTMLElement} secretSlot
+ * @param {import("./policy.js").PolicyChoices | null} policy
  */
-function keysSection(workspaceId, secretSlot) {
+function keysSection(workspaceId, secretSlot, policy) {
   const filters = /** @type {HTMLFormElement} */ (
     h(
       "form",
@@ -98,7 +124,13 @@ function keysSection(workspaceId, secretSlot) {
         { id: "key-search", name: "q", type: "search" },
         "A prefix of the name or of the start.",
       ),
-      field("Type", { id: "key-filter-type", name: "type" }),
+      policy
+        ? field("Type", {
+            id: "key-filter-type",
+            name: "type",
+            options: [["", "Any"], ...typeOptions(policy)],
+          })
+        : field("Type", { id: "key-filter-type", name: "type" }),
       field("Owner", { id: "key-filter-owner", name: "ownerId" }),
       h("button", { type: "submit", class: "secondary" }, "Apply filters"),
     )
@@ -112,7 +144,7 @@ function keysSection(workspaceId, secretSlot) {
       h("a", { href: keyLink(key.id) }, key.name || key.id),
       h("code", {}, key.start),
       key.type,
-      key.ownerId ?? "—",
+      key.ownerId ? ownerLink(workspaceId, key.ownerId) : "—",
       h("span", { class: `status status-${keyStatus(key)}` }, keyStatus(key)),
       when(key.lastUsedAt),
     ],
@@ -141,12 +173,57 @@ function keysSection(workspaceId, secretSlot) {
 }
 
 /**
+ * The key types a key can be created with: the policy's, then the built-in admin type.
+ * @param {import("./policy.js").PolicyChoices} policy
+ * @returns {[string, string][]}
+ */
+function typeOptions(policy) {
+  return [
+    ...policy.keyTypes.map(
+      (type) => /** @type {[string, string]} */ ([type.name, `${type.name} (${type.prefix}_…)`]),
+    ),
+    ["admin", "admin (pc_admin_…)"],
+  ];
+}
+
+/**
+ * The permissions a new key of the chosen type can be given, the type's defaults checked; the
+ * policy's values when it could be read, else a text field.
+ * @param {import("./policy.js").PolicyChoices | null} policy
+ * @param {string} type
+ */
+function createPermissions(policy, type) {
+  const hint = "None checked: the type's defaults.";
+  if (!policy)
+    return field(
+      "Permissions",
+      { id: "key-permissions", name: "permissions" },
+      "Optional, separated by spaces or commas: the type's defaults otherwise.",
+    );
+  const defaults = policy.keyTypes.find((candidate) => candidate.name === type)?.defaultPermissions ?? [];
+  return choices("Permissions", {
+    id: "key-permissions",
+    name: "permissions",
+    values: permissionsFor(policy, type),
+    checked: defaults,
+    other: type === "admin" ? undefined : "Other permissions",
+    hint,
+  });
+}
+
+/**
  * @param {string} workspaceId
  * @param {HTMLElement} secretSlot
+ * @param {import("./policy.js").PolicyChoices | null} policy
  * @param {() => void} created
  */
-function createKeyForm(workspaceId, secretSlot, created) {
+function createKeyForm(workspaceId, secretSlot, policy, created) {
   const outcome = h("div", { "aria-live": "polite" });
+  const firstType = policy?.keyTypes[0]?.name ?? "";
+  let permissionField = createPermissions(policy, firstType);
+  const planField = policy
+    ? field("Plan", { id: "key-plan", name: "plan", options: planOptions(policy, null) }, "Optional.")
+    : field("Plan", { id: "key-plan", name: "plan" }, "Optional: a plan of the policy.");
   const form = /** @type {HTMLFormElement} */ (
     h(
       "form",
@@ -155,35 +232,53 @@ function createKeyForm(workspaceId, secretSlot, created) {
       h(
         "div",
         { class: "fields" },
-        field(
-          "Type",
-          { id: "key-type", name: "type", required: true },
-          "A key type of the policy, or admin.",
-        ),
+        policy
+          ? field("Type", { id: "key-type", name: "type", required: true, options: typeOptions(policy) })
+          : field(
+              "Type",
+              { id: "key-type", name: "type", required: true },
+              "A key type of the policy, or admin.",
+            ),
         field("Name", { id: "key-name", name: "name", maxlength: 200 }),
         field("Owner", { id: "key-owner", name: "ownerId" }, "Optional: who the key belongs to."),
-        field(
-          "Permissions",
-          { id: "key-permissions", name: "permissions" },
-          "Optional, separated by spaces or commas: the type's defaults otherwise.",
-        ),
+        planField,
         field("Credits", { id: "key-credits", name: "credits", type: "number", min: 0 }, "Optional balance."),
       ),
+      permissionField,
       h("button", { type: "submit" }, "Create key"),
       outcome,
     )
   );
+  // The permissions offered follow the type chosen; an admin key has no plan.
+  form.querySelector("#key-type")?.addEventListener("change", () => {
+    if (!policy) return;
+    const type = fieldValue(form, "type");
+    const next = createPermissions(policy, type);
+    permissionField.replaceWith(next);
+    permissionField = next;
+    planField.hidden = type === "admin";
+  });
+  form.addEventListener("reset", () => {
+    if (!policy) return;
+    const next = createPermissions(policy, firstType);
+    permissionField.replaceWith(next);
+    permissionField = next;
+    planField.hidden = firstType === "admin";
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     outcome.replaceChildren();
-    const permissions = words(fieldValue(form, "permissions"));
+    const permissions = policy ? chosen(form, "permissions") : words(fieldValue(form, "permissions"));
     const credits = fieldValue(form, "credits");
+    const type = fieldValue(form, "type");
+    const plan = type === "admin" ? "" : fieldValue(form, "plan");
     const body = {
       workspaceId,
-      type: fieldValue(form, "type"),
+      type,
       ...(fieldValue(form, "name") && { name: fieldValue(form, "name") }),
       ...(fieldValue(form, "ownerId") && { ownerId: fieldValue(form, "ownerId") }),
       ...(permissions.length > 0 && { permissions }),
+      ...(plan && { plan }),
       ...(credits !== "" && { credits: { remaining: Number(credits) } }),
     };
     try {
@@ -206,9 +301,10 @@ function createKeyForm(workspaceId, secretSlot, created) {
 
 /**
  * @param {string} workspaceId
+ * @param {import("./policy.js").PolicyChoices | null} policy
  * @param {() => void} changed
  */
-function rolesSection(workspaceId, changed) {
+function rolesSection(workspaceId, policy, changed) {
   const body = h("div", { "aria-live": "polite" });
   const outcome = h("div", { "aria-live": "polite" });
 
@@ -266,7 +362,18 @@ function rolesSection(workspaceId, changed) {
       "form",
       { class: "fields", "aria-label": "Create or replace a role" },
       field("Role name", { id: "role-name", name: "name", required: true, maxlength: 64 }),
-      field("Permissions", { id: "role-permissions", name: "permissions" }, "Separated by spaces or commas."),
+      policy
+        ? choices("Permissions", {
+            id: "role-permissions",
+            name: "permissions",
+            values: policy.permissions,
+            other: "Other permissions",
+          })
+        : field(
+            "Permissions",
+            { id: "role-permissions", name: "permissions" },
+            "Separated by spaces or commas.",
+          ),
       h("button", { type: "submit" }, "Save role"),
     )
   );
@@ -277,7 +384,7 @@ function rolesSection(workspaceId, changed) {
       await api("POST", "/roles", {
         workspaceId,
         name: fieldValue(form, "name"),
-        permissions: words(fieldValue(form, "permissions")),
+        permissions: policy ? chosen(form, "permissions") : words(fieldValue(form, "permissions")),
       });
       form.reset();
       await load();
@@ -325,4 +432,113 @@ function auditSection(workspaceId) {
     ),
     reload: list.reload,
   };
+}
+
+/**
+ * The owners set with PUT (others open by their id): their limits, credits and keys.
+ * @param {string} workspaceId
+ */
+function ownersSection(workspaceId) {
+  const list = pagedList({
+    caption: "Owners",
+    headings: ["Owner", "Limits", "Credits (as set)", "Keys"],
+    empty: "No owner has limits or credits yet. Open one by its id to set them.",
+    /** @param {any} owner */
+    row: (owner) => [
+      ownerLink(workspaceId, owner.ownerId),
+      limitsText(owner.limits),
+      owner.credits ? String(owner.credits.remaining) : "none",
+      String(owner.keyCount),
+    ],
+    page: (cursor) => api("GET", `/owners${query({ workspaceId, cursor, limit: 50 })}`),
+  });
+  const open = /** @type {HTMLFormElement} */ (
+    h(
+      "form",
+      { class: "fields", "aria-label": "Open an owner" },
+      field("Owner id", { id: "owner-open", name: "ownerId", required: true, maxlength: 128 }),
+      h("button", { type: "submit", class: "secondary" }, "Open owner"),
+    )
+  );
+  open.addEventListener("submit", (event) => {
+    event.preventDefault();
+    location.hash = ownerHref(workspaceId, fieldValue(open, "ownerId"));
+  });
+  return h(
+    "section",
+    { id: "owners", class: "card", "aria-labelledby": "owners-title" },
+    h("h2", { id: "owners-title" }, "Owners"),
+    list.element,
+    open,
+  );
+}
+
+/**
+ * Events of the last 30 days, newest first, with their delivery to each webhook.
+ * @param {string} workspaceId
+ */
+function eventsSection(workspaceId) {
+  const filter = /** @type {HTMLFormElement} */ (
+    h(
+      "form",
+      { class: "fields filters", "aria-label": "Filter events" },
+      field("Event type", {
+        id: "event-type",
+        name: "type",
+        options: [["", "Any"], ...EVENT_TYPES.map((type) => /** @type {[string, string]} */ ([type, type]))],
+      }),
+      h("button", { type: "submit", class: "secondary" }, "Show events"),
+    )
+  );
+  const list = pagedList({
+    caption: "Events",
+    headings: ["At", "Type", "Subject", "Deliveries"],
+    empty: "No events in the last 30 days.",
+    /** @param {any} event */
+    row: (event) => [
+      when(event.at),
+      h("code", {}, event.type),
+      typeof event.data.keyId === "string"
+        ? h("a", { href: keyLink(event.data.keyId) }, event.data.keyId)
+        : typeof event.data.ownerId === "string"
+          ? ownerLink(workspaceId, event.data.ownerId)
+          : "—",
+      deliveries(event.deliveries),
+    ],
+    page: (cursor) =>
+      api("GET", `/events${query({ workspaceId, type: fieldValue(filter, "type"), cursor, limit: 50 })}`),
+  });
+  filter.addEventListener("submit", (event) => {
+    event.preventDefault();
+    list.reload();
+  });
+  return h(
+    "section",
+    { id: "events", class: "card", "aria-labelledby": "events-title" },
+    h("h2", { id: "events-title" }, "Events"),
+    h("p", { class: "muted" }, "Each webhook is named by its place in the policy's webhooks."),
+    filter,
+    list.element,
+  );
+}
+
+/**
+ * Each webhook's delivery of an event: `webhook 0: delivered (1 attempt)`.
+ * @param {{webhook: number, status: string, attempts: number}[]} items
+ */
+function deliveries(items) {
+  if (items.length === 0) return h("span", { class: "muted" }, "no webhook");
+  return h(
+    "ul",
+    { class: "deliveries" },
+    items.map((item) =>
+      h(
+        "li",
+        {},
+        `webhook ${item.webhook}: `,
+        h("span", { class: `delivery delivery-${item.status}`, "data-delivery": item.status }, item.status),
+        ` (${item.attempts} ${item.attempts === 1 ? "attempt" : "attempts"})`,
+      ),
+    ),
+  );
 }

@@ -2,9 +2,11 @@
 import { api, problemView, query } from "./api.js";
 import { field, fieldValue, h, when } from "./dom.js";
 import { pagedList } from "./list.js";
+import { planOptions, policyChoices } from "./policy.js";
 
 /** @param {HTMLElement} main */
-export function workspacesView(main) {
+export async function workspacesView(main) {
+  const policy = await policyChoices();
   const list = pagedList({
     caption: "Workspaces",
     headings: ["Name", "Id", "Plan", "Created"],
@@ -30,7 +32,13 @@ export function workspacesView(main) {
         "div",
         { class: "fields" },
         field("Name", { id: "workspace-name", name: "name", required: true, maxlength: 200 }),
-        field("Plan", { id: "workspace-plan", name: "plan" }, "Optional: a plan of the policy."),
+        policy
+          ? field(
+              "Plan",
+              { id: "workspace-plan", name: "plan", options: planOptions(policy, null) },
+              "Optional.",
+            )
+          : field("Plan", { id: "workspace-plan", name: "plan" }, "Optional: a plan of the policy."),
       ),
       h("button", { type: "submit" }, "Create workspace"),
       outcome,

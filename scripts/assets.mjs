@@ -5,6 +5,8 @@
  *
  *   .assets/reference/   the reference page (P/admin/docs): Swagger UI of `swagger-ui-dist`
  *   .assets/console/     the admin console (P/console/): `console/` and uPlot of `uplot`
+ *   .assets/portal/      the portal's page and element (P/portal/): `portal/`, the console's
+ *                        DOM and chart helpers (`dom.js`, `plot.js`) and uPlot
  *
  * Runs in `npm install` (`prepare`) and before `npm run dev`, `npm test` and `npm run deploy`.
  */
@@ -30,6 +32,13 @@ const FILES = [
   ...readdirSync(join(ROOT, "console"))
     .filter((name) => /\.(js|css)$/.test(name))
     .map((name) => ["console", join(ROOT, "console", name), name]),
+  ["portal", join(uplot, "uPlot.esm.js"), "uplot.esm.js"],
+  ["portal", join(uplot, "uPlot.min.css"), "uplot.min.css"],
+  ["portal", join(ROOT, "console", "dom.js"), "dom.js"],
+  ["portal", join(ROOT, "console", "plot.js"), "plot.js"],
+  ...readdirSync(join(ROOT, "portal"))
+    .filter((name) => /\.(js|css)$/.test(name))
+    .map((name) => ["portal", join(ROOT, "portal", name), name]),
 ];
 
 rmSync(OUT, { recursive: true, force: true });

@@ -1,8 +1,12 @@
 /**
- * `npm run example -- NAME [--origin URL] [--once] [wrangler dev arguments]`: serves the example
- * policy `examples/NAME.json` locally and runs its script `examples/NAME.sh` against it, which
- * shows allowed and denied requests. Then it keeps serving, for you to try more, until Ctrl-C
- * (with `--once` it stops after the script and exits with the script's status).
+ * `npm run example -- NAME [--origin URL] [--once] [--portal] [wrangler dev arguments]`: serves the
+ * example policy `examples/NAME.json` locally and runs its script `examples/NAME.sh` against it,
+ * which shows allowed and denied requests. Then it keeps serving, for you to try more, until
+ * Ctrl-C (with `--once` it stops after the script and exits with the script's status).
+ *
+ * With `--portal`, the policy gains the portal of `examples/portal/NAME.portal.json`, and a demo
+ * provider dashboard embedding the keys element (examples/portal/server.mjs) is served on
+ * http://localhost:5173 instead of running the script.
  *
  * The policy's `origin` is replaced by the built-in `echo` origin unless `--origin` names
  * another; the admin token (ADMIN_TOKEN, default `dev-admin-token`), the origin signing secret
@@ -14,6 +18,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { DEMO, startProvider } from "../examples/portal/server.mjs";
 import { devAddress, option, problemReport } from "./policy-source.ts";
 
 const WRANGLER = join(
@@ -33,11 +38,25 @@ if (!examples.includes(name)) {
 }
 
 const once = rest.includes("--once");
+const withPortal = rest.includes("--portal");
+const PORTAL_PORT = 5173;
 const origin = option(rest, ["--origin"]) ?? "echo";
 const persist = option(rest, ["--persist-to"]) ?? `.wrangler/examples/${name}`;
-const devArgs = withoutOptions(rest, ["--origin", "--persist-to"]).filter((arg) => arg !== "--once");
+const devArgs = withoutOptions(rest, ["--origin", "--persist-to"]).filter(
+  (arg) => arg !== "--once" && arg !== "--portal",
+);
 
 const policy = { ...JSON.parse(readFileSync(`examples/${name}.json`, "utf8")), origin };
+if (withPortal) {
+  const portals = readdirSync("examples/portal").filter((file) => file.endsWith(".portal.json"));
+  if (!portals.includes(`${name}.portal.json`)) {
+    console.error(
+      `No portal for ${name}; examples with one: ${portals.map((file) => file.split(".")[0]).join(", ")}`,
+    );
+    process.exit(1);
+  }
+  policy.portal = JSON.parse(readFileSync(`examples/portal/${name}.portal.json`, "utf8"));
+}
 const problems = problemReport({ label: `examples/${name}.json`, raw: policy });
 if (problems.length > 0) {
   console.error(problems.join("\n"));
@@ -50,6 +69,8 @@ const secrets = {
 };
 const sessionSecret = policy.jwt?.secretEnv;
 if (sessionSecret) secrets[sessionSecret] = process.env[sessionSecret] || "dev-session-secret";
+const portalSecret = policy.portal?.jwt?.secretEnv;
+if (portalSecret) secrets[portalSecret] = process.env[portalSecret] || DEMO.secret;
 
 const wranglerEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
 const migrate = spawnSync(
@@ -84,7 +105,26 @@ dev.on("exit", (code) => {
 });
 process.on("SIGINT", () => dev.kill("SIGTERM"));
 
-if (await healthy(`${address}${policy.basePath ?? "/_portcullis"}/health`)) {
+const basePath = policy.basePath ?? "/_portcullis";
+if (!(await healthy(`${address}${basePath}/health`))) {
+  console.error(`wrangler dev did not answer in time:\n${devOutput}`);
+  stop(1);
+} else if (withPortal) {
+  const provider = await startProvider({
+    portcullis: address,
+    port: PORTAL_PORT,
+    secret: secrets[portalSecret],
+  });
+  console.log(`\n  Example ${name} with its portal on ${address} (origin: ${origin}).`);
+  console.log(`  Open the provider's dashboard: ${provider.url} (sign in as a demo member)`);
+  console.log(`  The hosted page: ${address}${basePath}/portal/ (opened from the dashboard)`);
+  console.log(`  Admin token ${secrets.ADMIN_TOKEN}; Ctrl-C to stop.\n`);
+  streaming = true;
+  if (once) {
+    await provider.close();
+    stop(0);
+  }
+} else {
   console.log(`\n  Example ${name} on ${address} (origin: ${origin}); running examples/${name}.sh:\n`);
   const script = spawn("bash", [`examples/${name}.sh`], {
     stdio: "inherit",
@@ -98,9 +138,6 @@ if (await healthy(`${address}${policy.basePath ?? "/_portcullis"}/health`)) {
     console.log(`\n  Still serving on ${address} with admin token ${secrets.ADMIN_TOKEN}; Ctrl-C to stop.\n`);
     streaming = true;
   }
-} else {
-  console.error(`wrangler dev did not answer in time:\n${devOutput}`);
-  stop(1);
 }
 
 /** Stops `wrangler dev` (which stops workerd), then exits with `status`. */

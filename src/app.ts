@@ -24,6 +24,8 @@ import { requestLog } from "./http/request-log";
 import { validationHook } from "./http/validation-hook";
 import { type CompiledPolicy, compilePolicy } from "./policy/compiled";
 import { loadPolicy, type PolicyProblem } from "./policy/load";
+import { portalApi } from "./portal/api";
+import { registerPortalElement } from "./portal/element-route";
 import { Refusal } from "./refusals";
 import { authorizeHandler, nginxStatuses, reportedFacts } from "./routes/authorize";
 import { health } from "./routes/health";
@@ -92,7 +94,7 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   surfaces.get("/health", health);
   const forwardAuth = [
     nginxStatuses(compiled),
-    keyAuth(compiled, reportedFacts(compiled)),
+    keyAuth(compiled, reportedFacts(compiled), "authorize"),
     authorizeHandler,
   ] as const;
   surfaces.all("/v1/authorize", ...forwardAuth);
@@ -101,7 +103,9 @@ function buildApp(compiled: CompiledPolicy): Hono<AppEnv> {
   registerVerifyRoute(surfaces, compiled);
   registerLeakRoute(surfaces, compiled);
   surfaces.route("/admin", adminApp(compiled));
+  if (compiled.policy.portal) surfaces.route("/portal", portalApi(compiled));
   registerConsole(surfaces, base);
+  registerPortalElement(surfaces, compiled);
   const methodsAt = methodsOf(surfaces);
   surfaces.all("*", (c) => {
     const allow = methodsAt(c.req.path.slice(base.length));

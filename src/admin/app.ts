@@ -16,6 +16,7 @@ import { type OpenApiDocument, openApiDocument } from "./document";
 import { registerEventRoute } from "./events";
 import { registerKeyRoutes } from "./keys";
 import { registerOwnerRoutes } from "./owners";
+import { registerPolicyRoute } from "./policy";
 import { registerReferencePage } from "./reference";
 import { registerRoleRoutes } from "./roles";
 import { registerWorkspaceRoutes } from "./workspaces";
@@ -45,6 +46,7 @@ export function adminApp(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
   registerOwnerRoutes(app, compiled);
   registerAuditRoute(app, compiled);
   registerEventRoute(app, compiled);
+  registerPolicyRoute(app, compiled);
 
   const adminPath = `${compiled.policy.basePath}/admin`;
   // Built on the first request that asks for it, once per isolate.

@@ -18,6 +18,7 @@ const TAGS = [
   },
   { name: "Audit", description: "Every admin change, with its actor and the record before and after." },
   { name: "Events", description: "What happened to keys, and its delivery to each webhook." },
+  { name: "Policy", description: "The policy's key types, plans, roles and permissions, for admin tools." },
   { name: "Verify", description: "A backend's question: may this key do this?" },
   { name: "Self", description: "A key holder's own key." },
   { name: "Forward-auth", description: "Authorization subrequests of nginx, Traefik, Caddy and Envoy." },

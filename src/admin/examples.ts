@@ -54,6 +54,8 @@ const owner = {
   workspaceId: WORKSPACE_ID,
   limits: [{ window: "minute", limit: 1200, remaining: 1180, reset: 0 }],
   credits: { remaining: 50000, refill: { interval: "month", amount: 50000 } },
+  roles: ["billing-admin"],
+  rolesAsOf: "2026-11-23T03:25:10.982Z",
   keyCount: 3,
 };
 
@@ -113,6 +115,7 @@ export const EXAMPLES = {
     limits: { minute: 1200 },
     credits: { remaining: 50000, refill: { interval: "month", amount: 50000 } },
   },
+  putOwnerRoles: { roles: ["billing-admin"] },
   owner,
   ownerList: {
     items: [{ ownerId: owner.ownerId, limits: { minute: 1200 }, credits: owner.credits, keyCount: 3 }],
@@ -153,5 +156,34 @@ export const EXAMPLES = {
       },
     ],
     cursor: null,
+  },
+  policy: {
+    keyTypes: [
+      {
+        name: "server",
+        prefix: "sk_live",
+        defaultPermissions: ["products:read", "products:write"],
+        allowedPermissions: null,
+        plan: null,
+        expiresInSeconds: null,
+        ownerScoped: false,
+      },
+    ],
+    adminPermissions: [
+      "workspaces:read",
+      "workspaces:write",
+      "keys:read",
+      "keys:write",
+      "keys:revoke",
+      "keys:verify",
+      "roles:read",
+      "roles:write",
+      "audit:read",
+      "*",
+    ],
+    plans: [{ name: "pro", limits: { minute: 600 }, quotaStatus: 429, permissions: ["reports:read"] }],
+    defaultPlan: null,
+    roles: [{ name: "viewer", permissions: ["products:read"] }],
+    permissions: ["products:read", "products:write", "reports:read"],
   },
 };

@@ -1,7 +1,7 @@
 /**
- * Admin routes for owners (docs/consistency.md#owners): set an owner's shared limits and credits, read it with
- * live counters, list the owners set, and revoke every key of an owner. Owners are read with
- * `keys:read`, set with `keys:write` and revoked with `keys:revoke`.
+ * Admin routes for owners (docs/consistency.md#owners): set an owner's shared limits and credits, set its
+ * roles, read it with live counters, list the owners set, and revoke every key of an owner.
+ * Owners are read with `keys:read`, set with `keys:write` and revoked with `keys:revoke`.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -10,9 +10,9 @@ import { gateDirectory } from "../key-client/client";
 import { contextDirectory } from "../key-client/context-client";
 import { ownerGateOf } from "../key-client/owner-client";
 import type { CompiledPolicy } from "../policy/compiled";
-import type { AdminContext } from "../services/admin-context";
+import { type AdminContext, canSee, notFound } from "../services/admin-context";
 import { KeyService } from "../services/keys";
-import { OwnerService } from "../services/owners";
+import { OwnersService } from "../services/owners";
 import { badRequest } from "../services/policy-checks";
 import { unconfirmed } from "../services/unconfirmed";
 import { adminAuth } from "./auth";
@@ -26,6 +26,7 @@ import {
   OwnerSchema,
   OwnerWorkspaceQuery,
   PutOwnerBody,
+  PutOwnerRolesBody,
 } from "./schemas";
 import { ownerSummaryView, ownerView } from "./views";
 
@@ -41,12 +42,13 @@ function workspaceOf(admin: AdminContext, requested: string | undefined): string
 export function registerOwnerRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
   const service = (c: Context<AppEnv>) => {
     const gates = gateDirectory(c.env.KEY_GATE);
-    return new OwnerService(
+    return new OwnersService(
       c.env.DB,
       { of: (workspaceId, ownerId) => ownerGateOf(c.env, workspaceId, ownerId) },
       contextDirectory(c.env.WORKSPACE_CONTEXT),
       new KeyService(c.env.DB, compiled, gates, unconfirmed),
       c.env.EVENTS,
+      compiled.policy.roles,
     );
   };
 
@@ -74,6 +76,36 @@ export function registerOwnerRoutes(app: OpenAPIHono<AppEnv>, compiled: Compiled
       const workspaceId = workspaceOf(admin, c.req.valid("query").workspaceId);
       const owner = await service(c).put(admin, workspaceId, ownerId, c.req.valid("json"));
       return c.json(ownerView(owner), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/owners/{ownerId}/roles",
+      operationId: "putOwnerRoles",
+      tags: TAGS,
+      summary: "Set an owner's roles, and nothing else",
+      description:
+        "Needs the admin permission `keys:write` (root holds every permission). Each name must be a role of the workspace or of `policy.roles`; `[]` = none. A key of an `ownerScoped` type holds a permission only while its owner's roles grant it too; in force for every request of the owner's keys after the response. `rolesAsOf` becomes the time of the change plus 30 s.",
+      security: SECURITY,
+      middleware: [adminAuth(compiled, "keys:write")] as const,
+      request: {
+        params: OwnerIdParam,
+        query: OwnerWorkspaceQuery,
+        body: jsonBody(PutOwnerRolesBody, EXAMPLES.putOwnerRoles),
+      },
+      responses: { 200: jsonResponse(OwnerSchema, "The owner", EXAMPLES.owner), ...problems(400, 404, 413) },
+    }),
+    async (c) => {
+      const admin = c.get("admin");
+      const { ownerId } = c.req.valid("param");
+      const workspaceId = workspaceOf(admin, c.req.valid("query").workspaceId);
+      // Narrowed to the workspace only once the caller may see it: an admin key stays in its own.
+      if (!canSee(admin, workspaceId)) throw notFound("workspace", workspaceId);
+      const owners = service(c);
+      await owners.setRoles({ ...admin, workspaceId }, ownerId, c.req.valid("json").roles);
+      return c.json(ownerView(await owners.get(admin, workspaceId, ownerId)), 200);
     },
   );
 

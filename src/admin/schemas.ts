@@ -58,7 +58,7 @@ function isNotDotsOnly(text: string): boolean {
 }
 
 /** Free text of at most `max` characters (key and workspace names). */
-function cleanText(max: number) {
+export function cleanText(max: number) {
   return z
     .string()
     .max(max)
@@ -404,12 +404,29 @@ export const PutOwnerBody = z
   })
   .openapi("PutOwner");
 
+export const PutOwnerRolesBody = z
+  .strictObject({
+    roles: z
+      .array(RoleName)
+      .max(50)
+      .openapi({ description: "Role names of the workspace or of `policy.roles`; `[]` = none" }),
+  })
+  .openapi("PutOwnerRoles");
+
 export const OwnerSchema = z
   .object({
     ownerId: z.string(),
     workspaceId: z.string(),
     limits: z.array(WindowView).openapi({ description: "One entry per owner window, with live remaining" }),
     credits: Credits.nullable(),
+    roles: z.array(z.string()).openapi({
+      description:
+        "The owner's roles: a key of an `ownerScoped` type holds a permission only while they grant it; `[]` when none or never set",
+    }),
+    rolesAsOf: IsoTime.nullable().openapi({
+      description:
+        "When the roles are as of: a change by root or an admin key dates them 30 s ahead, a portal sync its token's `iat`; null: never set",
+    }),
     keyCount: z.number().int().openapi({ description: "Keys of the owner neither revoked nor deleted" }),
   })
   .openapi("Owner");
@@ -536,3 +553,45 @@ export const EventSchema = z
 export const EventListSchema = z
   .object({ items: z.array(EventSchema), cursor: z.string().nullable() })
   .openapi("EventList");
+
+export const PolicySummarySchema = z
+  .object({
+    keyTypes: z.array(
+      z.object({
+        name: z.string(),
+        prefix: z.string().openapi({ description: "What the type's keys start with, before `_`" }),
+        defaultPermissions: z
+          .array(z.string())
+          .nullable()
+          .openapi({ description: "Given to a new key that names none; null: none" }),
+        allowedPermissions: z
+          .array(z.string())
+          .nullable()
+          .openapi({ description: "The ceiling of the type's keys; null: no ceiling" }),
+        plan: z.string().nullable().openapi({ description: "The type's plan, for keys that name none" }),
+        expiresInSeconds: z.number().int().nullable(),
+        ownerScoped: z.boolean().openapi({
+          description: "true: the type's keys hold a permission only while their owner's roles grant it too",
+        }),
+      }),
+    ),
+    adminPermissions: z
+      .array(z.string())
+      .openapi({ description: "The permissions of the built-in `admin` key type, `*` among them" }),
+    plans: z.array(
+      z.object({
+        name: z.string(),
+        limits: Limits,
+        quotaStatus: z.union([z.literal(409), z.literal(429)]),
+        permissions: z.array(z.string()),
+      }),
+    ),
+    defaultPlan: z.string().nullable(),
+    roles: z
+      .array(z.object({ name: z.string(), permissions: z.array(z.string()) }))
+      .openapi({ description: "The policy's roles; a workspace's own roles are `GET /roles`" }),
+    permissions: z.array(z.string()).openapi({
+      description: "Every permission the policy names (routes, key types, plans, roles), sorted",
+    }),
+  })
+  .openapi("PolicySummary");

@@ -87,6 +87,7 @@ export function ownerView(owner: OwnerDetail) {
   return {
     ...owner,
     limits: owner.limits.map(({ window, limit, remaining, reset }) => ({ window, limit, remaining, reset })),
+    rolesAsOf: owner.rolesAsOf === null ? null : new Date(owner.rolesAsOf).toISOString(),
   };
 }
 

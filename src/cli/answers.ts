@@ -118,6 +118,8 @@ export const Owner: z.ZodType<Schemas["Owner"]> = z.object({
   workspaceId: z.string(),
   limits: z.array(WindowStatus),
   credits: Credits,
+  roles: z.array(z.string()),
+  rolesAsOf: nullableString,
   keyCount: count,
 });
 

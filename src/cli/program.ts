@@ -2,7 +2,7 @@
  * The `portcullis` command line: its global options, its command groups, and how each way of
  * ending becomes an exit code (see errors.ts and docs/cli.md).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
@@ -21,12 +21,16 @@ Environment: PORTCULLIS_URL, PORTCULLIS_TOKEN, PORTCULLIS_BASE_PATH (used when -
 Exit codes: 0 ok, 1 the server answered with a problem, 2 usage error, 3 server unreachable,
 4 an answer Portcullis does not give (a redirect, the wrong shape), 5 the CLI failed.`;
 
-/** The package's version, read beside the sources as the clone holds them. */
+/**
+ * The version of the nearest package.json above this module: the clone's for src/cli/, the
+ * published package's for its bundled dist/ (docs/packages.md).
+ */
 function version(): string {
-  const packageJson = JSON.parse(
-    readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../package.json"), "utf8"),
-  );
-  return String(packageJson.version);
+  for (let folder = dirname(fileURLToPath(import.meta.url)); ; folder = dirname(folder)) {
+    const file = join(folder, "package.json");
+    if (existsSync(file)) return String(JSON.parse(readFileSync(file, "utf8")).version);
+    if (dirname(folder) === folder) return "unknown";
+  }
 }
 
 export function buildProgram(): Command {

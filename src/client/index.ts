@@ -1,12 +1,14 @@
 /**
- * `portcullis/client`: a typed client of the admin, verify and self APIs for backends and
- * automation, built on openapi-fetch with the types generated from docs/openapi.json
- * (`npm run client:types` writes ./schema.d.ts). Each method answers the operation's typed data
- * or throws a `PortcullisError` carrying the RFC 9457 problem. It stands alone: it imports
- * nothing from the Worker.
+ * `@portcullis/client` (`portcullis/client` inside the clone): a typed client of the admin,
+ * verify and self APIs for backends and automation, built on openapi-fetch with the types
+ * generated from docs/openapi.json (`npm run client:types` writes ./schema.d.ts). Each method
+ * answers the operation's typed data or throws a `PortcullisError` carrying the RFC 9457
+ * problem. It stands alone: it imports nothing from the Worker, and its imports carry the
+ * extension that `moduleResolution: "nodenext"` asks of the published declarations
+ * (docs/packages.md).
  */
 import createFetchClient, { type FetchResponse, type MaybeOptionalInit } from "openapi-fetch";
-import type { components, paths } from "./schema";
+import type { components, paths } from "./schema.js";
 
 export type { components, paths };
 export type Problem = components["schemas"]["Problem"];

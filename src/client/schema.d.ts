@@ -309,6 +309,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/_portcullis/admin/v1/owners/{ownerId}/roles": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set an owner's roles, and nothing else
+     * @description Needs the admin permission `keys:write` (root holds every permission). Each name must be a role of the workspace or of `policy.roles`; `[]` = none. A key of an `ownerScoped` type holds a permission only while its owner's roles grant it too; in force for every request of the owner's keys after the response. `rolesAsOf` becomes the time of the change plus 30 s.
+     */
+    put: operations["putOwnerRoles"];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/_portcullis/admin/v1/owners": {
     parameters: {
       query?: never;
@@ -381,6 +401,26 @@ export interface paths {
      * @description Events of the last 30 days. Each webhook that receives an event is named by its index in the policy's `webhooks`, never by its URL. Needs the admin permission `audit:read`.
      */
     get: operations["listEvents"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/_portcullis/admin/v1/policy": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The policy's key types, plans, roles and permissions, for the forms of admin tools
+     * @description Read-only; the same for every workspace. Shows nothing else of the policy (no routes, origin, JWT or webhook settings). Needs the admin permission `keys:read` (root holds every permission).
+     */
+    get: operations["getPolicy"];
     put?: never;
     post?: never;
     delete?: never;
@@ -555,10 +595,13 @@ export interface components {
       | "ip_not_allowed"
       | "wrong_key_type"
       | "insufficient_permissions"
+      | "workspace_unknown"
+      | "plan_required"
       | "route_not_found"
       | "not_found"
       | "method_not_allowed"
       | "conflict"
+      | "limit_reached"
       | "payload_too_large"
       | "rate_limited"
       | "quota_exceeded"
@@ -615,15 +658,7 @@ export interface components {
       key: string;
     };
     /** @description Any JSON value */
-    JsonValue:
-      | string
-      | number
-      | boolean
-      | null
-      | (components["schemas"]["JsonValue"] | null)[]
-      | {
-          [key: string]: components["schemas"]["JsonValue"] | null;
-        };
+    JsonValue: JsonValue;
     /**
      * @example {
      *       "minute": 60,
@@ -828,6 +863,14 @@ export interface components {
       /** @description One entry per owner window, with live remaining */
       limits: components["schemas"]["WindowStatus"][];
       credits: components["schemas"]["Credits"];
+      /** @description The owner's roles: a key of an `ownerScoped` type holds a permission only while they grant it; `[]` when none or never set */
+      roles: string[];
+      /**
+       * Format: date-time
+       * @description When the roles are as of: a change by root or an admin key dates them 30 s ahead, a portal sync its token's `iat`; null: never set
+       * @example 2027-01-01T00:00:00Z
+       */
+      rolesAsOf: string | null;
       /** @description Keys of the owner neither revoked nor deleted */
       keyCount: number;
     };
@@ -838,6 +881,10 @@ export interface components {
         remaining: number;
         refill?: components["schemas"]["CreditRefill"];
       } | null;
+    };
+    PutOwnerRoles: {
+      /** @description Role names of the workspace or of `policy.roles`; `[]` = none */
+      roles: string[];
     };
     OwnerList: {
       items: {
@@ -907,6 +954,38 @@ export interface components {
         status: "pending" | "delivered" | "failed";
         attempts: number;
       }[];
+    };
+    PolicySummary: {
+      keyTypes: {
+        name: string;
+        /** @description What the type's keys start with, before `_` */
+        prefix: string;
+        /** @description Given to a new key that names none; null: none */
+        defaultPermissions: string[] | null;
+        /** @description The ceiling of the type's keys; null: no ceiling */
+        allowedPermissions: string[] | null;
+        /** @description The type's plan, for keys that name none */
+        plan: string | null;
+        expiresInSeconds: number | null;
+        /** @description true: the type's keys hold a permission only while their owner's roles grant it too */
+        ownerScoped: boolean;
+      }[];
+      /** @description The permissions of the built-in `admin` key type, `*` among them */
+      adminPermissions: string[];
+      plans: {
+        name: string;
+        limits: components["schemas"]["Limits"];
+        quotaStatus: 409 | 429;
+        permissions: string[];
+      }[];
+      defaultPlan: string | null;
+      /** @description The policy's roles; a workspace's own roles are `GET /roles` */
+      roles: {
+        name: string;
+        permissions: string[];
+      }[];
+      /** @description Every permission the policy names (routes, key types, plans, roles), sorted */
+      permissions: string[];
     };
     VerifyResponse: {
       valid: boolean;
@@ -3437,6 +3516,10 @@ export interface operations {
            *           "amount": 50000
            *         }
            *       },
+           *       "roles": [
+           *         "billing-admin"
+           *       ],
+           *       "rolesAsOf": "2026-11-23T03:25:10.982Z",
            *       "keyCount": 3
            *     }
            */
@@ -3568,6 +3651,149 @@ export interface operations {
            *           "amount": 50000
            *         }
            *       },
+           *       "roles": [
+           *         "billing-admin"
+           *       ],
+           *       "rolesAsOf": "2026-11-23T03:25:10.982Z",
+           *       "keyCount": 3
+           *     }
+           */
+          "application/json": components["schemas"]["Owner"];
+        };
+      };
+      /** @description Invalid input (`bad_request`, `permission_not_allowed`); `errors` lists the fields */
+      400: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such object, or not in the caller's workspace */
+      404: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Body over 64 KiB */
+      413: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  putOwnerRoles: {
+    parameters: {
+      query?: {
+        workspaceId?: string;
+      };
+      header?: never;
+      path: {
+        /** @description 1 to 128 characters of [A-Za-z0-9_.:@|-], not dots only (`|` so that subjects such as `auth0|abc` fit) */
+        ownerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "roles": [
+         *         "billing-admin"
+         *       ]
+         *     }
+         */
+        "application/json": components["schemas"]["PutOwnerRoles"];
+      };
+    };
+    responses: {
+      /** @description The owner */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "ownerId": "user_42",
+           *       "workspaceId": "ws_8fJ2kq0aLm3nB5cD7eF9",
+           *       "limits": [
+           *         {
+           *           "window": "minute",
+           *           "limit": 1200,
+           *           "remaining": 1180,
+           *           "reset": 0
+           *         }
+           *       ],
+           *       "credits": {
+           *         "remaining": 50000,
+           *         "refill": {
+           *           "interval": "month",
+           *           "amount": 50000
+           *         }
+           *       },
+           *       "roles": [
+           *         "billing-admin"
+           *       ],
+           *       "rolesAsOf": "2026-11-23T03:25:10.982Z",
            *       "keyCount": 3
            *     }
            */
@@ -4103,6 +4329,126 @@ export interface operations {
       };
     };
   };
+  getPolicy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The policy's choices */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "keyTypes": [
+           *         {
+           *           "name": "server",
+           *           "prefix": "sk_live",
+           *           "defaultPermissions": [
+           *             "products:read",
+           *             "products:write"
+           *           ],
+           *           "allowedPermissions": null,
+           *           "plan": null,
+           *           "expiresInSeconds": null,
+           *           "ownerScoped": false
+           *         }
+           *       ],
+           *       "adminPermissions": [
+           *         "workspaces:read",
+           *         "workspaces:write",
+           *         "keys:read",
+           *         "keys:write",
+           *         "keys:revoke",
+           *         "keys:verify",
+           *         "roles:read",
+           *         "roles:write",
+           *         "audit:read",
+           *         "*"
+           *       ],
+           *       "plans": [
+           *         {
+           *           "name": "pro",
+           *           "limits": {
+           *             "minute": 600
+           *           },
+           *           "quotaStatus": 429,
+           *           "permissions": [
+           *             "reports:read"
+           *           ]
+           *         }
+           *       ],
+           *       "defaultPlan": null,
+           *       "roles": [
+           *         {
+           *           "name": "viewer",
+           *           "permissions": [
+           *             "products:read"
+           *           ]
+           *         }
+           *       ],
+           *       "permissions": [
+           *         "products:read",
+           *         "products:write",
+           *         "reports:read"
+           *       ]
+           *     }
+           */
+          "application/json": components["schemas"]["PolicySummary"];
+        };
+      };
+      /** @description Missing or unknown admin credential, or a revoked, disabled or expired admin key */
+      401: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key lacks the permission, is used from outside its allowlist, or the credential is not an admin credential */
+      403: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The admin key is over its rate limit or quota (see `Retry-After`) */
+      429: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description A storage dependency failed; nothing was loosened (see `Retry-After`) */
+      503: {
+        headers: {
+          /** @description The problem's `code` */
+          "X-Portcullis-Code"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   verifyKey: {
     parameters: {
       query?: never;
@@ -4570,3 +4916,6 @@ export interface operations {
     };
   };
 }
+
+/** Any JSON value: the schema `JsonValue`, as a type alias that may refer to itself. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -4,7 +4,7 @@
  * Durable Object, next to the counters, so that one call both decides and counts.
  */
 import { ipAllowed } from "../keys/ip-allowlist";
-import { capPermissions, type PermissionCheck, satisfies } from "../keys/permissions";
+import { capPermissions, meet, type PermissionCheck, satisfies } from "../keys/permissions";
 import { type KeyRecord, lifecycleCode } from "../keys/record";
 import type { CreditState } from "../limits/credits";
 import { type MeterCode, meter } from "../limits/meter";
@@ -22,6 +22,10 @@ export interface GateState {
   rolePermissions: Record<string, string[]>;
   /** When `rolePermissions` was last read from D1 or pushed by a role edit, epoch ms. */
   rolesCheckedAt: number;
+  /** Names of the roles of the key's owner (docs/consistency.md#owners); absent = none. */
+  ownerRoles?: string[];
+  /** Permissions of each of the owner's roles, by role name; absent = none. */
+  ownerRolePermissions?: Record<string, string[]>;
 }
 
 /** What the request asks of the key. */
@@ -103,10 +107,25 @@ export function keyLimits(state: GateState, policy: KeyTypePolicy): [Window, num
   return effectiveLimits(state.record.limits, plan ? ownEntry(policy.plans, plan)?.limits : undefined);
 }
 
+/**
+ * Own, roles' and plan's permissions within the type's ceiling; for a key of an ownerScoped type,
+ * its own and its roles' only where its owner's roles grant them too (docs/consistency.md#owners):
+ * ((own ∪ roles') ⊓ owner roles') ∪ plan's. Never for an admin key, whose owner is a label.
+ */
 export function effectivePermissions(state: GateState, policy: KeyTypePolicy, plan: string | null): string[] {
   const fromRoles = state.record.roles.flatMap((role) => ownEntry(state.rolePermissions, role) ?? []);
   const fromPlan = plan ? (ownEntry(policy.plans, plan)?.permissions ?? []) : [];
-  return capPermissions([...state.record.permissions, ...fromRoles, ...fromPlan], policy.allowedPermissions);
+  const held = [...state.record.permissions, ...fromRoles];
+  const kept =
+    policy.ownerScoped && state.record.type !== ADMIN_KEY_TYPE ? meet(held, ownerGrants(state)) : held;
+  return capPermissions([...kept, ...fromPlan], policy.allowedPermissions);
+}
+
+/** What the key's owner's roles grant; nothing for a key without an owner or an owner without roles. */
+function ownerGrants(state: GateState): string[] {
+  if (state.record.ownerId === null) return [];
+  const permissions = state.ownerRolePermissions ?? {};
+  return (state.ownerRoles ?? []).flatMap((role) => ownEntry(permissions, role) ?? []);
 }
 
 function typeAccepted(type: string, accepted: readonly string[] | null): boolean {

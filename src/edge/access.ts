@@ -17,7 +17,7 @@ import { asciiUpperCase, type CompiledRoute, matchRoute } from "../policy/routes
 import type { CredentialSource, Policy } from "../policy/schema";
 import { REFUSALS, type RefusalCode } from "../refusals";
 import type { AccessDeps } from "../services/deps";
-import { verifyKey } from "../services/verify-key";
+import { type DecidedBy, verifyKey } from "../services/verify-key";
 import { looksLikeJwt, verifySession } from "../sessions/verify-session";
 import { type CredentialResult, configuredSources, extractCredential } from "./credential";
 import { readMethodOverride } from "./method-override";
@@ -51,7 +51,7 @@ interface Admitted {
 /** Who may pass: nobody in particular (a public route or preflight), a key, or a session. */
 export type Access =
   | (Admitted & { kind: "public" })
-  | (Admitted & { kind: "key"; record: KeyIdentity; decision: KeyDecision })
+  | (Admitted & { kind: "key"; record: KeyIdentity; decision: KeyDecision; decidedBy?: DecidedBy })
   | (Admitted & { kind: "session"; subject: string; permissions: string[] });
 
 export type Allowed = { ok: true } & Access;
@@ -64,6 +64,8 @@ export interface Denied {
   record: KeyIdentity | null;
   /** The key's decision, when the key was found: its usage goes into the headers. */
   decision: KeyDecision | null;
+  /** What read the key's state, when anything did. */
+  decidedBy?: DecidedBy;
 }
 
 export type AccessResult = Allowed | Denied;
@@ -296,8 +298,12 @@ export async function authorizeKey(
     cost: requirements.cost,
     consume: requirements.consume,
   });
+  const { decidedBy } = verification;
   if (verification.code !== "valid") {
-    return deny(verification.code, undefined, route, verification.record, verification.decision);
+    return {
+      ...deny(verification.code, undefined, route, verification.record, verification.decision),
+      decidedBy,
+    };
   }
   return {
     ok: true,
@@ -308,6 +314,7 @@ export async function authorizeKey(
     credentialSources: strippedSources(policy),
     record: verification.record,
     decision: verification.decision,
+    decidedBy,
   };
 }
 

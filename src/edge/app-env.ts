@@ -6,6 +6,7 @@
 
 import type { Policy } from "../policy/schema";
 import type { AdminContext } from "../services/admin-context";
+import type { PortalMember } from "../services/portal-session";
 import type { Access } from "./access";
 import type { RequestFacts } from "./request-facts";
 
@@ -21,10 +22,14 @@ export interface AppVariables {
   route?: string;
   /** The authenticated admin caller, set by the admin auth middleware. */
   admin: AdminContext;
+  /** The portal member calling, set by the portal's authentication (docs/portal.md). */
+  portal: PortalMember;
   /** Who may pass, set by `keyAuth` on the proxy, forward-auth and self surfaces. */
   access: Access;
   /** The request `keyAuth` decided on, as read from the request or a forward-auth report. */
   facts: RequestFacts;
+  /** Until the origin's answer to a forwarded request, ms (for the analytics point). */
+  originMs?: number;
 }
 
 export interface AppEnv {

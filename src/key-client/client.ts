@@ -11,12 +11,14 @@ import type {
   AdminScope,
   AuthorizeOutcome,
   ChangeContext,
+  CreateCap,
   CreditChange,
   HandOff,
   KeyPatch,
   KeySnapshot,
   LeaseAsk,
   LeaseReport,
+  RotationSuccessor,
   WriteOutcome,
 } from "./contract";
 
@@ -51,11 +53,12 @@ export interface KeyGateApi {
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
     inherited?: Counters | null,
+    cap?: CreateCap | null,
   ): Promise<WriteOutcome>;
   /** Creates the successor (shown once by the caller) and retires this key after `graceMs`. */
   rotate(
     scope: AdminScope,
-    successor: { id: string; hash: string; start: string },
+    successor: RotationSuccessor,
     graceMs: number,
     context: ChangeContext,
   ): Promise<WriteOutcome>;

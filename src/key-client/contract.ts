@@ -8,6 +8,9 @@ import type { CreditRefill, KeyIdentity, KeyRecord } from "../keys/record";
 import type { CreditOp } from "../limits/credits";
 import type { Budget } from "../limits/lease";
 import type { Actor } from "../storage/audit";
+import type { CreateCap } from "../storage/keys";
+
+export type { CreateCap };
 
 /** Who asked for an admin change, for the audit entry. */
 export interface ChangeContext {
@@ -15,6 +18,8 @@ export interface ChangeContext {
   requestId: string;
   /** Id of the audit entry to write. */
   auditId: string;
+  /** An update applies only if the key's `updatedAt` is still this; else `conflict`. */
+  ifUnchangedSince?: number;
   /** The change raises no event of its own: its caller raises one for the whole operation (an owner revoke). */
   silent?: boolean;
 }
@@ -77,8 +82,27 @@ export type WriteOutcome =
   | {
       ok: false;
       /** `absent`: this object holds no key yet (one created before objects were addressed by id). */
-      code: "absent" | "not_found" | "key_revoked" | "conflict" | "forbidden" | "unavailable";
+      /** `limit_reached`: a create's `CreateCap` was full, so nothing was written. */
+      code:
+        | "absent"
+        | "not_found"
+        | "key_revoked"
+        | "conflict"
+        | "forbidden"
+        | "unavailable"
+        | "limit_reached";
     };
+
+/**
+ * The key a rotation creates; `expiresBy`, when set, is the latest expiry it may have (the
+ * portal's `maxLifetimeDays`): it keeps its predecessor's expiry if that is earlier.
+ */
+export interface RotationSuccessor {
+  id: string;
+  hash: string;
+  start: string;
+  expiresBy?: number;
+}
 
 /** A key as its object holds it: the record with live balance and last use, its context and counters. */
 export interface KeySnapshot {

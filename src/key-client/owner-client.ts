@@ -114,6 +114,25 @@ export interface OwnerGateApi {
   inspect(): Promise<OwnerView>;
 }
 
+/** The same objects' other use: counting a portal member's calls (docs/portal.md#limits). */
+export interface PortalMeterApi {
+  portalCall(limits: PortalCallLimits, write: boolean): Promise<PortalCallOutcome>;
+}
+
+/** A portal member's budgets a minute (docs/portal.md#limits). */
+export interface PortalCallLimits {
+  calls: number;
+  writes: number;
+}
+
+export interface PortalCallOutcome {
+  allowed: boolean;
+  /** Seconds until the refused budget lets one more call pass; 0 when allowed. */
+  retryAfter: number;
+  /** The write budget refused the call (the call budget had room). */
+  writes: boolean;
+}
+
 /** The `OWNER_GATE` binding, typed from wrangler.toml by `wrangler types`. */
 type OwnerNamespace = Env["OWNER_GATE"];
 

@@ -7,7 +7,15 @@
 
 import type { Counters, GateState } from "../decision/decide";
 import type { KeyGateApi } from "../key-client/client";
-import type { AdminScope, ChangeContext, CreditChange, KeyPatch, WriteOutcome } from "../key-client/contract";
+import type {
+  AdminScope,
+  ChangeContext,
+  CreateCap,
+  CreditChange,
+  KeyPatch,
+  RotationSuccessor,
+  WriteOutcome,
+} from "../key-client/contract";
 import { onlyRestricts } from "../keys/change";
 import { changedFields, type EventType, keyEvent, type PortcullisEvent } from "../keys/events";
 import { holds } from "../keys/permissions";
@@ -53,6 +61,7 @@ export class KeyChanges {
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
     inherited: Counters | null,
+    cap: CreateCap | null = null,
   ): Promise<WriteOutcome> {
     return this.writes.run(async () => {
       if (this.cell.state) return { ok: false, code: "conflict" };
@@ -67,11 +76,21 @@ export class KeyChanges {
               rotatedFrom: initial.record.rotatedFrom,
             })
           : keyEvent(newId("evt"), "key.created", initial.record, initial.record.updatedAt);
-      await db.batch([
-        keys.insert(initial.record, hash),
-        new AuditStore(db).insert(entry),
-        new EventStore(db).insert(event),
-      ]);
+      const { id } = initial.record;
+      const [inserted] = await db.batch(
+        cap
+          ? [
+              keys.insertCapped(initial.record, hash, cap, this.now()),
+              new AuditStore(db).insertIfKey(entry, id),
+              new EventStore(db).insertIfKey(event, id),
+            ]
+          : [
+              keys.insert(initial.record, hash),
+              new AuditStore(db).insert(entry),
+              new EventStore(db).insert(event),
+            ],
+      );
+      if (inserted?.meta.changes === 0) return { ok: false, code: "limit_reached" };
       await this.writes.publish([event]);
       const credits = initial.record.credits ? creditState(initial.record.credits, this.now()) : null;
       await this.cell.setMeters(
@@ -92,6 +111,8 @@ export class KeyChanges {
   ): Promise<WriteOutcome> {
     return this.change(scope, context, "key.update", (state, now) => {
       const { record } = state;
+      if (context.ifUnchangedSince !== undefined && record.updatedAt !== context.ifUnchangedSince)
+        return "conflict";
       // A rotated key ends with its grace period: its expiry may come earlier, never later.
       if (state.successor && patch.expiresAt !== undefined) {
         const limit = record.expiresAt ?? Number.POSITIVE_INFINITY;
@@ -164,7 +185,7 @@ export class KeyChanges {
    */
   rotate(
     scope: AdminScope,
-    successor: { id: string; hash: string; start: string },
+    successor: RotationSuccessor,
     graceMs: number,
     context: ChangeContext,
     objectOf: (id: string) => KeyGateApi,
@@ -178,8 +199,12 @@ export class KeyChanges {
       const resume = this.cell.pause();
       try {
         const now = this.now();
+        const kept = this.cell.view(state.record);
+        const { expiresBy } = successor;
         const record: KeyRecord = {
-          ...this.cell.view(state.record),
+          ...kept,
+          expiresAt:
+            expiresBy === undefined ? kept.expiresAt : Math.min(kept.expiresAt ?? expiresBy, expiresBy),
           id: successor.id,
           start: successor.start,
           createdAt: now,

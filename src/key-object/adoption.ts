@@ -8,7 +8,7 @@
 import type { KeyGateApi } from "../key-client/client";
 import type { HandOff } from "../key-client/contract";
 import { creditState } from "../limits/credits";
-import { readKeyContext } from "../storage/key-context";
+import { readKeyContext, storedContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import { type KeyCell, METERS, type Meters, STATE, type StoredState } from "./cell";
 import type { OrderedWrites, PendingWrite } from "./ordered-writes";
@@ -54,9 +54,7 @@ export function adopt(adopter: Adopter, keyId: string, hash: string): Promise<bo
     for (const pending of (handed?.repairs ?? []) as PendingWrite[]) await writes.queueRepair(pending);
     await cell.persist({
       record,
-      workspacePlan: context.workspacePlan,
-      rolePermissions: context.rolePermissions,
-      ownerMetered: context.ownerMetered,
+      ...storedContext(context),
       rolesCheckedAt: at,
       deleted: previous?.deleted ?? false,
       ...(successor && { successor }),

@@ -14,12 +14,14 @@ import type {
   AdminScope,
   AuthorizeOutcome,
   ChangeContext,
+  CreateCap,
   CreditChange,
   HandOff,
   KeyPatch,
   KeySnapshot,
   LeaseAsk,
   LeaseReport,
+  RotationSuccessor,
   WriteOutcome,
 } from "../key-client/contract";
 import { type OwnerGateApi, ownerGateOf } from "../key-client/owner-client";
@@ -252,8 +254,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
     inherited: Counters | null = null,
+    cap: CreateCap | null = null,
   ): Promise<WriteOutcome> {
-    return this.changes.create(initial, hash, action, context, inherited);
+    return this.changes.create(initial, hash, action, context, inherited, cap);
   }
 
   async update(
@@ -279,7 +282,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   async rotate(
     scope: AdminScope,
-    successor: { id: string; hash: string; start: string },
+    successor: RotationSuccessor,
     graceMs: number,
     context: ChangeContext,
   ): Promise<WriteOutcome> {
@@ -315,6 +318,6 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
 /** The key's state with the context it is decided under (the stored copy is not used). */
 function withContext(state: StoredState, held: HeldContext): StoredState {
-  const { workspacePlan, rolePermissions, ownerMetered } = held.context;
-  return { ...state, workspacePlan, rolePermissions, ownerMetered };
+  const { workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions } = held.context;
+  return { ...state, workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions };
 }

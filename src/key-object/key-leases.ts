@@ -15,8 +15,8 @@ import { recordLeased } from "./usage";
 
 /** The key's state an isolate decides on while it holds a lease. */
 function leasedState(state: StoredState): LentLease["state"] {
-  const { record, workspacePlan, rolePermissions, rolesCheckedAt } = state;
-  return { record, workspacePlan, rolePermissions, rolesCheckedAt };
+  const { record, workspacePlan, rolePermissions, rolesCheckedAt, ownerRoles, ownerRolePermissions } = state;
+  return { record, workspacePlan, rolePermissions, rolesCheckedAt, ownerRoles, ownerRolePermissions };
 }
 
 export class KeyLeases {

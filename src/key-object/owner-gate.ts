@@ -18,14 +18,31 @@ import type {
   OwnerMeterOutcome,
   OwnerSettings,
   OwnerView,
+  PortalCallLimits,
+  PortalCallOutcome,
+  PortalMeterApi,
 } from "../key-client/owner-client";
 import { type CreditState, creditState, currentCredits } from "../limits/credits";
 import { type CountedKey, giveBack, leaseBudgetAcross, leasePeriods, ownerCountsFrom } from "../limits/lease";
 import { meterSets } from "../limits/meter";
-import { effectiveLimits, type Window, type WindowStates } from "../limits/windows";
+import {
+  effectiveLimits,
+  evaluateWindow,
+  type Window,
+  type WindowOutcome,
+  type WindowState,
+  type WindowStates,
+} from "../limits/windows";
 import { LeaseBook, type OwnerLeaseRecord } from "./lease-book";
 
 const SETTINGS = "settings";
+/** A portal member's call and write windows, in the object that counts them (docs/portal.md#limits). */
+const PORTAL_CALLS = "portal-calls";
+
+interface PortalCalls {
+  calls?: WindowState;
+  writes?: WindowState;
+}
 const METERS = "meters";
 /** Prefix of each key's windows and their version (`CountedKey`), `key:<id>`. */
 const KEY_PREFIX = "key:";
@@ -42,7 +59,7 @@ interface OwnerMeters {
   credits: CreditState | null;
 }
 
-export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
+export class OwnerGate extends DurableObject<Env> implements OwnerGateApi, PortalMeterApi {
   /** The clock; tests replace it to cross window edges without sleeping. */
   now: () => number = () => Date.now();
   private settings: OwnerSettings | null = null;
@@ -50,6 +67,7 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
   /** Each key's windows as counted here: the authority on them while the owner meters the key. */
   private readonly keys = new Map<string, CountedKey>();
   private readonly leases: LeaseBook<OwnerLeaseRecord>;
+  private portalCalls: PortalCalls | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -246,5 +264,29 @@ export class OwnerGate extends DurableObject<Env> implements OwnerGateApi {
 
   private limits() {
     return this.settings ? effectiveLimits(this.settings.limits, undefined) : [];
+  }
+
+  /**
+   * Counts one portal call of the member this object counts for (docs/portal.md#limits), and
+   * one write when `write`: both budgets pass or neither is counted. Reading, deciding and
+   * counting happen with no await in between, so concurrent calls are counted exactly.
+   */
+  async portalCall(limits: PortalCallLimits, write: boolean): Promise<PortalCallOutcome> {
+    const stored = await this.ctx.storage.get<PortalCalls>(PORTAL_CALLS);
+    this.portalCalls ??= stored ?? {};
+    const now = this.now();
+    const calls = evaluateWindow("minute", limits.calls, this.portalCalls.calls, now, true);
+    const writes = write ? evaluateWindow("minute", limits.writes, this.portalCalls.writes, now, true) : null;
+    if (!calls.allowed || (writes && !writes.allowed)) {
+      const refused = calls.allowed ? (writes as WindowOutcome) : calls;
+      return {
+        allowed: false,
+        retryAfter: Math.max(1, refused.status.reset),
+        writes: !!writes && !writes.allowed,
+      };
+    }
+    this.portalCalls = { calls: calls.next, writes: writes ? writes.next : this.portalCalls.writes };
+    await this.ctx.storage.put(PORTAL_CALLS, this.portalCalls);
+    return { allowed: true, retryAfter: 0, writes: false };
   }
 }

@@ -1,6 +1,6 @@
 /**
  * WorkspaceContext: the context of a workspace's keys (its plan, its roles' permissions, its
- * owners' settings), in `CONTEXT_SHARDS` Durable Objects per workspace named
+ * owners' settings and roles), in `CONTEXT_SHARDS` Durable Objects per workspace named
  * `<workspaceId>:<shard>` (docs/consistency.md#context). Keys' objects ask it for their context
  * and hold it under a lease; a change to the workspace, a role or an owner reaches the shards
  * only, never the keys: each shard drops what changed, raises its version, and answers once every
@@ -20,9 +20,10 @@ import {
   type ContextRows,
   type ContextSubject,
   composeKeyContext,
+  type OwnerRow,
   ownerApplies,
 } from "../storage/key-context";
-import { type Owner, OwnerStore } from "../storage/owners";
+import { OwnerStore } from "../storage/owners";
 import { type Role, RoleStore } from "../storage/roles";
 import { type Workspace, WorkspaceStore } from "../storage/workspaces";
 
@@ -43,7 +44,7 @@ const READ_TRIES = 4;
 interface Rows {
   workspace: Pick<Workspace, "plan"> | null | undefined;
   roles: Map<string, Role | null>;
-  owners: Map<string, Pick<Owner, "limits" | "credits"> | null>;
+  owners: Map<string, OwnerRow | null>;
 }
 
 export class WorkspaceContext extends DurableObject<Env> implements WorkspaceContextApi {
@@ -108,29 +109,31 @@ export class WorkspaceContext extends DurableObject<Env> implements WorkspaceCon
   private kept(subject: ContextSubject): ContextRows | null {
     const { workspace, roles, owners } = this.rows;
     if (workspace === undefined) return null;
-    const found: Role[] = [];
-    for (const name of subject.roles) {
-      const role = roles.get(name);
-      if (role === undefined) return null;
-      if (role) found.push(role);
-    }
-    let owner: Pick<Owner, "limits" | "credits"> | null = null;
+    let owner: OwnerRow | null = null;
     if (subject.ownerId !== null && ownerApplies(subject)) {
       const kept = owners.get(subject.ownerId);
       if (kept === undefined) return null;
       recent(owners, subject.ownerId, kept);
       owner = kept;
     }
+    // The key's roles and its owner's: an owner's role is defined like any other.
+    const found: Role[] = [];
+    for (const name of new Set([...subject.roles, ...(owner?.roles ?? [])])) {
+      const role = roles.get(name);
+      if (role === undefined) return null;
+      if (role) found.push(role);
+    }
     return { workspace, roles: found, owner };
   }
 
   /** Reads the rows `subject` needs from D1 (at the primary: after a change's write). */
   private async read(subject: ContextSubject): Promise<ContextRows> {
-    const { workspaceId, ownerId } = subject;
+    const { workspaceId } = subject;
+    const ownerId = subject.ownerId !== null && ownerApplies(subject) ? subject.ownerId : null;
     const [workspace, roles, owner] = await Promise.all([
       new WorkspaceStore(this.db).find(workspaceId),
-      new RoleStore(this.db).find(workspaceId, subject.roles),
-      ownerId !== null && ownerApplies(subject) ? new OwnerStore(this.db).find(workspaceId, ownerId) : null,
+      new RoleStore(this.db).findForKey(workspaceId, subject.roles, ownerId),
+      ownerId !== null ? new OwnerStore(this.db).find(workspaceId, ownerId) : null,
     ]);
     return { workspace, roles, owner };
   }
@@ -138,12 +141,13 @@ export class WorkspaceContext extends DurableObject<Env> implements WorkspaceCon
   /** Keeps rows read at the current version. */
   private keep(subject: ContextSubject, rows: ContextRows): void {
     this.rows.workspace = rows.workspace ? { plan: rows.workspace.plan } : null;
-    for (const name of subject.roles) {
+    for (const name of new Set([...subject.roles, ...(rows.owner?.roles ?? [])])) {
       recent(this.rows.roles, name, rows.roles.find((role) => role.name === name) ?? null, MAX_ROLES);
     }
     if (subject.ownerId !== null && ownerApplies(subject)) {
-      const owner = rows.owner ? { limits: rows.owner.limits, credits: rows.owner.credits } : null;
-      recent(this.rows.owners, subject.ownerId, owner, MAX_OWNERS);
+      const { owner } = rows;
+      const kept = owner ? { limits: owner.limits, credits: owner.credits, roles: owner.roles } : null;
+      recent(this.rows.owners, subject.ownerId, kept, MAX_OWNERS);
     }
   }
 

@@ -31,16 +31,26 @@ export function satisfies(held: readonly string[], check: PermissionCheck): bool
 }
 
 /**
+ * The meet of two permission sets (⊓, docs/consistency.md#owners): a set that grants exactly what both `a`
+ * and `b` grant. `*` ⊓ `tx:read` = `tx:read`, `tx:*` ⊓ `tx:read` = `tx:read`, `tx:*` ⊓ `tx:*` =
+ * `tx:*`. Whatever covers a permission is that permission, a `resource:*` above it or `*`, and
+ * any two of those cover one another one way: so keeping each side's entries that the other
+ * side covers keeps every permission both grant, and nothing else.
+ */
+export function meet(a: readonly string[], b: readonly string[]): string[] {
+  return unique([
+    ...a.filter((permission) => holds(b, permission)),
+    ...b.filter((permission) => holds(a, permission)),
+  ]);
+}
+
+/**
  * A key's effective permissions: what it holds, limited by its type's ceiling. The result
  * grants exactly what both the held set and the ceiling grant: a held `*` under a ceiling of
  * `["assess"]` becomes `["assess"]`, a held `tx:read` under `["tx:*"]` stays `tx:read`.
  */
 export function capPermissions(held: readonly string[], ceiling: readonly string[] | undefined): string[] {
-  if (!ceiling) return unique(held);
-  return unique([
-    ...held.filter((permission) => holds(ceiling, permission)),
-    ...ceiling.filter((permission) => holds(held, permission)),
-  ]);
+  return ceiling ? meet(held, ceiling) : unique(held);
 }
 
 /** The permissions of `wanted` that `ceiling` does not cover. */

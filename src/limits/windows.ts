@@ -116,7 +116,14 @@ function restated(window: Gcra, limit: number, state: WindowState | undefined, n
   const tat = Math.max(state?.tat ?? now, now);
   const drain = drainMs(window, limit, state);
   const interval = GCRA_MS[window] / limit;
-  return drain === interval ? tat : now + ((tat - now) / drain) * interval;
+  if (drain === interval) return tat;
+  // The requests counted, snapped to a whole number when within the stored time's float error:
+  // restating multiplies that error by interval/drain (32x from 229 to 7 a second), enough to
+  // refuse a request the lowered limit leaves room for.
+  const counted = (tat - now) / drain;
+  const nearest = Math.round(counted);
+  const requests = Math.abs(counted - nearest) * drain <= slackOf(drain) ? nearest : counted;
+  return now + requests * interval;
 }
 
 /**

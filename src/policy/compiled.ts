@@ -19,6 +19,8 @@ export interface KeyTypePolicy {
   leaseMs?: number;
   /** `creditsLowThreshold`: the object raises `credits.low` at it, and no lease's budget reaches it. */
   creditsLowThreshold?: number;
+  /** `ownerScoped` of the key's type: its own and its roles' permissions meet its owner's roles' (docs/consistency.md#owners). */
+  ownerScoped?: boolean;
 }
 
 export interface CompiledPolicy {
@@ -50,6 +52,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       defaultPlan: policy.defaultPlan,
       leaseMs: policy.leases.ms,
       creditsLowThreshold: policy.creditsLowThreshold,
+      ownerScoped: config.ownerScoped,
     });
   }
   // Admin keys are governed by their admin permissions alone: no plan, no ceiling.

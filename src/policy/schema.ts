@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { EVENT_TYPES } from "../keys/event-types.ts";
+import { portalIssues, portalSchema } from "./portal.ts";
 
 /** Name of the built-in key type for admin keys (docs/admin-api.md). */
 export const ADMIN_KEY_TYPE = "admin";
@@ -146,6 +147,12 @@ const KeyTypeSchema = z.strictObject({
     .positive()
     .optional()
     .describe("Lifetime of a new key that names no `expiresAt`. Absent: keys never expire."),
+  ownerScoped: z
+    .boolean()
+    .default(false)
+    .describe(
+      "true: a key of this type needs an `ownerId` (create, import or patch without one is 400 `bad_request`) and holds a permission only while its owner's roles grant it too: ((its own ∪ its roles') ⊓ its owner's roles') ∪ its plan's, within `allowedPermissions`. An owner never given roles grants nothing. See docs/consistency.md#owners.",
+    ),
 });
 
 const PlanSchema = z.strictObject({
@@ -437,6 +444,7 @@ export const PolicySchema = z
       .describe(
         "Leases of a key's decisions to isolates: while a lease holds, an isolate decides the key's requests without asking its object, within a budget counted as spent when granted. Admin changes wait until no earlier lease can be used (at most `ms`).",
       ),
+    portal: portalSchema(permission).optional(),
   })
   .superRefine((policy, ctx) => {
     const prefixes = new Map<string, string>();
@@ -479,6 +487,14 @@ export const PolicySchema = z
         });
       }
     });
+    if (policy.portal) {
+      const secrets = [
+        ...policy.webhooks.map((webhook) => webhook.secretEnv),
+        ...(policy.leaks?.githubKeysEnv ? [policy.leaks.githubKeysEnv] : []),
+      ];
+      const context = { adminType: ADMIN_KEY_TYPE, keyTypes: policy.keyTypes, secrets };
+      for (const issue of portalIssues(policy.portal, context)) ctx.addIssue({ code: "custom", ...issue });
+    }
   })
   .meta({
     title: "Portcullis policy",

@@ -35,17 +35,23 @@ export function proxyHandler(compiled: CompiledPolicy): Handler<AppEnv> {
       ...(await identityFor(access, c.get("facts").host, c.env.ORIGIN_SIGNING_SECRET)),
     };
     if (facts.clientIp) added["X-Forwarded-For"] = facts.clientIp;
-    return forwardToOrigin(
-      policy.origin,
-      {
-        inbound: c.req.raw,
-        path: access.path,
-        rawQuery: facts.rawQuery,
-        credentialSources: access.credentialSources,
-        added,
-      },
-      policy.originTimeoutSeconds * 1000,
-      { "X-Request-Id": c.get("requestId"), ...usage },
-    );
+    const sent = Date.now();
+    try {
+      return await forwardToOrigin(
+        policy.origin,
+        {
+          inbound: c.req.raw,
+          path: access.path,
+          rawQuery: facts.rawQuery,
+          credentialSources: access.credentialSources,
+          added,
+        },
+        policy.originTimeoutSeconds * 1000,
+        { "X-Request-Id": c.get("requestId"), ...usage },
+      );
+    } finally {
+      // Also when the origin failed or timed out: the wait counts in its latency.
+      c.set("originMs", Date.now() - sent);
+    }
   };
 }

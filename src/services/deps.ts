@@ -9,7 +9,7 @@ import { sessionSecret } from "../sessions/verify-session";
 import { distantDatabase } from "../storage/distant-db";
 import { readKeyContext } from "../storage/key-context";
 import { keyLookupCache } from "../storage/key-lookup-cache";
-import { KeyStore } from "../storage/keys";
+import { KeyStore, locateKey } from "../storage/keys";
 import { AbuseGuard } from "./abuse";
 import { KeyLocator, KnownKeys } from "./known-keys";
 import { unconfirmed } from "./unconfirmed";
@@ -23,20 +23,35 @@ export interface IsolateMemory {
 
 const isolate: IsolateMemory = { known: new KnownKeys(), abuse: new AbuseGuard() };
 
+/** This isolate's memory: the portal counts failed tokens in the same abuse guard as keys. */
+export function isolateMemory(): IsolateMemory {
+  return isolate;
+}
+
 /**
- * Key lookups read D1 without a session, so always at its primary: a replica that lags could
- * not tell a key created a moment ago from an unknown one (docs/consistency.md#the-cold-path).
+ * Key lookups read a D1 replica (a `first-unconstrained` session, one per lookup: no request
+ * reads another's writes through it) and, for a hash it does not show, the primary: the plain
+ * binding, which the Sessions API leaves at the primary (docs/consistency.md#the-cold-path).
  */
 function keyLookup(db: D1Database, background: (work: Promise<unknown>) => void): KeyLookup {
   const keys = new KeyStore(db);
-  const locator = new KeyLocator(keys, keyLookupCache(), background);
+  const replica =
+    typeof db.withSession === "function"
+      ? (hash: string) => locateKey(db.withSession("first-unconstrained"), hash)
+      : null;
+  const locator = new KeyLocator(
+    { replica, primary: (hash) => keys.locate(hash) },
+    keyLookupCache(),
+    background,
+  );
   return {
     locate: (hash) => locator.locate(hash),
     forget: (hash) => locator.forget(hash),
     findByHash: (hash) => keys.findByHash(hash),
     contextOf: async (record) => {
-      const { workspacePlan, rolePermissions, ownerCredits } = await readKeyContext(db, record);
-      return { workspacePlan, rolePermissions, ownerCredits };
+      const { workspacePlan, rolePermissions, ownerCredits, ownerRoles, ownerRolePermissions } =
+        await readKeyContext(db, record);
+      return { workspacePlan, rolePermissions, ownerCredits, ownerRoles, ownerRolePermissions };
     },
   };
 }
@@ -53,7 +68,13 @@ export function verifyDeps(
   const background = (work: Promise<unknown>) => ctx.waitUntil(work);
   return {
     lookup: keyLookup(
-      env.BENCH_D1_DELAY_MS ? distantDatabase(env.DB, Number(env.BENCH_D1_DELAY_MS)) : env.DB,
+      env.BENCH_D1_DELAY_MS || env.BENCH_D1_REPLICA_DELAY_MS
+        ? distantDatabase(
+            env.DB,
+            Number(env.BENCH_D1_DELAY_MS ?? 0),
+            Number(env.BENCH_D1_REPLICA_DELAY_MS ?? env.BENCH_D1_DELAY_MS ?? 0),
+          )
+        : env.DB,
       background,
     ),
     gates: env.BENCH_OBJECT_DELAY_MS

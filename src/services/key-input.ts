@@ -45,6 +45,8 @@ export interface KeyQuery {
   workspaceId?: string;
   ownerId?: string;
   type?: string;
+  /** Only keys of these types (the portal's). */
+  types?: string[];
   /** A prefix of the key's name or of its `start`. */
   q?: string;
   cursor?: string;

@@ -7,7 +7,15 @@
 import { currentUsage, type GateState, type Usage } from "../decision/decide";
 import { failClosed } from "../fail-closed";
 import type { GateDirectory, KeyGateApi } from "../key-client/client";
-import type { AdminScope, CreditChange, KeyPatch, KeySnapshot, WriteOutcome } from "../key-client/contract";
+import type {
+  AdminScope,
+  CreateCap,
+  CreditChange,
+  KeyPatch,
+  KeySnapshot,
+  RotationSuccessor,
+  WriteOutcome,
+} from "../key-client/contract";
 import { type LeaseHolder, leaseHolder } from "../key-client/lease-holder";
 import { liveMembers } from "../key-client/usage-rollup-client";
 import { generateKey, keyStart, parseKey } from "../keys/format";
@@ -45,6 +53,11 @@ function isListCursor(value: unknown): value is ListCursor {
 }
 
 /** docs/admin-api.md: a change to a revoked key is refused with 409, not the 401 a request gets. */
+/** A key of an ownerScoped type without an owner (docs/consistency.md#owners): it could hold nothing. */
+function ownerRequired(type: string): Refusal {
+  return badRequest("ownerId", `keys of type "${type}" are ownerScoped: an ownerId is required`);
+}
+
 function revokedConflict(): Refusal {
   return new Refusal("key_revoked", "The key is revoked; a revoked key cannot be changed.", { status: 409 });
 }
@@ -76,6 +89,11 @@ function unwrap(outcome: WriteOutcome, id: string): KeyRecord {
       );
     case "unavailable":
       throw unavailable("The change could not be stored; nothing was loosened. Retry the request.");
+    case "limit_reached":
+      throw new Refusal(
+        "limit_reached",
+        "Creating this key would exceed the portal's maximum number of keys.",
+      );
   }
 }
 
@@ -100,7 +118,12 @@ export class KeyService {
     this.entitlements = new KeyEntitlements(compiled, this.roles);
   }
 
-  async create(context: AdminContext, input: NewKey): Promise<{ record: KeyRecord; key: string }> {
+  /** Creates a key; with `cap` (a portal create), only while the portal's maximums hold. */
+  async create(
+    context: AdminContext,
+    input: NewKey,
+    cap: CreateCap | null = null,
+  ): Promise<{ record: KeyRecord; key: string }> {
     const format = this.entitlements.formatOf(input.type);
     const key = generateKey(format);
     const record = await this.store(
@@ -109,6 +132,7 @@ export class KeyService {
       await sha256Hex(key),
       keyStart(key, format),
       "key.create",
+      cap,
     );
     return { record, key };
   }
@@ -137,6 +161,7 @@ export class KeyService {
       workspaceId: context.workspaceId ?? query.workspaceId,
       ownerId: query.ownerId,
       type: query.type,
+      types: query.types,
       prefix: query.q,
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, isListCursor),
       limit: query.limit,
@@ -175,7 +200,13 @@ export class KeyService {
    * Changes a key's settings. The key is read from its object, not D1, so that a disable works
    * while D1 is down; D1 is read only for the roles a change names.
    */
-  async update(context: AdminContext, id: string, change: KeyChange): Promise<KeyRecord> {
+  async update(
+    context: AdminContext,
+    id: string,
+    change: KeyChange,
+    /** Applied only if the key's `updatedAt` is still this (else 409 `conflict`): a portal enable. */
+    options: { ifUnchangedSince?: number } = {},
+  ): Promise<KeyRecord> {
     const { record } = await this.snapshot(context, id);
     if (record.revokedAt !== null) throw revokedConflict();
     if (record.type === ADMIN_KEY_TYPE && (change.roles?.length || change.plan)) {
@@ -183,6 +214,9 @@ export class KeyService {
         change.plan ? "plan" : "roles",
         "admin keys hold admin permissions only, no roles or plan",
       );
+    }
+    if (change.ownerId === null && ownEntry(this.compiled.policy.keyTypes, record.type)?.ownerScoped) {
+      throw ownerRequired(record.type);
     }
     const rolePermissions = change.roles
       ? await this.entitlements.rolePermissions(record.workspaceId, record.type, change.roles)
@@ -207,7 +241,7 @@ export class KeyService {
       ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
     };
     return this.write(id, (gate) =>
-      gate.update(scopeOf(context), patch, rolePermissions, changeContext(context)),
+      gate.update(scopeOf(context), patch, rolePermissions, { ...changeContext(context), ...options }),
     );
   }
 
@@ -220,6 +254,8 @@ export class KeyService {
     context: AdminContext,
     id: string,
     gracePeriodSeconds: number,
+    /** The latest expiry the successor may have (the portal's `maxLifetimeDays`), epoch ms. */
+    expiresBy?: number,
   ): Promise<{ record: KeyRecord; key: string }> {
     const old = await this.snapshot(context, id);
     if (old.record.revokedAt !== null) throw revokedConflict();
@@ -228,7 +264,12 @@ export class KeyService {
       throw new Refusal("conflict", "This key was rotated already; rotate its successor instead.");
     const format = this.entitlements.formatOf(old.record.type);
     const key = generateKey(format);
-    const successor = { id: newId("key"), hash: await sha256Hex(key), start: keyStart(key, format) };
+    const successor: RotationSuccessor = {
+      id: newId("key"),
+      hash: await sha256Hex(key),
+      start: keyStart(key, format),
+      ...(expiresBy !== undefined && { expiresBy }),
+    };
     const gate = this.gates.forKey(id);
     await this.surrender(id, gate);
     const created = unwrap(
@@ -370,6 +411,7 @@ export class KeyService {
     hash: string,
     start: string,
     action: "key.create" | "key.import",
+    cap: CreateCap | null = null,
   ): Promise<KeyRecord> {
     const workspace = canSee(context, input.workspaceId)
       ? await this.workspaces.find(input.workspaceId)
@@ -379,6 +421,7 @@ export class KeyService {
       throw badRequest("plan", "admin keys hold admin permissions only, no plan");
     }
     const keyType = ownEntry(this.compiled.policy.keyTypes, input.type);
+    if (keyType?.ownerScoped && input.ownerId === undefined) throw ownerRequired(input.type);
     const permissions = input.permissions ?? keyType?.defaultPermissions ?? [];
     const rolePermissions = await this.entitlements.rolePermissions(
       workspace.id,
@@ -420,7 +463,7 @@ export class KeyService {
     };
     const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
     const outcome = await failClosed(
-      this.gates.forKey(record.id).create(state, hash, action, changeContext(context)),
+      this.gates.forKey(record.id).create(state, hash, action, changeContext(context), null, cap),
     );
     if (!outcome.ok && outcome.code === "conflict")
       throw new Refusal("conflict", "A key with this hash already exists.");

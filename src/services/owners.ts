@@ -5,7 +5,8 @@
  * workspace's context shards (whether the owner's object counts their requests:
  * docs/consistency.md#context), a fixed number of calls whatever the number of keys. An owner
  * revoke revokes each live key of the owner through the key's object, once: keys given the
- * `ownerId` later are not affected.
+ * `ownerId` later are not affected. The owner's roles (which ownerScoped keys' permissions are
+ * kept within) are set apart from its settings, and reach its keys the same way.
  */
 import { failClosed } from "../fail-closed";
 import { type ContextDirectory, invalidateContexts } from "../key-client/context-client";
@@ -21,10 +22,17 @@ import { AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
 import { commit } from "../storage/guard";
 import { type Owner, OwnerStore } from "../storage/owners";
+import {
+  policyRoles as deployedPolicyRoles,
+  type PolicyRoles,
+  RoleStore,
+  resolveRoles,
+} from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import type { KeyService } from "./keys";
+import { badRequest } from "./policy-checks";
 
 /** Keys revoked at once by an owner revoke. */
 const REVOKE_CONCURRENCY = 16;
@@ -41,11 +49,26 @@ export interface OwnerDetail {
   workspaceId: string;
   limits: WindowStatus[];
   credits: Credits | null;
+  /** The owner's roles; `[]` when none or never set. */
+  roles: string[];
+  /** Epoch ms the roles are as of; null: never set. */
+  rolesAsOf: number | null;
   keyCount: number;
 }
 
+/**
+ * How far ahead of its own time a change of roles by root or an admin key dates them: the skew
+ * a portal token's `iat` is allowed, so that no token issued before the change can undo it.
+ */
+export const ROLES_SKEW_MS = 30_000;
+
 export interface OwnerObjects {
   of(workspaceId: string, ownerId: string): OwnerGateApi;
+}
+
+/** Whether two lists name the same roles, in any order. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name) => b.includes(name));
 }
 
 function isOwnerCursor(value: unknown): value is { ownerId: string } {
@@ -59,8 +82,9 @@ function settingsOf(owner: Owner | null): { limits: Limits; credits: Credits | n
   return owner ? { limits: owner.limits, credits: owner.credits } : null;
 }
 
-export class OwnerService {
+export class OwnersService {
   private readonly owners: OwnerStore;
+  private readonly roles: RoleStore;
   private readonly workspaces: WorkspaceStore;
   private readonly audit: AuditStore;
   private readonly events: EventStore;
@@ -71,8 +95,11 @@ export class OwnerService {
     private readonly contexts: ContextDirectory,
     private readonly keys: KeyService,
     private readonly queue: Queue<PortcullisEvent> | undefined,
+    /** `policy.roles`; by default the deployment's. */
+    private readonly policyRoles: PolicyRoles = deployedPolicyRoles(),
   ) {
     this.owners = new OwnerStore(db);
+    this.roles = new RoleStore(db);
     this.workspaces = new WorkspaceStore(db);
     this.audit = new AuditStore(db);
     this.events = new EventStore(db);
@@ -92,6 +119,8 @@ export class OwnerService {
       ownerId,
       limits: input.limits ?? {},
       credits: input.credits ?? null,
+      roles: before?.roles ?? [],
+      rolesAsOf: before?.rolesAsOf ?? null,
       createdAt: before?.createdAt ?? now,
       updatedAt: now,
     };
@@ -121,18 +150,83 @@ export class OwnerService {
     return this.get(context, workspaceId, ownerId);
   }
 
-  /** The owner as its object counts it; an owner never set has no limits and no credits. */
+  /**
+   * Sets the owner's roles, and nothing else (docs/consistency.md#owners); whether they changed.
+   * `context.workspaceId` names the owner's workspace (a root caller's is narrowed to it).
+   *
+   * Without `asOf` (root or an admin key): every name must be a role of the workspace or of the
+   * policy (else 400), and the roles are dated `ROLES_SKEW_MS` ahead. With `asOf` (a portal
+   * token's `iat`, ms): applies only if the roles are older than it (or were never set), keeps
+   * only the names that are roles, and dates them `asOf`. Either way, once it answers, every
+   * request of the owner's keys is decided under the new roles, leases included.
+   */
+  async setRoles(
+    context: AdminContext,
+    ownerId: string,
+    roles: readonly string[],
+    options: { asOf?: number } = {},
+  ): Promise<boolean> {
+    const workspaceId = context.workspaceId;
+    if (workspaceId === null) throw badRequest("workspaceId", "required with the root token");
+    await this.workspace(context, workspaceId);
+    const { asOf } = options;
+    const names = [...new Set(roles)];
+    const known = resolveRoles(names, await this.roles.find(workspaceId, names), this.policyRoles);
+    const missing = names.filter((name) => !Object.hasOwn(known, name));
+    if (missing.length > 0 && asOf === undefined) {
+      throw badRequest("roles", `unknown role(s) in this workspace and the policy: ${missing.join(", ")}`);
+    }
+    const kept = names.filter((name) => Object.hasOwn(known, name));
+    const before = await this.owners.find(workspaceId, ownerId);
+    if (asOf !== undefined && before?.rolesAsOf != null && asOf <= before.rolesAsOf) return false;
+    const now = Date.now();
+    const dated = {
+      workspaceId,
+      ownerId,
+      roles: kept,
+      rolesAsOf: asOf ?? now + ROLES_SKEW_MS,
+      updatedAt: now,
+    };
+    const same = before !== null && sameNames(before.roles, kept);
+    if (same && asOf !== undefined) {
+      // Only the date moves: a newer token that says what the roles already are.
+      await commit(this.db, [this.owners.setRoles(dated, true)]);
+      return false;
+    }
+    const [written] = await commit(this.db, [
+      this.owners.setRoles(dated, asOf !== undefined),
+      this.audit.insertAfterChange(
+        auditEntry(context, {
+          at: now,
+          workspaceId,
+          action: "owner.update",
+          targetId: ownerId,
+          before: before ? { roles: before.roles } : null,
+          after: { roles: kept },
+        }),
+      ),
+    ]);
+    // A newer change came first (D1 checked the date): it stands.
+    if (!written?.meta.changes) return false;
+    await invalidateContexts(this.contexts, workspaceId, { kind: "owner", ownerId });
+    return !same;
+  }
+
+  /** The owner as its object counts it, with its roles; an owner never set has no limits, credits or roles. */
   async get(context: AdminContext, workspaceId: string, ownerId: string): Promise<OwnerDetail> {
     await this.workspace(context, workspaceId);
-    const [view, ids] = await Promise.all([
+    const [view, ids, stored] = await Promise.all([
       failClosed(this.objects.of(workspaceId, ownerId).inspect()),
       this.owners.keyIds(workspaceId, ownerId),
+      this.owners.find(workspaceId, ownerId),
     ]);
     return {
       ownerId,
       workspaceId,
       limits: view.windows,
       credits: view.credits ? { remaining: view.credits.remaining, refill: view.credits.refill } : null,
+      roles: stored?.roles ?? [],
+      rolesAsOf: stored?.rolesAsOf ?? null,
       keyCount: ids.length,
     };
   }

@@ -41,12 +41,15 @@ export interface KeyLookup {
   findByHash(hash: string): Promise<StoredKey | null>;
   /**
    * What a decision needs besides the record: its workspace's plan and its roles' permissions;
-   * and whether its owner has credits (docs/consistency.md#owners), which fail closed like the key's own.
+   * whether its owner has credits (docs/consistency.md#owners), which fail closed like the key's own; and its
+   * owner's roles, which an ownerScoped key's permissions are kept within.
    */
   contextOf(record: KeyRecord): Promise<{
     workspacePlan: string | null;
     rolePermissions: Record<string, string[]>;
     ownerCredits: boolean;
+    ownerRoles: string[];
+    ownerRolePermissions: Record<string, string[]>;
   }>;
 }
 
@@ -62,10 +65,20 @@ export interface VerifyDeps {
   background: (work: Promise<unknown>) => void;
 }
 
-export type KeyVerification =
+/**
+ * What read the key's state: this isolate's lease of the key, the key's object, or D1
+ * (`limiterFailure: "open"` while the object failed).
+ */
+export type DecidedBy = "lease" | "object" | "fallback";
+
+export type KeyVerification = (
   | { code: "malformed_key" | "invalid_key"; record: null; decision: null }
   | { code: "rate_limited"; record: null; decision: KeyDecision }
-  | { code: "valid" | DenyCode; record: KeyIdentity; decision: KeyDecision };
+  | { code: "valid" | DenyCode; record: KeyIdentity; decision: KeyDecision }
+) & {
+  /** Absent when no key's state was read (a malformed or unknown key, a tombstone). */
+  decidedBy?: DecidedBy;
+};
 
 const NO_KEY = { record: null, decision: null } as const;
 const INVALID: KeyVerification = { code: "invalid_key", ...NO_KEY };
@@ -119,7 +132,7 @@ export async function verifyKey(
   // next request asks, sized on the rate seen from then on.
   while (check.consume && !first) {
     const step = deps.leases.next(key.id, check, policy, Date.now());
-    if (step.decided) return { code: step.decided.decision.code, ...step.decided };
+    if (step.decided) return { code: step.decided.decision.code, ...step.decided, decidedBy: "lease" };
     if (step.wait) await step.wait;
     else {
       ask = step.ask;
@@ -152,7 +165,7 @@ export async function verifyKey(
   }
   // A read (self) shows what this isolate may still admit under its lease, too.
   const decision = check.consume ? outcome.decision : deps.leases.withHeldBudget(key.id, outcome.decision);
-  return { code: decision.code, record: outcome.record, decision };
+  return { code: decision.code, record: outcome.record, decision, decidedBy: "object" };
 }
 
 /**
@@ -188,5 +201,6 @@ async function openFallback(
     code: decision.code,
     record,
     decision: { ...decision, usage: { windows: [], credits: null, retryAfter: null } },
+    decidedBy: "fallback",
   };
 }

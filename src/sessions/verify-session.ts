@@ -51,11 +51,28 @@ function permissionsOf(payload: JWTPayload, claim: string, fullAccess: boolean):
   return [];
 }
 
-export async function verifySession(
+/** What a token is checked against: one HS256 secret and/or one JWKS, and the claims required. */
+export interface JwtChecks {
+  secretEnv?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export type JwtVerification =
+  | { ok: true; payload: JWTPayload }
+  | { ok: false; code: "invalid_token" | "token_expired" };
+
+/**
+ * Verifies a JWT's signature (with the algorithm of its key only, never `none`), `exp`
+ * (required), `nbf`, `iss` and `aud`, with 30 s of clock skew. A JWKS that cannot be fetched
+ * denies with 503.
+ */
+export async function verifyJwt(
   token: string,
-  config: JwtConfig,
+  config: JwtChecks,
   secret: string | undefined,
-): Promise<SessionVerification> {
+): Promise<JwtVerification> {
   const algorithms = [...(config.secretEnv ? ["HS256"] : []), ...(config.jwksUrl ? ASYMMETRIC : [])];
   const jwksUrl = config.jwksUrl;
   try {
@@ -78,12 +95,7 @@ export async function verifySession(
         ...(config.audience && { audience: config.audience }),
       },
     );
-    if (!payload.sub) return { ok: false, code: "invalid_token" };
-    return {
-      ok: true,
-      subject: payload.sub,
-      permissions: permissionsOf(payload, config.permissionsClaim, config.fullAccess),
-    };
+    return { ok: true, payload };
   } catch (error) {
     if (error instanceof errors.JWTExpired) return { ok: false, code: "token_expired" };
     if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout))
@@ -92,6 +104,22 @@ export async function verifySession(
     logEvent("error", "jwks_failed", { error: String(error) });
     throw unavailable("The session keys could not be fetched; the request was denied.");
   }
+}
+
+export async function verifySession(
+  token: string,
+  config: JwtConfig,
+  secret: string | undefined,
+): Promise<SessionVerification> {
+  const verified = await verifyJwt(token, config, secret);
+  if (!verified.ok) return verified;
+  const { payload } = verified;
+  if (!payload.sub) return { ok: false, code: "invalid_token" };
+  return {
+    ok: true,
+    subject: payload.sub,
+    permissions: permissionsOf(payload, config.permissionsClaim, config.fullAccess),
+  };
 }
 
 /** The HS256 secret the policy names (`jwt.secretEnv`), from the Worker's secrets. */

@@ -52,29 +52,91 @@ interface AuditRow {
   after: string | null;
 }
 
+/** An entry's columns, in the order of `?1`… of the inserts. */
+function auditValues(entry: AuditEntry): unknown[] {
+  return [
+    entry.id,
+    entry.at,
+    entry.workspaceId,
+    entry.actor.type,
+    entry.actor.type === "root" ? null : entry.actor.id,
+    entry.action,
+    entry.targetId,
+    entry.requestId,
+    entry.before === null ? null : JSON.stringify(entry.before),
+    entry.after === null ? null : JSON.stringify(entry.after),
+  ];
+}
+
+const COLUMNS = "id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after";
+const VALUES = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10";
+
 export class AuditStore {
   constructor(private readonly db: D1Database) {}
 
-  /** Idempotent by entry id, so that a retried write does not record a change twice. */
-  insert(entry: AuditEntry): D1PreparedStatement {
+  /** The entry of a key's creation, written only if the key `keyId` is in D1 (a capped insert went in). */
+  insertIfKey(entry: AuditEntry, keyId: string): D1PreparedStatement {
     return this.db
       .prepare(
-        `INSERT OR IGNORE INTO audit_log
-           (id, at, workspace_id, actor_type, actor_id, action, target_id, request_id, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+        `INSERT OR IGNORE INTO audit_log (${COLUMNS}) SELECT ${VALUES}
+         WHERE EXISTS (SELECT 1 FROM keys WHERE id = ?11)`,
       )
-      .bind(
-        entry.id,
-        entry.at,
-        entry.workspaceId,
-        entry.actor.type,
-        entry.actor.type === "root" ? null : entry.actor.id,
-        entry.action,
-        entry.targetId,
-        entry.requestId,
-        entry.before === null ? null : JSON.stringify(entry.before),
-        entry.after === null ? null : JSON.stringify(entry.after),
-      );
+      .bind(...auditValues(entry), keyId);
+  }
+
+  /** The entry of a workspace's creation, written only if the workspace `workspaceId` is in D1. */
+  insertIfWorkspace(entry: AuditEntry, workspaceId: string): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT OR IGNORE INTO audit_log (${COLUMNS}) SELECT ${VALUES}
+         WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?11)`,
+      )
+      .bind(...auditValues(entry), workspaceId);
+  }
+
+  /**
+   * Whether someone other than a portal member (root, an admin key, the system for a leak
+   * report) left the key disabled: an update of theirs with the key disabled after it since it
+   * was last created or enabled. A member may enable again only a key no one else holds disabled.
+   */
+  async heldDisabled(workspaceId: string, keyId: string): Promise<boolean> {
+    const row = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT 1 AS held FROM audit_log
+           WHERE workspace_id = ?2 AND target_id = ?1 AND action = 'key.update' AND actor_type != 'portal'
+             AND json_extract(after, '$.enabled') = 0
+             AND seq > COALESCE((SELECT MAX(seq) FROM audit_log
+               WHERE workspace_id = ?2 AND target_id = ?1
+                 AND (action IN ('key.create', 'key.import', 'key.rotate')
+                   OR (action = 'key.update' AND json_extract(before, '$.enabled') = 0
+                     AND json_extract(after, '$.enabled') = 1))), 0)
+           LIMIT 1`,
+        )
+        .bind(keyId, workspaceId)
+        .first(),
+    );
+    return row !== null;
+  }
+
+  /** Idempotent by entry id, so that a retried write does not record a change twice. */
+  insert(entry: AuditEntry): D1PreparedStatement {
+    return this.bound(`INSERT OR IGNORE INTO audit_log (${COLUMNS}) VALUES (${VALUES})`, entry);
+  }
+
+  /**
+   * The entry of a change written by the statement just before this one in the same batch, only
+   * if that statement changed a row (a conditional write that D1 skipped records nothing).
+   */
+  insertAfterChange(entry: AuditEntry): D1PreparedStatement {
+    return this.bound(
+      `INSERT OR IGNORE INTO audit_log (${COLUMNS}) SELECT ${VALUES} WHERE changes() > 0`,
+      entry,
+    );
+  }
+
+  private bound(sql: string, entry: AuditEntry): D1PreparedStatement {
+    return this.db.prepare(sql).bind(...auditValues(entry));
   }
 
   /** Newest first; `before` is the `seq` cursor of the previous page. */

@@ -50,6 +50,16 @@ function eventOf(row: EventRow): PortcullisEvent {
 export class EventStore {
   constructor(private readonly db: D1Database) {}
 
+  /** The event of a key's creation, written only if the key `keyId` is in D1 (a capped insert went in). */
+  insertIfKey(event: PortcullisEvent, keyId: string): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT OR IGNORE INTO events (id, type, at, workspace_id, data)
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM keys WHERE id = ?6)`,
+      )
+      .bind(event.id, event.type, event.at, event.workspaceId, JSON.stringify(event.data), keyId);
+  }
+
   insert(event: PortcullisEvent): D1PreparedStatement {
     return this.db
       .prepare(`INSERT OR IGNORE INTO events (id, type, at, workspace_id, data) VALUES (?1, ?2, ?3, ?4, ?5)`)

@@ -1,8 +1,8 @@
 /**
  * A key's context: what a key's decision needs besides its own record (its workspace's plan, its
- * roles' permissions, its owner's settings). Composed in one place (`composeKeyContext`) from the
- * rows it depends on, for the workspace's context objects, which lend it to keys' objects, and
- * for a read from D1 (adoption, and the decision from D1 when the key's object fails).
+ * roles' permissions, its owner's settings and roles). Composed in one place (`composeKeyContext`)
+ * from the rows it depends on, for the workspace's context objects, which lend it to keys'
+ * objects, and for a read from D1 (adoption, and the decision from D1 when the key's object fails).
  */
 import type { KeyRecord } from "../keys/record";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
@@ -19,6 +19,21 @@ export interface KeyContext {
   ownerMetered: boolean;
   /** The key's owner has credits that apply to it. */
   ownerCredits: boolean;
+  /** Names of the owner's roles (docs/consistency.md#owners); `[]` when none, never set, or the owner does not apply. */
+  ownerRoles: string[];
+  /** Permissions of each of the owner's roles that exists, by role name. */
+  ownerRolePermissions: Record<string, string[]>;
+}
+
+/** What a key's object keeps of its context in its state (the rest is read when a decision is made from D1). */
+export type StoredContext = Pick<
+  KeyContext,
+  "workspacePlan" | "rolePermissions" | "ownerMetered" | "ownerRoles" | "ownerRolePermissions"
+>;
+
+export function storedContext(context: KeyContext): StoredContext {
+  const { workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions } = context;
+  return { workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions };
 }
 
 /**
@@ -35,13 +50,16 @@ export function ownerMeters(settings: Pick<Owner, "limits" | "credits"> | null):
   return settings.credits !== null || Object.values(settings.limits).some((limit) => (limit ?? 0) > 0);
 }
 
-/** The rows a key's context is composed from: its workspace, its roles found there, its owner. */
+/** What of an owner's row a key's context depends on. */
+export type OwnerRow = Pick<Owner, "limits" | "credits" | "roles">;
+
+/** The rows a key's context is composed from: its workspace, the roles found there, its owner. */
 export interface ContextRows {
   workspace: Pick<Workspace, "plan"> | null;
-  /** The workspace's definitions of the key's roles (those it has). */
+  /** The workspace's definitions of the key's roles and of its owner's roles (those it has). */
   roles: readonly Role[];
-  /** The key's owner's settings, when they apply to it (null otherwise, or never set). */
-  owner: Pick<Owner, "limits" | "credits"> | null;
+  /** The key's owner's row, when it applies to the key (null otherwise, or never set). */
+  owner: OwnerRow | null;
 }
 
 /** What of a key its context depends on. */
@@ -50,8 +68,9 @@ export type ContextSubject = Pick<KeyRecord, "workspaceId" | "roles" | "ownerId"
 /**
  * A key's context from the rows it depends on, with no I/O: the one place that composes it, for
  * a read from D1 here and for the workspace's context objects (docs/consistency.md#context).
- * A role the key holds resolves to its workspace's definition, else to the policy's (`roles`,
- * by default the deployment's: an object is handed no policy).
+ * A role the key or its owner holds resolves to its workspace's definition, else to the
+ * policy's (`roles`, by default the deployment's: an object is handed no policy). An owner never
+ * set, or with no roles, grants nothing.
  */
 export function composeKeyContext(
   rows: ContextRows,
@@ -59,26 +78,28 @@ export function composeKeyContext(
   roles: PolicyRoles = policyRoles(),
 ): KeyContext {
   const owner = ownerApplies(record) ? rows.owner : null;
+  const ownerRoles = owner?.roles ?? [];
   return {
     workspacePlan: rows.workspace?.plan ?? null,
     rolePermissions: resolveRoles(record.roles, rows.roles, roles),
     ownerMetered: ownerMeters(owner),
     ownerCredits: owner?.credits != null,
+    ownerRoles,
+    ownerRolePermissions: resolveRoles(ownerRoles, rows.roles, roles),
   };
 }
 
-/** The key's context as D1 has it now: its rows read, then composed. */
+/** The key's context as D1 has it now: its rows read (one round), then composed. */
 export async function readKeyContext(
   db: D1Database,
   record: ContextSubject,
   roles: PolicyRoles = policyRoles(),
 ): Promise<KeyContext> {
+  const ownerId = record.ownerId !== null && ownerApplies(record) ? record.ownerId : null;
   const [workspace, found, owner] = await Promise.all([
     new WorkspaceStore(db).find(record.workspaceId),
-    new RoleStore(db).find(record.workspaceId, record.roles),
-    record.ownerId !== null && ownerApplies(record)
-      ? new OwnerStore(db).find(record.workspaceId, record.ownerId)
-      : null,
+    new RoleStore(db).findForKey(record.workspaceId, record.roles, ownerId),
+    ownerId !== null ? new OwnerStore(db).find(record.workspaceId, ownerId) : null,
   ]);
   return composeKeyContext({ workspace, roles: found, owner }, record, roles);
 }

@@ -65,6 +65,8 @@ export interface KeyFilter {
   workspaceId?: string;
   ownerId?: string;
   type?: string;
+  /** Only keys of these types (the portal's). */
+  types?: string[];
   /** A prefix of the name or of `start`. */
   prefix?: string;
   /** Keyset cursor: the last (created_at, id) of the previous page. */
@@ -121,6 +123,59 @@ function columns(record: KeyRecord): unknown[] {
   ];
 }
 
+/**
+ * The lookup of a key's hash: only the columns it needs, no record to parse. `db` is the binding
+ * (the primary) or a D1 session (which may read a replica: docs/consistency.md#the-cold-path).
+ */
+export async function locateKey(
+  db: Pick<D1Database | D1DatabaseSession, "prepare">,
+  hash: string,
+): Promise<KeyLocation | null> {
+  const row = await d1(() =>
+    db
+      .prepare("SELECT id, workspace_id, type, expires_at, deleted_at FROM keys WHERE hash = ?1")
+      .bind(hash)
+      .first<LocationRow>(),
+  );
+  if (!row) return null;
+  const { id, workspace_id: workspaceId, type } = row;
+  // A tombstone's record has no owner and no meta (`tombstone` below).
+  const tombstone =
+    row.deleted_at === null
+      ? null
+      : { id, workspaceId, type, ownerId: null, meta: {}, expiresAt: row.expires_at };
+  return { id, type, workspaceId, tombstone };
+}
+
+/**
+ * The maximums a portal create keeps (docs/portal.md#maximums): the key is inserted only if the
+ * workspace's active keys of `types` number fewer than `maxPerWorkspace` and, for a member's
+ * key, the member's active keys of `member.types` fewer than `member.max`, counted in the same
+ * D1 statement as the insert, so that concurrent creates cannot pass a maximum together.
+ */
+export interface CreateCap {
+  types: string[];
+  maxPerWorkspace: number;
+  member: { ownerId: string; types: string[]; max: number } | null;
+}
+
+/** The values of `?1`…`?22` of an insert. */
+function insertValues(record: KeyRecord, hash: string): unknown[] {
+  return [
+    ...columns(record),
+    record.id,
+    hash,
+    record.workspaceId,
+    record.type,
+    record.start,
+    record.createdAt,
+    record.lastUsedAt,
+    record.rotatedFrom,
+    // A record of an object made before `createdBy` was recorded has none.
+    record.createdBy ? JSON.stringify(record.createdBy) : null,
+  ];
+}
+
 export class KeyStore {
   constructor(private readonly db: D1Database) {}
 
@@ -131,22 +186,9 @@ export class KeyStore {
     return row ? toStored(row) : null;
   }
 
-  /** The lookup of a key's hash: only the columns it needs, no record to parse. */
-  async locate(hash: string): Promise<KeyLocation | null> {
-    const row = await d1(() =>
-      this.db
-        .prepare("SELECT id, workspace_id, type, expires_at, deleted_at FROM keys WHERE hash = ?1")
-        .bind(hash)
-        .first<LocationRow>(),
-    );
-    if (!row) return null;
-    const { id, workspace_id: workspaceId, type } = row;
-    // A tombstone's record has no owner and no meta (`tombstone` below).
-    const tombstone =
-      row.deleted_at === null
-        ? null
-        : { id, workspaceId, type, ownerId: null, meta: {}, expiresAt: row.expires_at };
-    return { id, type, workspaceId, tombstone };
+  /** The lookup of a key's hash, at the primary (this binding without a session). */
+  locate(hash: string): Promise<KeyLocation | null> {
+    return locateKey(this.db, hash);
   }
 
   async findById(id: string): Promise<StoredKey | null> {
@@ -165,6 +207,7 @@ export class KeyStore {
            AND (?3 IS NULL OR type = ?3)
                       AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
                       AND (?7 IS NULL OR instr(name, ?7) = 1 OR instr(start, ?7) = 1)
+           AND (?8 IS NULL OR type IN (SELECT value FROM json_each(?8)))
          ORDER BY created_at DESC, id DESC
          LIMIT ?6`,
         )
@@ -176,6 +219,7 @@ export class KeyStore {
           filter.after?.id ?? null,
           filter.limit,
           filter.prefix ?? null,
+          filter.types ? JSON.stringify(filter.types) : null,
         )
         .all<KeyRow>(),
     );
@@ -191,18 +235,39 @@ export class KeyStore {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
            ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)`,
       )
+      .bind(...insertValues(record, hash));
+  }
+
+  /**
+   * Inserts the key only while the maximums of `cap` hold (docs/portal.md#maximums): the count and
+   * the insert are one statement, and D1 runs statements one at a time, so concurrent creates
+   * cannot pass a maximum together. Active keys are those not revoked, deleted or expired at
+   * `now`, and not a predecessor in its rotation grace; disabled ones count.
+   */
+  insertCapped(record: KeyRecord, hash: string, cap: CreateCap, now: number): D1PreparedStatement {
+    const active = `k.workspace_id = ?16 AND k.deleted_at IS NULL AND k.revoked_at IS NULL
+           AND (k.expires_at IS NULL OR k.expires_at > ?24)
+           AND NOT EXISTS (SELECT 1 FROM keys s WHERE s.rotated_from = k.id)`;
+    return this.db
+      .prepare(
+        `INSERT INTO keys (name, owner_id, permissions, roles, meta, plan, limits, credits,
+           ip_allowlist, enabled, expires_at, revoked_at, updated_at,
+           id, hash, workspace_id, type, start, created_at, last_used_at, rotated_from, created_by)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+           ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22
+         WHERE (SELECT COUNT(*) FROM keys k
+                WHERE ${active} AND k.type IN (SELECT value FROM json_each(?23))) < ?25
+           AND (?26 IS NULL OR (SELECT COUNT(*) FROM keys k
+                WHERE ${active} AND k.owner_id = ?26 AND k.type IN (SELECT value FROM json_each(?27))) < ?28)`,
+      )
       .bind(
-        ...columns(record),
-        record.id,
-        hash,
-        record.workspaceId,
-        record.type,
-        record.start,
-        record.createdAt,
-        record.lastUsedAt,
-        record.rotatedFrom,
-        // A record of an object made before `createdBy` was recorded has none.
-        record.createdBy ? JSON.stringify(record.createdBy) : null,
+        ...insertValues(record, hash),
+        JSON.stringify(cap.types),
+        now,
+        cap.maxPerWorkspace,
+        cap.member?.ownerId ?? null,
+        JSON.stringify(cap.member?.types ?? []),
+        cap.member?.max ?? 0,
       );
   }
 
@@ -249,6 +314,21 @@ export class KeyStore {
              AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(keys.roles) WHERE value = ?2))`,
         )
         .bind(workspaceId, role ?? null)
+        .all<{ id: string }>(),
+    );
+    return results.map((row) => row.id);
+  }
+
+  /** Ids of a workspace's keys of `types` (of `ownerId` when given), revoked ones included, deleted ones not. */
+  async idsOfTypes(workspaceId: string, types: string[], ownerId: string | null): Promise<string[]> {
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT id FROM keys
+           WHERE workspace_id = ?1 AND deleted_at IS NULL AND type IN (SELECT value FROM json_each(?2))
+             AND (?3 IS NULL OR owner_id = ?3)`,
+        )
+        .bind(workspaceId, JSON.stringify(types), ownerId)
         .all<{ id: string }>(),
     );
     return results.map((row) => row.id);

@@ -1,6 +1,7 @@
 /**
- * D1 queries for owners (docs/consistency.md#owners): the settings of each owner set with `PUT /owners`, and the
- * keys of an owner. The owner's live counters are in its Durable Object, not here.
+ * D1 queries for owners (docs/consistency.md#owners): the settings of each owner set with `PUT /owners`, its
+ * roles set with `PUT /owners/:ownerId/roles`, and the keys of an owner. The owner's live
+ * counters are in its Durable Object, not here.
  */
 import type { Credits } from "../keys/record";
 import type { Limits } from "../policy/schema";
@@ -12,6 +13,10 @@ export interface Owner {
   ownerId: string;
   limits: Limits;
   credits: Credits | null;
+  /** Names of the owner's roles; `[]` when none, or never set. */
+  roles: string[];
+  /** Epoch ms the roles are as of (a portal token issued at or before it changes nothing); null: never set. */
+  rolesAsOf: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -21,6 +26,8 @@ interface OwnerRow {
   owner_id: string;
   limits: string;
   credits: string | null;
+  roles: string;
+  roles_as_of: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -31,6 +38,8 @@ function toOwner(row: OwnerRow): Owner {
     ownerId: row.owner_id,
     limits: parseJson<Limits>(row.limits, {}),
     credits: parseJson<Credits | null>(row.credits, null),
+    roles: parseJson<string[]>(row.roles, []),
+    rolesAsOf: row.roles_as_of,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -89,6 +98,49 @@ export class OwnerStore {
         owner.createdAt,
         owner.updatedAt,
       );
+  }
+
+  /**
+   * Sets the owner's roles and their date, creating the owner with no limits if it was never
+   * set. With `onlyIfNewer`, only when the roles are older than `rolesAsOf` (or were never
+   * set), checked by D1 itself so that no concurrent change is undone: `changes()` is then 0.
+   */
+  setRoles(
+    owner: Pick<Owner, "workspaceId" | "ownerId" | "roles" | "updatedAt"> & { rolesAsOf: number },
+    onlyIfNewer: boolean,
+  ): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT INTO owners (workspace_id, owner_id, roles, roles_as_of, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (workspace_id, owner_id) DO UPDATE SET
+           roles = excluded.roles, roles_as_of = excluded.roles_as_of, updated_at = excluded.updated_at
+         WHERE ?6 = 0 OR owners.roles_as_of IS NULL OR owners.roles_as_of < excluded.roles_as_of`,
+      )
+      .bind(
+        owner.workspaceId,
+        owner.ownerId,
+        JSON.stringify(owner.roles),
+        owner.rolesAsOf,
+        owner.updatedAt,
+        onlyIfNewer ? 1 : 0,
+      );
+  }
+
+  /** Ids of the live keys of the workspace's owners whose roles include `role`. */
+  async keyIdsWithRole(workspaceId: string, role: string): Promise<string[]> {
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT keys.id FROM keys JOIN owners
+             ON owners.workspace_id = keys.workspace_id AND owners.owner_id = keys.owner_id
+           WHERE keys.workspace_id = ?1 AND keys.deleted_at IS NULL AND keys.revoked_at IS NULL
+             AND EXISTS (SELECT 1 FROM json_each(owners.roles) WHERE value = ?2)`,
+        )
+        .bind(workspaceId, role)
+        .all<{ id: string }>(),
+    );
+    return results.map((row) => row.id);
   }
 
   /** Ids of the owner's live keys. */

@@ -59,6 +59,26 @@ export class RoleStore {
     return results.map(toRole);
   }
 
+  /**
+   * The workspace's roles a key needs: those of `names` (its own) and, when `ownerId` is given,
+   * those its owner holds, in one query.
+   */
+  async findForKey(workspaceId: string, names: readonly string[], ownerId: string | null): Promise<Role[]> {
+    if (names.length === 0 && ownerId === null) return [];
+    const { results } = await d1(() =>
+      this.db
+        .prepare(
+          `SELECT * FROM roles WHERE workspace_id = ?1 AND (
+             name IN (SELECT value FROM json_each(?2))
+             OR name IN (SELECT value FROM owners, json_each(owners.roles)
+                         WHERE owners.workspace_id = ?1 AND owners.owner_id = ?3))`,
+        )
+        .bind(workspaceId, JSON.stringify(names), ownerId)
+        .all<RoleRow>(),
+    );
+    return results.map(toRole);
+  }
+
   upsert(role: Role): D1PreparedStatement {
     return this.db
       .prepare(
@@ -98,9 +118,9 @@ export function policyRoles(): PolicyRoles {
 }
 
 /**
- * Permissions of each of `names` that is a role of the workspace (`found`, its D1 rows) or of
- * the policy: the workspace's definition wins. Names that are neither are left out. Names are
- * looked up as own entries only.
+ * Permissions of each of `names` that is a role of the workspace (`found`, its D1 rows, of which
+ * only those of `names` count) or of the policy: the workspace's definition wins. Names that are
+ * neither are left out. Names are looked up as own entries only.
  */
 export function resolveRoles(
   names: readonly string[],
@@ -111,5 +131,6 @@ export function resolveRoles(
     const role = ownEntry(policy, name);
     return role ? [[name, role.permissions] as const] : [];
   });
-  return { ...Object.fromEntries(fromPolicy), ...permissionsByRole(found) };
+  const named = found.filter((role) => names.includes(role.name));
+  return { ...Object.fromEntries(fromPolicy), ...permissionsByRole(named) };
 }

@@ -69,6 +69,36 @@ export class WorkspaceStore {
     return results.map(toWorkspace);
   }
 
+  async findByExternalId(externalId: string): Promise<Workspace | null> {
+    const row = await d1(() =>
+      this.db
+        .prepare("SELECT * FROM workspaces WHERE external_id = ?1")
+        .bind(externalId)
+        .first<WorkspaceRow>(),
+    );
+    return row ? toWorkspace(row) : null;
+  }
+
+  /**
+   * Inserts the workspace unless one already has its `externalId`: of concurrent first claims,
+   * the unique index lets one in and the others write nothing (docs/portal.md#workspaces).
+   */
+  insertUnlessClaimed(workspace: Workspace): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT INTO workspaces (id, name, plan, created_at, updated_at, external_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (external_id) DO NOTHING`,
+      )
+      .bind(
+        workspace.id,
+        workspace.name,
+        workspace.plan,
+        workspace.createdAt,
+        workspace.updatedAt,
+        workspace.externalId,
+      );
+  }
+
   insert(workspace: Workspace): D1PreparedStatement {
     return this.db
       .prepare(

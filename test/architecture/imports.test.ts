@@ -17,6 +17,8 @@ const RANKS: Record<string, number> = {
   "app.ts": 8,
   /** The Worker's own routes: the protected API, forward-auth, self, health, leak reports, and verify, which uses the admin's auth and OpenAPI helpers. */
   routes: 7.5,
+  /** The portal API `P/portal/v1` (docs/portal.md): routes built on the admin's OpenAPI helpers and schemas. */
+  portal: 7.2,
   admin: 7,
   /** Problem rendering, the error handler, the request log, the Hono environment of every route. */
   http: 6.5,

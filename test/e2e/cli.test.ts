@@ -326,6 +326,8 @@ describe("portcullis CLI", () => {
       workspaceId,
       limits: [{ window: "minute", limit: 5 }],
       credits: { remaining: 100, refill: { interval: "month", amount: 100 } },
+      roles: [],
+      rolesAsOf: null,
       keyCount: 2,
     });
     const listed = await cli(["owners", "list", "--workspace", workspaceId]);
@@ -337,6 +339,46 @@ describe("portcullis CLI", () => {
     const refused = await cli(["verify", "-"], { input: `${keys[0].key}\n` });
     expect(refused.stdout).toMatch(/^code\s+key_revoked$/m);
   });
+
+  it("sets an owner's roles: set, get, refuse an unknown role, clear", async () => {
+    const workspaceId = await newWorkspace("cli-owner-roles");
+    const owner = "auth0|cli-member";
+    const role = await cli(["roles", "put", "member", "--workspace", workspaceId, "--permission", "a:read"]);
+    expect(role.code, role.stderr).toBe(0);
+    const setRoles = await cli([
+      "owners",
+      "roles",
+      "set",
+      owner,
+      "--workspace",
+      workspaceId,
+      "--role",
+      "member",
+    ]);
+    expect(setRoles.code, setRoles.stderr).toBe(0);
+    expect(setRoles.stdout).toMatch(/^roles\s+member$/m);
+    expect(await json(["owners", "roles", "get", owner, "--workspace", workspaceId])).toMatchObject({
+      ownerId: owner,
+      roles: ["member"],
+    });
+    const unknown = await cli([
+      "owners",
+      "roles",
+      "set",
+      owner,
+      "--workspace",
+      workspaceId,
+      "--role",
+      "ghost",
+    ]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("bad_request");
+    // Neither roles nor --none: a usage error, nothing sent.
+    expect((await cli(["owners", "roles", "set", owner, "--workspace", workspaceId])).code).toBe(2);
+    const cleared = await cli(["owners", "roles", "set", owner, "--workspace", workspaceId, "--none"]);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(cleared.stdout).toMatch(/^roles\s+-$/m);
+  }, 180_000);
 
   /** A key of the e2e policy's `server` type, made elsewhere: `sk_e2e_<32 characters>_<crc32>`. */
   function keyMadeElsewhere(): string {
@@ -439,6 +481,7 @@ describe("portcullis CLI", () => {
     ["keys"],
     ["roles"],
     ["owners"],
+    ["owners", "roles"],
     ["events"],
     ["audit"],
     ["verify"],

@@ -30,6 +30,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
+/** Waits for what the page shows: generous, as the machine running the tests may be busy. */
+function eventually<T>(read: () => Promise<T> | T) {
+  return expect.poll(read, { timeout: 20_000, interval: 100 });
+}
+
 /** A page that records every console error, uncaught error and CSP violation. */
 async function watchedPage(viewport: { width: number; height: number }, isMobile = false) {
   const context = await browser.newContext({ viewport, isMobile, hasTouch: isMobile });
@@ -60,7 +65,7 @@ async function total(page: Page, outcome: string): Promise<number> {
 async function signIn(page: Page) {
   await page.getByLabel("Root token or admin key").fill(E2E_ROOT_TOKEN);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect.poll(() => page.locator("h1").textContent()).toBe("Workspaces");
+  await eventually(() => page.locator("h1").textContent()).toBe("Workspaces");
 }
 
 describe("the admin console in Chromium", () => {
@@ -76,16 +81,17 @@ describe("the admin console in Chromium", () => {
     const workspaceName = `console ${Date.now().toString(36)}`;
     await page.getByLabel("Name").fill(workspaceName);
     await page.getByRole("button", { name: "Create workspace" }).click();
-    await expect.poll(() => page.locator("h1").textContent()).toBe(workspaceName);
-    await expect.poll(() => page.locator("#keys .empty").textContent()).toContain("No keys match");
+    await eventually(() => page.locator("h1").textContent()).toBe(workspaceName);
+    await eventually(() => page.locator("#keys .empty").textContent()).toContain("No keys match");
 
-    await page.locator("#key-type").fill("server");
+    // The type is one of the policy's, chosen, not typed.
+    await page.locator("#key-type").selectOption("server");
     await page.locator("#key-name").fill("checkout");
     await page.locator("#key-owner").fill("user-42");
     await page.getByRole("button", { name: "Create key" }).click();
     const key = (await page.locator("#secret-key").textContent()) ?? "";
     expect(key).toMatch(/^sk_e2e_/);
-    await expect.poll(() => page.locator("#keys tbody tr").count()).toBe(1);
+    await eventually(() => page.locator("#keys tbody tr").count()).toBe(1);
 
     // The credential lives in sessionStorage only; the key in no storage at all.
     const stored = await page.evaluate(
@@ -102,26 +108,26 @@ describe("the admin console in Chromium", () => {
     expect(await page.locator("#secret-key").count()).toBe(0);
     expect(await page.content()).not.toContain(key);
     await page.reload();
-    await expect.poll(() => page.locator("#keys tbody tr").count()).toBe(1);
+    await eventually(() => page.locator("#keys tbody tr").count()).toBe(1);
     expect(await page.content()).not.toContain(key);
 
     // Search and filters narrow the table, with an empty state when nothing matches.
     await page.locator("#key-search").fill("check");
     await page.getByRole("button", { name: "Apply filters" }).click();
-    await expect.poll(() => page.locator("#keys tbody tr").count()).toBe(1);
+    await eventually(() => page.locator("#keys tbody tr").count()).toBe(1);
     await page.locator("#key-filter-owner").fill("someone-else");
     await page.getByRole("button", { name: "Apply filters" }).click();
-    await expect.poll(() => page.locator("#keys .empty").count()).toBe(1);
+    await eventually(() => page.locator("#keys .empty").count()).toBe(1);
 
     for (let i = 0; i < 3; i += 1) expect((await proxied(key)).status).toBe(200);
 
     await page.locator("#key-filter-owner").fill("");
     await page.getByRole("button", { name: "Apply filters" }).click();
     await page.getByRole("link", { name: "checkout" }).click();
-    await expect.poll(() => page.locator("h1").textContent()).toBe("checkout");
+    await eventually(() => page.locator("h1").textContent()).toBe("checkout");
     await page.getByRole("button", { name: "Revoke…" }).click();
     await page.getByRole("button", { name: "Yes, revoke" }).click();
-    await expect.poll(() => page.locator("[data-status]").textContent()).toBe("revoked");
+    await eventually(() => page.locator("[data-status]").textContent()).toBe("revoked");
 
     const refused = await proxied(key);
     expect(refused.status).toBe(401);
@@ -129,22 +135,22 @@ describe("the admin console in Chromium", () => {
 
     // The key's usage is live: the chart counts the three allowed requests and the refusal.
     await page.reload();
-    await expect.poll(() => page.locator("[data-outcome=allowed] .count").count()).toBe(1);
+    await eventually(() => page.locator("[data-outcome=allowed] .count").count()).toBe(1);
     expect(await total(page, "allowed")).toBe(3);
     expect(await total(page, "key_revoked")).toBe(1);
     expect(await page.locator(".chart .uplot canvas").count()).toBe(1);
     await page.getByLabel("Granularity").selectOption("day");
-    await expect.poll(() => page.locator(".chart .uplot").count()).toBe(1);
+    await eventually(() => page.locator(".chart .uplot").count()).toBe(1);
     expect(await total(page, "allowed")).toBe(3);
     expect(await total(page, "key_revoked")).toBe(1);
     await page.getByLabel("Granularity").selectOption("hour");
-    await expect.poll(() => page.locator(".chart .uplot").count()).toBe(1);
+    await eventually(() => page.locator(".chart .uplot").count()).toBe(1);
     expect(await page.locator("main").textContent()).not.toMatch(RENDERED_BY_MISTAKE);
     await page.locator(".chart").scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SCREENSHOTS}/console-key.png` });
 
     await page.getByRole("link", { name: "← Workspace" }).click();
-    await expect.poll(() => page.locator("#keys tbody tr").count()).toBe(1);
+    await eventually(() => page.locator("#keys tbody tr").count()).toBe(1);
     expect(await page.locator("main").textContent()).not.toMatch(RENDERED_BY_MISTAKE);
     await page.screenshot({ path: `${SCREENSHOTS}/console-workspace.png` });
 
@@ -158,18 +164,18 @@ describe("the admin console in Chromium", () => {
     await page.goto(portcullis("/_portcullis/console/"));
     await signIn(page);
     await page.goto(portcullis(`/_portcullis/console/#/keys/${id}`));
-    await expect.poll(() => page.locator("h1").textContent()).toBe("rotating");
+    await eventually(() => page.locator("h1").textContent()).toBe("rotating");
 
     await page.getByRole("button", { name: "Disable" }).click();
-    await expect.poll(() => page.locator("[data-status]").textContent()).toBe("disabled");
+    await eventually(() => page.locator("[data-status]").textContent()).toBe("disabled");
     expect((await proxied(key)).headers.get("x-portcullis-code")).toBe("key_disabled");
     await page.getByRole("button", { name: "Enable" }).click();
-    await expect.poll(() => page.locator("[data-status]").textContent()).toBe("active");
+    await eventually(() => page.locator("[data-status]").textContent()).toBe("active");
 
     await page.getByLabel("Change", { exact: true }).selectOption("increment");
     await page.getByLabel("Amount").fill("7");
     await page.getByRole("button", { name: "Change credits" }).click();
-    await expect.poll(() => page.locator(".record").textContent()).toContain("Credits12");
+    await eventually(() => page.locator(".record").textContent()).toContain("Credits12");
 
     await page.getByRole("button", { name: "Rotate" }).click();
     const rotated = (await page.locator("#secret-key").textContent()) ?? "";
@@ -181,15 +187,28 @@ describe("the admin console in Chromium", () => {
 
     await page.goto(portcullis(`/_portcullis/console/#/workspaces/${workspaceId}`));
     await page.getByLabel("Role name").fill("support");
-    await page.locator("#role-permissions").fill("products:read, orders:read");
+    // The policy's permissions are offered; others are typed.
+    await page.locator("#role-permissions input[value='products:read']").check();
+    await page.locator("#role-permissions-other").fill("orders:read");
     await page.getByRole("button", { name: "Save role" }).click();
-    await expect.poll(() => page.locator("#roles li").textContent()).toContain("products:read orders:read");
+    await eventually(() => page.locator("#roles li").textContent()).toContain("products:read orders:read");
     await page.getByRole("button", { name: "Delete role support" }).click();
-    await expect.poll(() => page.locator("#roles .empty").textContent()).toBe("No roles yet.");
-    await expect.poll(() => page.locator("#audit tbody tr").count()).toBeGreaterThanOrEqual(6);
+    await eventually(() => page.locator("#roles .empty").textContent()).toBe("No roles yet.");
+    await eventually(() => page.locator("#audit tbody tr").count()).toBeGreaterThanOrEqual(6);
     expect(await page.locator("#audit").textContent()).toContain("role.delete");
 
     expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("draws an address with a malformed escape instead of stopping on it", async () => {
+    const { page, problems } = await watchedPage({ width: 1200, height: 800 });
+    await page.goto(portcullis("/_portcullis/console/"));
+    await signIn(page);
+    await page.goto(portcullis("/_portcullis/console/#/keys/%E0%A4%A"));
+    // The key is looked up as typed (and not found), where decoding used to throw before drawing.
+    await eventually(() => page.locator("main").textContent()).not.toContain("Loading…");
+    expect(problems.filter((problem) => problem.startsWith("page:"))).toEqual([]);
     await page.context().close();
   });
 
@@ -199,7 +218,7 @@ describe("the admin console in Chromium", () => {
     await page.getByLabel("Root token or admin key").fill("not-a-credential");
     await page.getByRole("button", { name: "Sign in" }).click();
     const alert = page.getByRole("alert");
-    await expect.poll(() => alert.locator(".problem-code").textContent()).toBe("invalid_key");
+    await eventually(() => alert.locator(".problem-code").textContent()).toBe("invalid_key");
     expect(await alert.textContent()).toContain("Invalid key");
     expect(await page.evaluate("sessionStorage.length")).toBe(0);
     // The failed sign-in's 401 is the one error the browser itself reports.
@@ -213,7 +232,7 @@ describe("the admin console in Chromium", () => {
     await page.goto(portcullis("/_portcullis/console/"));
     await signIn(page);
     await page.goto(portcullis(`/_portcullis/console/#/workspaces/${workspaceId}`));
-    await expect.poll(() => page.locator("#keys tbody tr").count()).toBe(1);
+    await eventually(() => page.locator("#keys tbody tr").count()).toBe(1);
     // Nothing wider than the screen: the tables scroll inside their own box.
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);

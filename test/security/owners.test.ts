@@ -121,7 +121,15 @@ describe("owner ids named after Object.prototype", () => {
     async (name) => {
       const ws = await createWorkspace();
       const never = await admin("GET", `/owners/${name}?workspaceId=${ws}`);
-      expect(never.json).toEqual({ ownerId: name, workspaceId: ws, limits: [], credits: null, keyCount: 0 });
+      expect(never.json).toEqual({
+        ownerId: name,
+        workspaceId: ws,
+        limits: [],
+        credits: null,
+        roles: [],
+        rolesAsOf: null,
+        keyCount: 0,
+      });
       const key = await createKey(ws, { ownerId: name });
       const other = await createKey(ws, { ownerId: "plain" });
       const put = await admin("PUT", `/owners/${name}?workspaceId=${ws}`, { limits: { minute: 1 } });

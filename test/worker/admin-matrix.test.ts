@@ -149,6 +149,12 @@ const MATRIX: Record<string, Cell> = {
     expect: scoped(204),
   },
   "GET /audit": { method: "GET", path: async (f) => `/audit?workspaceId=${f.ws}`, expect: scoped(200) },
+  // The policy is the deployment's, not a workspace's: every admin key with keys:read reads it.
+  "GET /policy": {
+    method: "GET",
+    path: async () => "/policy",
+    expect: { ...scoped(200), otherWorkspaceAdminKey: 200 },
+  },
 };
 
 let fixture: Fixture;

@@ -70,6 +70,8 @@ describe("owner routes", () => {
       workspaceId: ws,
       limits: [],
       credits: null,
+      roles: [],
+      rolesAsOf: null,
       keyCount: 0,
     });
     await createKey(ws, { ownerId: owner });
@@ -83,6 +85,8 @@ describe("owner routes", () => {
       workspaceId: ws,
       limits: [{ window: "minute", limit: 50, remaining: 50, reset: 0 }],
       credits: { remaining: 100, refill: { interval: "month", amount: 100 } },
+      roles: [],
+      rolesAsOf: null,
       keyCount: 2,
     });
     // PUT replaces: what is absent is gone.
@@ -184,12 +188,14 @@ describe("counting shared by an owner's keys", () => {
     const ws = await createWorkspace();
     const owner = ownerName();
     const mine = await createKey(ws, { ownerId: owner, credits: { remaining: 4 } });
-    await putOwner(ws, owner, { limits: { minute: 100 }, credits: { remaining: 50 } });
+    // An hour window: one request drains from it every 36 s, not every 0.6 s as a minute's
+    // would, so a slow machine reads the four counted.
+    await putOwner(ws, owner, { limits: { hour: 100 }, credits: { remaining: 50 } });
     const requests = Array.from({ length: 16 }, () => call("/api/products", { key: mine.key }));
     expect(await statusesOf(requests)).toEqual({ 200: 4, 429: 12 });
     const detail = await getOwner(ws, owner);
     expect(detail.credits.remaining).toBe(50);
-    expect(remainingOf(detail, "minute")).toBe(96);
+    expect(remainingOf(detail, "hour")).toBe(96);
     expect((await admin("GET", `/keys/${mine.id}`)).json.credits.remaining).toBe(0);
   });
 

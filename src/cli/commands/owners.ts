@@ -1,10 +1,13 @@
-/** `portcullis owners get|put|list|revoke`: the limits and credits shared by an owner's keys. */
+/**
+ * `portcullis owners get|put|list|revoke|roles`: the limits and credits shared by an owner's keys,
+ * and the owner's roles, which keys of ownerScoped types hold their permissions within.
+ */
 import type { Command } from "commander";
 import type { components } from "../../client/index.ts";
 import { Owner as OwnerAnswer, OwnerList, OwnerRevoked } from "../answers.ts";
 import { UsageError } from "../errors.ts";
 import { counterLine, fields, nextPage, table, text } from "../format.ts";
-import { integer, limits, type RefillOption, refill, refillOf, type Window } from "../parse.ts";
+import { integer, limits, list, type RefillOption, refill, refillOf, type Window } from "../parse.ts";
 import { checked, print, sessionOf } from "../session.ts";
 
 type Owner = components["schemas"]["Owner"];
@@ -18,10 +21,20 @@ function ownerRecord(owner: Owner): string {
       ["owner", owner.ownerId],
       ["workspace", owner.workspaceId],
       ["credits", owner.credits],
+      ["roles", owner.roles],
+      ["roles as of", owner.rolesAsOf],
       ["keys", owner.keyCount],
     ]),
     ...owner.limits.map(counterLine),
   ].join("\n");
+}
+
+function rolesRecord(owner: Pick<Owner, "ownerId" | "roles" | "rolesAsOf">): string {
+  return fields([
+    ["owner", owner.ownerId],
+    ["roles", owner.roles],
+    ["roles as of", owner.rolesAsOf],
+  ]);
 }
 
 interface PutOptions {
@@ -94,6 +107,62 @@ export function registerOwners(program: Command): void {
       );
       print(session, owner, ownerRecord);
     });
+
+  const roles = owners
+    .command("roles")
+    .description(
+      "read or set an owner's roles: keys of ownerScoped types hold a permission only while they grant it",
+    );
+
+  roles
+    .command("get")
+    .description("the owner's roles and when they are as of")
+    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
+    .option("--workspace <id>", WORKSPACE_HELP)
+    .action(async (ownerId: string, options: { workspace?: string }, command: Command) => {
+      const session = sessionOf(command);
+      const owner = await checked(
+        OwnerAnswer,
+        session.api.GET("/_portcullis/admin/v1/owners/{ownerId}", {
+          params: { path: { ownerId }, query: { workspaceId: options.workspace } },
+        }),
+      );
+      print(session, { ownerId: owner.ownerId, roles: owner.roles, rolesAsOf: owner.rolesAsOf }, rolesRecord);
+    });
+
+  roles
+    .command("set")
+    .description(
+      "set the owner's roles, and nothing else; in force for every request of its keys when the command returns",
+    )
+    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
+    .option("--workspace <id>", WORKSPACE_HELP)
+    .option("--role <name>", "a role of the workspace or of the policy (repeat, or comma-separate)", list)
+    .option("--none", "no roles: the owner's ownerScoped keys hold no permission")
+    .action(
+      async (
+        ownerId: string,
+        options: { workspace?: string; role?: string[]; none?: boolean },
+        command: Command,
+      ) => {
+        if ((options.role === undefined) === (options.none !== true)) {
+          throw new UsageError("give the owner's roles with --role, or --none for none.");
+        }
+        const session = sessionOf(command);
+        const owner = await checked(
+          OwnerAnswer,
+          session.api.PUT("/_portcullis/admin/v1/owners/{ownerId}/roles", {
+            params: { path: { ownerId }, query: { workspaceId: options.workspace } },
+            body: { roles: options.role ?? [] },
+          }),
+        );
+        print(
+          session,
+          { ownerId: owner.ownerId, roles: owner.roles, rolesAsOf: owner.rolesAsOf },
+          rolesRecord,
+        );
+      },
+    );
 
   owners
     .command("list")
