@@ -3,7 +3,8 @@
  * per second and bytes, as pure functions of a deployment's size, for BEFORE (the design up to
  * commit f7c1291: usage written to D1 by every active key's object every 30 s) and AFTER (today:
  * usage in each key's object and in its workspace's usage shards, last use and balance written to
- * D1 hourly per shard, the location's Cache API before D1 for lookups). `node bench/capacity.ts`
+ * D1 hourly per shard, the location's Cache API before D1 for lookups, keys' contexts lent by
+ * their workspace's context shards instead of re-read from D1 and pushed to every key). `node bench/capacity.ts`
  * prints it; test/docs/capacity.test.ts checks its targets.
  *
  * Every constant names the file it comes from. The shard count is imported (its module runs in
@@ -64,8 +65,10 @@ export interface Params {
   isolateRequestsPerSecond: number;
   /** How long an isolate lives, s (its own cache of lookups is lost with it). */
   isolateLifetimeSeconds: number;
-  /** Share of active keys with roles or an owner: their object re-reads their context from D1. */
+  /** Share of active keys with roles or an owner: BEFORE, their object re-read their context from D1. */
   contextKeyShare: number;
+  /** Plan changes, role edits and `PUT /owners` per second (part of `adminChangesPerSecond`). */
+  contextChangesPerSecond: number;
   /** Share of active keys whose owner has limits or credits: the owner's object counts their calls. */
   ownerMeteredShare: number;
 }
@@ -93,14 +96,25 @@ export const DEFAULTS: Params = {
   isolateRequestsPerSecond: 200,
   isolateLifetimeSeconds: 600,
   contextKeyShare: 0,
+  contextChangesPerSecond: 0.01,
   ownerMeteredShare: 0,
 };
 
 // Constants of the code, with their source.
 /** A key's usage reaches D1 (before) or its shard (after) at most this long after a request, s: src/key-object/usage.ts FLUSH_DELAY_MS. */
 export const FLUSH_S = 30;
-/** A key with roles or an owner re-reads its context from D1 this often while asked, s: src/key-object/key-gate.ts ROLE_REFRESH_MS. */
+/** BEFORE: a key with roles or an owner re-read its context from D1 this often while asked, s (ROLE_REFRESH_MS, removed). */
 export const CONTEXT_REFRESH_S = 30;
+/** Context shards per workspace: src/key-client/context-client.ts CONTEXT_SHARDS. */
+export const CONTEXT_SHARDS = 8;
+/** BEFORE: keys' objects a plan change or role edit pushed to at once (src/services/fan-out.ts PUSH_CONCURRENCY, removed). */
+export const PUSH_CONCURRENCY = 16;
+/**
+ * AFTER: how often a context shard in use starts afresh (and reads its rows from D1 again), s.
+ * An assumption, not a figure of the code: a shard asked every lease length stays in memory;
+ * Cloudflare restarts objects on a deployment or when it moves them. Once a day.
+ */
+export const CONTEXT_SHARD_LIFETIME_S = 86_400;
 /** Last use and balance are written per shard this often, s: src/key-object/usage-rollup.ts LAST_USED_WRITE_MS. */
 export const LAST_USED_WRITE_S = 3_600;
 /** Keys per D1 statement of that write: src/key-object/usage-rollup.ts WRITE_BATCH. */
@@ -303,14 +317,23 @@ export function usageWritesPerSecond(p: Params, design: Design): number {
 }
 
 /**
- * A key with roles or an owner re-reads its context when asked 30 s or more after the last read
- * (src/key-object/key-gate.ts refreshRoles; src/storage/key-context.ts readKeyContext): the
- * workspace, its roles, its owner: 3 queries (2 without an owner). The same in both designs.
+ * Reads of keys' contexts (workspace plan, roles, owner). BEFORE (src/key-object/context-refresh.ts,
+ * removed): a key with roles or an owner re-read its context when asked 30 s or more after the
+ * last read: the workspace, its roles, its owner: 3 queries (2 without an owner).
+ * AFTER (src/key-object/workspace-context.ts): a context shard reads a row once and keeps it; it
+ * reads again the rows a change dropped (the workspace's, the roles', an owner's: at most 3
+ * queries per shard and change) and everything after it starts (2 queries, plus one per owner
+ * of its keys). Nothing depends on requests.
  */
-export function contextReadsPerSecond(p: Params): number {
-  const keys = p.activeKeys * p.contextKeyShare;
-  const queries = p.ownerMeteredShare > 0 ? 3 : 2;
-  return keys * afterRequestRate(perKeyRate(p), CONTEXT_REFRESH_S) * queries;
+export function contextReadsPerSecond(p: Params, design: Design): number {
+  if (design === "before") {
+    const keys = p.activeKeys * p.contextKeyShare;
+    const queries = p.ownerMeteredShare > 0 ? 3 : 2;
+    return keys * afterRequestRate(perKeyRate(p), CONTEXT_REFRESH_S) * queries;
+  }
+  const shards = p.workspaces * CONTEXT_SHARDS;
+  const starts = (shards * 2 + p.activeKeys * p.ownerMeteredShare) / CONTEXT_SHARD_LIFETIME_S;
+  return starts + p.contextChangesPerSecond * CONTEXT_SHARDS * 3;
 }
 
 /**
@@ -342,7 +365,7 @@ export function d1Load(p: Params, design: Design): D1Load {
   const load = {
     lookups: lookupsPerSecond(p, design),
     usage: usageWritesPerSecond(p, design),
-    context: contextReadsPerSecond(p),
+    context: contextReadsPerSecond(p, design),
     admin: p.adminChangesPerSecond * ADMIN_QUERIES,
     events: (p.eventsPerDay * eventQueries(p.webhooks)) / DAY_S,
     crons: cronQueriesPerSecond(design),
@@ -403,10 +426,40 @@ export interface DoLoad {
   owners: number;
   /** Calls to usage shards: feeds and hourly alarms. */
   shards: number;
+  /** Calls to context shards (AFTER): keys' context asks, and each change's call to every shard. */
+  contexts: number;
   total: number;
   /** The busiest single object of each kind, calls per second (about 1,000 is one object's limit). */
   perKey: number;
   perShard: number;
+  perContextShard: number;
+}
+
+/**
+ * AFTER: context asks (src/key-object/context-lease.ts). A key's object holds its context for
+ * `leaseMs` from its ask and asks again for the first decision after that, or before lending a
+ * lease when less than half of it is left: for a key whose object decides at rate q (requests
+ * without a lease, and lease asks: half of `leasedCallsPerSecond`), q / (1 + q·L/2), at most
+ * 2 / L. With leases off, every decision asks.
+ */
+export function contextAsksPerSecond(p: Params): number {
+  if (p.leaseMs === 0) return p.requestsPerSecond;
+  const decided = leasedCallsPerSecond(p) / 2;
+  return p.activeKeys * afterRequestRate(decided / p.activeKeys, p.leaseMs / 2 / 1_000);
+}
+
+/**
+ * What one plan change, role edit or `PUT /owners` costs, for a workspace of `keys` keys.
+ * BEFORE (src/services/fan-out.ts, removed): a call to every key's object (more for the isolate's
+ * own leases), `PUSH_CONCURRENCY` at a time, each waiting for the key's leases: up to
+ * ceil(keys / 16) lease lengths. AFTER: one call to each context shard, all at once, waiting
+ * at most one lease length.
+ */
+export function changeCost(keys: number, p: Params, design: Design): { calls: number; waitSeconds: number } {
+  if (design === "before") {
+    return { calls: keys, waitSeconds: (Math.ceil(keys / PUSH_CONCURRENCY) * p.leaseMs) / 1_000 };
+  }
+  return { calls: CONTEXT_SHARDS, waitSeconds: p.leaseMs / 1_000 };
 }
 
 /**
@@ -433,13 +486,19 @@ export function doLoad(p: Params, design: Design): DoLoad {
   const shardCount = p.workspaces * ROLLUP_SHARDS;
   const shards = design === "after" ? flushes + shardCount / LAST_USED_WRITE_S : 0;
   const perShard = design === "after" ? shards / shardCount : 0;
+  const keysPerWorkspace = p.activeKeys / p.workspaces;
+  const pushes = p.contextChangesPerSecond * changeCost(keysPerWorkspace, p, design).calls;
+  const contexts = design === "after" ? contextAsksPerSecond(p) + pushes : 0;
+  const keyCalls = keys + (design === "before" ? pushes : 0);
   return {
-    keys,
+    keys: keyCalls,
     owners,
     shards,
-    total: keys + owners + shards,
-    perKey: keys / p.activeKeys,
+    contexts,
+    total: keyCalls + owners + shards + contexts,
+    perKey: keyCalls / p.activeKeys,
     perShard,
+    perContextShard: contexts / (p.workspaces * CONTEXT_SHARDS),
   };
 }
 

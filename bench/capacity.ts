@@ -7,6 +7,7 @@
  */
 import {
   AUDIT_ROW_BYTES,
+  changeCost,
   D1_MAX_BYTES,
   D1_QUERIES_PER_SECOND,
   DAILY_USAGE_ROW_BYTES,
@@ -74,6 +75,7 @@ function row(p: Params, design: Design): string[] {
     num(objects.keys),
     num(objects.owners),
     num(objects.shards),
+    num(objects.contexts),
   ];
 }
 
@@ -92,6 +94,7 @@ const HEADER = [
   "key DO calls/s",
   "owner",
   "shards",
+  "context",
 ];
 
 function verdict(ok: boolean): string {
@@ -120,7 +123,9 @@ function report(): string {
   );
   out.push("");
   out.push(
-    "D1 q/s = lookups + usage + context + admin + events + crons (context: 0 here, no roles or owners).",
+    "D1 q/s = lookups + usage + context + admin + events + crons (context BEFORE: 0 here, no roles or owners;" +
+      " AFTER: the context shards' reads after a start or a change). DO calls/s: keys' objects, owners', usage" +
+      " shards', context shards' (AFTER: a context ask per key object per lease length while asked).",
   );
   out.push(
     "D1 GB: steady state (retention full); GB/month: what nothing removes (audit; BEFORE daily usage).",
@@ -181,10 +186,21 @@ function report(): string {
   const stored = doStorage(p, "after");
   out.push(
     `Durable Objects, AFTER, default scenario: ${num(objects.perKey)} calls/s per key object, ` +
-      `${num(objects.perShard)} per usage shard (limit ~1,000 each); a key's object holds ` +
+      `${num(objects.perShard)} per usage shard, ${num(objects.perContextShard)} per context shard ` +
+      `(limit ~1,000 each); a key's object holds ` +
       `${num(stored.perKey / 1_000)} KB with full retention, a shard ${num(stored.perShard / 1e6)} MB ` +
       `(BEFORE: ${num(doStorage(p, "before").perKey / 1_000)} KB per key, no shards).`,
   );
+  out.push("");
+  out.push("One plan change, role edit or PUT /owners, by workspace size (object calls; longest wait):");
+  for (const keys of [100, 5_000, 10_000, 100_000]) {
+    const before = changeCost(keys, p, "before");
+    const after = changeCost(keys, p, "after");
+    out.push(
+      `  ${keys.toLocaleString("en-US").padStart(7)} keys: BEFORE ${before.calls.toLocaleString("en-US")} calls, ` +
+        `up to ${num(before.waitSeconds)} s; AFTER ${after.calls} calls, up to ${num(after.waitSeconds)} s`,
+    );
+  }
   return out.join("\n");
 }
 

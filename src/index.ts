@@ -16,6 +16,7 @@ import { readPolicyRolesFrom } from "./storage/roles";
 export { KeyGate } from "./key-object/key-gate";
 export { OwnerGate } from "./key-object/owner-gate";
 export { UsageRollup } from "./key-object/usage-rollup";
+export { WorkspaceContext } from "./key-object/workspace-context";
 
 let loaded: { raw: unknown; result: PolicyResult } | null = null;
 

@@ -7,7 +7,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../edge/app-env";
 import { gateDirectory } from "../key-client/client";
-import { leaseHolder } from "../key-client/lease-holder";
+import { contextDirectory } from "../key-client/context-client";
 import { ownerGateOf } from "../key-client/owner-client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { type AdminContext, canSee, notFound } from "../services/admin-context";
@@ -45,10 +45,9 @@ export function registerOwnerRoutes(app: OpenAPIHono<AppEnv>, compiled: Compiled
     return new OwnersService(
       c.env.DB,
       { of: (workspaceId, ownerId) => ownerGateOf(c.env, workspaceId, ownerId) },
-      gates,
+      contextDirectory(c.env.WORKSPACE_CONTEXT),
       new KeyService(c.env.DB, compiled, gates, unconfirmed),
       c.env.EVENTS,
-      { holder: leaseHolder, policyOf: (type) => compiled.gatePolicy(type) },
       compiled.policy.roles,
     );
   };

@@ -4,8 +4,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../edge/app-env";
-import { gateDirectory } from "../key-client/client";
-import { leaseHolder } from "../key-client/lease-holder";
+import { contextDirectory } from "../key-client/context-client";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { AdminContext } from "../services/admin-context";
 import { badRequest } from "../services/policy-checks";
@@ -26,9 +25,8 @@ function workspaceOf(admin: AdminContext, requested: string | undefined): string
 }
 
 export function registerRoleRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
-  const own = { holder: leaseHolder, policyOf: (type: string) => compiled.gatePolicy(type) };
   const service = (c: Context<AppEnv>) =>
-    new RoleService(c.env.DB, gateDirectory(c.env.KEY_GATE), own, compiled.policy.roles);
+    new RoleService(c.env.DB, contextDirectory(c.env.WORKSPACE_CONTEXT), compiled.policy.roles);
 
   app.openapi(
     createRoute({

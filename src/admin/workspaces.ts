@@ -3,7 +3,7 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../edge/app-env";
-import { gateDirectory } from "../key-client/client";
+import { contextDirectory } from "../key-client/context-client";
 import type { CompiledPolicy } from "../policy/compiled";
 import { WorkspaceService } from "../services/workspaces";
 import { adminAuth } from "./auth";
@@ -25,7 +25,7 @@ const TAGS = ["Workspaces"];
 
 export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, compiled: CompiledPolicy): void {
   const service = (env: Env) =>
-    new WorkspaceService(env.DB, compiled.policy, gateDirectory(env.KEY_GATE), env);
+    new WorkspaceService(env.DB, compiled.policy, contextDirectory(env.WORKSPACE_CONTEXT), env);
 
   app.openapi(
     createRoute({

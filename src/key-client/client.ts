@@ -11,7 +11,6 @@ import type {
   AdminScope,
   AuthorizeOutcome,
   ChangeContext,
-  ContextChange,
   CreateCap,
   CreditChange,
   HandOff,
@@ -34,8 +33,11 @@ export interface KeyGateApi {
   release(holder: string, report: LeaseReport, policy: KeyTypePolicy): Promise<void>;
   /** Takes the key over from D1 and, for a key created before objects were addressed by id, from its old object. */
   adopt(keyId: string, hash: string): Promise<boolean>;
-  /** Null when the caller may not see the key (or it was deleted); "absent" as in `WriteOutcome`. */
-  snapshot(scope: AdminScope): Promise<KeySnapshot | "absent" | null>;
+  /**
+   * Null when the caller may not see the key (or it was deleted); "absent" as in `WriteOutcome`.
+   * With `context`, its plan and roles' permissions as a request now would be decided under.
+   */
+  snapshot(scope: AdminScope, context?: boolean): Promise<KeySnapshot | "absent" | null>;
   /** The key's usage by UTC day or hour from `from` to `to` (inclusive labels); null when not visible. */
   usageOf(
     scope: AdminScope,
@@ -66,7 +68,6 @@ export interface KeyGateApi {
     rolePermissions: Record<string, string[]> | null,
     context: ChangeContext,
   ): Promise<WriteOutcome>;
-  updateContext(change: ContextChange): Promise<void>;
   changeCredits(scope: AdminScope, change: CreditChange, context: ChangeContext): Promise<WriteOutcome>;
   revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome>;
   /** A rotated key whose successor (this id) was revoked or deleted: revoked if still in its grace. */

@@ -24,17 +24,6 @@ export interface ChangeContext {
   silent?: boolean;
 }
 
-/** Context a key's decision needs besides its record, changed by workspace and role edits. */
-export interface ContextChange {
-  workspacePlan?: string | null;
-  /** New permissions of a role, or null when the role was deleted. */
-  role?: { name: string; permissions: string[] | null };
-  /** Whether owner `id` now has limits or credits; ignored by a key of another owner. */
-  owner?: { id: string; metered: boolean };
-  /** Owner `id`'s roles changed: the key reads them from D1 (ignored by a key of another owner). */
-  ownerRoles?: { id: string };
-}
-
 /** The fields `PATCH /keys/:id` may change. */
 export type KeyPatch = Partial<
   Pick<

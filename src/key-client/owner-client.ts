@@ -9,7 +9,6 @@ import type { Budget } from "../limits/lease";
 import type { MeterCode } from "../limits/meter";
 import type { Window, WindowStates, WindowStatus } from "../limits/windows";
 import type { Limits } from "../policy/schema";
-import { ownerMeters } from "../storage/key-context";
 
 /** What `PUT /owners/:ownerId` sets, as the owner's object keeps it. */
 export interface OwnerSettings {
@@ -20,11 +19,6 @@ export interface OwnerSettings {
   /** The balance set, shared by the owner's keys without credits of their own. */
   credits: Credits | null;
   updatedAt: number;
-}
-
-/** Whether an owner's settings make its object count its keys' requests. */
-export function meters(settings: Pick<OwnerSettings, "limits" | "credits"> | null): boolean {
-  return ownerMeters(settings);
 }
 
 /** One request of one key, as the key's object asks its owner's object to count it. */

@@ -10,7 +10,6 @@ import type { KeyGateApi } from "../key-client/client";
 import type {
   AdminScope,
   ChangeContext,
-  ContextChange,
   CreateCap,
   CreditChange,
   KeyPatch,
@@ -27,7 +26,6 @@ import { ADMIN_KEY_TYPE } from "../policy/schema";
 import type { AuditAction } from "../storage/audit";
 import { AuditStore } from "../storage/audit";
 import { EventStore } from "../storage/events";
-import { readKeyContext, type StoredContext, storedContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import type { KeyCell, StoredState } from "./cell";
 import { auditEntry, type Committed, type OrderedWrites } from "./ordered-writes";
@@ -38,8 +36,6 @@ type Planned =
   | {
       record: KeyRecord;
       extra?: Partial<StoredState>;
-      /** Read when the change is stored: context that must be as of then. */
-      fresh?: () => Promise<Partial<StoredState>>;
       /** Write D1 first even if the change only restricts: its failure must change nothing. */
       d1First?: boolean;
       deleted?: boolean;
@@ -96,16 +92,12 @@ export class KeyChanges {
       );
       if (inserted?.meta.changes === 0) return { ok: false, code: "limit_reached" };
       await this.writes.publish([event]);
-      // The workspace's plan and the roles' permissions are read again now that the key is in
-      // D1: a plan change or role edit that listed the workspace's keys before this insert
-      // could not push to this key, and any later one finds it, so nothing is missed.
-      const current = await contextOf(db, initial.record);
       const credits = initial.record.credits ? creditState(initial.record.credits, this.now()) : null;
       await this.cell.setMeters(
         { counters: inherited ?? { windows: {}, credits }, activity: NO_ACTIVITY },
         true,
       );
-      await this.cell.persist({ ...initial, ...current, rolesCheckedAt: this.now(), deleted: false });
+      await this.cell.persist({ ...initial, rolesCheckedAt: this.now(), deleted: false });
       return { ok: true, record: initial.record, d1Pending: false };
     });
   }
@@ -129,20 +121,6 @@ export class KeyChanges {
       return {
         record: { ...record, ...patch, updatedAt: now },
         extra: rolePermissions ? { rolePermissions, rolesCheckedAt: now } : {},
-        // New roles widen the key: stored once D1 has them, their permissions are read then,
-        // since a role edit that listed the role's holders before could not push to this key.
-        // A new owner is read then too, for the same reason (an owner's PUT lists its keys).
-        ...((patch.roles || patch.ownerId !== undefined) && {
-          fresh: async () => {
-            const fresh = await contextOf(this.db(), { ...record, ...patch });
-            return {
-              ...(patch.roles && { rolePermissions: fresh.rolePermissions }),
-              ownerMetered: fresh.ownerMetered,
-              ownerRoles: fresh.ownerRoles,
-              ownerRolePermissions: fresh.ownerRolePermissions,
-            };
-          },
-        }),
         confirmWithoutD1: patch.enabled === false,
       };
     });
@@ -332,44 +310,6 @@ export class KeyChanges {
   }
 
   /**
-   * Applies a workspace plan change, a role edit or an owner's settings pushed by the admin API.
-   * A change of the owner's roles is read from D1 here, after the change's D1 write: of two
-   * concurrent changes, the one applied last reads the later one, whatever order they arrive in.
-   */
-  updateContext(change: ContextChange): Promise<void> {
-    return this.writes.run(async () => {
-      const fresh =
-        change.ownerRoles && this.cell.state && this.cell.state.record.ownerId === change.ownerRoles.id
-          ? await contextOf(this.db(), this.cell.state.record)
-          : null;
-      // Read after the await: admin writes are serialised, and the refresh drops what it read
-      // before this write.
-      const state = this.cell.state;
-      if (!state) return;
-      const next: StoredState = { ...state };
-      if (fresh) {
-        next.ownerRoles = fresh.ownerRoles;
-        next.ownerRolePermissions = fresh.ownerRolePermissions;
-      }
-      if (change.workspacePlan !== undefined) next.workspacePlan = change.workspacePlan;
-      if (change.role) {
-        const { [change.role.name]: _, ...others } = state.rolePermissions;
-        next.rolePermissions = change.role.permissions
-          ? { ...others, [change.role.name]: change.role.permissions }
-          : others;
-      }
-      if (change.role && state.ownerRoles?.includes(change.role.name)) {
-        const { [change.role.name]: _, ...others } = state.ownerRolePermissions ?? {};
-        next.ownerRolePermissions = change.role.permissions
-          ? { ...others, [change.role.name]: change.role.permissions }
-          : others;
-      }
-      if (change.owner && change.owner.id === state.record.ownerId) next.ownerMetered = change.owner.metered;
-      await this.cell.persist(next);
-    });
-  }
-
-  /**
    * One admin change of the key's record. `next` sees the state as it is once the change's turn
    * has come (writes are serialised) and returns the new record, or why there is none.
    */
@@ -411,11 +351,9 @@ export class KeyChanges {
           events: context.silent ? [] : eventsOf(action, state.record, after),
         },
         store: async () => {
-          const fresh = planned.fresh ? await planned.fresh() : {};
-          // Only ordered writes change the record, so `after` still follows from the current
-          // state; the rest (a role refresh meanwhile) is taken as it is now.
+          // Only ordered writes change the record, so `after` still follows from the current state.
           const current = this.cell.state as StoredState;
-          await this.cell.persist({ ...current, ...planned.extra, ...fresh, record: after, deleted });
+          await this.cell.persist({ ...current, ...planned.extra, record: after, deleted });
           return after;
         },
         confirmWithoutD1: planned.confirmWithoutD1,
@@ -459,12 +397,4 @@ function refusal(
   }
   if (record.revokedAt !== null && !options.allowRevoked) return { ok: false, code: "key_revoked" };
   return null;
-}
-
-/**
- * A key's context as D1 has it now: its workspace's plan, its roles' permissions and whether
- * its owner has limits or credits that apply to it.
- */
-export async function contextOf(db: D1Database, record: KeyRecord): Promise<StoredContext> {
-  return storedContext(await readKeyContext(db, record));
 }

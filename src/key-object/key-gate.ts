@@ -9,11 +9,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Counters, decide, denial, type GateCheck, type GateState, keyLimits } from "../decision/decide";
 import { gateOf, type KeyGateApi } from "../key-client/client";
+import { contextObjectOf, contextShard, type WorkspaceContextApi } from "../key-client/context-client";
 import type {
   AdminScope,
   AuthorizeOutcome,
   ChangeContext,
-  ContextChange,
   CreateCap,
   CreditChange,
   HandOff,
@@ -38,7 +38,7 @@ import { ownerApplies } from "../storage/key-context";
 import { KeyChanges } from "./admin-changes";
 import { adopt, handOff } from "./adoption";
 import { KeyCell, type StoredState } from "./cell";
-import { ContextRefresh } from "./context-refresh";
+import { CONTEXT_TRIES, ContextLease, type HeldContext } from "./context-lease";
 import { EventOutbox, publish } from "./events";
 import { KeyLeases } from "./key-leases";
 import { OrderedWrites } from "./ordered-writes";
@@ -60,13 +60,16 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   /** The usage shard of this key; tests replace it to make it fail or to count its feeds. */
   rollups: (workspaceId: string, keyId: string) => UsageRollupApi = (workspaceId, keyId) =>
     rollupOf(this.env, workspaceId, rollupShard(keyId));
+  /** The context shard of this key; tests replace it to count, hold or fail its answers. */
+  contexts: (workspaceId: string, keyId: string) => WorkspaceContextApi = (workspaceId, keyId) =>
+    contextObjectOf(this.env, workspaceId, contextShard(keyId));
   private readonly cell: KeyCell;
   private readonly writes: OrderedWrites;
   private readonly changes: KeyChanges;
   private readonly usage: UsageBook;
   private readonly leases: KeyLeases;
   private readonly events: EventOutbox;
-  private readonly context: ContextRefresh;
+  private readonly context: ContextLease;
   private readonly owned: OwnedMetering;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -86,7 +89,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     );
     this.leases = new KeyLeases(ctx.storage, this.cell, now);
     this.events = new EventOutbox(ctx.storage, db, () => this.queue);
-    this.context = new ContextRefresh(this.cell, db, now);
+    this.context = new ContextLease((workspaceId, keyId) => this.contexts(workspaceId, keyId), now);
     const { cell, leases, events, usage } = this;
     const owners = (workspaceId: string, ownerId: string) => this.owners(workspaceId, ownerId);
     this.owned = new OwnedMetering({ storage: ctx.storage, cell, leases, events, usage, now, owners });
@@ -114,15 +117,41 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     policy: KeyTypePolicy,
     ask: LeaseAsk | null = null,
   ): Promise<AuthorizeOutcome> {
-    await this.context.whenDue();
-    while (this.cell.paused) await this.cell.paused;
-    const { state, version } = this.cell;
-    if (!state) return null;
+    const arrival = this.now();
+    const ms = policy.leaseMs ?? 0;
+    for (let tries = 0; tries < CONTEXT_TRIES; tries++) {
+      while (this.cell.paused) await this.cell.paused;
+      const { state, version } = this.cell;
+      if (!state) return null;
+      if (state.deleted) return this.decide(state, version, check, { ...policy, leaseMs: 0 }, ask);
+      // A lease lent now must end with the context (I14): ask anew when little of it is left.
+      const held = this.context.usable(state.record, arrival, ask && tries === 0 ? ms / 2 : 0);
+      if (held) {
+        const now = this.now();
+        const leaseMs = Math.max(0, Math.min(ms, Math.floor(held.endsAt - now)));
+        return this.decide(withContext(state, held), version, check, { ...policy, leaseMs }, ask);
+      }
+      await this.context.ask(state.record, arrival, ms);
+    }
+    throw new Error("The key's context kept changing while it was asked for; the request was denied.");
+  }
+
+  /**
+   * Decides under `state` (the record with a context that covers this request), with no await
+   * since it was read. `policy.leaseMs` is clipped to the context's end: no lease outlives it.
+   */
+  private decide(
+    state: StoredState,
+    version: number,
+    check: GateCheck,
+    policy: KeyTypePolicy,
+    ask: LeaseAsk | null,
+  ): Promise<AuthorizeOutcome> {
     const now = this.now();
     const forward = ask?.report ? this.leases.settle(ask.holder, ask.report, state, policy, now) : null;
     // Another workspace's key does not exist for the caller: nothing is counted or recorded.
     if (check.workspaceId !== null && state.record.workspaceId !== check.workspaceId) {
-      return { decision: denial("invalid_key"), record: identityOf(state.record) };
+      return Promise.resolve({ decision: denial("invalid_key"), record: identityOf(state.record) });
     }
     if (state.successor) {
       const parts = { cell: this.cell, usage: this.usage, now: () => this.now() };
@@ -189,8 +218,20 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return handOff(this.cell, this.writes, this.ctx.storage);
   }
 
-  async snapshot(scope: AdminScope): Promise<KeySnapshot | "absent" | null> {
-    return this.cell.snapshot(scope);
+  /** With `context`, the key's context as a request arriving now would be decided under. */
+  async snapshot(scope: AdminScope, context = false): Promise<KeySnapshot | "absent" | null> {
+    const state = this.cell.visible(scope);
+    if (!context || !state) return this.cell.snapshot(scope);
+    const arrival = this.now();
+    if (!this.context.usable(state.record, arrival)) await this.context.ask(state.record, arrival, 0);
+    const snapshot = this.cell.snapshot(scope);
+    const held = snapshot !== null && snapshot !== "absent" && this.context.usable(snapshot.record, arrival);
+    if (!held) return snapshot;
+    return {
+      ...snapshot,
+      workspacePlan: held.context.workspacePlan,
+      rolePermissions: held.context.rolePermissions,
+    };
   }
 
   /** The key's usage from `from` to `to` (inclusive labels), exact: kept here, with the live counts. */
@@ -261,11 +302,6 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return this.leases.drained(() => this.changes.changeCredits(scope, change, context));
   }
 
-  async updateContext(change: ContextChange): Promise<void> {
-    await this.changes.updateContext(change);
-    await this.leases.fence();
-  }
-
   /** Retries the D1 writes that followed changes in force here, moves the event outbox, then moves usage on. */
   override async alarm(): Promise<void> {
     if (this.cell.handedOff) return;
@@ -278,4 +314,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       : null;
     await this.usage.flush(this.now(), key, this.cell);
   }
+}
+
+/** The key's state with the context it is decided under (the stored copy is not used). */
+function withContext(state: StoredState, held: HeldContext): StoredState {
+  const { workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions } = held.context;
+  return { ...state, workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions };
 }

@@ -308,7 +308,7 @@ export const PolicySchema = z
       )
       .default({})
       .describe(
-        "Roles known in every workspace, by name. A workspace role of the same name (`POST /roles`) replaces the policy's in that workspace; deleting it brings the policy's back. A change here is in force for keys in use within 30 s of the deployment that carries it.",
+        "Roles known in every workspace, by name. A workspace role of the same name (`POST /roles`) replaces the policy's in that workspace; deleting it brings the policy's back. A change here is in force for keys in use within `leases.ms` of the deployment that carries it reaching their objects.",
       ),
     defaultPlan: z
       .string()

@@ -11,7 +11,7 @@ import type { AppEnv } from "../edge/app-env";
 import { extractCredential } from "../edge/credential";
 import { clientIp } from "../edge/request-facts";
 import { gateDirectory } from "../key-client/client";
-import { leaseHolder } from "../key-client/lease-holder";
+import { contextDirectory } from "../key-client/context-client";
 import { ownerGateOf } from "../key-client/owner-client";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { Portal } from "../policy/portal";
@@ -51,10 +51,9 @@ function ownersService(env: Env, compiled: CompiledPolicy): OwnersService {
   return new OwnersService(
     env.DB,
     { of: (workspaceId, ownerId) => ownerGateOf(env, workspaceId, ownerId) },
-    gates,
+    contextDirectory(env.WORKSPACE_CONTEXT),
     new KeyService(env.DB, compiled, gates, unconfirmed),
     env.EVENTS,
-    { holder: leaseHolder, policyOf: (type) => compiled.gatePolicy(type) },
     compiled.policy.roles,
   );
 }

@@ -174,7 +174,7 @@ export class KeyService {
 
   /** The key as its Durable Object holds it now: live balance, last use and limits. */
   async get(context: AdminContext, id: string): Promise<Inspection> {
-    const snapshot = await this.snapshot(context, id);
+    const snapshot = await this.snapshot(context, id, true);
     const state = { ...snapshot, rolesCheckedAt: 0 };
     const policy = this.compiled.gatePolicy(snapshot.record.type);
     return { record: snapshot.record, ...currentUsage(state, snapshot.counters, policy, snapshot.at) };
@@ -350,14 +350,18 @@ export class KeyService {
     await this.endGraces(context, record, {});
   }
 
-  /** The key as its object holds it (with this isolate's lease reported), if the caller may see it; else 404. */
-  private async snapshot(context: AdminContext, id: string): Promise<KeySnapshot> {
+  /**
+   * The key as its object holds it (with this isolate's lease reported), if the caller may see
+   * it; else 404. With `withContext`, its plan and roles' permissions as a request would be
+   * decided under now (docs/consistency.md#context).
+   */
+  private async snapshot(context: AdminContext, id: string, withContext = false): Promise<KeySnapshot> {
     const gate = this.gates.forKey(id);
     // What this isolate decided under its lease counts in what the object shows.
     await this.surrender(id, gate);
-    let snapshot = await failClosed(gate.snapshot(scopeOf(context)));
+    let snapshot = await failClosed(gate.snapshot(scopeOf(context), withContext));
     if (snapshot === "absent" && (await this.adopt(gate, id))) {
-      snapshot = await failClosed(gate.snapshot(scopeOf(context)));
+      snapshot = await failClosed(gate.snapshot(scopeOf(context), withContext));
     }
     if (snapshot === null || snapshot === "absent") throw notFound("key", id);
     return snapshot;

@@ -1,16 +1,16 @@
 /**
  * Owners (docs/consistency.md#owners): keys with the same `ownerId` in a workspace share the owner's limits and
  * credits. `PUT` writes the settings to D1 with their audit entry, then to the owner's Durable
- * Object (the counting authority), then tells each of the owner's keys whether its owner now
- * counts its requests (a key whose push failed re-reads it within `ROLE_REFRESH_MS`); this
- * isolate's own leases of those keys are handed back first, so that it waits only for others'. An owner
+ * Object (the counting authority), then brings them into force for the owner's keys through the
+ * workspace's context shards (whether the owner's object counts their requests:
+ * docs/consistency.md#context), a fixed number of calls whatever the number of keys. An owner
  * revoke revokes each live key of the owner through the key's object, once: keys given the
  * `ownerId` later are not affected. The owner's roles (which ownerScoped keys' permissions are
  * kept within) are set apart from its settings, and reach its keys the same way.
  */
 import { failClosed } from "../fail-closed";
-import type { GateDirectory } from "../key-client/client";
-import { meters, type OwnerGateApi } from "../key-client/owner-client";
+import { type ContextDirectory, invalidateContexts } from "../key-client/context-client";
+import type { OwnerGateApi } from "../key-client/owner-client";
 import { publish } from "../key-object/events";
 import type { PortcullisEvent } from "../keys/events";
 import { newId } from "../keys/random";
@@ -31,7 +31,6 @@ import {
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { handBackLeases, type OwnLeases, pushToKeys } from "./fan-out";
 import type { KeyService } from "./keys";
 import { badRequest } from "./policy-checks";
 
@@ -93,10 +92,9 @@ export class OwnersService {
   constructor(
     private readonly db: D1Database,
     private readonly objects: OwnerObjects,
-    private readonly gates: GateDirectory,
+    private readonly contexts: ContextDirectory,
     private readonly keys: KeyService,
     private readonly queue: Queue<PortcullisEvent> | undefined,
-    private readonly own: OwnLeases,
     /** `policy.roles`; by default the deployment's. */
     private readonly policyRoles: PolicyRoles = deployedPolicyRoles(),
   ) {
@@ -139,9 +137,6 @@ export class OwnersService {
         }),
       ),
     ]);
-    const ids = await this.owners.keyIds(workspaceId, ownerId);
-    // Unused budget of this isolate's leases goes back under the settings it was drawn under.
-    await handBackLeases(this.gates, ids, this.own);
     await failClosed(
       this.objects.of(workspaceId, ownerId).configure({
         workspaceId,
@@ -151,7 +146,7 @@ export class OwnersService {
         updatedAt: now,
       }),
     );
-    await pushToKeys(this.gates, ids, { owner: { id: ownerId, metered: meters(owner) } });
+    await invalidateContexts(this.contexts, workspaceId, { kind: "owner", ownerId });
     return this.get(context, workspaceId, ownerId);
   }
 
@@ -213,9 +208,7 @@ export class OwnersService {
     ]);
     // A newer change came first (D1 checked the date): it stands.
     if (!written?.meta.changes) return false;
-    const ids = await this.owners.keyIds(workspaceId, ownerId);
-    await handBackLeases(this.gates, ids, this.own);
-    await pushToKeys(this.gates, ids, { ownerRoles: { id: ownerId } });
+    await invalidateContexts(this.contexts, workspaceId, { kind: "owner", ownerId });
     return !same;
   }
 

@@ -1,22 +1,18 @@
 /**
  * Roles: named permission bundles of a workspace, beside the policy's, which exist in every
  * workspace (docs/policy.md#roles). A role edit is written to D1 with its audit entry, then
- * pushed to every key holding the role and every key whose owner holds it (after this isolate's
- * own leases of them are handed back, so that it waits only for others'); a key whose push failed re-reads its roles within
- * `ROLE_REFRESH_MS`. Deleting a workspace role that replaced a policy role brings the policy's
- * back, pushed the same way.
+ * brought into force through the workspace's context shards (docs/consistency.md#context): a
+ * fixed number of calls, whatever the number of keys holding the role. Deleting a workspace
+ * role that replaced a policy role brings the policy's back, the same way.
  */
-import type { GateDirectory } from "../key-client/client";
+import { type ContextDirectory, invalidateContexts } from "../key-client/context-client";
 import { ownEntry } from "../policy/own-entry";
 import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { commit } from "../storage/guard";
-import { KeyStore } from "../storage/keys";
-import { OwnerStore } from "../storage/owners";
 import { type PolicyRoles, type Role, RoleStore } from "../storage/roles";
 import { WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
-import { handBackLeases, type OwnLeases, pushToKeys } from "./fan-out";
 
 /** A role as the listing shows it: a workspace's, or the policy's (which has no times). */
 export interface ListedRole {
@@ -34,20 +30,15 @@ function listed(role: Role): ListedRole {
 
 export class RoleService {
   private readonly roles: RoleStore;
-  private readonly keys: KeyStore;
-  private readonly owners: OwnerStore;
   private readonly workspaces: WorkspaceStore;
   private readonly audit: AuditStore;
 
   constructor(
     private readonly db: D1Database,
-    private readonly gates: GateDirectory,
-    private readonly own: OwnLeases,
+    private readonly contexts: ContextDirectory,
     private readonly policyRoles: PolicyRoles,
   ) {
     this.roles = new RoleStore(db);
-    this.keys = new KeyStore(db);
-    this.owners = new OwnerStore(db);
     this.workspaces = new WorkspaceStore(db);
     this.audit = new AuditStore(db);
   }
@@ -73,7 +64,7 @@ export class RoleService {
         }),
       ),
     ]);
-    await this.push(input.workspaceId, input.name, role.permissions);
+    await invalidateContexts(this.contexts, input.workspaceId, { kind: "role", name: input.name });
     return listed(role);
   }
 
@@ -120,18 +111,7 @@ export class RoleService {
         auditEntry(context, { workspaceId, action: "role.delete", targetId: name, before, after: null }),
       ),
     ]);
-    await this.push(workspaceId, name, fromPolicy?.permissions ?? null);
-  }
-
-  /** To the keys holding the role, and to the keys of the owners holding it (docs/consistency.md#owners). */
-  private async push(workspaceId: string, name: string, permissions: string[] | null): Promise<void> {
-    const [holders, owned] = await Promise.all([
-      this.keys.idsInWorkspace(workspaceId, name),
-      this.owners.keyIdsWithRole(workspaceId, name),
-    ]);
-    const ids = [...new Set([...holders, ...owned])];
-    await handBackLeases(this.gates, ids, this.own);
-    await pushToKeys(this.gates, ids, { role: { name, permissions } });
+    await invalidateContexts(this.contexts, workspaceId, { kind: "role", name });
   }
 
   private async workspace(context: AdminContext, id: string): Promise<void> {

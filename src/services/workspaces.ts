@@ -4,18 +4,16 @@
  */
 
 import { failClosed } from "../fail-closed";
-import type { GateDirectory } from "../key-client/client";
+import { type ContextDirectory, invalidateContexts } from "../key-client/context-client";
 import { workspaceUsage } from "../key-client/usage-rollup-client";
 import { newId } from "../keys/random";
 import type { Policy } from "../policy/schema";
 import { Refusal } from "../refusals";
 import { AuditStore } from "../storage/audit";
 import { commitUnique } from "../storage/guard";
-import { KeyStore } from "../storage/keys";
 import { EXTERNAL_ID_COLUMN, type Workspace, WorkspaceStore } from "../storage/workspaces";
 import { type AdminContext, auditEntry, canSee, notFound } from "./admin-context";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { pushToKeys } from "./fan-out";
 import { checkPlan } from "./policy-checks";
 import { type UsageItem, type UsageQuery, usageReport } from "./usage-range";
 
@@ -42,17 +40,14 @@ export class WorkspaceService {
   private readonly workspaces: WorkspaceStore;
   private readonly audit: AuditStore;
 
-  private readonly keys: KeyStore;
-
   constructor(
     private readonly db: D1Database,
     private readonly policy: Policy,
-    private readonly gates: GateDirectory,
+    private readonly contexts: ContextDirectory,
     private readonly rollups: Pick<Env, "USAGE_ROLLUP">,
   ) {
     this.workspaces = new WorkspaceStore(db);
     this.audit = new AuditStore(db);
-    this.keys = new KeyStore(db);
   }
 
   async create(context: AdminContext, input: WorkspaceChange & { name: string }): Promise<Workspace> {
@@ -150,10 +145,9 @@ export class WorkspaceService {
         }),
       ),
     ]);
-    // The workspace's plan is part of every key's plan chain: push it to the keys' objects.
-    if (after.plan !== before.plan) {
-      await pushToKeys(this.gates, await this.keys.idsInWorkspace(id), { workspacePlan: after.plan });
-    }
+    // The workspace's plan is part of every key's plan chain: in force for all of them once its
+    // context shards answer (docs/consistency.md#context), whatever the number of keys.
+    if (after.plan !== before.plan) await invalidateContexts(this.contexts, id, { kind: "workspace" });
     return after;
   }
 }

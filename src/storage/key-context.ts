@@ -1,8 +1,8 @@
 /**
- * A key's context as D1 has it now: what a key's decision needs besides its own record (its
- * workspace's plan, its roles' permissions, its owner's settings and roles' permissions). One read, shared by every
- * place that builds or refreshes a key's state from D1: creation, adoption, a change of roles or
- * owner, the key's periodic refresh, and the decision from D1 when the key's object fails.
+ * A key's context: what a key's decision needs besides its own record (its workspace's plan, its
+ * roles' permissions, its owner's settings and roles). Composed in one place (`composeKeyContext`)
+ * from the rows it depends on, for the workspace's context objects, which lend it to keys'
+ * objects, and for a read from D1 (adoption, and the decision from D1 when the key's object fails).
  */
 import type { KeyRecord } from "../keys/record";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
@@ -25,7 +25,7 @@ export interface KeyContext {
   ownerRolePermissions: Record<string, string[]>;
 }
 
-/** What a key's object keeps of its context (the rest is read when a decision is made from D1). */
+/** What a key's object keeps of its context in its state (the rest is read when a decision is made from D1). */
 export type StoredContext = Pick<
   KeyContext,
   "workspacePlan" | "rolePermissions" | "ownerMetered" | "ownerRoles" | "ownerRolePermissions"
@@ -50,47 +50,56 @@ export function ownerMeters(settings: Pick<Owner, "limits" | "credits"> | null):
   return settings.credits !== null || Object.values(settings.limits).some((limit) => (limit ?? 0) > 0);
 }
 
+/** What of an owner's row a key's context depends on. */
+export type OwnerRow = Pick<Owner, "limits" | "credits" | "roles">;
+
+/** The rows a key's context is composed from: its workspace, the roles found there, its owner. */
+export interface ContextRows {
+  workspace: Pick<Workspace, "plan"> | null;
+  /** The workspace's definitions of the key's roles and of its owner's roles (those it has). */
+  roles: readonly Role[];
+  /** The key's owner's row, when it applies to the key (null otherwise, or never set). */
+  owner: OwnerRow | null;
+}
+
+/** What of a key its context depends on. */
+export type ContextSubject = Pick<KeyRecord, "workspaceId" | "roles" | "ownerId" | "type">;
+
 /**
- * A key's context from what D1 holds: its workspace, the workspace's role rows (those the key or
- * its owner name; others are ignored), its owner's row and the policy's roles. A role resolves
- * to its workspace's definition, else to the policy's. The owner counts only if it is the key's
- * and applies to it (never to an admin key); an owner never set has no roles, which grant nothing.
- * Pure, so that every way a context reaches a key composes it the same way.
+ * A key's context from the rows it depends on, with no I/O: the one place that composes it, for
+ * a read from D1 here and for the workspace's context objects (docs/consistency.md#context).
+ * A role the key or its owner holds resolves to its workspace's definition, else to the
+ * policy's (`roles`, by default the deployment's: an object is handed no policy). An owner never
+ * set, or with no roles, grants nothing.
  */
 export function composeKeyContext(
-  record: Pick<KeyRecord, "roles" | "ownerId" | "type">,
-  workspace: Pick<Workspace, "plan"> | null,
-  roleRows: readonly Role[],
-  owner: Owner | null,
-  policyRoles: PolicyRoles,
+  rows: ContextRows,
+  record: ContextSubject,
+  roles: PolicyRoles = policyRoles(),
 ): KeyContext {
-  const applying = owner !== null && ownerApplies(record) && owner.ownerId === record.ownerId ? owner : null;
-  const ownerRoles = applying?.roles ?? [];
+  const owner = ownerApplies(record) ? rows.owner : null;
+  const ownerRoles = owner?.roles ?? [];
   return {
-    workspacePlan: workspace?.plan ?? null,
-    rolePermissions: resolveRoles(record.roles, roleRows, policyRoles),
-    ownerMetered: ownerMeters(applying),
-    ownerCredits: applying?.credits != null,
+    workspacePlan: rows.workspace?.plan ?? null,
+    rolePermissions: resolveRoles(record.roles, rows.roles, roles),
+    ownerMetered: ownerMeters(owner),
+    ownerCredits: owner?.credits != null,
     ownerRoles,
-    ownerRolePermissions: resolveRoles(ownerRoles, roleRows, policyRoles),
+    ownerRolePermissions: resolveRoles(ownerRoles, rows.roles, roles),
   };
 }
 
-/**
- * The key's context as D1 has it now, in one round of reads. A role the key or its owner holds
- * resolves to its workspace's definition, else to the policy's (`roles`, by default the
- * deployment's: a key's object is handed no policy).
- */
+/** The key's context as D1 has it now: its rows read (one round), then composed. */
 export async function readKeyContext(
   db: D1Database,
-  record: Pick<KeyRecord, "workspaceId" | "roles" | "ownerId" | "type">,
+  record: ContextSubject,
   roles: PolicyRoles = policyRoles(),
 ): Promise<KeyContext> {
   const ownerId = record.ownerId !== null && ownerApplies(record) ? record.ownerId : null;
-  const [workspace, roleRows, owner] = await Promise.all([
+  const [workspace, found, owner] = await Promise.all([
     new WorkspaceStore(db).find(record.workspaceId),
     new RoleStore(db).findForKey(record.workspaceId, record.roles, ownerId),
     ownerId !== null ? new OwnerStore(db).find(record.workspaceId, ownerId) : null,
   ]);
-  return composeKeyContext(record, workspace, roleRows, owner, roles);
+  return composeKeyContext({ workspace, roles: found, owner }, record, roles);
 }

@@ -5,9 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  CONTEXT_SHARDS,
+  changeCost,
   DEFAULTS,
   d1Load,
   d1Storage,
+  doLoad,
   FLUSH_S,
   KEY_LOOKUP_TTL_SECONDS,
   type Params,
@@ -15,6 +18,7 @@ import {
   TARGET_D1_QUERIES_PER_SECOND,
   targets,
 } from "../../bench/capacity-model.ts";
+import { CONTEXT_SHARDS as CODE_CONTEXT_SHARDS } from "../../src/key-client/context-client.ts";
 import { FLUSH_DELAY_MS } from "../../src/key-object/usage.ts";
 import { HOURLY_RETENTION_MS } from "../../src/key-object/usage-periods.ts";
 import { DEFAULT_DAILY_USAGE_DAYS } from "../../src/policy/schema.ts";
@@ -26,6 +30,7 @@ const DAY_MS = 86_400_000;
 describe("capacity model", () => {
   it("takes the code's figures", () => {
     expect(KEY_LOOKUP_TTL_SECONDS).toBe(CODE_LOOKUP_TTL);
+    expect(CONTEXT_SHARDS).toBe(CODE_CONTEXT_SHARDS);
     expect(FLUSH_S * 1_000).toBe(FLUSH_DELAY_MS);
     expect(DEFAULTS.dailyUsageDays).toBe(DEFAULT_DAILY_USAGE_DAYS);
     expect(DEFAULTS.hourlyUsageDays * DAY_MS).toBe(HOURLY_RETENTION_MS);
@@ -65,9 +70,28 @@ describe("capacity model", () => {
     );
   });
 
-  it("a key with roles or an owner re-reads its context from D1: those reads grow with requests", () => {
-    const roles: Params = { ...DEFAULTS, contextKeyShare: 0.1 };
-    expect(d1Load(roles, "after").context).toBeGreaterThan(0);
-    expect(targets(roles, "after").independentOfTraffic).toBe(false);
+  it("BEFORE, keys with roles or an owner re-read their context from D1 with requests; AFTER, the context shards' reads do not grow with them", () => {
+    const roles: Params = { ...DEFAULTS, contextKeyShare: 0.1, ownerMeteredShare: 0.1 };
+    expect(d1Load(roles, "before").context).toBeGreaterThan(0);
+    const more = { ...roles, requestsPerSecond: roles.requestsPerSecond * 100 };
+    expect(d1Load(more, "before").context).toBeGreaterThan(d1Load(roles, "before").context);
+    expect(d1Load(more, "after").context).toBeCloseTo(d1Load(roles, "after").context, 9);
+    expect(targets(roles, "after").independentOfTraffic).toBe(true);
+    expect(targets(roles, "after").d1QueriesUnderTarget).toBe(true);
+  });
+
+  it("a plan change, role edit or owner change costs the context shards AFTER, one call per key BEFORE", () => {
+    for (const keys of [100, 5_000, 100_000]) {
+      expect(changeCost(keys, DEFAULTS, "after")).toEqual({
+        calls: CONTEXT_SHARDS,
+        waitSeconds: DEFAULTS.leaseMs / 1_000,
+      });
+      expect(changeCost(keys, DEFAULTS, "before").calls).toBe(keys);
+    }
+    // The price: a context ask per key's object per lease length while the key is asked.
+    const load = doLoad(DEFAULTS, "after");
+    expect(load.contexts).toBeGreaterThan(0);
+    expect(load.perContextShard).toBeLessThan(1_000);
+    expect(doLoad(DEFAULTS, "before").contexts).toBe(0);
   });
 });

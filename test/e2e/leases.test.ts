@@ -170,6 +170,28 @@ describe("two isolates deciding under their own leases against the same objects"
     expect(await second.get(key)).toBe(401);
   });
 
+  it("a role narrowed through one is in force for the other's next request, though it held a lease", async () => {
+    const { workspaceId } = await created({});
+    const role = (permissions: string[]) =>
+      first.admin("POST", "/roles", { workspaceId, name: "reader", permissions });
+    expect((await role(["products:read"])).status).toBe(201);
+    const holder = await first.admin("POST", "/keys", {
+      workspaceId,
+      type: "server",
+      permissions: [],
+      roles: ["reader"],
+    });
+    expect(holder.status).toBe(201);
+    const key = holder.json.key as string;
+    // The second isolate's second request takes a lease; its third is decided under it.
+    for (let i = 0; i < 3; i++) expect(await second.get(key)).toBe(200);
+    const started = performance.now();
+    expect((await role([])).status).toBe(201);
+    expect(performance.now() - started).toBeLessThan(LEASE_MS + 1_000);
+    expect(await second.get(key)).toBe(403);
+    expect(await first.get(key)).toBe(403);
+  });
+
   it("never admit more than an owned key's quota between them, and exactly it once their leases are over", async () => {
     const N = 100;
     const { key, workspaceId } = await created({ ownerId: "shared", limits: { day: N } });

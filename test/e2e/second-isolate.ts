@@ -5,7 +5,7 @@
  * - The first runs the project's wrangler.toml (script `portcullis`): it hosts the KeyGate and
  *   OwnerGate objects.
  * - The second runs a generated configuration (script `portcullis-second`) whose KEY_GATE,
- *   OWNER_GATE and USAGE_ROLLUP bindings name script `portcullis`: through the dev registry its calls reach the
+ *   OWNER_GATE, USAGE_ROLLUP and WORKSPACE_CONTEXT bindings name script `portcullis`: through the dev registry its calls reach the
  *   first process's objects, as a second Cloudflare location would reach the one object of a key.
  * - Both use one `--persist-to` directory, so they read and write one local D1 database, and a
  *   private dev registry (`WRANGLER_REGISTRY_PATH`), so that no other `wrangler dev` on this
@@ -53,6 +53,11 @@ script_name = "portcullis"
 [[durable_objects.bindings]]
 name = "USAGE_ROLLUP"
 class_name = "UsageRollup"
+script_name = "portcullis"
+
+[[durable_objects.bindings]]
+name = "WORKSPACE_CONTEXT"
+class_name = "WorkspaceContext"
 script_name = "portcullis"
 
 [[queues.producers]]

@@ -13,6 +13,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { gateDirectory } from "../../src/key-client/client";
+import { contextDirectory } from "../../src/key-client/context-client";
 import { LeaseHolder } from "../../src/key-client/lease-holder";
 import { ownerGateOf } from "../../src/key-client/owner-client";
 import { compilePolicy } from "../../src/policy/compiled";
@@ -106,10 +107,9 @@ function elsewhere(): OwnersService {
   return new OwnersService(
     env.DB,
     { of: (workspaceId, ownerId) => ownerGateOf(env, workspaceId, ownerId) },
-    gates,
+    contextDirectory(env.WORKSPACE_CONTEXT),
     new KeyService(env.DB, compiled, gates, unconfirmed, holder),
     undefined,
-    { holder, policyOf: (type) => compiled.gatePolicy(type) },
   );
 }
 

@@ -1,19 +1,27 @@
 /**
  * Attack class: races inside a key's Durable Object. Its state has one writer discipline: no
  * write is computed from a snapshot taken before an await, so a restricting change, once
- * answered, is never undone by a concurrent role refresh, counter write or admin change.
- * Shown twice: a deterministic interleaving (the role refresh's D1 read held open while a
- * revoke lands) and fast-check's scheduler over random interleavings of decisions, revokes,
- * disables, patches, credit changes and role refreshes, with every D1 call's completion order
- * chosen by the scheduler.
+ * answered, is never undone by a concurrent context ask, counter write or admin change; and no
+ * decision is made under a context whose lease ended before the request arrived, so a role
+ * edit is in force once its context shards answer. Shown twice: deterministic interleavings
+ * (the key's context ask held open while a revoke or a role edit lands) and fast-check's
+ * scheduler over random interleavings of decisions, revokes, disables, patches, credit changes
+ * and role edits, with the completion order of every D1 call and context answer chosen by the
+ * scheduler.
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GateCheck } from "../../src/decision/decide";
+import {
+  contextDirectory,
+  contextObjectOf,
+  contextShard,
+  invalidateContexts,
+  type WorkspaceContextApi,
+} from "../../src/key-client/context-client";
 import type { AdminScope, ChangeContext, WriteOutcome } from "../../src/key-client/contract";
-import { ROLE_REFRESH_MS } from "../../src/key-object/context-refresh";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import { failingDb, restoreObjectDbs, setObjectDb } from "../worker/faults";
 import { admin, call, createKey, createWorkspace, expectProblem, keyObject } from "../worker/helpers";
@@ -59,72 +67,112 @@ function controlledDb(release: <T>(operation: Promise<T>, sql: string) => Promis
   } as unknown as D1Database;
 }
 
-async function keyWithRole(fields: Record<string, unknown> = {}) {
-  const ws = await createWorkspace();
+/**
+ * A key holding role `role` (granting `products:write`), in workspace `ws` (a new one by default:
+ * many runs share one, so that its context shards stay warm).
+ */
+async function keyWithRole(fields: Record<string, unknown> = {}, role = "writer", ws?: string) {
+  const workspaceId = ws ?? (await createWorkspace());
   expect(
-    (await admin("POST", "/roles", { workspaceId: ws, name: "writer", permissions: ["products:write"] }))
-      .status,
+    (await admin("POST", "/roles", { workspaceId, name: role, permissions: ["products:write"] })).status,
   ).toBe(201);
-  return createKey(ws, { permissions: ["products:read"], roles: ["writer"], ...fields });
+  return createKey(workspaceId, { permissions: ["products:read"], roles: [role], ...fields });
 }
 
+/** The key's context shard, with each answer to the key's object passed through `deliver`. */
+function deliveredBy(
+  deliver: <T>(answer: Promise<T>) => Promise<T>,
+): (workspaceId: string, keyId: string) => WorkspaceContextApi {
+  return (workspaceId, keyId) => {
+    const shard = contextObjectOf(env, workspaceId, contextShard(keyId));
+    return {
+      lend: (subject, ms) => deliver(shard.lend(subject, ms)),
+      invalidate: (id, change) => shard.invalidate(id, change),
+    };
+  };
+}
+
+/** Leases of `LEASE_MS`: the key's object holds its context that long. */
+const LEASE_MS = 1_000;
+const leased = { plans: {}, leaseMs: LEASE_MS };
+
 /**
- * Starts a decision whose role refresh (the clock past its bound) is held at its D1 read;
- * resolves once the read is held. Everything runs in the object's own context.
+ * Starts a decision whose context ask is answered by the shard at once, but delivered to the
+ * key's object only on `release`; resolves once the ask is held. Runs in the object's context.
  */
-async function decideDuringRoleRead(instance: KeyGate) {
-  const later = Date.now() + ROLE_REFRESH_MS + 1_000;
-  instance.now = () => later;
+async function decideDuringContextAsk(instance: KeyGate, permission = "products:read") {
   let release: () => void = () => undefined;
   const hold = new Promise<void>((resolve) => {
     release = resolve;
   });
   let held = false;
-  instance.db = controlledDb(async (operation, sql) => {
-    if (sql.includes("FROM roles") && !held) {
+  instance.contexts = deliveredBy(async (answer) => {
+    const value = await answer;
+    if (!held) {
       held = true;
       await hold;
     }
-    return operation;
+    return value;
   });
-  const during = instance.authorize(check("products:read"), { plans: {} });
+  const during = instance.authorize(check(permission), leased);
   while (!held) await new Promise((resolve) => setTimeout(resolve, 1));
   return { during, release };
 }
 
 describe("one writer discipline", () => {
-  it("a revoke that lands while the role refresh reads D1 is not undone by it", async () => {
+  it("a revoke that lands while the key asks for its context is not undone by it", async () => {
     const { key, id } = await keyWithRole();
     await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
-      const { during, release } = await decideDuringRoleRead(instance);
+      const { during, release } = await decideDuringContextAsk(instance);
       const revoked = await instance.revoke(ROOT, context());
       expect(revoked.ok).toBe(true);
       release();
       await during;
-      const after = await instance.authorize(check("products:read"), { plans: {} });
+      const after = await instance.authorize(check("products:read"), leased);
       expect(after?.decision.code).toBe("key_revoked");
-      instance.db = env.DB;
     });
     await expectProblem(await call("/api/products", { key }), 401, "key_revoked");
     const row = await env.DB.prepare("SELECT revoked_at FROM keys WHERE id = ?1").bind(id).first();
     expect(row?.revoked_at).toEqual(expect.any(Number));
   });
 
-  it("a role narrowed while the role refresh reads D1 stays narrowed", async () => {
+  it("a role narrowed while the key asks for its context is in force once the edit answers", async () => {
     const { id, record } = await keyWithRole();
     const workspaceId = record.workspaceId as string;
     await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
-      const { during, release } = await decideDuringRoleRead(instance);
-      // The role edit (D1, then the push) lands while the refresh's older read is on its way.
+      const { during, release } = await decideDuringContextAsk(instance, "products:write");
+      // The role edit (D1, then the shards) answers while the older context is on its way.
       await env.DB.prepare("UPDATE roles SET permissions = '[]' WHERE name = 'writer' AND workspace_id = ?1")
         .bind(workspaceId)
         .run();
-      await instance.updateContext({ role: { name: "writer", permissions: [] } });
+      await invalidateContexts(contextDirectory(env.WORKSPACE_CONTEXT), workspaceId, {
+        kind: "role",
+        name: "writer",
+      });
       release();
+      // In flight across the edit: either answer is right.
       await during;
-      const after = await instance.authorize(check("products:write"), { plans: {} });
+      const after = await instance.authorize(check("products:write"), leased);
       expect(after?.decision.code).toBe("insufficient_permissions");
-      instance.db = env.DB;
+    });
+  });
+
+  it("a context asked for the key's old owner is not used once a PATCH changed it", async () => {
+    const ws = await createWorkspace();
+    expect((await admin("PUT", `/owners/capped?workspaceId=${ws}`, { limits: { day: 1 } })).status).toBe(200);
+    // Another key of the owner spends the owner's day.
+    const other = await createKey(ws, { ownerId: "capped" });
+    expect((await call("/api/products", { key: other.key })).status).toBe(200);
+    const { id } = await createKey(ws, { permissions: ["products:read"] });
+    await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
+      const { during, release } = await decideDuringContextAsk(instance);
+      // The context asked for (no owner) says nobody else counts this key: no longer true.
+      expect((await instance.update(ROOT, { ownerId: "capped" }, null, context())).ok).toBe(true);
+      release();
+      // In flight across the change: either answer is right.
+      await during;
+      const after = await instance.authorize(check("products:read"), leased);
+      expect(after?.decision.code).toBe("quota_exceeded");
     });
   });
 
@@ -150,10 +198,10 @@ describe("one writer discipline", () => {
   });
 });
 
-/** `stale`: the clock first moves past the role-refresh bound, so this decision re-reads the roles. */
+/** `stale`: the clock first moves past the context lease, so this decision asks for its context anew. */
 type Op =
   | { kind: "read" | "write"; stale: boolean }
-  | { kind: "revoke" | "disable" | "narrow" | "noCredits" | "widen" | "roleEdit" };
+  | { kind: "revoke" | "disable" | "narrow" | "noCredits" | "widen" | "roleNarrow" };
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -166,7 +214,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     { kind: "narrow" },
     { kind: "noCredits" },
     { kind: "widen" },
-    { kind: "roleEdit" },
+    { kind: "roleNarrow" },
   ),
 );
 
@@ -174,6 +222,8 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
 const stepArbitrary = fc.record({ op: opArbitrary, settle: fc.nat(2) });
 
 const LIMIT = 4;
+/** Context leases in the random interleavings: short, so that each role edit waits little. */
+const FAST_LEASE_MS = 20;
 const RUNS = 200;
 // A month quota: the clock moves by role-refresh ticks, which a GCRA window would refill.
 
@@ -187,34 +237,43 @@ interface Logged {
 
 /** What a restriction answered before `start` rules out for a decision that asks `permission`. */
 function ruledOut(restriction: Op, permission: string): boolean {
-  if (restriction.kind === "narrow") return permission === "products:write";
+  if (restriction.kind === "narrow" || restriction.kind === "roleNarrow")
+    return permission === "products:write";
   return restriction.kind === "revoke" || restriction.kind === "disable" || restriction.kind === "noCredits";
 }
 
 describe("random interleavings (fast-check scheduler)", () => {
   it("nothing is allowed after a restriction's answer, and no limit or credit is ever exceeded", async () => {
     let runs = 0;
+    let workspaceId: string | undefined;
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),
         fc.array(stepArbitrary, { minLength: 4, maxLength: 16 }),
         async (s, steps) => {
           runs += 1;
-          const { id } = await keyWithRole({ limits: { month: LIMIT }, credits: { remaining: 100 } });
+          workspaceId ??= await createWorkspace("interleavings");
+          const role = `writer-${runs}`;
+          const { id } = await keyWithRole(
+            { limits: { month: LIMIT }, credits: { remaining: 100 } },
+            role,
+            workspaceId,
+          );
           const stub = keyObject(id);
           const log: Logged[] = [];
           await runInDurableObject(stub, async (instance: KeyGate) => {
             let offset = 0;
             instance.now = () => Date.now() + offset;
             instance.db = controlledDb((operation) => s.schedule(operation));
+            instance.contexts = deliveredBy((answer) => s.schedule(answer));
             let clock = 0;
             const pending: Promise<void>[] = [];
-            const policy = { plans: {} };
+            const policy = { plans: {}, leaseMs: FAST_LEASE_MS };
             const run = (op: Op): Promise<{ code?: string; ok?: boolean }> => {
               switch (op.kind) {
                 case "read":
                 case "write":
-                  if (op.stale) offset += ROLE_REFRESH_MS + 1;
+                  if (op.stale) offset += FAST_LEASE_MS + 1;
                   return instance
                     .authorize(check(op.kind === "read" ? "products:read" : "products:write"), policy)
                     .then((outcome) => ({ code: outcome?.decision.code ?? "none" }));
@@ -228,10 +287,20 @@ describe("random interleavings (fast-check scheduler)", () => {
                   return instance.update(ROOT, { limits: { month: LIMIT * 10 } }, null, context()).then(okOf);
                 case "noCredits":
                   return instance.changeCredits(ROOT, { op: "set", amount: 0 }, context()).then(okOf);
-                case "roleEdit":
-                  return instance
-                    .updateContext({ role: { name: "writer", permissions: ["products:write"] } })
-                    .then(() => ({}));
+                case "roleNarrow":
+                  // As the admin API does it: D1, then the workspace's context shards.
+                  return env.DB.prepare(
+                    "UPDATE roles SET permissions = '[]' WHERE name = ?1 AND workspace_id = ?2",
+                  )
+                    .bind(role, workspaceId)
+                    .run()
+                    .then(() =>
+                      invalidateContexts(contextDirectory(env.WORKSPACE_CONTEXT), workspaceId as string, {
+                        kind: "role",
+                        name: role,
+                      }),
+                    )
+                    .then(() => ({ ok: true }));
               }
             };
             for (const { op, settle } of steps) {
@@ -260,9 +329,7 @@ describe("random interleavings (fast-check scheduler)", () => {
             await all;
             instance.db = env.DB;
           });
-          const restrictions = log.filter(
-            (e) => e.ok === true && e.op.kind !== "widen" && e.op.kind !== "roleEdit",
-          );
+          const restrictions = log.filter((e) => e.ok === true && e.op.kind !== "widen");
           for (const decision of log.filter((e) => e.op.kind === "read" || e.op.kind === "write")) {
             const permission = decision.op.kind === "read" ? "products:read" : "products:write";
             for (const restriction of restrictions) {
@@ -288,7 +355,8 @@ describe("random interleavings (fast-check scheduler)", () => {
       { numRuns: RUNS },
     );
     expect(runs).toBe(RUNS);
-  }, 120_000);
+    // Each run asks context shards too: slower than 120 s on a loaded machine.
+  }, 300_000);
 });
 
 /** Operations on an owned key whose owner's object may lend its isolates leases. */
@@ -475,7 +543,8 @@ describe("admin changes racing each other (found by the outside attack review)",
         await expectProblem(await call("/api/reports", { key: json.key }), 403, "insufficient_permissions");
       }
     }
-  });
+    // A first request of each key asks its context shard: more than 5 s on a loaded machine.
+  }, 30_000);
 
   it("a role narrowed while keys holding it are created reaches them all", async () => {
     for (let round = 0; round < 3; round++) {
@@ -494,7 +563,8 @@ describe("admin changes racing each other (found by the outside attack review)",
         await expectProblem(await call("/api/reports", { key: json.key }), 403, "insufficient_permissions");
       }
     }
-  });
+    // A first request of each key asks its context shard: more than 5 s on a loaded machine.
+  }, 30_000);
 
   it("concurrent rotations mint one successor, sharing the one set of credits", async () => {
     const ws = await createWorkspace();

@@ -27,15 +27,17 @@ function role(name: string, permissions: string[]): Role {
   return { workspaceId: "ws_1", name, permissions, createdAt: 0, updatedAt: 0 };
 }
 
-const member = { roles: [], ownerId: "auth0|alice", type: "member" };
+const member = { workspaceId: "ws_1", roles: [], ownerId: "auth0|alice", type: "member" };
 
 describe("composeKeyContext", () => {
   it("resolves the owner's roles as the key's: the workspace's definition over the policy's", () => {
     const context = composeKeyContext(
+      {
+        workspace: { plan: "pro" },
+        roles: [role("editor", ["tx:read"]), role("staff", ["tx:write"])],
+        owner: owner({ roles: ["editor", "staff", "ghost", "constructor"], limits: { minute: 5 } }),
+      },
       { ...member, roles: ["viewer"] },
-      { plan: "pro" },
-      [role("editor", ["tx:read"]), role("staff", ["tx:write"])],
-      owner({ roles: ["editor", "staff", "ghost", "constructor"], limits: { minute: 5 } }),
       POLICY_ROLES,
     );
     expect(context).toEqual({
@@ -50,19 +52,20 @@ describe("composeKeyContext", () => {
 
   it("gives an owner never set, or without roles, no role", () => {
     for (const found of [null, owner()]) {
-      const context = composeKeyContext(member, null, [], found, POLICY_ROLES);
+      const context = composeKeyContext({ workspace: null, roles: [], owner: found }, member, POLICY_ROLES);
       expect(context).toMatchObject({ ownerRoles: [], ownerRolePermissions: {}, ownerMetered: false });
     }
   });
 
-  it("never lets an owner apply to an admin key, nor another owner's row to a key", () => {
+  it("never lets an owner apply to an admin key, nor to a key without one", () => {
     const roles = owner({ roles: ["editor"], credits: { remaining: 5, refill: null } });
     for (const record of [
       { ...member, type: "admin" },
-      { ...member, ownerId: "auth0|bob" },
       { ...member, ownerId: null },
     ]) {
-      expect(composeKeyContext(record, null, [], roles, POLICY_ROLES)).toMatchObject({
+      expect(
+        composeKeyContext({ workspace: null, roles: [], owner: roles }, record, POLICY_ROLES),
+      ).toMatchObject({
         ownerRoles: [],
         ownerRolePermissions: {},
         ownerMetered: false,
