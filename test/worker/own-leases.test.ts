@@ -1,7 +1,8 @@
 /**
- * Changes that reach many keys (an owner's settings, a role edit or deletion) hand this
- * isolate's own leases of those keys back first, as a key change does: they wait only for other
- * isolates' leases (docs/consistency.md#leases), and are in force for the next request.
+ * Changes that reach many keys (an owner's settings, a role edit or deletion) go to the
+ * workspace's context shards, which answer once every context they lent before is over: within
+ * one lease length (`leases.ms`) plus the calls, whatever this isolate holds, and in force for
+ * the next request, leases included (docs/consistency.md#context).
  *
  * The leases and the admin calls go through `direct`, in one module instance: one isolate.
  */
@@ -19,8 +20,11 @@ import {
   type Json,
 } from "./helpers";
 
-/** Leases far longer than any answer should take. */
-const LONG = { POLICY: JSON.stringify({ ...TEST_POLICY, leases: { ms: 5_000 } }) };
+/** Leases far longer than the calls of a change take. */
+const LEASE_MS = 5_000;
+const LONG = { POLICY: JSON.stringify({ ...TEST_POLICY, leases: { ms: LEASE_MS } }) };
+/** A change's answer: at most one lease length, plus the calls on a loaded machine. */
+const WITHIN = LEASE_MS + 2_000;
 
 function keyed(key: string, path = "/api/products"): Request {
   return new Request(`${BASE}${path}`, { headers: { Authorization: `Bearer ${key}` } });
@@ -44,7 +48,7 @@ async function timed(method: string, path: string, body?: Json): Promise<{ statu
 }
 
 describe("this isolate's own leases", () => {
-  it("are handed back before PUT /owners: it answers at once, in force for the next request", async () => {
+  it("end with PUT /owners: it answers within a lease length, in force for the next request", async () => {
     const ws = await createWorkspace();
     const owner = `own-${crypto.randomUUID().slice(0, 8)}`;
     expect(
@@ -54,11 +58,11 @@ describe("this isolate's own leases", () => {
     await leased(key);
     const lowered = await timed("PUT", `/owners/${owner}?workspaceId=${ws}`, { limits: { hour: 5 } });
     expect(lowered.status).toBe(200);
-    expect(lowered.ms).toBeLessThan(1_000);
+    expect(lowered.ms).toBeLessThan(WITHIN);
     await expectProblem(await direct(keyed(key), LONG), 429, "rate_limited");
-  }, 20_000);
+  }, 40_000);
 
-  it("are handed back before a role edit and a role deletion: each answers at once, in force", async () => {
+  it("end with a role edit and a role deletion: each answers within a lease length, in force", async () => {
     const ws = await createWorkspace();
     const upsert = (name: string, permissions: string[]) =>
       timed("POST", "/roles", { workspaceId: ws, name, permissions });
@@ -71,7 +75,7 @@ describe("this isolate's own leases", () => {
 
     const narrowed = await upsert("analyst", ["products:read"]);
     expect(narrowed.status).toBe(201);
-    expect(narrowed.ms).toBeLessThan(1_000);
+    expect(narrowed.ms).toBeLessThan(WITHIN);
     await expectProblem(
       await direct(keyed(analyst.key, "/api/reports"), LONG),
       403,
@@ -80,11 +84,11 @@ describe("this isolate's own leases", () => {
 
     const removed = await timed("DELETE", `/roles/auditor?workspaceId=${ws}`);
     expect(removed.status).toBe(204);
-    expect(removed.ms).toBeLessThan(1_000);
+    expect(removed.ms).toBeLessThan(WITHIN);
     await expectProblem(
       await direct(keyed(auditor.key, "/api/reports"), LONG),
       403,
       "insufficient_permissions",
     );
-  }, 20_000);
+  }, 40_000);
 });
