@@ -308,7 +308,12 @@ export class PortalKeyService {
     return this.keys.update(this.context, id, change);
   }
 
-  /** A successor inherits its predecessor's state: a key the provider disabled is not rotated either. */
+  /**
+   * A successor inherits its predecessor's state: a key the provider disabled is not rotated
+   * either. The rotation is applied only if the key was not changed since it was checked (409
+   * `conflict` otherwise), so a disable that lands in between cannot pass to a successor that
+   * the member could then enable.
+   */
   async rotate(id: string, gracePeriodSeconds: number): Promise<{ record: KeyRecord; key: string }> {
     const record = await this.changeable(id, "refuse");
     await this.notHeldDisabled(record, "rotate");
@@ -318,6 +323,7 @@ export class PortalKeyService {
       id,
       gracePeriodSeconds,
       days === undefined ? undefined : Date.now() + days * DAY_MS,
+      { ifUnchangedSince: record.updatedAt },
     );
   }
 
