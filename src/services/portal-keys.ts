@@ -180,7 +180,7 @@ export class PortalKeyService {
     if (input.permissions !== undefined && ownEntry(this.compiled.policy.keyTypes, input.type)?.ownerScoped) {
       await this.withinOwnerRoles(input.permissions);
     }
-    const limits = this.limitsFor(type, input.limits);
+    const limits = this.limitsFor(input.type, type, input.limits);
     this.checkExpiry(input.expiresAt);
     const portalTypes = Object.keys(this.portal.keyTypes);
     return this.keys.create(
@@ -253,11 +253,14 @@ export class PortalKeyService {
     });
   }
 
-  /** The windows of `type.limits` only, each at most the plan's value (none when the plan sets none). */
-  private limitsFor(type: PortalKeyType, limits: Limits | undefined): Limits | undefined {
+  /**
+   * The windows of `type.limits` only, each at most the value of the plan the key will be decided
+   * under (none when that plan sets none): a key's own value replaces its plan's.
+   */
+  private limitsFor(name: string, type: PortalKeyType, limits: Limits | undefined): Limits | undefined {
     if (limits === undefined) return undefined;
     const settable = new Set<Window>(type.limits ?? []);
-    const maxima = this.planLimits();
+    const maxima = this.planLimits(name);
     for (const [window, value] of Object.entries(limits) as [Window, number][]) {
       if (!settable.has(window))
         throw badRequest(`limits.${window}`, "members may not set this window on this key type");
@@ -269,9 +272,9 @@ export class PortalKeyService {
     return limits;
   }
 
-  /** The limits of the plan a new key of the workspace would have (the key names none). */
-  planLimits(type?: string): Limits {
-    const typePlan = type ? ownEntry(this.compiled.policy.keyTypes, type)?.plan : undefined;
+  /** The limits of the plan a new key of `type` in the workspace would have (the key names none). */
+  private planLimits(type: string): Limits {
+    const typePlan = ownEntry(this.compiled.policy.keyTypes, type)?.plan;
     const chain = [this.member.workspace.plan, typePlan, this.compiled.policy.defaultPlan];
     const plan = chain.find((name) => !!name && ownEntry(this.compiled.policy.plans, name) !== undefined);
     return plan ? (ownEntry(this.compiled.policy.plans, plan)?.limits ?? {}) : {};

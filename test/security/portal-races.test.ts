@@ -65,3 +65,16 @@ describe("portal: a rotation racing the provider's disable", () => {
     }
   });
 });
+
+describe("portal: a provider's disable of a key the member disabled", () => {
+  it("holds the key disabled even when the provider's patch changes nothing else", async () => {
+    const ws = await organisation();
+    const token = await member(ws.org, "owner");
+    const key = await portalKey(token, { type: "server", name: "held" });
+    expect((await portal("PATCH", `/keys/${key.id}`, { token, body: { enabled: false } })).status).toBe(200);
+    expect((await admin("PATCH", `/keys/${key.id}`, { enabled: false })).status).toBe(200);
+    const enable = await portal("PATCH", `/keys/${key.id}`, { token, body: { enabled: true } });
+    expect(enable.status, enable.text).toBe(403);
+    expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
+  });
+});
