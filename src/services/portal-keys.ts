@@ -255,7 +255,7 @@ export class PortalKeyService {
 
   /**
    * The windows of `type.limits` only, each at most the value of the plan the key will be decided
-   * under (none when that plan sets none): a key's own value replaces its plan's.
+   * under (0 included; any when that plan sets none): a key's own value replaces its plan's.
    */
   private limitsFor(name: string, type: PortalKeyType, limits: Limits | undefined): Limits | undefined {
     if (limits === undefined) return undefined;
@@ -265,7 +265,8 @@ export class PortalKeyService {
       if (!settable.has(window))
         throw badRequest(`limits.${window}`, "members may not set this window on this key type");
       const max = maxima[window];
-      if (max !== undefined && max > 0 && value > max) {
+      // A plan's 0 admits no request in the window: a key's own positive value would replace it.
+      if (max !== undefined && value > max) {
         throw badRequest(`limits.${window}`, `at most the plan's ${max}`);
       }
     }

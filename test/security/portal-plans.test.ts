@@ -5,7 +5,7 @@
  * else the deployment's default (docs/policy.md), the same plan `GET /session` shows.
  */
 import { describe, expect, it } from "vitest";
-import { expectProblem } from "../worker/helpers";
+import { BASE, direct, expectProblem } from "../worker/helpers";
 import {
   keyCount,
   member,
@@ -55,5 +55,44 @@ describe("portal: limits within the key's plan", () => {
       body: { type: "server", name: "within", limits: { minute: 10 } },
     });
     expect(within.status, within.text).toBe(201);
+  });
+
+  it("keeps a plan's window of 0 (no requests) closed to a member's own value", async () => {
+    const frozen = portalEnv(
+      {},
+      { plans: { ...PORTAL_POLICY.plans, frozen: { limits: { day: 0 } } }, defaultPlan: "frozen" },
+    );
+    const ws = await organisation();
+    const token = await member(ws.org, "owner");
+    const session = await portal("GET", "/session", { token, env: frozen });
+    const server = (session.json.keyTypes as Array<{ type: string; limits: unknown }>).find(
+      (type) => type.type === "server",
+    );
+    expect(server?.limits).toEqual([
+      { window: "minute", max: null },
+      { window: "day", max: 0 },
+    ]);
+    // Under the plan, a key of the workspace makes no request a day.
+    const plain = await portal("POST", "/keys", {
+      token,
+      env: frozen,
+      body: { type: "server", name: "plain" },
+    });
+    expect(plain.status, plain.text).toBe(201);
+    const request = new Request(`${BASE}/api/products`, {
+      headers: { Authorization: `Bearer ${plain.json.key as string}` },
+    });
+    expect((await direct(request, frozen)).status).toBe(429);
+    const before = await keyCount(ws.id);
+    await expectProblem(
+      await portalFetch("POST", "/keys", {
+        token,
+        env: frozen,
+        body: { type: "server", name: "thawed", limits: { day: 1000 } },
+      }),
+      400,
+      "bad_request",
+    );
+    expect(await keyCount(ws.id)).toBe(before);
   });
 });
