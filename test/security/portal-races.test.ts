@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin } from "../worker/helpers";
-import { DEFAULT_ENV, member, organisation, portal, portalKey } from "./portal-support";
+import { apiCall, DEFAULT_ENV, member, organisation, portal, portalKey } from "./portal-support";
 
 /**
  * A KEY_GATE binding that runs `meanwhile` once, just before the Worker asks a key's object to
@@ -63,6 +63,24 @@ describe("portal: a rotation racing the provider's disable", () => {
       if (item.revokedAt === null)
         expect(item.enabled, `${item.id} enabled after the provider's disable`).toBe(false);
     }
+  });
+});
+
+describe("portal: a rotation of a key in use", () => {
+  it("is not refused because the key answered requests since the portal read it", {
+    timeout: 60_000,
+  }, async () => {
+    const ws = await organisation();
+    const token = await member(ws.org, "owner");
+    const key = await portalKey(token, { type: "server", name: "busy", limits: { minute: 1000 } });
+    const traffic = Array.from({ length: 20 }, () => apiCall("/api/products", key.key as string));
+    const rotated = await portal("POST", `/keys/${key.id}/rotate`, { token, body: {} });
+    const statuses = await Promise.all(traffic.map(async (response) => (await response).status));
+    expect(
+      statuses.every((status) => status === 200 || status === 401),
+      statuses.join(),
+    ).toBe(true);
+    expect(rotated.status, rotated.text).toBe(201);
   });
 });
 
