@@ -18,7 +18,7 @@ export interface ChangeContext {
   requestId: string;
   /** Id of the audit entry to write. */
   auditId: string;
-  /** An update applies only if the key's `updatedAt` is still this; else `conflict`. */
+  /** An update or a rotation applies only if the key's `updatedAt` is still this; else `conflict`. */
   ifUnchangedSince?: number;
   /** The change raises no event of its own: its caller raises one for the whole operation (an owner revoke). */
   silent?: boolean;

@@ -196,6 +196,9 @@ export class KeyChanges {
       const refused = refusal(state, scope, {});
       if (refused) return refused;
       if (state.successor) return { ok: false, code: "conflict" };
+      // A portal rotation checked the key first: a change since (a provider's disable) wins.
+      if (context.ifUnchangedSince !== undefined && state.record.updatedAt !== context.ifUnchangedSince)
+        return { ok: false, code: "conflict" };
       const resume = this.cell.pause();
       try {
         const now = this.now();

@@ -3,8 +3,9 @@
  * the provider, and nothing else. The token is checked as a session JWT against `portal.jwt`
  * (the algorithm of its key only, `exp` required, `nbf`, `iss`, `aud`, 30 s of skew); a token
  * Portcullis issues itself (`iss: "portcullis"`), an API key, an admin key or the admin token is
- * `invalid_token`. Every failed token counts toward the client IP's abuse limit. The member is
- * then counted against its call and write budgets.
+ * `invalid_token`. Every failed token, and every token whose organisation has no workspace,
+ * counts toward the client IP's abuse limit. The member is then counted against its call and
+ * write budgets.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../edge/app-env";
@@ -64,8 +65,14 @@ export function portalAuth(compiled: CompiledPolicy): MiddlewareHandler<AppEnv> 
   return async function portalAuth(c, next) {
     const ip = clientIp(c.req.raw.headers);
     const { abuse } = isolateMemory();
-    /** A failed token: 401, or 429 once the client is over its abuse limit. */
-    const refuse = async (code: "invalid_token" | "token_expired", detail: string): Promise<never> => {
+    /**
+     * A failed token, or one whose organisation has no workspace (no member budget to count it):
+     * its refusal, or 429 once the client is over its abuse limit.
+     */
+    const refuse = async (
+      code: "invalid_token" | "token_expired" | "workspace_unknown",
+      detail: string,
+    ): Promise<never> => {
       const now = Date.now();
       if (ip) {
         const wait = abuse.retryAfter(ip, now);
@@ -101,7 +108,13 @@ export function portalAuth(compiled: CompiledPolicy): MiddlewareHandler<AppEnv> 
       return refuse("invalid_token", "The token's claims do not name a member of an organisation.");
 
     const requestId = c.get("requestId");
-    const workspace = await memberWorkspace(c.env.DB, policy, portal, claims, requestId);
+    const workspace = await memberWorkspace(c.env.DB, policy, portal, claims, requestId).catch(
+      (error: unknown) => {
+        if (error instanceof Refusal && error.code === "workspace_unknown")
+          return refuse(error.code, error.detail);
+        throw error;
+      },
+    );
     await countPortalCall(c.env, workspace.id, claims.subject, !READS.has(c.req.method));
     const issuedAt = typeof verified.payload.iat === "number" ? verified.payload.iat : null;
     const member = { workspace, subject: claims.subject, name: claims.name, roles: claims.roles, issuedAt };

@@ -36,7 +36,8 @@ export function sessionView(compiled: CompiledPolicy, member: PortalMember) {
       defaultPermissions: (keyType?.defaultPermissions ?? []).filter((p) => shown.grantable.includes(p)),
       limits: (shown.limits ?? []).map((window) => {
         const max = planLimits[window];
-        return { window, max: max !== undefined && max > 0 ? max : null };
+        // 0 is a plan that admits no request in the window, not one without a limit.
+        return { window, max: max ?? null };
       }),
       canCreate: mayCreate && planAllows && (!ownedByMember || OWNER_ID.test(member.subject)),
     };

@@ -256,6 +256,8 @@ export class KeyService {
     gracePeriodSeconds: number,
     /** The latest expiry the successor may have (the portal's `maxLifetimeDays`), epoch ms. */
     expiresBy?: number,
+    /** Applied only if the key's `updatedAt` is still this (else 409 `conflict`): a portal rotation. */
+    options: { ifUnchangedSince?: number } = {},
   ): Promise<{ record: KeyRecord; key: string }> {
     const old = await this.snapshot(context, id);
     if (old.record.revokedAt !== null) throw revokedConflict();
@@ -274,7 +276,10 @@ export class KeyService {
     await this.surrender(id, gate);
     const created = unwrap(
       await failClosed(
-        gate.rotate(scopeOf(context), successor, gracePeriodSeconds * 1000, changeContext(context)),
+        gate.rotate(scopeOf(context), successor, gracePeriodSeconds * 1000, {
+          ...changeContext(context),
+          ...options,
+        }),
       ),
       id,
     );

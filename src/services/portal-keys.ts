@@ -254,7 +254,10 @@ export class PortalKeyService {
     });
   }
 
-  /** The windows of `type.limits` only, each at most the plan's value (none when the plan sets none). */
+  /**
+   * The windows of `type.limits` only, each at most the value of the plan the key will be decided
+   * under (0 included; any when that plan sets none): a key's own value replaces its plan's.
+   */
   private limitsFor(name: string, type: PortalKeyType, limits: Limits | undefined): Limits | undefined {
     if (limits === undefined) return undefined;
     const settable = new Set<Window>(type.limits ?? []);
@@ -263,7 +266,8 @@ export class PortalKeyService {
       if (!settable.has(window))
         throw badRequest(`limits.${window}`, "members may not set this window on this key type");
       const max = maxima[window];
-      if (max !== undefined && max > 0 && value > max) {
+      // A plan's 0 admits no request in the window: a key's own positive value would replace it.
+      if (max !== undefined && value > max) {
         throw badRequest(`limits.${window}`, `at most the plan's ${max}`);
       }
     }
@@ -301,7 +305,12 @@ export class PortalKeyService {
     return this.keys.update(this.context, id, change);
   }
 
-  /** A successor inherits its predecessor's state: a key the provider disabled is not rotated either. */
+  /**
+   * A successor inherits its predecessor's state: a key the provider disabled is not rotated
+   * either. The rotation is applied only if the key was not changed since it was checked (409
+   * `conflict` otherwise), so a disable that lands in between cannot pass to a successor that
+   * the member could then enable.
+   */
   async rotate(id: string, gracePeriodSeconds: number): Promise<{ record: KeyRecord; key: string }> {
     const record = await this.changeable(id, "refuse");
     await this.notHeldDisabled(record, "rotate");
@@ -311,6 +320,7 @@ export class PortalKeyService {
       id,
       gracePeriodSeconds,
       days === undefined ? undefined : Date.now() + days * DAY_MS,
+      { ifUnchangedSince: record.updatedAt },
     );
   }
 
