@@ -85,7 +85,9 @@ export async function syncedRoles(
   const subject = context.actor.type === "portal" ? context.actor.id : "";
   if (!OWNER_ID.test(subject)) return [];
   const stored = await store.find(workspaceId, subject);
-  const asOf = issuedAt === null ? null : issuedAt * 1000;
+  // A token dated ahead of its arrival counts as issued on arrival: else its date would outrank
+  // every change the provider makes until then (an admin change is dated now + 30 s).
+  const asOf = issuedAt === null ? null : Math.min(issuedAt * 1000, Date.now());
   if (asOf === null || (stored?.rolesAsOf != null && asOf <= stored.rolesAsOf)) return stored?.roles ?? [];
   await owners.setRoles(context, subject, claimRoles, { asOf });
   return (await store.find(workspaceId, subject))?.roles ?? [];

@@ -342,6 +342,23 @@ describe("portal: escalation beyond the member's owner roles", () => {
   });
 });
 
+describe("portal: a token dated in the future", () => {
+  it("with syncOwnerRoles, cannot pin its roles against the provider's later demotion", async () => {
+    const ws = await organisation();
+    const sync = portalEnv({ syncOwnerRoles: true, roles: { editor: ["keys:own"], viewer: [] } });
+    // Issued (so it says) an hour from now: its date counts as no later than its arrival.
+    const ahead = Math.floor(Date.now() / 1000) + 3_600;
+    const future = await memberToken({ org_id: ws.org, org_role: "editor" }, { sub: "fia", iat: ahead });
+    expect((await portal("GET", "/session", { token: future, env: sync })).json.member.roles).toEqual([
+      "editor",
+    ]);
+    await setOwnerRoles(ws.id, "fia", ["viewer"]);
+    const after = await portal("GET", "/session", { token: future, env: sync });
+    expect(after.json.member.roles).toEqual(["viewer"]);
+    expect(after.json.permissions).toEqual([]);
+  });
+});
+
 describe("portal: an enable racing a provider's disable", () => {
   it("is applied by the key's object only if the key is unchanged since the portal checked it", async () => {
     const ws = await organisation();
