@@ -310,6 +310,15 @@ export class KeyService {
   }
 
   /**
+   * Revokes the predecessors of `record` still in their rotation grace (as `revoke` does after
+   * revoking the key): the portal's rotations call it so that only the key just rotated is in its
+   * grace, and a chain of rotations never grows (docs/portal.md#routes). The number revoked.
+   */
+  endPredecessorGraces(context: AdminContext, record: KeyRecord): Promise<number> {
+    return this.endGraces(context, record, {});
+  }
+
+  /**
    * Revokes the predecessors of a key just revoked or deleted that are still in their rotation
    * grace, each through its own object, newest first (docs/admin-api.md, Rotation): their
    * requests are refused with the key's, and their records say so. Run again on a repeated

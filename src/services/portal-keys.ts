@@ -315,13 +315,17 @@ export class PortalKeyService {
     const record = await this.changeable(id, "refuse");
     await this.notHeldDisabled(record, "rotate");
     const days = this.portal.maxLifetimeDays;
-    return this.keys.rotate(
+    const rotated = await this.keys.rotate(
       this.context,
       id,
       gracePeriodSeconds,
       days === undefined ? undefined : Date.now() + days * DAY_MS,
       { ifUnchangedSince: record.updatedAt },
     );
+    // Only the key just rotated stays in its grace: each key in grace passes its requests on to
+    // its successor, so an unbounded chain would multiply every request's object calls.
+    await this.keys.endPredecessorGraces(this.context, record);
+    return rotated;
   }
 
   async revoke(id: string): Promise<KeyRecord> {

@@ -342,6 +342,31 @@ describe("portal: escalation beyond the member's owner roles", () => {
   });
 });
 
+describe("portal: rotation chains", () => {
+  it("keep at most the rotated key in its grace: a rotation ends the grace of keys rotated before it", async () => {
+    // Each key in grace hands its requests on to its successor: an unbounded chain of portal
+    // rotations would multiply the object calls of every request of the oldest key.
+    const { org } = await organisation();
+    const token = await member(org, "owner");
+    const first = await portalKey(token, { type: "server", name: "chain" });
+    const second = await portal("POST", `/keys/${first.id}/rotate`, {
+      token,
+      body: { gracePeriodSeconds: 3_600 },
+    });
+    expect(second.status).toBe(201);
+    expect((await apiCall("/api/products", first.key)).status).toBe(200);
+    const third = await portal("POST", `/keys/${second.json.id}/rotate`, {
+      token,
+      body: { gracePeriodSeconds: 3_600 },
+    });
+    expect(third.status).toBe(201);
+    await expectProblem(await apiCall("/api/products", first.key), 401, "key_revoked");
+    expect((await apiCall("/api/products", second.json.key)).status).toBe(200);
+    expect((await apiCall("/api/products", third.json.key)).status).toBe(200);
+    expect((await admin("GET", `/keys/${first.id}`)).json.revokedAt).not.toBeNull();
+  });
+});
+
 describe("portal: a token dated in the future", () => {
   it("with syncOwnerRoles, cannot pin its roles against the provider's later demotion", async () => {
     const ws = await organisation();
