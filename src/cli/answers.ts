@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { components } from "../client/index.ts";
+import type { PortalSession as PortalSessionType } from "../client/portal.ts";
 
 type Schemas = components["schemas"];
 
@@ -219,4 +220,29 @@ export const ProblemAnswer = z.object({
   detail: z.string().optional(),
   requestId: z.string().optional(),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+/** `GET P/portal/v1/session`: what a member's token may do (`portcullis portal check`). */
+export const PortalSession: z.ZodType<PortalSessionType> = z.object({
+  workspace: z.object({ id: z.string(), name: z.string(), plan: nullableString }),
+  member: z.object({ subject: z.string(), name: nullableString, roles: strings }),
+  permissions: z.array(z.enum(["keys:read", "keys:manage", "keys:own", "usage:read"])),
+  keyTypes: z.array(
+    z.object({
+      type: z.string(),
+      label: z.string(),
+      ownedBy: z.enum(["workspace", "member"]),
+      grantable: z.array(z.object({ permission: z.string(), label: z.string() })),
+      defaultPermissions: strings,
+      limits: z.array(
+        z.object({ window: z.enum(["second", "minute", "hour", "day", "month"]), max: count.nullable() }),
+      ),
+      canCreate: z.boolean(),
+    }),
+  ),
+  limits: z.object({
+    maxKeysPerWorkspace: count,
+    maxKeysPerMember: count,
+    maxLifetimeDays: count.nullable(),
+  }),
 });

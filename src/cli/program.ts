@@ -10,6 +10,7 @@ import { registerAudit } from "./commands/audit.ts";
 import { registerEvents } from "./commands/events.ts";
 import { registerKeys } from "./commands/keys.ts";
 import { registerOwners } from "./commands/owners.ts";
+import { registerPortal } from "./commands/portal.ts";
 import { registerRoles } from "./commands/roles.ts";
 import { registerVerify } from "./commands/verify.ts";
 import { registerWorkspaces } from "./commands/workspaces.ts";
@@ -37,7 +38,7 @@ export function buildProgram(): Command {
   // Settings made here, before any subcommand exists, are inherited by every subcommand.
   const program = new Command("portcullis")
     .description(
-      "Administer a Portcullis deployment: workspaces, keys, owners, roles, audit log, events, verify.",
+      "Administer a Portcullis deployment: workspaces, keys, owners, roles, audit log, events, verify; check the portal.",
     )
     .version(version())
     .option("--url <url>", "the deployment's origin, e.g. https://api.example.com [env: PORTCULLIS_URL]")
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerEvents(program);
   registerVerify(program);
+  registerPortal(program);
   return program;
 }
 

@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import type { z } from "zod";
 import { BASE_PATH, createClient, DEFAULT_BASE_PATH, type PortcullisClient } from "../client/index.ts";
+import { createPortalClient, type PortalClient } from "../client/portal.ts";
 import { BadAnswerError, UnreachableError, UsageError } from "./errors.ts";
 import { jsonText, redactUrl, terminalSafe } from "./format.ts";
 
@@ -134,6 +135,33 @@ export function sessionOf(command: Command): Session {
 }
 
 /**
+ * The portal client for the deployment of the command line, as the member whose provider token
+ * is `memberToken` (not the admin credential): the same checks, and no redirect followed.
+ */
+export function portalSessionOf(
+  command: Command,
+  memberToken: string,
+): { portal: PortalClient; json: boolean } {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const baseUrl = originOf(options.url ?? process.env.PORTCULLIS_URL);
+  const basePath = basePathOf(options.basePath ?? process.env.PORTCULLIS_BASE_PATH);
+  if (!TOKEN.test(memberToken)) {
+    throw new UsageError(
+      "the member's token is malformed: a token is printable ASCII without spaces or commas. It is not shown here.",
+    );
+  }
+  return {
+    portal: createPortalClient({
+      baseUrl,
+      basePath,
+      getToken: () => memberToken,
+      fetch: (request) => send(baseUrl, request),
+    }),
+    json: options.json === true,
+  };
+}
+
+/**
  * The operation's answer once it has the shape `schema` says, as it came (so `--json` prints it
  * unchanged); any other answer is an error and nothing is printed as done.
  */
@@ -155,7 +183,7 @@ export function printLine(line: string): void {
 }
 
 /** Prints the answer: as JSON with `--json`, else as the command's text. */
-export function print<T>(session: Session, answer: T, asText: (answer: T) => string): void {
+export function print<T>(session: Pick<Session, "json">, answer: T, asText: (answer: T) => string): void {
   if (session.json) process.stdout.write(`${jsonText(answer)}\n`);
   else printLine(asText(answer));
 }

@@ -99,12 +99,16 @@ export interface Problem {
 export class PortalError extends Error {
   override readonly name = "PortalError";
 
-  constructor(
-    readonly problem: Problem,
-    /** Seconds to wait before retrying, from `Retry-After`; null when absent. */
-    readonly retryAfter: number | null = null,
-  ) {
+  readonly problem: Problem;
+  /** Seconds to wait before retrying, from `Retry-After`; null when absent. */
+  readonly retryAfter: number | null;
+
+  // Fields assigned here, not parameter properties: Node runs this file by stripping types
+  // (the CLI in a clone), which parameter properties would defeat.
+  constructor(problem: Problem, retryAfter: number | null = null) {
     super(`${problem.status} ${problem.code}: ${problem.detail}`);
+    this.problem = problem;
+    this.retryAfter = retryAfter;
   }
 
   get status(): number {
