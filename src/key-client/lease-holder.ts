@@ -214,7 +214,17 @@ export class LeaseHolder {
         if (held.reported) return;
         held.reported = true;
         if (this.held.get(keyId) === held) this.held.delete(keyId);
-        await gate.release(this.holder, report(held), policy).catch(() => undefined);
+        // While the report is on its way, this isolate's requests of the key wait for it as for
+        // an ask: one sent to the object first would be refused for budget that is coming back.
+        const { promise, resolve } = Promise.withResolvers<void>();
+        const reporting = this.asking.has(keyId) ? null : { answered: promise, answer: resolve };
+        if (reporting) this.asking.set(keyId, reporting);
+        try {
+          await gate.release(this.holder, report(held), policy).catch(() => undefined);
+        } finally {
+          if (reporting && this.asking.get(keyId) === reporting) this.asking.delete(keyId);
+          resolve();
+        }
       }),
     );
   }
