@@ -34,6 +34,8 @@ export default defineConfig(async () => {
             include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts", "test/security/**/*.test.ts"],
             exclude: ["test/security/**/*.e2e.test.ts"],
             setupFiles: ["test/worker/apply-migrations.ts"],
+            // Bursts of hundreds of requests take seconds on a loaded machine (CI shares its cores).
+            testTimeout: 30_000,
           },
         },
         {
