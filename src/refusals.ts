@@ -75,7 +75,15 @@ export class Refusal extends Error {
   readonly status: number;
 
   constructor(code: RefusalCode, detail: string = REFUSALS[code][2], options: RefusalOptions = {}) {
-    super(detail);
+    // A refusal is an answer, not a fault: no stack is captured for it. Capturing one walks every
+    // frame of the middleware chain and was the costliest step of a denial (docs/performance.md).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(detail);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = "Refusal";
     this.code = code;
     this.detail = detail;

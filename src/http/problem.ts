@@ -39,10 +39,13 @@ export function problemBody(
 export function renderProblem(refusal: Refusal, requestId: string): Response {
   const { status } = refusal;
   const body = problemBody(refusal.code, status, refusal.detail, requestId, refusal.options.errors);
-  const headers = new Headers(refusal.options.headers);
-  headers.set("Content-Type", "application/problem+json");
-  headers.set("X-Portcullis-Code", refusal.code);
-  headers.set("X-Request-Id", requestId);
-  if (status === 401) headers.set("WWW-Authenticate", wwwAuthenticate(refusal.code));
+  // One record handed to the runtime at once: each `Headers.set` is a call into the runtime.
+  const headers: Record<string, string> = {
+    ...refusal.options.headers,
+    "Content-Type": "application/problem+json",
+    "X-Portcullis-Code": refusal.code,
+    "X-Request-Id": requestId,
+  };
+  if (status === 401) headers["WWW-Authenticate"] = wwwAuthenticate(refusal.code);
   return new Response(JSON.stringify(body), { status, headers });
 }
