@@ -12,19 +12,32 @@
  *   PROFILE_SECONDS      seconds under load while profiling (default 10)
  *   PROFILE_CONNECTIONS  autocannon connections (default 32)
  *   PROFILE_TOP          frames printed (default 15)
+ *   PROFILE_SCENARIO     warm (b, default), malformed (e) or unknown (f): the abuse paths; or
+ *                        cold (h): the first request of each of PROFILE_COLD_KEYS keys (default
+ *                        600) after a restart, one each (the objects run in the profiled isolate)
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { measure } from "./load.ts";
+import { measure, type Target } from "./load.ts";
 import { startBenchOrigin } from "./origin.ts";
-import { adminCall, createKeys, HIGH_LIMIT, startPortcullis } from "./stack.ts";
+import { adminCall, createKeys, HIGH_LIMIT, MALFORMED_KEY, startPortcullis, UNKNOWN_KEY } from "./stack.ts";
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.PROFILE_CONNECTIONS ?? 32);
 const TOP = Number(process.env.PROFILE_TOP ?? 15);
+const SCENARIOS = {
+  warm: "(b) warm proxy",
+  malformed: "(e) malformed key",
+  unknown: "(f) unknown key",
+  cold: "(h) first request of a key never seen",
+};
+const COLD_KEYS = Number(process.env.PROFILE_COLD_KEYS ?? 600);
+const SCENARIO = (process.env.PROFILE_SCENARIO ?? "warm") as keyof typeof SCENARIOS;
+if (!Object.hasOwn(SCENARIOS, SCENARIO))
+  throw new Error(`PROFILE_SCENARIO is one of ${Object.keys(SCENARIOS).join(", ")}`);
 /** Sampling interval of the profiler, µs. */
 const SAMPLING_US = 100;
 
@@ -88,21 +101,31 @@ async function connect(inspectorPort: number) {
   };
 }
 
-/** The source maps of wrangler's bundles, by the bundle's path. */
+/**
+ * The source maps of wrangler's bundles, by the bundle's path, newest first: other `wrangler dev`
+ * runs (a test suite) leave bundles of older source in the same folder, and a frame's URL names
+ * only the bundle's file, so the newest bundle of that name is the one being profiled.
+ */
 function bundleMaps(): Map<string, SourceMap> {
-  const maps = new Map<string, SourceMap>();
+  const found: { path: string; modified: number }[] = [];
   const root = join(process.cwd(), ".wrangler", "tmp");
-  if (!existsSync(root)) return maps;
+  if (!existsSync(root)) return new Map();
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith(".js.map"))
-        maps.set(path.slice(0, -".map".length), new SourceMap(JSON.parse(readFileSync(path, "utf8"))));
+      const stat = statSync(path);
+      if (stat.isDirectory()) walk(path);
+      else if (name.endsWith(".js.map")) found.push({ path, modified: stat.mtimeMs });
     }
   };
   walk(root);
-  return maps;
+  found.sort((a, b) => b.modified - a.modified);
+  return new Map(
+    found.map(({ path }) => [
+      path.slice(0, -".map".length),
+      new SourceMap(JSON.parse(readFileSync(path, "utf8"))),
+    ]),
+  );
 }
 
 function locate(frame: CallFrame, maps: Map<string, SourceMap>): string {
@@ -181,17 +204,31 @@ function table(frames: Frame[], busy: number, label: string): void {
 async function main(): Promise<void> {
   const origin = await startBenchOrigin();
   const persist = mkdtempSync(join(tmpdir(), "portcullis-profile-"));
-  const server = await startPortcullis(origin.url, persist);
+  let server = await startPortcullis(origin.url, persist);
   try {
     const workspace = await adminCall(server.url, "/workspaces", { name: "profile" });
     const [warm] = await createKeys(server.url, workspace.id, 1, { limits: { minute: HIGH_LIMIT } });
-    const target = { url: `${server.url}/api/items`, headers: { Authorization: `Bearer ${warm}` } };
-    await measure(target, CONNECTIONS, { seconds: 3 });
+    const warmup = { url: `${server.url}/api/items`, headers: { Authorization: `Bearer ${MALFORMED_KEY}` } };
+    let target: Target;
+    let run: { seconds: number } | { requests: number } = { seconds: SECONDS };
+    if (SCENARIO === "cold") {
+      const cold = await createKeys(server.url, workspace.id, COLD_KEYS, { limits: { minute: HIGH_LIMIT } });
+      // A restart unloads every object and empties every isolate's memory, as bench/stack.ts does.
+      await server.stop();
+      server = await startPortcullis(origin.url, persist);
+      warmup.url = `${server.url}/api/items`;
+      target = { url: warmup.url, perRequest: () => ({ Authorization: `Bearer ${cold.pop()}` }) };
+      run = { requests: COLD_KEYS };
+    } else {
+      const key = { warm, malformed: MALFORMED_KEY, unknown: UNKNOWN_KEY }[SCENARIO];
+      target = { url: `${server.url}/api/items`, headers: { Authorization: `Bearer ${key}` } };
+    }
+    await measure(SCENARIO === "warm" ? target : warmup, CONNECTIONS, { seconds: 3 });
     const inspector = await connect(server.inspectorPort);
     await inspector.send("Profiler.enable");
     await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLING_US });
     await inspector.send("Profiler.start");
-    const sample = await measure(target, CONNECTIONS, { seconds: SECONDS });
+    const sample = await measure(target, CONNECTIONS, run);
     const { profile } = await inspector.send<{ profile: Profile }>("Profiler.stop");
     inspector.close();
     const maps = bundleMaps();
@@ -199,7 +236,7 @@ async function main(): Promise<void> {
     const self = times(profile, where, "self");
     const busy = self.reduce((sum, frame) => sum + frame.us, 0);
     console.log(
-      `(b) warm proxy, ${CONNECTIONS} connections, ${SECONDS} s: ${sample.requests} requests, ${sample.requestsPerSecond.toFixed(0)} req/s, workerd ${sample.cpu.workerdUs.toFixed(0)} µs/req, wrangler ${sample.cpu.wranglerUs.toFixed(0)} µs/req; the Worker's thread busy ${(busy / 1000).toFixed(0)} ms of the profile`,
+      `${SCENARIOS[SCENARIO]}, ${CONNECTIONS} connections, ${"seconds" in run ? `${run.seconds} s` : `${run.requests} requests`}: ${sample.requests} requests, ${sample.requestsPerSecond.toFixed(0)} req/s, workerd ${sample.cpu.workerdUs.toFixed(0)} µs/req, wrangler ${sample.cpu.wranglerUs.toFixed(0)} µs/req; the Worker's thread busy ${(busy / 1000).toFixed(0)} ms of the profile`,
     );
     console.log(`\nTop ${TOP} frames by self time:\n`);
     table(self.slice(0, TOP), busy, "self");

@@ -16,6 +16,10 @@ export const ADMIN_TOKEN = "bench-admin-token";
 const SIGNING_SECRET = "bench-origin-signing-secret";
 /** Requests per minute per key on both stacks' throughput keys: never reached. */
 export const HIGH_LIMIT = 1_000_000;
+/** A key of the right shape and checksum that no record has (the abuse path of unknown keys). */
+export const UNKNOWN_KEY = `bk_${"U".repeat(32)}_${crc32("U".repeat(32)).toString(16).padStart(8, "0")}`;
+/** A bearer that is not a key of any shape. */
+export const MALFORMED_KEY = "bk_not-a-well-formed-key";
 
 /** A Portcullis variant beside the main one, with its own storage and warm key. */
 export interface Variant {
@@ -196,8 +200,6 @@ export async function startStack(coldKeys: number): Promise<Stack> {
   portcullis = await startPortcullis(origin.url, persist);
   const peerKey = "peer_bench_key_0123456789";
   const peer = await startPeer(origin.url, HIGH_LIMIT, [peerKey]);
-  const unknownBody = "U".repeat(32);
-  const crc = crc32(unknownBody).toString(16).padStart(8, "0");
   const servers = [
     peer,
     portcullis,
@@ -222,8 +224,8 @@ export async function startStack(coldKeys: number): Promise<Stack> {
       warm: warm as string,
       owned: owned as string,
       limited: limited as string,
-      unknown: `bk_${unknownBody}_${crc}`,
-      malformed: "bk_not-a-well-formed-key",
+      unknown: UNKNOWN_KEY,
+      malformed: MALFORMED_KEY,
       peer: peerKey,
       cold,
     },
