@@ -1,6 +1,6 @@
 /**
- * The policy's choices (`GET /policy`): key types, plans, roles and permissions, so that forms
- * offer them instead of free text. Read once per credential; a failed read answers null and is
+ * The policy's choices (`GET /policy`): key types, plans, roles, permissions and event types, so
+ * that forms offer them instead of free text. Read once per credential; a failed read answers null and is
  * tried again on the next screen, and the forms fall back to text fields meanwhile.
  */
 import { api, session } from "./api.js";
@@ -12,6 +12,7 @@ import { api, session } from "./api.js";
  *   adminPermissions: string[],
  *   plans: {name: string}[],
  *   permissions: string[],
+ *   eventTypes: string[],
  * }} PolicyChoices
  */
 

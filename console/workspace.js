@@ -12,21 +12,6 @@ import { ownerHref, ownerLink } from "./owner.js";
 import { permissionsFor, planOptions, policyChoices } from "./policy.js";
 import { secretPanel } from "./secret.js";
 
-/** The events Portcullis raises (docs/events.md), for the events filter. */
-const EVENT_TYPES = [
-  "key.created",
-  "key.updated",
-  "key.revoked",
-  "key.deleted",
-  "key.rotated",
-  "key.leaked",
-  "owner.revoked",
-  "credits.low",
-  "credits.exhausted",
-  "quota.exceeded",
-  "ratelimit.exceeded",
-];
-
 /** @param {string} id */
 const keyLink = (id) => `#/keys/${encodeURIComponent(id)}`;
 
@@ -104,7 +89,7 @@ export async function workspaceView(main, workspaceId) {
     ),
     ownersSection(workspaceId),
     rolesSection(workspaceId, policy, audit.reload),
-    eventsSection(workspaceId),
+    eventsSection(workspaceId, policy),
     audit.element,
   );
 }
@@ -474,19 +459,26 @@ function ownersSection(workspaceId) {
 }
 
 /**
- * Events of the last 30 days, newest first, with their delivery to each webhook.
+ * Events of the last 30 days, newest first, with their delivery to each webhook. The type filter
+ * offers the event types of `GET /policy` when it could be read, else a text field.
  * @param {string} workspaceId
+ * @param {import("./policy.js").PolicyChoices | null} policy
  */
-function eventsSection(workspaceId) {
+function eventsSection(workspaceId, policy) {
   const filter = /** @type {HTMLFormElement} */ (
     h(
       "form",
       { class: "fields filters", "aria-label": "Filter events" },
-      field("Event type", {
-        id: "event-type",
-        name: "type",
-        options: [["", "Any"], ...EVENT_TYPES.map((type) => /** @type {[string, string]} */ ([type, type]))],
-      }),
+      policy
+        ? field("Event type", {
+            id: "event-type",
+            name: "type",
+            options: [
+              ["", "Any"],
+              ...policy.eventTypes.map((type) => /** @type {[string, string]} */ ([type, type])),
+            ],
+          })
+        : field("Event type", { id: "event-type", name: "type" }),
       h("button", { type: "submit", class: "secondary" }, "Show events"),
     )
   );

@@ -2,6 +2,7 @@
  * Example bodies of the admin API for the OpenAPI document: one consistent story, a workspace
  * `acme` and its key `backend`.
  */
+import { EVENT_TYPES } from "../keys/event-types";
 
 const WORKSPACE_ID = "ws_8fJ2kq0aLm3nB5cD7eF9";
 const KEY_ID = "key_3ZQ0bV1tV2y4fRkq9mXa";
@@ -185,5 +186,6 @@ export const EXAMPLES = {
     defaultPlan: null,
     roles: [{ name: "viewer", permissions: ["products:read"] }],
     permissions: ["products:read", "products:write", "reports:read"],
+    eventTypes: [...EVENT_TYPES],
   },
 };

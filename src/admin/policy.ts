@@ -1,11 +1,13 @@
 /**
  * Admin route `GET /policy` (docs/admin-api.md#the-policy): the policy's key types, plans, roles
- * and every permission it names, read-only, so that admin tools (the console) offer these values
- * instead of free text. Nothing else of the policy: no routes, origin, JWT or webhook settings.
+ * and every permission it names, and the event types its webhooks may filter on, read-only, so
+ * that admin tools (the console) offer these values instead of free text. Nothing else of the
+ * policy: no routes, origin, JWT or webhook settings.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../edge/app-env";
 import { ADMIN_PERMISSIONS } from "../keys/admin-permissions";
+import { EVENT_TYPES } from "../keys/event-types";
 import type { CompiledPolicy } from "../policy/compiled";
 import type { Policy } from "../policy/schema";
 import { adminAuth } from "./auth";
@@ -54,6 +56,7 @@ export function policySummary(policy: Policy) {
     defaultPlan: policy.defaultPlan ?? null,
     roles: Object.entries(policy.roles).map(([name, role]) => ({ name, permissions: role.permissions })),
     permissions: namedPermissions(policy),
+    eventTypes: [...EVENT_TYPES],
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../edge/app-env";
+import { escapeAttribute } from "../http/assets";
 import { Refusal } from "../refusals";
 
 /** The files of `swagger-ui-dist` the page loads, and their content types. */
@@ -42,9 +43,6 @@ const SECURITY_HEADERS = {
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
 };
-
-const escapeAttribute = (text: string) =>
-  text.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
 
 function page(documentUrl: string, assets: string): string {
   return `<!doctype html>

@@ -523,15 +523,19 @@ export const AuditListSchema = z
   .object({ items: z.array(AuditEntrySchema), cursor: z.string().nullable() })
   .openapi("AuditList");
 
+const EventTypeSchema = z
+  .enum(EVENT_TYPES)
+  .openapi("EventType", { description: "An event type (what a webhook's `events` take)" });
+
 export const EventQuery = PageQuery.extend({
   workspaceId: z.string().optional(),
-  type: z.enum(EVENT_TYPES).optional(),
+  type: EventTypeSchema.optional(),
 });
 
 export const EventSchema = z
   .object({
     id: z.string().openapi({ description: "`evt_` + 20 base62: the `webhook-id` of every delivery." }),
-    type: z.enum(EVENT_TYPES),
+    type: EventTypeSchema,
     at: z.string(),
     data: z.record(z.string(), z.unknown()).openapi({
       description:
@@ -592,6 +596,10 @@ export const PolicySummarySchema = z
       .openapi({ description: "The policy's roles; a workspace's own roles are `GET /roles`" }),
     permissions: z.array(z.string()).openapi({
       description: "Every permission the policy names (routes, key types, plans, roles), sorted",
+    }),
+    eventTypes: z.array(EventTypeSchema).openapi({
+      description:
+        "Every event type Portcullis raises: what a webhook's `events` and `GET /events?type=` take",
     }),
   })
   .openapi("PolicySummary");

@@ -6,7 +6,7 @@
  * beyond these are allowed and ignored: the check is on what the CLI reads.
  */
 import { z } from "zod";
-import type { components } from "../client/index.ts";
+import { type components, EVENT_TYPES } from "../client/index.ts";
 import type { PortalSession as PortalSessionType } from "../client/portal.ts";
 
 type Schemas = components["schemas"];
@@ -130,20 +130,6 @@ export const OwnerList: z.ZodType<Schemas["OwnerList"]> = z.object({
 });
 
 export const OwnerRevoked: z.ZodType<Schemas["OwnerRevoked"]> = z.object({ revoked: count });
-
-export const EVENT_TYPES = [
-  "key.created",
-  "key.updated",
-  "key.revoked",
-  "key.deleted",
-  "key.rotated",
-  "key.leaked",
-  "owner.revoked",
-  "credits.low",
-  "credits.exhausted",
-  "quota.exceeded",
-  "ratelimit.exceeded",
-] as const satisfies readonly Schemas["Event"]["type"][];
 
 const Event: z.ZodType<Schemas["Event"]> = z.object({
   id: z.string(),

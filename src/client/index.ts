@@ -15,6 +15,28 @@ export type Problem = components["schemas"]["Problem"];
 export type ErrorCode = components["schemas"]["ErrorCode"];
 export type VerifyRequest = components["schemas"]["VerifyRequest"];
 export type VerifyResponse = components["schemas"]["VerifyResponse"];
+export type EventType = components["schemas"]["EventType"];
+
+/**
+ * Every event type the document's `EventType` names, one key each: `tsc` refuses this record if it
+ * misses a type of the document or names one the document does not have.
+ */
+const EVENT_TYPE_KEYS: Record<EventType, true> = {
+  "key.created": true,
+  "key.updated": true,
+  "key.revoked": true,
+  "key.deleted": true,
+  "key.rotated": true,
+  "key.leaked": true,
+  "owner.revoked": true,
+  "credits.low": true,
+  "credits.exhausted": true,
+  "quota.exceeded": true,
+  "ratelimit.exceeded": true,
+};
+
+/** The types of the events Portcullis raises (docs/events.md), as `GET /events` filters on them. */
+export const EVENT_TYPES = Object.keys(EVENT_TYPE_KEYS) as readonly EventType[];
 
 /** The policy's `basePath` when it sets none: the prefix the paths of the document carry. */
 export const DEFAULT_BASE_PATH = "/_portcullis";

@@ -929,19 +929,7 @@ export interface components {
     Event: {
       /** @description `evt_` + 20 base62: the `webhook-id` of every delivery. */
       id: string;
-      /** @enum {string} */
-      type:
-        | "key.created"
-        | "key.updated"
-        | "key.revoked"
-        | "key.deleted"
-        | "key.rotated"
-        | "key.leaked"
-        | "owner.revoked"
-        | "credits.low"
-        | "credits.exhausted"
-        | "quota.exceeded"
-        | "ratelimit.exceeded";
+      type: components["schemas"]["EventType"];
       at: string;
       /** @description A key's event names the key (`keyId`, `workspaceId`, `ownerId`, `type`, `start`) beside its own fields; `owner.revoked` names no key: `ownerId`, `workspaceId`, `revoked`. Never a secret. */
       data: {
@@ -955,6 +943,22 @@ export interface components {
         attempts: number;
       }[];
     };
+    /**
+     * @description An event type (what a webhook's `events` take)
+     * @enum {string}
+     */
+    EventType:
+      | "key.created"
+      | "key.updated"
+      | "key.revoked"
+      | "key.deleted"
+      | "key.rotated"
+      | "key.leaked"
+      | "owner.revoked"
+      | "credits.low"
+      | "credits.exhausted"
+      | "quota.exceeded"
+      | "ratelimit.exceeded";
     PolicySummary: {
       keyTypes: {
         name: string;
@@ -986,6 +990,8 @@ export interface components {
       }[];
       /** @description Every permission the policy names (routes, key types, plans, roles), sorted */
       permissions: string[];
+      /** @description Every event type Portcullis raises: what a webhook's `events` and `GET /events?type=` take */
+      eventTypes: components["schemas"]["EventType"][];
     };
     VerifyResponse: {
       valid: boolean;
@@ -4206,18 +4212,8 @@ export interface operations {
         cursor?: string;
         limit?: number;
         workspaceId?: string;
-        type?:
-          | "key.created"
-          | "key.updated"
-          | "key.revoked"
-          | "key.deleted"
-          | "key.rotated"
-          | "key.leaked"
-          | "owner.revoked"
-          | "credits.low"
-          | "credits.exhausted"
-          | "quota.exceeded"
-          | "ratelimit.exceeded";
+        /** @description An event type (what a webhook's `events` take) */
+        type?: components["schemas"]["EventType"];
       };
       header?: never;
       path?: never;
@@ -4397,6 +4393,19 @@ export interface operations {
            *         "products:read",
            *         "products:write",
            *         "reports:read"
+           *       ],
+           *       "eventTypes": [
+           *         "key.created",
+           *         "key.updated",
+           *         "key.revoked",
+           *         "key.deleted",
+           *         "key.rotated",
+           *         "key.leaked",
+           *         "owner.revoked",
+           *         "credits.low",
+           *         "credits.exhausted",
+           *         "quota.exceeded",
+           *         "ratelimit.exceeded"
            *       ]
            *     }
            */

@@ -1,7 +1,10 @@
 /**
- * The names of the events Portcullis raises (docs/events.md). A module without imports: the
- * policy's schema (which webhooks may filter on) and the events themselves both need the list.
+ * The names of the events Portcullis raises (docs/events.md): the policy's schema (which webhooks
+ * may filter on) and the events themselves both need the list. It imports only a type of the
+ * client, which exports the same list for the CLI and other tools.
  */
+import type { EVENT_TYPES as CLIENT_EVENT_TYPES } from "../client/index.ts";
+
 export const EVENT_TYPES = [
   "key.created",
   "key.updated",
@@ -17,3 +20,10 @@ export const EVENT_TYPES = [
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** `true` when A and B are the same union, `never` when either has a member the other lacks. */
+type Same<A, B> = [A, B] extends [B, A] ? true : never;
+
+// The client's list names exactly these types: `tsc` refuses this line when either list has one
+// the other lacks (the client's is checked against the OpenAPI document's `EventType`).
+true satisfies Same<EventType, (typeof CLIENT_EVENT_TYPES)[number]>;

@@ -20,7 +20,7 @@ const RANKS: Record<string, number> = {
   /** The portal API `P/portal/v1` (docs/portal.md): routes built on the admin's OpenAPI helpers and schemas. */
   portal: 7.2,
   admin: 7,
-  /** Problem rendering, the error handler, the request log, the Hono environment of every route. */
+  /** Problem rendering, the error handler, the request log, the Hono environment of every route, the browser files' serving. */
   http: 6.5,
   edge: 6,
   services: 4,

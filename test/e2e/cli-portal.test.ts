@@ -3,15 +3,11 @@
  * portal as a member's token meets it, printed for the operator checking the policy's `portal`
  * settings; a refusal is a problem with exit code 1; the token is never printed.
  */
-import { spawn } from "node:child_process";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../../examples/portal/server.mjs";
+import { runCli } from "./cli-run";
 import { type DevServer, startWranglerDev } from "./wrangler-dev";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = join(ROOT, "src/cli/main.ts");
 const ROOT_TOKEN = "cli-portal-root-token";
 const SECRET = "cli-portal-provider-secret-0123456789";
 const ISSUER = "https://login.provider.test";
@@ -40,25 +36,9 @@ function token(claims: Record<string, unknown>): string {
   return signToken({ iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 300, ...claims }, SECRET);
 }
 
+/** `portcullis ARGS` against this deployment. The member's token is the credential: no admin token. */
 function cli(args: string[], input = "") {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      // The member's token is the credential: no admin token in the environment.
-      env: { ...process.env, PORTCULLIS_URL: dev.url, PORTCULLIS_TOKEN: "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runCli(args, { PORTCULLIS_URL: dev.url, PORTCULLIS_TOKEN: "" }, input);
 }
 
 beforeAll(async () => {

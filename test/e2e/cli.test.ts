@@ -6,53 +6,37 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { BIN, ROOT, run, runCli } from "./cli-run";
 import { E2E_ROOT_TOKEN } from "./fixtures";
 import { type DevServer, freePort, startWranglerDev } from "./wrangler-dev";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = join(ROOT, "src/cli/main.ts");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** The end-to-end deployment's URL and root token, which `env` replaces when given. */
+function e2eEnv(env: Record<string, string> = {}): Record<string, string> {
+  return { PORTCULLIS_URL: inject("portcullisUrl"), PORTCULLIS_TOKEN: E2E_ROOT_TOKEN, ...env };
 }
 
-/** Runs a command to its end; `env` replaces the deployment's URL and token when given. */
-function run(
-  command: string,
-  args: string[],
-  options: { env?: Record<string, string>; input?: string } = {},
-) {
-  const env = {
-    ...process.env,
-    PORTCULLIS_URL: inject("portcullisUrl"),
-    PORTCULLIS_TOKEN: E2E_ROOT_TOKEN,
-    ...options.env,
-  };
-  return new Promise<Run>((done, fail) => {
-    const child = spawn(command, args, { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
-}
-
-/** `portcullis ARGS`, the bin run by this Node (the project's Node 24) as npx runs it. */
+/** `portcullis ARGS` against the end-to-end deployment, or `env`'s. */
 function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}) {
-  return run(process.execPath, [BIN, ...args], options);
+  return runCli(args, e2eEnv(options.env), options.input);
+}
+
+/** `portcullis owners COMMAND <owner> --workspace <workspaceId>`, with `more` arguments. */
+function ownerArgs(workspaceId: string, owner: string) {
+  return (command: string[], ...more: string[]) => [
+    "owners",
+    ...command,
+    owner,
+    "--workspace",
+    workspaceId,
+    ...more,
+  ];
+}
+
+/** `portcullis keys create|import` of a `server` key in the workspace, with `more` arguments. */
+function serverKey(command: "create" | "import", workspaceId: string, ...more: string[]): string[] {
+  return ["keys", command, "--workspace", workspaceId, "--type", "server", ...more];
 }
 
 /** `portcullis ARGS --json`, which must exit 0 and print JSON. */
@@ -78,7 +62,7 @@ async function closedPort(): Promise<number> {
 
 describe("portcullis CLI", () => {
   it("runs as `npx portcullis` in the clone (npm exec resolves the project's own bin)", async () => {
-    const result = await run("npx", ["--no-install", "portcullis", "--help"]);
+    const result = await run("npx", ["--no-install", "portcullis", "--help"], e2eEnv());
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("Usage: portcullis");
     expect(result.stdout).toMatch(/Exit codes: 0 ok, 1 .*, 2 usage error, 3 server unreachable/);
@@ -86,18 +70,7 @@ describe("portcullis CLI", () => {
 
   it("creates a key and prints it once, lists it by filter, verifies it, revokes it and sees key_revoked", async () => {
     const workspaceId = await newWorkspace("cli");
-    const created = await cli([
-      "keys",
-      "create",
-      "--workspace",
-      workspaceId,
-      "--type",
-      "server",
-      "--name",
-      "cli-backend",
-      "--owner",
-      "u-cli",
-    ]);
+    const created = await cli(serverKey("create", workspaceId, "--name", "cli-backend", "--owner", "u-cli"));
     expect(created.code, created.stderr).toBe(0);
     const key = created.stdout.match(/^ {4}(sk_e2e_\S+)$/m)?.[1] ?? "";
     expect(key).not.toBe("");
@@ -175,7 +148,7 @@ describe("portcullis CLI", () => {
 
   it("prints the server's answer as JSON with --json", async () => {
     const workspaceId = await newWorkspace("cli-json");
-    const created = await json(["keys", "create", "--workspace", workspaceId, "--type", "server"]);
+    const created = await json(serverKey("create", workspaceId));
     expect(created).toMatchObject({ workspaceId, type: "server", key: expect.stringMatching(/^sk_e2e_/) });
     expect(await json(["keys", "get", created.id])).toMatchObject({
       id: created.id,
@@ -196,7 +169,7 @@ describe("portcullis CLI", () => {
 
   it("draws a key's usage as a chart, with totals", async () => {
     const workspaceId = await newWorkspace("cli-usage");
-    const { id, key } = await json(["keys", "create", "--workspace", workspaceId, "--type", "server"]);
+    const { id, key } = await json(serverKey("create", workspaceId));
     for (const permission of ["products:read", "products:read", "nothing:granted"]) {
       expect((await cli(["verify", key, "--permission", permission])).code).toBe(0);
     }
@@ -213,18 +186,7 @@ describe("portcullis CLI", () => {
 
   it("changes credits, and clears a refill with --refill none", async () => {
     const workspaceId = await newWorkspace("cli-credits");
-    const created = await json([
-      "keys",
-      "create",
-      "--workspace",
-      workspaceId,
-      "--type",
-      "server",
-      "--credits",
-      "10",
-      "--refill",
-      "month:10",
-    ]);
+    const created = await json(serverKey("create", workspaceId, "--credits", "10", "--refill", "month:10"));
     expect(created.credits).toEqual({ remaining: 10, refill: { interval: "month", amount: 10 } });
     expect((await json(["keys", "credits", created.id, "--decrement", "3"])).credits.remaining).toBe(7);
     const cleared = await json(["keys", "credits", created.id, "--set", "5", "--refill", "none"]);
@@ -255,7 +217,7 @@ describe("portcullis CLI", () => {
     await newWorkspace("cli-follow-before");
     const child = spawn(process.execPath, [BIN, "audit", "--follow", "--interval", "0.2", "--limit", "1"], {
       cwd: ROOT,
-      env: { ...process.env, PORTCULLIS_URL: inject("portcullisUrl"), PORTCULLIS_TOKEN: E2E_ROOT_TOKEN },
+      env: { ...process.env, ...e2eEnv() },
     });
     let output = "";
     const printed = (text: string) =>
@@ -281,7 +243,7 @@ describe("portcullis CLI", () => {
 
   it("prints a rotated key as revoked once its successor is revoked, in get and list", async () => {
     const workspaceId = await newWorkspace("cli-rotation");
-    const old = await json(["keys", "create", "--workspace", workspaceId, "--type", "server"]);
+    const old = await json(serverKey("create", workspaceId));
     const next = await json(["keys", "rotate", old.id, "--grace", "3600"]);
     expect((await cli(["keys", "get", old.id])).stdout).toMatch(/^status\s+active$/m);
     const revoked = await cli(["keys", "revoke", next.id]);
@@ -298,29 +260,18 @@ describe("portcullis CLI", () => {
   it("keeps owners: put limits and credits, get with live counters, list, revoke every key", async () => {
     const workspaceId = await newWorkspace("cli-owners");
     const owner = "auth0|cli-owner";
+    const owned = ownerArgs(workspaceId, owner);
     const keys = [];
     for (let i = 0; i < 2; i += 1) {
-      keys.push(
-        await json(["keys", "create", "--workspace", workspaceId, "--type", "server", "--owner", owner]),
-      );
+      keys.push(await json(serverKey("create", workspaceId, "--owner", owner)));
     }
-    const put = await cli([
-      "owners",
-      "put",
-      owner,
-      "--workspace",
-      workspaceId,
-      "--limits",
-      "minute=5",
-      "--credits",
-      "100",
-      "--refill",
-      "month:100",
-    ]);
+    const put = await cli(
+      owned(["put"], "--limits", "minute=5", "--credits", "100", "--refill", "month:100"),
+    );
     expect(put.code, put.stderr).toBe(0);
     expect(put.stdout).toMatch(/^owner\s+auth0\|cli-owner$/m);
     expect(put.stdout).toMatch(/^counter minute: 5 of 5 left/m);
-    const got = await json(["owners", "get", owner, "--workspace", workspaceId]);
+    const got = await json(owned(["get"]));
     expect(got).toMatchObject({
       ownerId: owner,
       workspaceId,
@@ -333,7 +284,7 @@ describe("portcullis CLI", () => {
     const listed = await cli(["owners", "list", "--workspace", workspaceId]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^auth0\|cli-owner\s+.*minute.*5.*\s2$/m);
-    const revoked = await cli(["owners", "revoke", owner, "--workspace", workspaceId]);
+    const revoked = await cli(owned(["revoke"]));
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout.trim()).toBe(`revoked 2 keys of owner ${owner}`);
     const refused = await cli(["verify", "-"], { input: `${keys[0].key}\n` });
@@ -343,39 +294,22 @@ describe("portcullis CLI", () => {
   it("sets an owner's roles: set, get, refuse an unknown role, clear", async () => {
     const workspaceId = await newWorkspace("cli-owner-roles");
     const owner = "auth0|cli-member";
+    const owned = ownerArgs(workspaceId, owner);
     const role = await cli(["roles", "put", "member", "--workspace", workspaceId, "--permission", "a:read"]);
     expect(role.code, role.stderr).toBe(0);
-    const setRoles = await cli([
-      "owners",
-      "roles",
-      "set",
-      owner,
-      "--workspace",
-      workspaceId,
-      "--role",
-      "member",
-    ]);
+    const setRoles = await cli(owned(["roles", "set"], "--role", "member"));
     expect(setRoles.code, setRoles.stderr).toBe(0);
     expect(setRoles.stdout).toMatch(/^roles\s+member$/m);
-    expect(await json(["owners", "roles", "get", owner, "--workspace", workspaceId])).toMatchObject({
+    expect(await json(owned(["roles", "get"]))).toMatchObject({
       ownerId: owner,
       roles: ["member"],
     });
-    const unknown = await cli([
-      "owners",
-      "roles",
-      "set",
-      owner,
-      "--workspace",
-      workspaceId,
-      "--role",
-      "ghost",
-    ]);
+    const unknown = await cli(owned(["roles", "set"], "--role", "ghost"));
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain("bad_request");
     // Neither roles nor --none: a usage error, nothing sent.
-    expect((await cli(["owners", "roles", "set", owner, "--workspace", workspaceId])).code).toBe(2);
-    const cleared = await cli(["owners", "roles", "set", owner, "--workspace", workspaceId, "--none"]);
+    expect((await cli(owned(["roles", "set"]))).code).toBe(2);
+    const cleared = await cli(owned(["roles", "set"], "--none"));
     expect(cleared.code, cleared.stderr).toBe(0);
     expect(cleared.stdout).toMatch(/^roles\s+-$/m);
   }, 180_000);
@@ -389,12 +323,9 @@ describe("portcullis CLI", () => {
   it("imports a key by its value from standard input, and by its hash", async () => {
     const workspaceId = await newWorkspace("cli-import");
     const byValue = keyMadeElsewhere();
-    const imported = await cli(
-      ["keys", "import", "--workspace", workspaceId, "--type", "server", "--key", "-", "--name", "legacy"],
-      {
-        input: `${byValue}\n`,
-      },
-    );
+    const imported = await cli(serverKey("import", workspaceId, "--key", "-", "--name", "legacy"), {
+      input: `${byValue}\n`,
+    });
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toMatch(/^name\s+legacy$/m);
     expect(imported.stdout).not.toContain(byValue);
@@ -402,42 +333,13 @@ describe("portcullis CLI", () => {
 
     const byHash = keyMadeElsewhere();
     const hash = createHash("sha256").update(byHash).digest("hex");
-    const fromHash = await json([
-      "keys",
-      "import",
-      "--workspace",
-      workspaceId,
-      "--type",
-      "server",
-      "--hash",
-      hash,
-    ]);
+    const fromHash = await json(serverKey("import", workspaceId, "--hash", hash));
     expect(fromHash).toMatchObject({ workspaceId, type: "server" });
     expect((await json(["verify", byHash])).keyId).toBe(fromHash.id);
 
-    const both = await cli([
-      "keys",
-      "import",
-      "--workspace",
-      workspaceId,
-      "--type",
-      "server",
-      "--hash",
-      hash,
-      "--key",
-      byHash,
-    ]);
+    const both = await cli(serverKey("import", workspaceId, "--hash", hash, "--key", byHash));
     expect(both.code).toBe(2);
-    const again = await cli([
-      "keys",
-      "import",
-      "--workspace",
-      workspaceId,
-      "--type",
-      "server",
-      "--hash",
-      hash,
-    ]);
+    const again = await cli(serverKey("import", workspaceId, "--hash", hash));
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("(conflict, HTTP 409)");
   });
@@ -552,7 +454,7 @@ describe("portcullis CLI against a policy's basePath, with a webhook", () => {
     const base = { ...env(), PORTCULLIS_BASE_PATH: "/auth" };
     const workspace = await cli(["workspaces", "create", "cli-events", "--json"], { env: base });
     const workspaceId = JSON.parse(workspace.stdout).id;
-    const key = await cli(["keys", "create", "--workspace", workspaceId, "--type", "server", "--json"], {
+    const key = await cli(serverKey("create", workspaceId, "--json"), {
       env: base,
     });
     const keyId = JSON.parse(key.stdout).id;

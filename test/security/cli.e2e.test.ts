@@ -6,14 +6,10 @@
  * it did not get, never send the credential on, never let the server drive the terminal, and
  * never print the token or a URL's password (docs/cli.md).
  */
-import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Run, runCli } from "../e2e/cli-run";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = join(ROOT, "src/cli/main.ts");
 const TOKEN = "pc_admin_hostile-test-credential-0123456789";
 
 /** Exit codes of docs/cli.md. */
@@ -63,31 +59,9 @@ function json(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `portcullis ARGS` against the hostile server (or `env`'s URL and token), to its end. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise<Run>((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, PORTCULLIS_URL: serverUrl, PORTCULLIS_TOKEN: TOKEN, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+  return runCli(args, { PORTCULLIS_URL: serverUrl, PORTCULLIS_TOKEN: TOKEN, ...env });
 }
 
 /** A stack trace's frame line, as Node prints an uncaught error. */

@@ -4,6 +4,7 @@
  * secret and nothing but these parts of the policy, and needs `keys:read`.
  */
 import { describe, expect, it } from "vitest";
+import { EVENT_TYPES } from "../../src/keys/event-types";
 import { TEST_POLICY } from "../fixtures/policy";
 import { admin, createKey, createWorkspace } from "./helpers";
 
@@ -55,10 +56,12 @@ describe("GET /policy", () => {
       { name: "editor", permissions: ["products:read", "products:write"] },
     ]);
     expect(json.permissions).toEqual(["dashboard:read", "products:read", "products:write", "reports:read"]);
+    expect(json.eventTypes).toEqual([...EVENT_TYPES]);
     // Only these parts: no routes, no origin, no JWT settings, no webhooks.
     expect(Object.keys(json).sort()).toEqual([
       "adminPermissions",
       "defaultPlan",
+      "eventTypes",
       "keyTypes",
       "permissions",
       "plans",

@@ -1,7 +1,7 @@
 /** `portcullis events list`: recent events with each webhook's delivery status. */
 import { type Command, Option } from "commander";
-import type { components } from "../../client/index.ts";
-import { EVENT_TYPES, EventList } from "../answers.ts";
+import { type components, EVENT_TYPES } from "../../client/index.ts";
+import { EventList } from "../answers.ts";
 import { nextPage, table, text } from "../format.ts";
 import { integer } from "../parse.ts";
 import { checked, print, sessionOf } from "../session.ts";

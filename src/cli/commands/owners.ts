@@ -8,7 +8,7 @@ import { Owner as OwnerAnswer, OwnerList, OwnerRevoked } from "../answers.ts";
 import { UsageError } from "../errors.ts";
 import { counterLine, fields, nextPage, table, text } from "../format.ts";
 import { integer, limits, list, type RefillOption, refill, refillOf, type Window } from "../parse.ts";
-import { checked, print, sessionOf } from "../session.ts";
+import { checked, print, type Session, sessionOf } from "../session.ts";
 
 type Owner = components["schemas"]["Owner"];
 type PutOwner = components["schemas"]["PutOwner"];
@@ -29,16 +29,44 @@ function ownerRecord(owner: Owner): string {
   ].join("\n");
 }
 
-function rolesRecord(owner: Pick<Owner, "ownerId" | "roles" | "rolesAsOf">): string {
-  return fields([
-    ["owner", owner.ownerId],
-    ["roles", owner.roles],
-    ["roles as of", owner.rolesAsOf],
-  ]);
+/** Prints the owner's roles, and nothing else of it. */
+function printRoles(session: Session, owner: Owner): void {
+  print(session, { ownerId: owner.ownerId, roles: owner.roles, rolesAsOf: owner.rolesAsOf }, (roles) =>
+    fields([
+      ["owner", roles.ownerId],
+      ["roles", roles.roles],
+      ["roles as of", roles.rolesAsOf],
+    ]),
+  );
 }
 
-interface PutOptions {
+interface OwnerOptions {
   workspace?: string;
+}
+
+/** A command on one owner: its `<ownerId>` and `--workspace`. */
+function ownerCommand(parent: Command, name: string, description: string): Command {
+  return parent
+    .command(name)
+    .description(description)
+    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
+    .option("--workspace <id>", WORKSPACE_HELP);
+}
+
+/** The path and query of a call on one owner. */
+function ownerParams(ownerId: string, options: OwnerOptions) {
+  return { path: { ownerId }, query: { workspaceId: options.workspace } };
+}
+
+/** The owner as `GET /owners/:ownerId` answers it. */
+function getOwner(session: Session, ownerId: string, options: OwnerOptions): Promise<Owner> {
+  return checked(
+    OwnerAnswer,
+    session.api.GET("/_portcullis/admin/v1/owners/{ownerId}", { params: ownerParams(ownerId, options) }),
+  );
+}
+
+interface PutOptions extends OwnerOptions {
   limits?: Partial<Record<Window, number>>;
   credits?: number;
   refill?: RefillOption;
@@ -67,27 +95,20 @@ export function registerOwners(program: Command): void {
     .command("owners")
     .description("read, set, list and revoke owners: limits and credits shared by an owner's keys");
 
-  owners
-    .command("get")
-    .description("an owner's limits with live remaining, its credits and its number of keys")
-    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
-    .option("--workspace <id>", WORKSPACE_HELP)
-    .action(async (ownerId: string, options: { workspace?: string }, command: Command) => {
-      const session = sessionOf(command);
-      const owner = await checked(
-        OwnerAnswer,
-        session.api.GET("/_portcullis/admin/v1/owners/{ownerId}", {
-          params: { path: { ownerId }, query: { workspaceId: options.workspace } },
-        }),
-      );
-      print(session, owner, ownerRecord);
-    });
+  ownerCommand(
+    owners,
+    "get",
+    "an owner's limits with live remaining, its credits and its number of keys",
+  ).action(async (ownerId: string, options: OwnerOptions, command: Command) => {
+    const session = sessionOf(command);
+    print(session, await getOwner(session, ownerId, options), ownerRecord);
+  });
 
-  owners
-    .command("put")
-    .description("set an owner's limits and credits, replacing them: an option not given is none")
-    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
-    .option("--workspace <id>", WORKSPACE_HELP)
+  ownerCommand(
+    owners,
+    "put",
+    "set an owner's limits and credits, replacing them: an option not given is none",
+  )
     .option(
       "--limits <limits>",
       "per-window limits shared by the owner's keys, e.g. minute=100,day=10000",
@@ -101,7 +122,7 @@ export function registerOwners(program: Command): void {
       const owner = await checked(
         OwnerAnswer,
         session.api.PUT("/_portcullis/admin/v1/owners/{ownerId}", {
-          params: { path: { ownerId }, query: { workspaceId: options.workspace } },
+          params: ownerParams(ownerId, options),
           body,
         }),
       );
@@ -114,35 +135,24 @@ export function registerOwners(program: Command): void {
       "read or set an owner's roles: keys of ownerScoped types hold a permission only while they grant it",
     );
 
-  roles
-    .command("get")
-    .description("the owner's roles and when they are as of")
-    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
-    .option("--workspace <id>", WORKSPACE_HELP)
-    .action(async (ownerId: string, options: { workspace?: string }, command: Command) => {
+  ownerCommand(roles, "get", "the owner's roles and when they are as of").action(
+    async (ownerId: string, options: OwnerOptions, command: Command) => {
       const session = sessionOf(command);
-      const owner = await checked(
-        OwnerAnswer,
-        session.api.GET("/_portcullis/admin/v1/owners/{ownerId}", {
-          params: { path: { ownerId }, query: { workspaceId: options.workspace } },
-        }),
-      );
-      print(session, { ownerId: owner.ownerId, roles: owner.roles, rolesAsOf: owner.rolesAsOf }, rolesRecord);
-    });
+      printRoles(session, await getOwner(session, ownerId, options));
+    },
+  );
 
-  roles
-    .command("set")
-    .description(
-      "set the owner's roles, and nothing else; in force for every request of its keys when the command returns",
-    )
-    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
-    .option("--workspace <id>", WORKSPACE_HELP)
+  ownerCommand(
+    roles,
+    "set",
+    "set the owner's roles, and nothing else; in force for every request of its keys when the command returns",
+  )
     .option("--role <name>", "a role of the workspace or of the policy (repeat, or comma-separate)", list)
     .option("--none", "no roles: the owner's ownerScoped keys hold no permission")
     .action(
       async (
         ownerId: string,
-        options: { workspace?: string; role?: string[]; none?: boolean },
+        options: OwnerOptions & { role?: string[]; none?: boolean },
         command: Command,
       ) => {
         if ((options.role === undefined) === (options.none !== true)) {
@@ -152,15 +162,11 @@ export function registerOwners(program: Command): void {
         const owner = await checked(
           OwnerAnswer,
           session.api.PUT("/_portcullis/admin/v1/owners/{ownerId}/roles", {
-            params: { path: { ownerId }, query: { workspaceId: options.workspace } },
+            params: ownerParams(ownerId, options),
             body: { roles: options.role ?? [] },
           }),
         );
-        print(
-          session,
-          { ownerId: owner.ownerId, roles: owner.roles, rolesAsOf: owner.rolesAsOf },
-          rolesRecord,
-        );
+        printRoles(session, owner);
       },
     );
 
@@ -191,19 +197,18 @@ export function registerOwners(program: Command): void {
       );
     });
 
-  owners
-    .command("revoke")
-    .description("revoke every live key of an owner, in force for all of them when the command returns")
-    .argument("<ownerId>", "the owner's id, as the keys' ownerId")
-    .option("--workspace <id>", WORKSPACE_HELP)
-    .action(async (ownerId: string, options: { workspace?: string }, command: Command) => {
-      const session = sessionOf(command);
-      const answer = await checked(
-        OwnerRevoked,
-        session.api.POST("/_portcullis/admin/v1/owners/{ownerId}/revoke", {
-          params: { path: { ownerId }, query: { workspaceId: options.workspace } },
-        }),
-      );
-      print(session, answer, ({ revoked }) => `revoked ${text(revoked)} keys of owner ${text(ownerId)}`);
-    });
+  ownerCommand(
+    owners,
+    "revoke",
+    "revoke every live key of an owner, in force for all of them when the command returns",
+  ).action(async (ownerId: string, options: OwnerOptions, command: Command) => {
+    const session = sessionOf(command);
+    const answer = await checked(
+      OwnerRevoked,
+      session.api.POST("/_portcullis/admin/v1/owners/{ownerId}/revoke", {
+        params: ownerParams(ownerId, options),
+      }),
+    );
+    print(session, answer, ({ revoked }) => `revoked ${text(revoked)} keys of owner ${text(ownerId)}`);
+  });
 }
