@@ -4,7 +4,7 @@
  * which applies the consistency rule and writes the audit entry with the change.
  */
 
-import { currentUsage, type GateState, type Usage } from "../decision/decide";
+import { currentUsage, type Usage } from "../decision/decide";
 import { failClosed } from "../fail-closed";
 import type { GateDirectory, KeyGateApi } from "../key-client/client";
 import type {
@@ -175,7 +175,9 @@ export class KeyService {
   /** The key as its Durable Object holds it now: live balance, last use and limits. */
   async get(context: AdminContext, id: string): Promise<Inspection> {
     const snapshot = await this.snapshot(context, id, true);
-    const state = { ...snapshot, rolesCheckedAt: 0 };
+    // The object answers with the context or fails (503): never a decision without one.
+    if (!snapshot.context) throw unavailable("The key's context could not be read.");
+    const state = { record: snapshot.record, ...snapshot.context };
     const policy = this.compiled.gatePolicy(snapshot.record.type);
     return { record: snapshot.record, ...currentUsage(state, snapshot.counters, policy, snapshot.at) };
   }
@@ -241,7 +243,7 @@ export class KeyService {
       ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
     };
     return this.write(id, (gate) =>
-      gate.update(scopeOf(context), patch, rolePermissions, { ...changeContext(context), ...options }),
+      gate.update(scopeOf(context), patch, { ...changeContext(context), ...options }),
     );
   }
 
@@ -475,9 +477,8 @@ export class KeyService {
       rotatedFrom: null,
       createdBy: creatorOf(context.actor),
     };
-    const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
     const outcome = await failClosed(
-      this.gates.forKey(record.id).create(state, hash, action, changeContext(context), null, cap),
+      this.gates.forKey(record.id).create({ record }, hash, action, changeContext(context), null, cap),
     );
     if (!outcome.ok && outcome.code === "conflict")
       throw new Refusal("conflict", "A key with this hash already exists.");
