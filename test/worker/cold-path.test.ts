@@ -12,7 +12,7 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { contextShard } from "../../src/key-client/context-client";
+import { contextObjectOf, contextShard } from "../../src/key-client/context-client";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import type { WorkspaceContext } from "../../src/key-object/workspace-context";
 import { sha256Hex } from "../../src/keys/hash";
@@ -191,5 +191,47 @@ describe("the cold path of a key its object never held (adoption)", () => {
     const inspected = await admin("GET", `/keys/${id}`);
     expect(inspected.status).toBe(200);
     expect(inspected.json.counters).toMatchObject({ plan: "pro", limits: [{ window: "hour", limit: 1000 }] });
+  });
+});
+
+describe("a context shard on the cold path", () => {
+  it("reads from D1 only the rows it does not hold: a warm workspace's row is not read again", async () => {
+    const ws = await createWorkspace("warm", "pro");
+    const owner = `warm-${crypto.randomUUID().slice(0, 8)}`;
+    expect(
+      (await admin("PUT", `/owners/${owner}/roles?workspaceId=${ws}`, { roles: ["editor"] })).status,
+    ).toBe(200);
+    const shard = contextObjectOf(env, ws, 0) as unknown as DurableObjectStub<WorkspaceContext>;
+    const reads = await runInDurableObject(shard, async (instance: WorkspaceContext) => {
+      const counted = countingDb(env.DB);
+      instance.db = counted.db;
+      const subject = {
+        workspaceId: ws,
+        roles: [] as string[],
+        ownerId: null as string | null,
+        type: "server",
+      };
+      const readsOf = async (ask: typeof subject) => {
+        const before = counted.statements.length;
+        const { context } = await instance.lend(ask, 1_000);
+        return { reads: counted.statements.length - before, context };
+      };
+      const found = [
+        await readsOf(subject),
+        await readsOf({ ...subject, roles: ["viewer"] }),
+        await readsOf({ ...subject, roles: ["viewer"], ownerId: owner }),
+        await readsOf({ ...subject, roles: ["viewer"], ownerId: owner }),
+      ];
+      instance.db = env.DB;
+      return found;
+    });
+    // The workspace once; then the role alone; then the owner and its roles; then nothing.
+    expect(reads.map((read) => read.reads)).toEqual([1, 1, 2, 0]);
+    expect(reads.at(-1)?.context).toMatchObject({
+      workspacePlan: "pro",
+      rolePermissions: { viewer: ["products:read"] },
+      ownerRoles: ["editor"],
+      ownerRolePermissions: { editor: ["products:read", "products:write"] },
+    });
   });
 });
