@@ -188,13 +188,19 @@ export class KeyService {
 
   /** Usage by UTC day or hour, exact: the key's object keeps it (docs/consistency.md#usage). */
   async usage(context: AdminContext, id: string, query: UsageQuery): Promise<UsageItem[]> {
-    await this.snapshot(context, id);
     return usageReport(query, Date.now(), async (from, to) => {
-      const usage = await failClosed(
-        this.gates.forKey(id).usageOf(scopeOf(context), query.granularity, from, to),
-      );
-      if (!usage) throw notFound("key", id);
-      return usage;
+      const gate = this.gates.forKey(id);
+      const read = () => failClosed(gate.usageOf(scopeOf(context), query.granularity, from, to));
+      // What this isolate decided under its lease counts in what the object shows. Then one call
+      // for a key its object holds and the caller may see; else the snapshot adopts the key (or
+      // answers 404), and the object is asked again.
+      await this.surrender(id, gate);
+      const usage = await read();
+      if (usage) return usage;
+      await this.snapshot(context, id);
+      const adopted = await read();
+      if (!adopted) throw notFound("key", id);
+      return adopted;
     });
   }
 
