@@ -13,15 +13,16 @@ import type { KeyTypePolicy } from "../policy/compiled";
 import { ownEntry } from "../policy/own-entry";
 import { ADMIN_KEY_TYPE, type Limits } from "../policy/schema";
 
-/** What the Durable Object keeps per key besides counters. */
+/**
+ * What a decision needs besides counters: the key's record and its context (docs/consistency.md#context),
+ * as its workspace's context shard lends it (or, when the key's object fails, as D1 has it).
+ */
 export interface GateState {
   record: KeyRecord;
-  /** The plan of the key's workspace, kept here so that the plan chain needs no D1 read. */
+  /** The plan of the key's workspace. */
   workspacePlan: string | null;
   /** Permissions of each role the key holds, by role name. */
   rolePermissions: Record<string, string[]>;
-  /** When `rolePermissions` was last read from D1 or pushed by a role edit, epoch ms. */
-  rolesCheckedAt: number;
   /** Names of the roles of the key's owner (docs/consistency.md#owners); absent = none. */
   ownerRoles?: string[];
   /** Permissions of each of the owner's roles, by role name; absent = none. */

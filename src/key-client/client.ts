@@ -47,8 +47,9 @@ export interface KeyGateApi {
   ): Promise<Record<string, DayCounts> | null>;
   /** Imports the key's usage an earlier revision kept in D1, and feeds it to its workspace's shard. */
   importUsage(keyId: string): Promise<void>;
+  /** Creates the key: its record (its context is lent by its workspace's context shard). */
   create(
-    initial: GateState,
+    initial: Pick<GateState, "record">,
     hash: string,
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
@@ -62,12 +63,7 @@ export interface KeyGateApi {
     graceMs: number,
     context: ChangeContext,
   ): Promise<WriteOutcome>;
-  update(
-    scope: AdminScope,
-    patch: KeyPatch,
-    rolePermissions: Record<string, string[]> | null,
-    context: ChangeContext,
-  ): Promise<WriteOutcome>;
+  update(scope: AdminScope, patch: KeyPatch, context: ChangeContext): Promise<WriteOutcome>;
   changeCredits(scope: AdminScope, change: CreditChange, context: ChangeContext): Promise<WriteOutcome>;
   revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome>;
   /** A rotated key whose successor (this id) was revoked or deleted: revoked if still in its grace. */

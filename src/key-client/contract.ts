@@ -104,11 +104,11 @@ export interface RotationSuccessor {
   expiresBy?: number;
 }
 
-/** A key as its object holds it: the record with live balance and last use, its context and counters. */
+/** A key as its object holds it: the record with live balance and last use, its counters, and its context when asked. */
 export interface KeySnapshot {
   record: KeyRecord;
-  workspacePlan: string | null;
-  rolePermissions: Record<string, string[]>;
+  /** The context a request arriving now would be decided under; null unless asked for. */
+  context: Pick<GateState, "workspacePlan" | "rolePermissions"> | null;
   counters: Counters;
   /** The key was rotated: it has a successor already. */
   rotated: boolean;

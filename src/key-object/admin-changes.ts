@@ -56,7 +56,7 @@ export class KeyChanges {
 
   /** Stores a new key: D1 first (a new key widens), then here. */
   create(
-    initial: GateState,
+    initial: Pick<GateState, "record">,
     hash: string,
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
@@ -97,18 +97,13 @@ export class KeyChanges {
         { counters: inherited ?? { windows: {}, credits }, activity: NO_ACTIVITY },
         true,
       );
-      await this.cell.persist({ ...initial, rolesCheckedAt: this.now(), deleted: false });
+      await this.cell.persist({ record: initial.record, deleted: false });
       return { ok: true, record: initial.record, d1Pending: false };
     });
   }
 
-  /** Changes the key's settings; `rolePermissions` comes with a change of `roles`. */
-  update(
-    scope: AdminScope,
-    patch: KeyPatch,
-    rolePermissions: Record<string, string[]> | null,
-    context: ChangeContext,
-  ): Promise<WriteOutcome> {
+  /** Changes the key's settings (a change of roles or owner: its context is asked anew). */
+  update(scope: AdminScope, patch: KeyPatch, context: ChangeContext): Promise<WriteOutcome> {
     return this.change(scope, context, "key.update", (state, now) => {
       const { record } = state;
       if (context.ifUnchangedSince !== undefined && record.updatedAt !== context.ifUnchangedSince)
@@ -120,7 +115,6 @@ export class KeyChanges {
       }
       return {
         record: { ...record, ...patch, updatedAt: now },
-        extra: rolePermissions ? { rolePermissions, rolesCheckedAt: now } : {},
         confirmWithoutD1: patch.enabled === false,
       };
     });
@@ -217,17 +211,11 @@ export class KeyChanges {
           // The successor is made by whoever rotates, not by the original's creator.
           createdBy: creatorOf(context.actor),
         };
-        const initial = {
-          record,
-          workspacePlan: state.workspacePlan,
-          rolePermissions: state.rolePermissions,
-          rolesCheckedAt: now,
-        };
         const next = objectOf(successor.id);
         const counters = this.cell.meters.counters;
         // The successor's creation is audited under its own entry.
         const created = await next.create(
-          initial,
+          { record },
           successor.hash,
           "key.rotate",
           { ...context, auditId: newId("aud") },

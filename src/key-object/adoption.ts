@@ -2,13 +2,13 @@
  * The upgrade from objects named by a key's hash (an earlier revision) to objects named by its
  * id: an id-named object that holds nothing adopts its key from D1 and from the hash-named
  * object, which hands over its state, counters and queued D1 writes once and holds nothing
- * afterwards. It also completes a key whose D1 row was written but whose object was not.
+ * afterwards. It also completes a key whose D1 row was written but whose object was not. The
+ * key's context is not read here: its workspace's context shard lends it to every decision.
  */
 
 import type { KeyGateApi } from "../key-client/client";
 import type { HandOff } from "../key-client/contract";
 import { creditState } from "../limits/credits";
-import { readKeyContext, storedContext } from "../storage/key-context";
 import { KeyStore } from "../storage/keys";
 import { type KeyCell, METERS, type Meters, STATE, type StoredState } from "./cell";
 import type { OrderedWrites, PendingWrite } from "./ordered-writes";
@@ -35,9 +35,6 @@ export function adopt(adopter: Adopter, keyId: string, hash: string): Promise<bo
     const handed = await adopter.previous(hash).handOff();
     const previous = handed?.state as StoredState | undefined;
     const record = previous?.record ?? stored.record;
-    // The context as D1 has it now, the owner's settings included: a push made while no object
-    // held the key (or before it was handed over) reached nothing.
-    const context = await readKeyContext(db, record);
     let successor: string | undefined;
     if (previous?.successor) {
       // The earlier revision named a rotated key's successor by hash.
@@ -52,13 +49,7 @@ export function adopt(adopter: Adopter, keyId: string, hash: string): Promise<bo
     };
     await cell.setMeters(meters, true);
     for (const pending of (handed?.repairs ?? []) as PendingWrite[]) await writes.queueRepair(pending);
-    await cell.persist({
-      record,
-      ...storedContext(context),
-      rolesCheckedAt: at,
-      deleted: previous?.deleted ?? false,
-      ...(successor && { successor }),
-    });
+    await cell.persist({ record, deleted: previous?.deleted ?? false, ...(successor && { successor }) });
     return true;
   });
 }

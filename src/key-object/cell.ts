@@ -1,8 +1,8 @@
 /**
  * The key's state inside its Durable Object, and the one place that replaces it. One writer
  * discipline: `state` is replaced only through `persist`, by code that read `state` after its
- * own last await (admin writes are serialised by `OrderedWrites`; the role refresh compares
- * `version` before and after its D1 read and drops its result when anything was written
+ * own last await (admin writes are serialised by `OrderedWrites`; work that awaits outside
+ * them compares `version` before and after and drops its result when anything was written
  * meanwhile), so no write computed from an old snapshot can undo a newer restriction.
  */
 
@@ -19,17 +19,33 @@ export const METERS = "meters";
 /** Set on an object of the earlier revision (named by hash) once it handed its key over. */
 export const HANDED_OFF = "handedOff";
 
-export interface StoredState extends GateState {
+/**
+ * The key as its object stores it: the record and its lifecycle, never its context (which the
+ * workspace's context shard lends: `KeyState`). States stored by earlier revisions also hold a
+ * copy of the context (`workspacePlan`, `rolePermissions`, `rolesCheckedAt`, `ownerMetered`,
+ * `ownerRoles`, `ownerRolePermissions`); `load` keeps only the fields below.
+ */
+export interface StoredState {
+  record: KeyRecord;
   /** DELETE was called: the key answers `key_revoked` for ever. */
   deleted: boolean;
   /** Id of the key this one was rotated into: during the grace period it counts there. */
   successor?: string;
+}
+
+/** The stored state with the context a request is decided under (`withContext` in key-gate.ts). */
+export interface KeyState extends StoredState, GateState {
   /**
-   * The key's owner has limits or credits (docs/consistency.md#owners): the owner's object counts the key's
-   * requests, and the key gets no lease. Pushed by `PUT /owners`, read at creation and when
-   * `ownerId` changes, re-read with the roles; absent = false.
+   * The key's owner has limits or credits (docs/consistency.md#owners): the owner's object
+   * counts the key's requests, and the key gets no lease.
    */
-  ownerMetered?: boolean;
+  ownerMetered: boolean;
+}
+
+/** What of a stored state this revision keeps: an earlier revision's copy of the context is dropped. */
+export function storedState(stored: StoredState): StoredState {
+  const { record, deleted, successor } = stored;
+  return successor === undefined ? { record, deleted } : { record, deleted, successor };
 }
 
 export interface Meters {
@@ -54,7 +70,8 @@ export class KeyCell {
 
   async load(): Promise<void> {
     this.handedOff = (await this.storage.get<boolean>(HANDED_OFF)) === true;
-    this.state = this.handedOff ? null : ((await this.storage.get<StoredState>(STATE)) ?? null);
+    const stored = this.handedOff ? undefined : await this.storage.get<StoredState>(STATE);
+    this.state = stored ? storedState(stored) : null;
     this.meters = (await this.storage.get<Meters>(METERS)) ?? this.meters;
   }
 
@@ -117,15 +134,14 @@ export class KeyCell {
     };
   }
 
-  /** The key as it stands: record with live balance and last use, context and counters. */
+  /** The key as it stands: record with live balance and last use, and counters (no context). */
   snapshot(scope: AdminScope): KeySnapshot | "absent" | null {
     if (!this.state) return "absent";
     const state = this.visible(scope);
     if (!state) return null;
     return {
       record: this.view(state.record),
-      workspacePlan: state.workspacePlan,
-      rolePermissions: state.rolePermissions,
+      context: null,
       counters: this.meters.counters,
       rotated: state.successor !== undefined,
       at: this.now(),

@@ -57,6 +57,15 @@ export class ContextLease {
   }
 
   /**
+   * The context last held for `record`'s subject, whatever its end (not to decide under: to give
+   * a lease's budget back under the limits it was lent under); null if none.
+   */
+  last(record: KeyRecord): HeldContext | null {
+    const held = this.held;
+    return held && held.subject === subjectKey(record) ? held : null;
+  }
+
+  /**
    * Asks the shard for the context of `record` (or joins the ask under way for it, if that was
    * sent no earlier than `arrival - ms`, so that its lease covers the arrival), lent for `ms`.
    */

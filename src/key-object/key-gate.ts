@@ -37,7 +37,7 @@ import type { KeyTypePolicy } from "../policy/compiled";
 import { ownerApplies } from "../storage/key-context";
 import { KeyChanges } from "./admin-changes";
 import { adopt, handOff } from "./adoption";
-import { KeyCell, type StoredState } from "./cell";
+import { KeyCell, type KeyState, type StoredState } from "./cell";
 import { CONTEXT_TRIES, ContextLease, type HeldContext } from "./context-lease";
 import { EventOutbox, publish } from "./events";
 import { KeyLeases } from "./key-leases";
@@ -123,7 +123,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
       while (this.cell.paused) await this.cell.paused;
       const { state, version } = this.cell;
       if (!state) return null;
-      if (state.deleted) return this.decide(state, version, check, { ...policy, leaseMs: 0 }, ask);
+      if (state.deleted)
+        return this.decide(deletedState(state), version, check, { ...policy, leaseMs: 0 }, ask);
       // A lease lent now must end with the context (I14): ask anew when little of it is left.
       const held = this.context.usable(state.record, arrival, ask && tries === 0 ? ms / 2 : 0);
       if (held) {
@@ -141,7 +142,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
    * since it was read. `policy.leaseMs` is clipped to the context's end: no lease outlives it.
    */
   private decide(
-    state: StoredState,
+    state: KeyState,
     version: number,
     check: GateCheck,
     policy: KeyTypePolicy,
@@ -166,7 +167,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   /** A key counted here: decides, counts, may lend, and commits, with no await before the commit. */
   private async authorizeOwn(
-    state: StoredState,
+    state: KeyState,
     check: GateCheck,
     policy: KeyTypePolicy,
     now: number,
@@ -195,8 +196,17 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   /** An isolate stopped deciding alone (its lease ended, or it changes the key): settles its lease. */
   async release(holder: string, report: LeaseReport, policy: KeyTypePolicy): Promise<void> {
-    const state = this.cell.state;
-    if (!state) return;
+    const stored = this.cell.state;
+    if (!stored) return;
+    // The budget goes back under the limits it was lent under: those of the context last held
+    // (the lease ended with it, I14), whatever its end. A restarted object asks for one.
+    let held = this.context.last(stored.record);
+    if (!held) {
+      await this.context.ask(stored.record, this.now(), 0);
+      held = this.cell.state && this.context.last(this.cell.state.record);
+    }
+    if (!held || !this.cell.state) return;
+    const state = withContext(this.cell.state, held);
     const now = this.now();
     const forward = this.leases.settle(holder, report, state, policy, now);
     await this.usage.schedule(now);
@@ -220,18 +230,21 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 
   /** With `context`, the key's context as a request arriving now would be decided under. */
   async snapshot(scope: AdminScope, context = false): Promise<KeySnapshot | "absent" | null> {
-    const state = this.cell.visible(scope);
-    if (!context || !state) return this.cell.snapshot(scope);
+    if (!context) return this.cell.snapshot(scope);
     const arrival = this.now();
-    if (!this.context.usable(state.record, arrival)) await this.context.ask(state.record, arrival, 0);
-    const snapshot = this.cell.snapshot(scope);
-    const held = snapshot !== null && snapshot !== "absent" && this.context.usable(snapshot.record, arrival);
-    if (!held) return snapshot;
-    return {
-      ...snapshot,
-      workspacePlan: held.context.workspacePlan,
-      rolePermissions: held.context.rolePermissions,
-    };
+    for (let tries = 0; tries < CONTEXT_TRIES; tries++) {
+      const state = this.cell.visible(scope);
+      if (!state) return this.cell.snapshot(scope);
+      const held = this.context.usable(state.record, arrival);
+      if (held) {
+        const snapshot = this.cell.snapshot(scope);
+        if (snapshot === null || snapshot === "absent") return snapshot;
+        const { workspacePlan, rolePermissions } = held.context;
+        return { ...snapshot, context: { workspacePlan, rolePermissions } };
+      }
+      await this.context.ask(state.record, arrival, 0);
+    }
+    throw new Error("The key's context kept changing while it was asked for.");
   }
 
   /** The key's usage from `from` to `to` (inclusive labels), exact: kept here, with the live counts. */
@@ -249,7 +262,7 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   }
 
   async create(
-    initial: GateState,
+    initial: Pick<GateState, "record">,
     hash: string,
     action: "key.create" | "key.import" | "key.rotate",
     context: ChangeContext,
@@ -259,13 +272,8 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     return this.changes.create(initial, hash, action, context, inherited, cap);
   }
 
-  async update(
-    scope: AdminScope,
-    patch: KeyPatch,
-    rolePermissions: Record<string, string[]> | null,
-    context: ChangeContext,
-  ): Promise<WriteOutcome> {
-    return this.leases.fenced(this.changes.update(scope, patch, rolePermissions, context));
+  async update(scope: AdminScope, patch: KeyPatch, context: ChangeContext): Promise<WriteOutcome> {
+    return this.leases.fenced(this.changes.update(scope, patch, context));
   }
 
   async revoke(scope: AdminScope, context: ChangeContext): Promise<WriteOutcome> {
@@ -316,8 +324,13 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   }
 }
 
-/** The key's state with the context it is decided under (the stored copy is not used). */
-function withContext(state: StoredState, held: HeldContext): StoredState {
+/** The key's state with the context it is decided under (the object stores none). */
+function withContext(state: StoredState, held: HeldContext): KeyState {
   const { workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions } = held.context;
   return { ...state, workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions };
+}
+
+/** A deleted key needs no context: it answers `key_revoked` whatever its plan or roles. */
+function deletedState(state: StoredState): KeyState {
+  return { ...state, workspacePlan: null, rolePermissions: {}, ownerMetered: false };
 }

@@ -9,14 +9,14 @@ import type { LeaseAsk, LeaseReport, LentLease } from "../key-client/contract";
 import type { OwnerLease, OwnerLeaseReport } from "../key-client/owner-client";
 import { giveBack, leaseBudget, leasePeriods } from "../limits/lease";
 import type { KeyTypePolicy } from "../policy/compiled";
-import type { KeyCell, Meters, StoredState } from "./cell";
+import type { KeyCell, KeyState, Meters } from "./cell";
 import { type KeyLeaseRecord, LeaseBook } from "./lease-book";
 import { recordLeased } from "./usage";
 
 /** The key's state an isolate decides on while it holds a lease. */
-function leasedState(state: StoredState): LentLease["state"] {
-  const { record, workspacePlan, rolePermissions, rolesCheckedAt, ownerRoles, ownerRolePermissions } = state;
-  return { record, workspacePlan, rolePermissions, rolesCheckedAt, ownerRoles, ownerRolePermissions };
+function leasedState(state: KeyState): LentLease["state"] {
+  const { record, workspacePlan, rolePermissions, ownerRoles, ownerRolePermissions } = state;
+  return { record, workspacePlan, rolePermissions, ownerRoles, ownerRolePermissions };
 }
 
 export class KeyLeases {
@@ -57,7 +57,7 @@ export class KeyLeases {
    */
   lend(
     ask: LeaseAsk,
-    state: StoredState,
+    state: KeyState,
     counters: Counters,
     check: GateCheck,
     policy: KeyTypePolicy,
@@ -99,13 +99,7 @@ export class KeyLeases {
    * Records a lease the owner's object granted (docs/consistency.md#owners) so that every change
    * to the key fences it, and stores it before the answer; returns what the isolate receives.
    */
-  passOn(
-    holder: string,
-    state: StoredState,
-    lease: OwnerLease,
-    keyCounters: Counters,
-    now: number,
-  ): LentLease {
+  passOn(holder: string, state: KeyState, lease: OwnerLease, keyCounters: Counters, now: number): LentLease {
     this.book.prune(now);
     this.book.lend(holder, {
       kind: "via-owner",
@@ -139,7 +133,7 @@ export class KeyLeases {
   settle(
     holder: string,
     report: LeaseReport,
-    state: StoredState,
+    state: KeyState,
     policy: KeyTypePolicy,
     now: number,
   ): OwnerLeaseReport | null {

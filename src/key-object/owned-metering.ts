@@ -14,7 +14,7 @@ import { currentCredits } from "../limits/credits";
 import { copyVersion, type OwnerCopy, takeAnswer } from "../limits/lease";
 import type { Window, WindowStates } from "../limits/windows";
 import type { KeyTypePolicy } from "../policy/compiled";
-import type { KeyCell, StoredState } from "./cell";
+import type { KeyCell, KeyState, StoredState } from "./cell";
 import type { EventOutbox } from "./events";
 import type { KeyLeases } from "./key-leases";
 import { Turns } from "./turns";
@@ -54,7 +54,7 @@ export class OwnedMetering {
    * read at: a lease the owner's object grants is passed on only if no change was stored since.
    */
   async authorize(
-    state: StoredState,
+    state: KeyState,
     version: number,
     ownerId: string,
     check: GateCheck,
@@ -141,7 +141,7 @@ export class OwnedMetering {
 
   /** Gives a report of a lease the owner granted back to the owner's object, and takes its answer. */
   async giveBack(
-    state: StoredState,
+    state: KeyState,
     ownerId: string,
     limits: [Window, number][],
     report: OwnerLeaseReport,
@@ -159,7 +159,7 @@ export class OwnedMetering {
    */
   private async passOn(
     ask: LeaseAsk,
-    state: StoredState,
+    state: KeyState,
     version: number,
     ownerId: string,
     limits: [Window, number][],

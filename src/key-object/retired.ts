@@ -9,12 +9,12 @@ import type { KeyGateApi } from "../key-client/client";
 import type { AuthorizeOutcome } from "../key-client/contract";
 import { identityOf } from "../keys/record";
 import type { KeyTypePolicy } from "../policy/compiled";
-import type { KeyCell, StoredState } from "./cell";
+import type { KeyCell, KeyState } from "./cell";
 import { recordActivity, type UsageBook } from "./usage";
 
 export async function authorizeRetired(
   parts: { cell: KeyCell; usage: UsageBook; now: () => number },
-  state: StoredState,
+  state: KeyState,
   successor: KeyGateApi,
   check: GateCheck,
   policy: KeyTypePolicy,

@@ -126,16 +126,32 @@ export class WorkspaceContext extends DurableObject<Env> implements WorkspaceCon
     return { workspace, roles: found, owner };
   }
 
-  /** Reads the rows `subject` needs from D1 (at the primary: after a change's write). */
+  /**
+   * The rows `subject` needs: those kept here, and the others read from D1 (at the primary: after
+   * a change's write) in one round. Taken from what is kept before the read begins, so the
+   * version check in `lend` covers both.
+   */
   private async read(subject: ContextSubject): Promise<ContextRows> {
     const { workspaceId } = subject;
     const ownerId = subject.ownerId !== null && ownerApplies(subject) ? subject.ownerId : null;
-    const [workspace, roles, owner] = await Promise.all([
-      new WorkspaceStore(this.db).find(workspaceId),
-      new RoleStore(this.db).findForKey(workspaceId, subject.roles, ownerId),
-      ownerId !== null ? new OwnerStore(this.db).find(workspaceId, ownerId) : null,
+    const kept = this.rows;
+    const keptOwner = ownerId === null ? null : kept.owners.get(ownerId);
+    // An owner not kept is read with its roles (one statement finds the rows of both).
+    const names = new Set([...subject.roles, ...(keptOwner?.roles ?? [])]);
+    const missing = [...names].filter((name) => !kept.roles.has(name));
+    const readOwner = ownerId !== null && keptOwner === undefined;
+    const [workspace, found, owner] = await Promise.all([
+      kept.workspace !== undefined ? kept.workspace : new WorkspaceStore(this.db).find(workspaceId),
+      new RoleStore(this.db).findForKey(workspaceId, missing, readOwner ? ownerId : null),
+      readOwner ? new OwnerStore(this.db).find(workspaceId, ownerId) : (keptOwner ?? null),
     ]);
-    return { workspace, roles, owner };
+    const roles = new Map<string, Role>();
+    for (const name of names) {
+      const role = kept.roles.get(name);
+      if (role) roles.set(name, role);
+    }
+    for (const role of found) roles.set(role.name, role);
+    return { workspace, roles: [...roles.values()], owner };
   }
 
   /** Keeps rows read at the current version. */

@@ -55,7 +55,7 @@ const PORTAL_PROBLEMS: Record<number, readonly [string, readonly RefusalCode[]]>
   ],
   404: ["No such key, or not one the member may see", ["not_found"]],
   409: [
-    "A maximum number of keys is reached, or the key is revoked",
+    "A maximum number of keys is reached (to create, or to sum usage over), or the key is revoked",
     ["limit_reached", "key_revoked", "conflict"],
   ],
   413: ["Body over 16 KiB", ["payload_too_large"]],
@@ -279,7 +279,7 @@ export function portalApi(compiled: CompiledPolicy): OpenAPIHono<AppEnv> {
       security: SECURITY,
       middleware: [auth] as const,
       request: { query: PortalUsageQuery },
-      responses: { 200: jsonResponse(UsageSchema, "Usage by period"), ...problems(400) },
+      responses: { 200: jsonResponse(UsageSchema, "Usage by period"), ...problems(400, 409) },
     }),
     async (c) => c.json({ items: await service(c).totalUsage(c.req.valid("query")) }, 200),
   );

@@ -4,7 +4,7 @@
  * which applies the consistency rule and writes the audit entry with the change.
  */
 
-import { currentUsage, type GateState, type Usage } from "../decision/decide";
+import { currentUsage, type Usage } from "../decision/decide";
 import { failClosed } from "../fail-closed";
 import type { GateDirectory, KeyGateApi } from "../key-client/client";
 import type {
@@ -175,7 +175,9 @@ export class KeyService {
   /** The key as its Durable Object holds it now: live balance, last use and limits. */
   async get(context: AdminContext, id: string): Promise<Inspection> {
     const snapshot = await this.snapshot(context, id, true);
-    const state = { ...snapshot, rolesCheckedAt: 0 };
+    // The object answers with the context or fails (503): never a decision without one.
+    if (!snapshot.context) throw unavailable("The key's context could not be read.");
+    const state = { record: snapshot.record, ...snapshot.context };
     const policy = this.compiled.gatePolicy(snapshot.record.type);
     return { record: snapshot.record, ...currentUsage(state, snapshot.counters, policy, snapshot.at) };
   }
@@ -186,13 +188,19 @@ export class KeyService {
 
   /** Usage by UTC day or hour, exact: the key's object keeps it (docs/consistency.md#usage). */
   async usage(context: AdminContext, id: string, query: UsageQuery): Promise<UsageItem[]> {
-    await this.snapshot(context, id);
     return usageReport(query, Date.now(), async (from, to) => {
-      const usage = await failClosed(
-        this.gates.forKey(id).usageOf(scopeOf(context), query.granularity, from, to),
-      );
-      if (!usage) throw notFound("key", id);
-      return usage;
+      const gate = this.gates.forKey(id);
+      const read = () => failClosed(gate.usageOf(scopeOf(context), query.granularity, from, to));
+      // What this isolate decided under its lease counts in what the object shows. Then one call
+      // for a key its object holds and the caller may see; else the snapshot adopts the key (or
+      // answers 404), and the object is asked again.
+      await this.surrender(id, gate);
+      const usage = await read();
+      if (usage) return usage;
+      await this.snapshot(context, id);
+      const adopted = await read();
+      if (!adopted) throw notFound("key", id);
+      return adopted;
     });
   }
 
@@ -241,7 +249,7 @@ export class KeyService {
       ...(change.ipAllowlist && { ipAllowlist: change.ipAllowlist }),
     };
     return this.write(id, (gate) =>
-      gate.update(scopeOf(context), patch, rolePermissions, { ...changeContext(context), ...options }),
+      gate.update(scopeOf(context), patch, { ...changeContext(context), ...options }),
     );
   }
 
@@ -475,9 +483,8 @@ export class KeyService {
       rotatedFrom: null,
       createdBy: creatorOf(context.actor),
     };
-    const state: GateState = { record, workspacePlan: workspace.plan, rolePermissions, rolesCheckedAt: now };
     const outcome = await failClosed(
-      this.gates.forKey(record.id).create(state, hash, action, changeContext(context), null, cap),
+      this.gates.forKey(record.id).create({ record }, hash, action, changeContext(context), null, cap),
     );
     if (!outcome.ok && outcome.code === "conflict")
       throw new Refusal("conflict", "A key with this hash already exists.");

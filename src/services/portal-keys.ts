@@ -27,6 +27,8 @@ import { type UsageItem, type UsageQuery, usageReport } from "./usage-range";
 const DAY_MS = 86_400_000;
 /** Usage of this many keys is read at once when summing. */
 const USAGE_BATCH = 20;
+/** Keys `GET /usage` sums at most (one call of each key's object): docs/portal.md#limits. */
+export const MAX_SUMMED_KEYS = 100;
 
 /** A key's id: `key_` and 20 base62 characters. */
 const KEY_ID = /^key_[A-Za-z0-9]{20}$/;
@@ -342,6 +344,8 @@ export class PortalKeyService {
   /**
    * Usage summed exactly over the keys the member may see: each key's report as the admin API
    * reads it (from its own object, this isolate's lease settled first), added period by period.
+   * At most `MAX_SUMMED_KEYS` keys (one object call each): past it, 409 `limit_reached` before
+   * any object call, so that no member's call fans out with the keys it accumulated.
    */
   async totalUsage(query: UsageQuery): Promise<UsageItem[]> {
     this.needUsage();
@@ -350,7 +354,18 @@ export class PortalKeyService {
     const ids =
       types.length === 0
         ? []
-        : await this.store.idsOfTypes(this.member.workspace.id, types, all ? null : this.member.subject);
+        : await this.store.idsOfTypes(
+            this.member.workspace.id,
+            types,
+            all ? null : this.member.subject,
+            MAX_SUMMED_KEYS + 1,
+          );
+    if (ids.length > MAX_SUMMED_KEYS) {
+      throw new Refusal(
+        "limit_reached",
+        `GET /usage sums at most ${MAX_SUMMED_KEYS} keys (revoked ones included) and this member sees more: read each key's usage (GET /keys/{id}/usage).`,
+      );
+    }
     const items = await usageReport(query, Date.now(), async () => ({}));
     const byPeriod = new Map(items.map((item) => [item.day ?? item.hour, item]));
     for (let start = 0; start < ids.length; start += USAGE_BATCH) {

@@ -2,7 +2,7 @@
  * A key's context: what a key's decision needs besides its own record (its workspace's plan, its
  * roles' permissions, its owner's settings and roles). Composed in one place (`composeKeyContext`)
  * from the rows it depends on, for the workspace's context objects, which lend it to keys'
- * objects, and for a read from D1 (adoption, and the decision from D1 when the key's object fails).
+ * objects, and for a read from D1 (the decision from D1 when the key's object fails).
  */
 import type { KeyRecord } from "../keys/record";
 import { ADMIN_KEY_TYPE } from "../policy/schema";
@@ -23,17 +23,6 @@ export interface KeyContext {
   ownerRoles: string[];
   /** Permissions of each of the owner's roles that exists, by role name. */
   ownerRolePermissions: Record<string, string[]>;
-}
-
-/** What a key's object keeps of its context in its state (the rest is read when a decision is made from D1). */
-export type StoredContext = Pick<
-  KeyContext,
-  "workspacePlan" | "rolePermissions" | "ownerMetered" | "ownerRoles" | "ownerRolePermissions"
->;
-
-export function storedContext(context: KeyContext): StoredContext {
-  const { workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions } = context;
-  return { workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions };
 }
 
 /**

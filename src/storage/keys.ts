@@ -319,16 +319,22 @@ export class KeyStore {
     return results.map((row) => row.id);
   }
 
-  /** Ids of a workspace's keys of `types` (of `ownerId` when given), revoked ones included, deleted ones not. */
-  async idsOfTypes(workspaceId: string, types: string[], ownerId: string | null): Promise<string[]> {
+  /** Ids of a workspace's keys of `types` (of `ownerId` when given), revoked ones included, deleted ones not; at most `limit`. */
+  async idsOfTypes(
+    workspaceId: string,
+    types: string[],
+    ownerId: string | null,
+    limit: number,
+  ): Promise<string[]> {
     const { results } = await d1(() =>
       this.db
         .prepare(
           `SELECT id FROM keys
            WHERE workspace_id = ?1 AND deleted_at IS NULL AND type IN (SELECT value FROM json_each(?2))
-             AND (?3 IS NULL OR owner_id = ?3)`,
+             AND (?3 IS NULL OR owner_id = ?3)
+           LIMIT ?4`,
         )
-        .bind(workspaceId, JSON.stringify(types), ownerId)
+        .bind(workspaceId, JSON.stringify(types), ownerId, limit)
         .all<{ id: string }>(),
     );
     return results.map((row) => row.id);

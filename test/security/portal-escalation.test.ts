@@ -396,7 +396,7 @@ describe("portal: an enable racing a provider's disable", () => {
       requestId: "r1",
       auditId: "aud_race",
     };
-    const stale = await object.update(scope, { enabled: true }, null, { ...context, ifUnchangedSince: 1 });
+    const stale = await object.update(scope, { enabled: true }, { ...context, ifUnchangedSince: 1 });
     expect(stale).toEqual({ ok: false, code: "conflict" });
     expect((await admin("GET", `/keys/${key.id}`)).json.enabled).toBe(false);
   });

@@ -2,15 +2,28 @@
  * Attack class: the portal's browser boundary and its budgets (docs/portal.md). CORS answers
  * only `portal.origins` (echoed, `Vary: Origin`, never credentials); a member's writes are
  * limited to 30 a minute and its calls to 300 a minute, exactly, in the member's own counter;
- * bodies over 16 KiB are 413 and change nothing.
+ * bodies over 16 KiB are 413 and change nothing; `GET /usage` sums a bounded number of keys.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { gateOf } from "../../src/key-client/client";
 import type { OwnerGate } from "../../src/key-object/owner-gate";
+import { newId } from "../../src/keys/random";
+import type { KeyRecord } from "../../src/keys/record";
+import { MAX_SUMMED_KEYS } from "../../src/services/portal-keys";
 import { memberMeterName } from "../../src/services/portal-meter";
-import { expectProblem } from "../worker/helpers";
-import { APP_ORIGIN, keyCount, member, organisation, portal, portalFetch } from "./portal-support";
+import { KeyStore } from "../../src/storage/keys";
+import { countingGates, expectProblem } from "../worker/helpers";
+import {
+  APP_ORIGIN,
+  DEFAULT_ENV,
+  keyCount,
+  member,
+  organisation,
+  portal,
+  portalFetch,
+} from "./portal-support";
 
 function preflight(origin: string, method = "POST") {
   return portalFetch("OPTIONS", "/keys", {
@@ -134,4 +147,82 @@ describe("portal: budgets", () => {
     expect(passed).toBe(300);
     expect(refused).toBe(20);
   });
+});
+
+/**
+ * `count` revoked keys of `type` owned by `ownerId`, as a member that creates and revokes keys
+ * accumulates them (revoked keys count toward no maximum, and stay visible). `objects`: each
+ * is created through its object, as `POST /keys` does; else only its D1 row is written.
+ */
+async function revokedKeys(
+  workspaceId: string,
+  type: string,
+  ownerId: string | null,
+  count: number,
+  objects = false,
+) {
+  const store = new KeyStore(env.DB);
+  const now = Date.now();
+  const statements = [];
+  for (let i = 0; i < count; i++) {
+    const record: KeyRecord = {
+      id: newId("key"),
+      workspaceId,
+      type,
+      name: `old-${i}`,
+      start: "sk_test_0000",
+      ownerId,
+      permissions: [],
+      roles: [],
+      meta: {},
+      plan: null,
+      limits: {},
+      credits: null,
+      ipAllowlist: [],
+      enabled: true,
+      expiresAt: null,
+      revokedAt: now,
+      createdAt: now,
+      updatedAt: now,
+      lastUsedAt: null,
+      rotatedFrom: null,
+      createdBy: { type: "portal", id: ownerId ?? "uma" },
+    };
+    const hash = `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", "");
+    if (!objects) statements.push(store.insert(record, hash));
+    else {
+      const context = { actor: { type: "root" as const }, requestId: `usage-${i}`, auditId: newId("aud") };
+      const outcome = await gateOf(env, record.id).create({ record }, hash, "key.create", context);
+      expect(outcome.ok).toBe(true);
+    }
+  }
+  if (statements.length > 0) await env.DB.batch(statements);
+}
+
+describe("portal: GET /usage is bounded", () => {
+  it(`sums at most ${MAX_SUMMED_KEYS} keys, one object call each: past that, a problem and no object call`, async () => {
+    const ws = await organisation();
+    const owner = await member(ws.org, "owner", "uma");
+    const ivy = await member(ws.org, "member", "ivy");
+    await revokedKeys(ws.id, "server", null, 2 * MAX_SUMMED_KEYS);
+    await revokedKeys(ws.id, "member", "ivy", MAX_SUMMED_KEYS, true);
+    // The workspace's keys (a member with keys:read): past the cap, refused before any object call.
+    const many = countingGates(env.KEY_GATE);
+    const refused = await portalFetch("GET", "/usage", {
+      token: owner,
+      env: { ...DEFAULT_ENV, KEY_GATE: many.namespace },
+    });
+    const problem = await expectProblem(refused, 409, "limit_reached");
+    expect(problem.detail).toContain(String(MAX_SUMMED_KEYS));
+    expect(many.gets()).toBe(0);
+    // The member's own keys: exactly the cap, summed with one call of each key's object.
+    const own = countingGates(env.KEY_GATE);
+    const summed = await portal("GET", "/usage", {
+      token: ivy,
+      env: { ...DEFAULT_ENV, KEY_GATE: own.namespace },
+    });
+    expect(summed.status).toBe(200);
+    expect(summed.json.items.at(-1)).toEqual(expect.objectContaining({ allowed: 0, denied: {} }));
+    expect(own.gets()).toBe(MAX_SUMMED_KEYS);
+  }, 60_000);
 });

@@ -167,7 +167,7 @@ describe("one writer discipline", () => {
     await runInDurableObject(keyObject(id), async (instance: KeyGate) => {
       const { during, release } = await decideDuringContextAsk(instance);
       // The context asked for (no owner) says nobody else counts this key: no longer true.
-      expect((await instance.update(ROOT, { ownerId: "capped" }, null, context())).ok).toBe(true);
+      expect((await instance.update(ROOT, { ownerId: "capped" }, context())).ok).toBe(true);
       release();
       // In flight across the change: either answer is right.
       await during;
@@ -280,11 +280,11 @@ describe("random interleavings (fast-check scheduler)", () => {
                 case "revoke":
                   return instance.revoke(ROOT, context()).then(okOf);
                 case "disable":
-                  return instance.update(ROOT, { enabled: false }, null, context()).then(okOf);
+                  return instance.update(ROOT, { enabled: false }, context()).then(okOf);
                 case "narrow":
-                  return instance.update(ROOT, { roles: [] }, {}, context()).then(okOf);
+                  return instance.update(ROOT, { roles: [] }, context()).then(okOf);
                 case "widen":
-                  return instance.update(ROOT, { limits: { month: LIMIT * 10 } }, null, context()).then(okOf);
+                  return instance.update(ROOT, { limits: { month: LIMIT * 10 } }, context()).then(okOf);
                 case "noCredits":
                   return instance.changeCredits(ROOT, { op: "set", amount: 0 }, context()).then(okOf);
                 case "roleNarrow":
@@ -451,9 +451,9 @@ describe("random interleavings of leases and an owner's object (fast-check sched
                 case "revoke":
                   return instance.revoke(ROOT, context()).then(okOf);
                 case "disable":
-                  return instance.update(ROOT, { enabled: false }, null, context()).then(okOf);
+                  return instance.update(ROOT, { enabled: false }, context()).then(okOf);
                 case "narrow":
-                  return instance.update(ROOT, { permissions: [] }, null, context()).then(okOf);
+                  return instance.update(ROOT, { permissions: [] }, context()).then(okOf);
                 case "noCredits":
                   return instance.changeCredits(ROOT, { op: "set", amount: 0 }, context()).then(okOf);
               }

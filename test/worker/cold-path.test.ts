@@ -4,14 +4,22 @@
  * bindings that count the D1 statements and the calls of keys' objects, against real D1,
  * Durable Objects and the location's Cache API.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  evictDurableObject,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { contextObjectOf, contextShard } from "../../src/key-client/context-client";
+import type { KeyGate } from "../../src/key-object/key-gate";
+import type { WorkspaceContext } from "../../src/key-object/workspace-context";
 import { sha256Hex } from "../../src/keys/hash";
 import { type IsolateMemory, verifyDeps } from "../../src/services/deps";
 import { verifyKey } from "../../src/services/verify-key";
 import { keyLookupCache } from "../../src/storage/key-lookup-cache";
-import { admin, BASE, countingDb, createKey, createWorkspace, direct } from "./helpers";
+import { admin, BASE, countingDb, createKey, createWorkspace, direct, keyObject } from "./helpers";
 import { compiled, newIsolate, productsCheck } from "./verify-fixture";
 
 const CHECK = productsCheck("203.0.113.7");
@@ -138,5 +146,92 @@ describe("the cold path", () => {
     expect((await verifyKey(deps, compiled, key, CHECK)).code).toBe("valid");
     expect(counted.statements).toHaveLength(20);
     await waitOnExecutionContext(ctx);
+  });
+});
+
+/**
+ * Empties the key's object (as when its D1 row was written but its object was not, or before the
+ * upgrade from hash-named objects), then counts the D1 statements of the empty object and of the
+ * key's context shard from here on.
+ */
+async function objectNeverHeld(workspaceId: string, id: string) {
+  const object = keyObject(id);
+  await runInDurableObject(object, (_instance: KeyGate, state) => state.storage.deleteAll());
+  await evictDurableObject(object);
+  const counted = { object: countingDb(env.DB), shard: countingDb(env.DB) };
+  await runInDurableObject(keyObject(id), (instance: KeyGate) => {
+    instance.db = counted.object.db;
+  });
+  const shard = env.WORKSPACE_CONTEXT.get(
+    env.WORKSPACE_CONTEXT.idFromName(`${workspaceId}:${contextShard(id)}`),
+  );
+  await runInDurableObject(shard, (instance: WorkspaceContext) => {
+    instance.db = counted.shard.db;
+  });
+  return { object: counted.object.statements, shard: counted.shard.statements };
+}
+
+describe("the cold path of a key its object never held (adoption)", () => {
+  it("reads the record once in the object and the context only in its shard", async () => {
+    const ws = await createWorkspace("adoption", "pro");
+    const owner = `cold-${crypto.randomUUID().slice(0, 8)}`;
+    const { key, id } = await createKey(ws, { roles: ["viewer"], ownerId: owner, permissions: [] });
+    const counted = await objectNeverHeld(ws, id);
+    const first = await verifyIn(newIsolate(), key);
+    // The Worker's lookup; the object's read of the record it adopts (its context is not read:
+    // decisions use the shard's); the shard's read of the workspace, the roles and the owner.
+    expect({ ...first, object: counted.object.length, shard: counted.shard.length }).toEqual({
+      code: "valid",
+      d1: 1,
+      calls: ["authorize", "adopt", "authorize"],
+      object: 1,
+      shard: 3,
+    });
+    // Decided under the shard's context: the role's permission and the workspace's plan.
+    const inspected = await admin("GET", `/keys/${id}`);
+    expect(inspected.status).toBe(200);
+    expect(inspected.json.counters).toMatchObject({ plan: "pro", limits: [{ window: "hour", limit: 1000 }] });
+  });
+});
+
+describe("a context shard on the cold path", () => {
+  it("reads from D1 only the rows it does not hold: a warm workspace's row is not read again", async () => {
+    const ws = await createWorkspace("warm", "pro");
+    const owner = `warm-${crypto.randomUUID().slice(0, 8)}`;
+    expect(
+      (await admin("PUT", `/owners/${owner}/roles?workspaceId=${ws}`, { roles: ["editor"] })).status,
+    ).toBe(200);
+    const shard = contextObjectOf(env, ws, 0) as unknown as DurableObjectStub<WorkspaceContext>;
+    const reads = await runInDurableObject(shard, async (instance: WorkspaceContext) => {
+      const counted = countingDb(env.DB);
+      instance.db = counted.db;
+      const subject = {
+        workspaceId: ws,
+        roles: [] as string[],
+        ownerId: null as string | null,
+        type: "server",
+      };
+      const readsOf = async (ask: typeof subject) => {
+        const before = counted.statements.length;
+        const { context } = await instance.lend(ask, 1_000);
+        return { reads: counted.statements.length - before, context };
+      };
+      const found = [
+        await readsOf(subject),
+        await readsOf({ ...subject, roles: ["viewer"] }),
+        await readsOf({ ...subject, roles: ["viewer"], ownerId: owner }),
+        await readsOf({ ...subject, roles: ["viewer"], ownerId: owner }),
+      ];
+      instance.db = env.DB;
+      return found;
+    });
+    // The workspace once; then the role alone; then the owner and its roles; then nothing.
+    expect(reads.map((read) => read.reads)).toEqual([1, 1, 2, 0]);
+    expect(reads.at(-1)?.context).toMatchObject({
+      workspacePlan: "pro",
+      rolePermissions: { viewer: ["products:read"] },
+      ownerRoles: ["editor"],
+      ownerRolePermissions: { editor: ["products:read", "products:write"] },
+    });
   });
 });

@@ -12,7 +12,6 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { GateState } from "../../src/decision/decide";
 import { gateOf } from "../../src/key-client/client";
 import { CONTEXT_SHARDS } from "../../src/key-client/context-client";
 import { generateKey, keyStart } from "../../src/keys/format";
@@ -128,13 +127,7 @@ async function newKey(workspaceId: string, index: number) {
 /** Creates a key through its object, as `POST /keys` does (without the HTTP and its checks). */
 async function createThroughObject(workspaceId: string, index: number): Promise<string> {
   const { key, record, hash } = await newKey(workspaceId, index);
-  const state: GateState = {
-    record,
-    workspacePlan: "pro",
-    rolePermissions: {},
-    rolesCheckedAt: record.createdAt,
-  };
-  const outcome = await gateOf(env, record.id).create(state, hash, "key.create", {
+  const outcome = await gateOf(env, record.id).create({ record }, hash, "key.create", {
     actor: { type: "root" },
     requestId: `scale-${index}`,
     auditId: newId("aud"),

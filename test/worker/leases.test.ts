@@ -200,6 +200,25 @@ describe("leases", () => {
     expect(calls).toEqual(["authorize", "authorize", "release", "authorize"]);
   });
 
+  it("give unused budget back under the plan its workspace has now, not the plan it had at the key's creation", async () => {
+    const ws = await createWorkspace("replanned", "free");
+    const { key, id } = await createKey(ws);
+    // The workspace moves to "pro" (hour: 1000) after the key was made: its leases draw on that hour.
+    expect((await direct(adminRequest("PATCH", `/workspaces/${ws}`, { plan: "pro" }))).status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await direct(keyed(key))).status).toBe(200);
+    let allowed = 0;
+    for (let attempt = 0; attempt < 40 && allowed < 4; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const today = new Date().toISOString().slice(0, 10);
+      allowed = (await gateOf(env, id).usageOf(ROOT, "day", today, today))?.[today]?.valid ?? 0;
+    }
+    expect(allowed).toBe(4);
+    // The lease was reported at its end: what it did not use is back, so 4 are used of 1000.
+    const inspected = await direct(adminRequest("GET", `/keys/${id}`));
+    const { counters } = (await inspected.json()) as { counters: { limits: { remaining: number }[] } };
+    expect(counters.limits.map((limit) => limit.remaining)).toEqual([996]);
+  });
+
   it("give an owned key's unused budget back to its windows: bursts reach exactly its day quota", async () => {
     // Bursts of 8, each a lease length and a half after the last (the soak's shape, 1.5 s apart
     // under `leases.ms` 1000, here scaled down): each lease ends between bursts, mostly unused.

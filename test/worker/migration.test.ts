@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { KeyGate } from "../../src/key-object/key-gate";
 import { sha256Hex } from "../../src/keys/hash";
-import { admin, call, createKey, createWorkspace, expectProblem, keyObject } from "./helpers";
+import { admin, call, createKey, createWorkspace, expectProblem, type Json, keyObject } from "./helpers";
 
 /** Moves a key's object storage to where an earlier revision kept it: the object named by its hash. */
 async function asBeforeTheUpgrade(key: string, id: string): Promise<void> {
@@ -81,6 +81,35 @@ describe("upgrade from hash-addressed objects", () => {
       await response.body?.cancel();
     }
     expect(codes).toEqual([null, null, "quota_exceeded", "quota_exceeded"]);
+  });
+
+  it("a state stored with an earlier revision's copy of the context loads; the copy is neither used nor kept", async () => {
+    const ws = await createWorkspace("copied", "free");
+    const { key, id } = await createKey(ws, { roles: ["viewer"], permissions: [] });
+    const object = keyObject(id);
+    // As earlier revisions stored it: a copy of the context, here one that differs from D1's.
+    await runInDurableObject(object, async (_instance: KeyGate, state) => {
+      const stored = (await state.storage.get<Json>("state")) ?? {};
+      await state.storage.put("state", {
+        ...stored,
+        workspacePlan: "pro",
+        rolePermissions: { viewer: [] },
+        rolesCheckedAt: 1,
+        ownerMetered: true,
+        ownerRoles: [],
+        ownerRolePermissions: {},
+      });
+    });
+    await evictDurableObject(object);
+    // Decided under the shard's context: the viewer role grants products:read, the plan is free.
+    expect((await call("/api/products", { key })).status).toBe(200);
+    expect((await admin("GET", `/keys/${id}`)).json.counters).toMatchObject({ plan: "free", limits: [] });
+    expect((await admin("PATCH", `/keys/${id}`, { name: "renamed" })).status).toBe(200);
+    const stored = await runInDurableObject(object, (_instance: KeyGate, state) =>
+      state.storage.get<Json>("state"),
+    );
+    expect(Object.keys(stored ?? {}).sort()).toEqual(["deleted", "record"]);
+    expect(stored?.record.name).toBe("renamed");
   });
 
   it("an id that names no key stays 404, and its empty object is not given a key", async () => {
