@@ -253,7 +253,11 @@ export class LeaseHolder {
 
 /** The call's answer, or `ms` later, whichever comes first: then the request tries again. */
 function waitAtMost(asking: Asking, ms: number): Promise<void> {
-  return Promise.race([asking.answered, new Promise<void>((resolve) => setTimeout(resolve, ms))]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([asking.answered, late]).finally(() => clearTimeout(timer));
 }
 
 function report(held: Held): LeaseReport {
