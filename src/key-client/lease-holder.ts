@@ -6,7 +6,8 @@
  *   it always ends before the object's count of it, whatever either clock says.
  * - One call per key asks for a lease at a time; requests arriving meanwhile wait for its
  *   answer rather than each asking the object, so that budget is never stranded in leases this
- *   isolate cannot use.
+ *   isolate cannot use. They wait `WAIT_MS` at most: an ask or a report that never settles (its
+ *   request cancelled, its call hung) is then replaced, and holds the key no longer.
  * - When the object grants nothing (a small or nearly spent limit), requests go to the object
  *   one by one, as without leases, and ask again after a lease length.
  * - What a lease decided is reported when the isolate asks again, or when the lease ends
@@ -57,12 +58,22 @@ const MIN_RATE_SPAN_MS = 50;
 const REPORT_MARGIN_MS = 100;
 /** Keys whose lease this isolate tracks at most; the oldest is reported and dropped past it. */
 const MAX_KEYS = 10_000;
+/** How long requests wait for this isolate's ask or report of their key at most, ms. */
+const WAIT_MS = 5_000;
+
+/** A call under way that the key's requests wait for: an ask, or the report of a lease. */
+interface Asking {
+  answered: Promise<void>;
+  answer: () => void;
+  /** When it began, by this isolate's clock. */
+  since: number;
+}
 
 export class LeaseHolder {
   private id: string | null = null;
   private readonly held = new Map<string, Held>();
-  /** Calls asking for a lease, by key: their answer, and how to announce it. */
-  private readonly asking = new Map<string, { answered: Promise<void>; answer: () => void }>();
+  /** Calls asking for a lease (or reporting one), by key: their answer, and how to announce it. */
+  private readonly asking = new Map<string, Asking>();
   private readonly notUntil = new Map<string, number>();
   private readonly rates = new Map<string, Rate>();
 
@@ -89,10 +100,16 @@ export class LeaseHolder {
       return { ask: null };
     }
     const asking = this.asking.get(keyId);
-    if (asking) return { wait: asking.answered };
+    if (asking && now < asking.since + WAIT_MS)
+      return { wait: waitAtMost(asking, asking.since + WAIT_MS - now) };
+    if (asking) {
+      // It never settled: it holds this key's requests no longer.
+      this.asking.delete(keyId);
+      asking.answer();
+    }
     if (!policy.leaseMs || now < (this.notUntil.get(keyId) ?? 0)) return { ask: null };
     const { promise, resolve } = Promise.withResolvers<void>();
-    this.asking.set(keyId, { answered: promise, answer: resolve });
+    this.asking.set(keyId, { answered: promise, answer: resolve, since: now });
     const rate = this.rates.get(keyId) ?? { count: 1, since: now };
     this.rates.set(keyId, { count: 0, since: now });
     const span = Math.max(now - rate.since, MIN_RATE_SPAN_MS);
@@ -137,8 +154,10 @@ export class LeaseHolder {
     reporter: Reporter,
     sentAt: number,
   ): void {
-    const asking = this.asking.get(keyId);
-    this.asking.delete(keyId);
+    // Its own entry only: one begun after it was sent replaced it (it was answered too late).
+    const found = this.asking.get(keyId);
+    const asking = found && found.since <= sentAt ? found : undefined;
+    if (asking) this.asking.delete(keyId);
     if (grant) {
       // Past the bound the oldest lease stops being used here; it is still reported at its end.
       if (this.held.size >= MAX_KEYS) this.held.delete(this.held.keys().next().value as string);
@@ -217,7 +236,9 @@ export class LeaseHolder {
         // While the report is on its way, this isolate's requests of the key wait for it as for
         // an ask: one sent to the object first would be refused for budget that is coming back.
         const { promise, resolve } = Promise.withResolvers<void>();
-        const reporting = this.asking.has(keyId) ? null : { answered: promise, answer: resolve };
+        const reporting = this.asking.has(keyId)
+          ? null
+          : { answered: promise, answer: resolve, since: Date.now() };
         if (reporting) this.asking.set(keyId, reporting);
         try {
           await gate.release(this.holder, report(held), policy).catch(() => undefined);
@@ -228,6 +249,15 @@ export class LeaseHolder {
       }),
     );
   }
+}
+
+/** The call's answer, or `ms` later, whichever comes first: then the request tries again. */
+function waitAtMost(asking: Asking, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([asking.answered, late]).finally(() => clearTimeout(timer));
 }
 
 function report(held: Held): LeaseReport {

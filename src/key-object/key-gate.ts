@@ -273,6 +273,10 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
   }
 
   async update(scope: AdminScope, patch: KeyPatch, context: ChangeContext): Promise<WriteOutcome> {
+    // A Worker of the revision before sends (scope, patch, rolePermissions, context) while a
+    // deploy spreads: its role map must not pass for a context (no actor, request or audit id).
+    // Nothing is changed and the caller answers 503; its retry reaches a Worker of this revision.
+    if (!isChangeContext(context)) return { ok: false, code: "unavailable" };
     return this.leases.fenced(this.changes.update(scope, patch, context));
   }
 
@@ -328,6 +332,16 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
 function withContext(state: StoredState, held: HeldContext): KeyState {
   const { workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions } = held.context;
   return { ...state, workspacePlan, rolePermissions, ownerMetered, ownerRoles, ownerRolePermissions };
+}
+
+/** Whether `value` has the actor, request id and audit id every change is written with. */
+function isChangeContext(value: unknown): value is ChangeContext {
+  const context = value as Partial<ChangeContext> | null;
+  return (
+    typeof context?.auditId === "string" &&
+    typeof context.requestId === "string" &&
+    typeof context.actor?.type === "string"
+  );
 }
 
 /** A deleted key needs no context: it answers `key_revoked` whatever its plan or roles. */

@@ -125,7 +125,8 @@ export class KeyLeases {
 
   /**
    * Settles the isolate's report: ends its lease, gives a lease of the key's own counters back
-   * to them (under the limits that apply now; also within the grace after the lease is over,
+   * to them (under the limits of the state it is given: the last context this object held, for a
+   * report that comes alone; also within the grace after the lease is over,
    * since the isolate stopped using it before then), counts what it decided, and commits. A
    * lease forgotten (long over, or fenced) or unknown gives nothing back. Returns the report to
    * forward when the lease was the owner's: its budget goes back there.

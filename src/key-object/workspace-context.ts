@@ -138,18 +138,22 @@ export class WorkspaceContext extends DurableObject<Env> implements WorkspaceCon
     const keptOwner = ownerId === null ? null : kept.owners.get(ownerId);
     // An owner not kept is read with its roles (one statement finds the rows of both).
     const names = new Set([...subject.roles, ...(keptOwner?.roles ?? [])]);
-    const missing = [...names].filter((name) => !kept.roles.has(name));
+    // The kept roles are taken now: another ask may drop them from memory during the read.
+    const held: Role[] = [];
+    const missing: string[] = [];
+    for (const name of names) {
+      const role = kept.roles.get(name);
+      if (role === undefined) missing.push(name);
+      else if (role) held.push(role);
+    }
     const readOwner = ownerId !== null && keptOwner === undefined;
     const [workspace, found, owner] = await Promise.all([
       kept.workspace !== undefined ? kept.workspace : new WorkspaceStore(this.db).find(workspaceId),
       new RoleStore(this.db).findForKey(workspaceId, missing, readOwner ? ownerId : null),
       readOwner ? new OwnerStore(this.db).find(workspaceId, ownerId) : (keptOwner ?? null),
     ]);
-    const roles = new Map<string, Role>();
-    for (const name of names) {
-      const role = kept.roles.get(name);
-      if (role) roles.set(name, role);
-    }
+    // A role read now (an owner's, read with its owner) replaces the copy held.
+    const roles = new Map(held.map((role) => [role.name, role]));
     for (const role of found) roles.set(role.name, role);
     return { workspace, roles: [...roles.values()], owner };
   }

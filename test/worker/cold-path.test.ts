@@ -235,3 +235,56 @@ describe("a context shard on the cold path", () => {
     });
   });
 });
+
+describe("a context shard's read", () => {
+  it("lends the roles it held when the read began, though another ask dropped them meanwhile", async () => {
+    const ws = await createWorkspace("dropped", "pro");
+    // The workspace's own roles: the policy's are composed without a read.
+    for (const [name, permissions] of [
+      ["kept", ["products:read"]],
+      ["fresh", ["reports:read"]],
+    ] as const) {
+      expect((await admin("POST", "/roles", { workspaceId: ws, name, permissions })).status).toBe(201);
+    }
+    const shard = contextObjectOf(env, ws, 1) as unknown as DurableObjectStub<WorkspaceContext>;
+    const subject = { workspaceId: ws, roles: ["kept"], ownerId: null as string | null, type: "server" };
+    const { context, bound } = await runInDurableObject(shard, async (instance: WorkspaceContext) => {
+      await instance.lend(subject, 1_000);
+      // Holds the read of the role not kept, and drops the kept one meanwhile, as the memory's
+      // bound does when other asks bring in more roles than it keeps.
+      const { promise: held, resolve: letGo } = Promise.withResolvers<void>();
+      const { promise: reading, resolve: began } = Promise.withResolvers<void>();
+      const real = env.DB;
+      const bound: unknown[][] = [];
+      instance.db = {
+        prepare: (sql: string) => {
+          const statement = real.prepare(sql);
+          return {
+            bind: (...values: unknown[]) => {
+              bound.push(values);
+              const statementBound = statement.bind(...values);
+              return {
+                all: async () => {
+                  began();
+                  await held;
+                  return statementBound.all();
+                },
+                first: () => statementBound.first(),
+              };
+            },
+          };
+        },
+      } as unknown as D1Database;
+      const lent = instance.lend({ ...subject, roles: ["kept", "fresh"] }, 1_000);
+      await reading;
+      (instance as unknown as { rows: { roles: Map<string, unknown> } }).rows.roles.delete("kept");
+      letGo();
+      const { context } = await lent;
+      instance.db = real;
+      return { context, bound };
+    });
+    // Only the role not kept was read.
+    expect(bound).toEqual([[ws, JSON.stringify(["fresh"]), null]]);
+    expect(context.rolePermissions).toEqual({ kept: ["products:read"], fresh: ["reports:read"] });
+  });
+});

@@ -200,6 +200,37 @@ describe("leases", () => {
     expect(calls).toEqual(["authorize", "authorize", "release", "authorize"]);
   });
 
+  it("a report of a lease that never settles holds the key's requests a few seconds, not for ever", async () => {
+    // A report runs in work kept alive past a response: a call that hangs, or work the runtime
+    // cancels, never settles, and the requests of its key would wait for it as long as the isolate.
+    const policy = { POLICY: JSON.stringify({ ...TEST_POLICY, leases: { ms: 300 } }) };
+    const ws = await createWorkspace();
+    const { key } = await createKey(ws, { limits: { hour: 100_000 } });
+    const { promise: hung, resolve: unhang } = Promise.withResolvers<void>();
+    const { promise: reporting, resolve: reported } = Promise.withResolvers<void>();
+    const namespace = {
+      idFromName: (name: string) => env.KEY_GATE.idFromName(name),
+      get: (id: DurableObjectId) =>
+        new Proxy(env.KEY_GATE.get(id), {
+          get(target, property) {
+            const value = Reflect.get(target, property);
+            if (property !== "release" || typeof value !== "function") return value;
+            return async () => {
+              reported();
+              await hung;
+            };
+          },
+        }),
+    } as unknown as typeof env.KEY_GATE;
+    const send = () => direct(keyed(key), { ...policy, KEY_GATE: namespace });
+    for (let i = 0; i < 2; i++) expect((await send()).status).toBe(200);
+    await reporting;
+    const waited = new Promise<string>((resolve) => setTimeout(() => resolve("still waiting"), 15_000));
+    const answer = await Promise.race([send().then((response) => response.status), waited]);
+    unhang();
+    expect(answer).toBe(200);
+  });
+
   it("give unused budget back under the plan its workspace has now, not the plan it had at the key's creation", async () => {
     const ws = await createWorkspace("replanned", "free");
     const { key, id } = await createKey(ws);

@@ -118,3 +118,26 @@ describe("upgrade from hash-addressed objects", () => {
     expect((await admin("GET", `/keys/${unknown}`)).status).toBe(404);
   });
 });
+
+describe("a deploy's mixed versions", () => {
+  it("a key's object refuses an update sent with the earlier revision's arguments, and changes nothing", async () => {
+    const ws = await createWorkspace();
+    const { id } = await createKey(ws, { roles: ["viewer"] });
+    const object = keyObject(id);
+    // A Worker of the earlier revision sent (scope, patch, rolePermissions, context): its role
+    // map would be taken for the change's context, with no actor, request or audit id.
+    const earlier = object as unknown as { update(...args: unknown[]): Promise<unknown> };
+    const scope = { workspaceId: null, permissions: null };
+    const context = { actor: { type: "root" }, requestId: "mixed-1", auditId: "aud_mixedversion1" };
+    expect(await earlier.update(scope, { roles: [] }, {}, context)).toEqual({
+      ok: false,
+      code: "unavailable",
+    });
+    const queued = await runInDurableObject(object, (_instance: KeyGate, state) =>
+      state.storage.list({ prefix: "repair" }),
+    );
+    expect([...queued.keys()]).toEqual([]);
+    expect((await admin("GET", `/keys/${id}`)).json.roles).toEqual(["viewer"]);
+    expect((await admin("PATCH", `/keys/${id}`, { name: "still-writable" })).status).toBe(200);
+  });
+});
