@@ -269,7 +269,9 @@ export class KeyGate extends DurableObject<Env> implements KeyGateApi {
     inherited: Counters | null = null,
     cap: CreateCap | null = null,
   ): Promise<WriteOutcome> {
-    return this.changes.create(initial, hash, action, context, inherited, cap);
+    const outcome = await this.changes.create(initial, hash, action, context, inherited, cap);
+    if (outcome.ok) await this.usage.created(outcome.record.id, outcome.record.workspaceId);
+    return outcome;
   }
 
   async update(scope: AdminScope, patch: KeyPatch, context: ChangeContext): Promise<WriteOutcome> {

@@ -158,6 +158,16 @@ export class UsageBook {
     this.imported = (await this.storage.get<ImportState>(IMPORT)) ?? null;
   }
 
+  /**
+   * Marks a key created by this revision: its usage was never kept in D1, so there is nothing to
+   * import (and the two D1 statements of an import are not spent on it).
+   */
+  async created(keyId: string, workspaceId: string): Promise<void> {
+    const state = { keyId, workspaceId, fed: true, cleared: true };
+    await this.storage.put(IMPORT, state);
+    this.imported = state;
+  }
+
   /** Makes sure the alarm runs at most `FLUSH_DELAY_MS` from now. */
   async schedule(now: number): Promise<void> {
     const at = now + FLUSH_DELAY_MS;

@@ -3,7 +3,7 @@
  * workspace's shards sum it, last use reaches D1 in one statement per shard an hour, usage an
  * earlier revision kept in D1 moves over once, and D1's load does not grow with traffic.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { KeyGate } from "../../src/key-object/key-gate";
@@ -167,10 +167,35 @@ describe("upgrade from usage kept in D1", () => {
     ]);
   }
 
+  /** A key of the earlier revision: its object holds no mark of a key created with nothing in D1. */
+  async function createdBefore(workspaceId: string) {
+    const made = await createKey(workspaceId);
+    await runInDurableObject(keyObject(made.id), (_instance: KeyGate, state) =>
+      state.storage.delete("usageImport"),
+    );
+    await evictDurableObject(keyObject(made.id));
+    return made;
+  }
+
+  it("a key created by this revision reads no usage from D1: its flush feeds its shard alone", async () => {
+    const ws = await createWorkspace();
+    const { key, id } = await createKey(ws);
+    for (let i = 0; i < 2; i++) expect((await request(key)).status).toBe(200);
+    const counted = countingDb(env.DB);
+    await runInDurableObject(keyObject(id), (instance: KeyGate) => {
+      instance.db = counted.db;
+    });
+    await runDurableObjectAlarm(keyObject(id));
+    expect(counted.statements.filter((sql) => sql.includes("key_usage"))).toEqual([]);
+    expect(
+      (await admin("GET", `/workspaces/${ws}/usage?from=${today()}&to=${today()}`)).json.items,
+    ).toMatchObject([{ allowed: 2 }]);
+  });
+
   it("a key's D1 rows count once in its usage and its workspace's, whatever imports them and how often", async () => {
     const ws = await createWorkspace();
-    const active = await createKey(ws);
-    const idle = await createKey(ws);
+    const active = await createdBefore(ws);
+    const idle = await createdBefore(ws);
     const yesterday = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
     const longAgo = new Date(Date.now() - 100 * DAY_MS).toISOString().slice(0, 10);
     // As the earlier revision left them: today's total of the active key is also in its object.
