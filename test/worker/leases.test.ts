@@ -35,6 +35,25 @@ function statuses(responses: Response[]): Record<number, number> {
   return counts;
 }
 
+/** KEY_GATE whose objects' `methods` go through `around`, which records, holds or hangs the call. */
+function gatesCalling(
+  methods: string[],
+  around: (method: string, call: () => Promise<unknown>) => Promise<unknown>,
+): typeof env.KEY_GATE {
+  return {
+    idFromName: (name: string) => env.KEY_GATE.idFromName(name),
+    get: (id: DurableObjectId) =>
+      new Proxy(env.KEY_GATE.get(id), {
+        get(target, property) {
+          const value = Reflect.get(target, property);
+          if (typeof property !== "string" || !methods.includes(property) || typeof value !== "function")
+            return value;
+          return (...args: unknown[]) => around(property, async () => Reflect.apply(value, target, args));
+        },
+      }),
+  } as unknown as typeof env.KEY_GATE;
+}
+
 let changes = 0;
 function context(): ChangeContext {
   changes += 1;
@@ -169,25 +188,14 @@ describe("leases", () => {
     const calls: string[] = [];
     const { promise: held, resolve: letGo } = Promise.withResolvers<void>();
     const { promise: reporting, resolve: reported } = Promise.withResolvers<void>();
-    const namespace = {
-      idFromName: (name: string) => env.KEY_GATE.idFromName(name),
-      get: (id: DurableObjectId) =>
-        new Proxy(env.KEY_GATE.get(id), {
-          get(target, property) {
-            const value = Reflect.get(target, property);
-            if ((property !== "authorize" && property !== "release") || typeof value !== "function")
-              return value;
-            return async (...args: unknown[]) => {
-              calls.push(property);
-              if (property === "release") {
-                reported();
-                await held;
-              }
-              return Reflect.apply(value, target, args);
-            };
-          },
-        }),
-    } as unknown as typeof env.KEY_GATE;
+    const namespace = gatesCalling(["authorize", "release"], async (method, call) => {
+      calls.push(method);
+      if (method === "release") {
+        reported();
+        await held;
+      }
+      return call();
+    });
     const send = () => direct(keyed(key), { ...policy, KEY_GATE: namespace });
     // The first request asks for no lease; the second brings one, which then runs out unused.
     for (let i = 0; i < 2; i++) expect((await send()).status).toBe(200);
@@ -208,20 +216,10 @@ describe("leases", () => {
     const { key } = await createKey(ws, { limits: { hour: 100_000 } });
     const { promise: hung, resolve: unhang } = Promise.withResolvers<void>();
     const { promise: reporting, resolve: reported } = Promise.withResolvers<void>();
-    const namespace = {
-      idFromName: (name: string) => env.KEY_GATE.idFromName(name),
-      get: (id: DurableObjectId) =>
-        new Proxy(env.KEY_GATE.get(id), {
-          get(target, property) {
-            const value = Reflect.get(target, property);
-            if (property !== "release" || typeof value !== "function") return value;
-            return async () => {
-              reported();
-              await hung;
-            };
-          },
-        }),
-    } as unknown as typeof env.KEY_GATE;
+    const namespace = gatesCalling(["release"], async () => {
+      reported();
+      await hung;
+    });
     const send = () => direct(keyed(key), { ...policy, KEY_GATE: namespace });
     for (let i = 0; i < 2; i++) expect((await send()).status).toBe(200);
     await reporting;
