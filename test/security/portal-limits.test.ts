@@ -10,11 +10,10 @@ import { describe, expect, it } from "vitest";
 import { gateOf } from "../../src/key-client/client";
 import type { OwnerGate } from "../../src/key-object/owner-gate";
 import { newId } from "../../src/keys/random";
-import type { KeyRecord } from "../../src/keys/record";
 import { MAX_SUMMED_KEYS } from "../../src/services/portal-keys";
 import { memberMeterName } from "../../src/services/portal-meter";
 import { KeyStore } from "../../src/storage/keys";
-import { countingGates, expectProblem } from "../worker/helpers";
+import { countingGates, expectProblem, keyRecordOf } from "../worker/helpers";
 import {
   APP_ORIGIN,
   DEFAULT_ENV,
@@ -165,29 +164,13 @@ async function revokedKeys(
   const now = Date.now();
   const statements = [];
   for (let i = 0; i < count; i++) {
-    const record: KeyRecord = {
-      id: newId("key"),
-      workspaceId,
+    const record = keyRecordOf(workspaceId, {
       type,
       name: `old-${i}`,
-      start: "sk_test_0000",
       ownerId,
-      permissions: [],
-      roles: [],
-      meta: {},
-      plan: null,
-      limits: {},
-      credits: null,
-      ipAllowlist: [],
-      enabled: true,
-      expiresAt: null,
       revokedAt: now,
-      createdAt: now,
-      updatedAt: now,
-      lastUsedAt: null,
-      rotatedFrom: null,
       createdBy: { type: "portal", id: ownerId ?? "uma" },
-    };
+    });
     const hash = `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", "");
     if (!objects) statements.push(store.insert(record, hash));
     else {

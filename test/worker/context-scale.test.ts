@@ -17,14 +17,13 @@ import { CONTEXT_SHARDS } from "../../src/key-client/context-client";
 import { generateKey, keyStart } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { newId } from "../../src/keys/random";
-import type { KeyRecord } from "../../src/keys/record";
 import { compilePolicy } from "../../src/policy/compiled";
 import { loadPolicy } from "../../src/policy/load";
 import { verifyDeps } from "../../src/services/deps";
 import { verifyKey } from "../../src/services/verify-key";
 import { KeyStore } from "../../src/storage/keys";
 import { TEST_POLICY } from "../fixtures/policy";
-import { adminRequest, countingDb, createWorkspace, direct } from "./helpers";
+import { adminRequest, countingDb, createWorkspace, direct, keyRecordOf } from "./helpers";
 import { compiled, newIsolate } from "./verify-fixture";
 
 const KEYS = 5_000;
@@ -97,30 +96,7 @@ async function newKey(workspaceId: string, index: number) {
   const format = compiled.formats.find((candidate) => candidate.type === "server");
   if (!format) throw new Error("the test policy has no server keys");
   const key = generateKey(format);
-  const now = Date.now();
-  const record: KeyRecord = {
-    id: newId("key"),
-    workspaceId,
-    type: "server",
-    name: `k${index}`,
-    start: keyStart(key, format),
-    ownerId: null,
-    permissions: [],
-    roles: [],
-    meta: {},
-    plan: null,
-    limits: {},
-    credits: null,
-    ipAllowlist: [],
-    enabled: true,
-    expiresAt: null,
-    revokedAt: null,
-    createdAt: now,
-    updatedAt: now,
-    lastUsedAt: null,
-    rotatedFrom: null,
-    createdBy: { type: "root" },
-  };
+  const record = keyRecordOf(workspaceId, { name: `k${index}`, start: keyStart(key, format) });
   return { key, record, hash: await sha256Hex(key) };
 }
 

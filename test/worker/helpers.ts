@@ -6,6 +6,8 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../../src/index";
 import { sha256Hex } from "../../src/keys/hash";
+import { newId } from "../../src/keys/random";
+import type { KeyRecord } from "../../src/keys/record";
 import { ROOT_TOKEN, TEST_POLICY } from "../fixtures/policy";
 
 export const BASE = "https://api.example.test";
@@ -150,4 +152,33 @@ export async function keyObjectFor(key: string) {
     .first<{ id: string }>();
   if (!row) throw new Error("no such key in D1");
   return keyObject(row.id);
+}
+
+/** A key record as written at creation, for tests that write records or create objects directly. */
+export function keyRecordOf(workspaceId: string, fields: Partial<KeyRecord> = {}): KeyRecord {
+  const now = Date.now();
+  return {
+    id: newId("key"),
+    workspaceId,
+    type: "server",
+    name: null,
+    start: "sk_test_0000",
+    ownerId: null,
+    permissions: [],
+    roles: [],
+    meta: {},
+    plan: null,
+    limits: {},
+    credits: null,
+    ipAllowlist: [],
+    enabled: true,
+    expiresAt: null,
+    revokedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    lastUsedAt: null,
+    rotatedFrom: null,
+    createdBy: { type: "root" },
+    ...fields,
+  };
 }
