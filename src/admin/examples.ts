@@ -2,6 +2,7 @@
  * Example bodies of the admin API for the OpenAPI document: one consistent story, a workspace
  * `acme` and its key `backend`.
  */
+import { ADMIN_PERMISSIONS } from "../keys/admin-permissions";
 import { EVENT_TYPES } from "../keys/event-types";
 
 const WORKSPACE_ID = "ws_8fJ2kq0aLm3nB5cD7eF9";
@@ -170,18 +171,7 @@ export const EXAMPLES = {
         ownerScoped: false,
       },
     ],
-    adminPermissions: [
-      "workspaces:read",
-      "workspaces:write",
-      "keys:read",
-      "keys:write",
-      "keys:revoke",
-      "keys:verify",
-      "roles:read",
-      "roles:write",
-      "audit:read",
-      "*",
-    ],
+    adminPermissions: [...ADMIN_PERMISSIONS],
     plans: [{ name: "pro", limits: { minute: 600 }, quotaStatus: 429, permissions: ["reports:read"] }],
     defaultPlan: null,
     roles: [{ name: "viewer", permissions: ["products:read"] }],

@@ -8,6 +8,7 @@
 import { logEvent } from "../log";
 import { unavailable } from "../refusals";
 import type { ContextSubject, KeyContext } from "../storage/key-context";
+import { shardOf } from "./shard";
 
 /** Context objects per workspace: what a plan change, role edit or owner change costs in calls. */
 export const CONTEXT_SHARDS = 8;
@@ -39,14 +40,9 @@ export interface WorkspaceContextApi {
 
 type ContextNamespace = Env["WORKSPACE_CONTEXT"];
 
-/** The shard of a key: FNV-1a of its id. */
+/** The shard of a key (`shardOf`). */
 export function contextShard(keyId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < keyId.length; i++) {
-    hash ^= keyId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % CONTEXT_SHARDS;
+  return shardOf(keyId, CONTEXT_SHARDS);
 }
 
 export function contextObjectOf(

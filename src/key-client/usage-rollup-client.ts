@@ -4,6 +4,7 @@
  */
 import type { Credits } from "../keys/record";
 import type { DayCounts } from "../storage/usage";
+import { shardOf } from "./shard";
 
 /** Shards of a workspace's usage: what a workspace usage report costs in calls. */
 export const ROLLUP_SHARDS = 8;
@@ -35,14 +36,9 @@ export interface UsageRollupApi {
   totals(kind: UsageKind, from: string, to: string): Promise<Record<string, DayCounts>>;
 }
 
-/** The shard of a key: FNV-1a of its id. */
+/** The shard of a key (`shardOf`). */
 export function rollupShard(keyId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < keyId.length; i++) {
-    hash ^= keyId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % ROLLUP_SHARDS;
+  return shardOf(keyId, ROLLUP_SHARDS);
 }
 
 type RollupNamespace = Env["USAGE_ROLLUP"];
